@@ -1,0 +1,7 @@
+/** The PC machine, its devices, the KVM and emulator CPU engines, boot-and-verify. */
+module io.p2vkit.hv {
+    requires io.p2vkit.image;
+    exports io.p2vkit.hv.bus;
+    exports io.p2vkit.hv.memory;
+    exports io.p2vkit.hv.cpu;
+}

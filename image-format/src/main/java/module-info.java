@@ -1,0 +1,7 @@
+/** Virtual disk images: the VirtualDisk API, format drivers, conversion, check, compare, map. */
+module io.p2vkit.image {
+    exports io.p2vkit.image;
+    exports io.p2vkit.image.io;
+    exports io.p2vkit.image.raw;
+    exports io.p2vkit.image.json;
+}
