@@ -36,6 +36,14 @@ public interface VirtualDisk extends Closeable {
      */
     List<Extent> extents(long from, long to) throws IOException;
 
+    /**
+     * Whether UNALLOCATED runs read from a backing or parent disk. When false they read as
+     * zeros, so a consumer may skip them without reading.
+     */
+    default boolean hasBacking() {
+        return false;
+    }
+
     /** Makes every completed write durable in the image file(s). */
     void flush() throws IOException;
 

@@ -109,7 +109,10 @@ public final class ImageFile implements Closeable {
     /** Grows the file to {@code size} without writing data (the tail stays a hole). */
     public void extendTo(long size) throws IOException {
         if (channel.size() < size) {
-            channel.write(ByteBuffer.allocate(1), size - 1);
+            // RandomAccessFile.setLength extends with a hole; a FileChannel write would allocate a block.
+            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+                raf.setLength(size);
+            }
         }
     }
 

@@ -1,0 +1,72 @@
+package io.p2vkit.cli.image;
+
+import io.p2vkit.cli.CommonOptions;
+import io.p2vkit.cli.Failing;
+import io.p2vkit.image.CreateOptions;
+import io.p2vkit.image.Formats;
+import io.p2vkit.image.ImageFormat;
+import io.p2vkit.image.ImageFormatException;
+import io.p2vkit.image.Sizes;
+import io.p2vkit.image.VirtualDisk;
+import io.p2vkit.image.convert.AtomicOutput;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code p2v image create}: a new, empty image. */
+@Command(name = "create", mixinStandardHelpOptions = true,
+        description = "Create a new empty image of SIZE bytes (suffixes K, M, G, T: powers of 1024).",
+        footer = {"", "Example:", "  p2v image create -f vpc -o subformat=dynamic disk.vhd 20G"})
+public final class CreateCommand implements Callable<Integer>, Failing {
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "-f", paramLabel = "FMT", required = true, description = "Format: raw, vpc (alias vhd), vmdk, qcow2.")
+    String format;
+
+    @Option(names = "-o", paramLabel = "OPTIONS", description = "Format options, key=value,... (see 'p2v image convert --help').")
+    String options;
+
+    @Option(names = "--force", description = "Overwrite FILE if it exists.")
+    boolean force;
+
+    @Parameters(index = "0", paramLabel = "FILE")
+    Path file;
+
+    @Parameters(index = "1", paramLabel = "SIZE")
+    String size;
+
+    @Override
+    public Integer call() throws Exception {
+        ImageFormat f = Formats.get().require(format);
+        long bytes;
+        try {
+            bytes = Sizes.parse(size);
+        } catch (IllegalArgumentException e) {
+            throw new ImageFormatException(e.getMessage());
+        }
+        try (AtomicOutput out = AtomicOutput.begin(file, force)) {
+            try (VirtualDisk d = f.create(out.stagedPath(), bytes, CreateOptions.parse(options))) {
+                d.flush();
+            }
+            out.commit();
+        }
+        System.out.println("Formatting '" + file + "', fmt=" + f.name() + " size=" + bytes);
+        return 0;
+    }
+
+    @Override
+    public int errorExitCode() {
+        return 1;
+    }
+
+    @Override
+    public boolean debug() {
+        return common.debug;
+    }
+}

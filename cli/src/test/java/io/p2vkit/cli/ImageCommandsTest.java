@@ -1,0 +1,99 @@
+package io.p2vkit.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code p2v image} verbs' exit codes and output, run in-process. */
+class ImageCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @BeforeEach
+    void capture() {
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+    }
+
+    private int p2v(String... args) {
+        out.reset();
+        err.reset();
+        return Main.run(args);
+    }
+
+    private Path randomRaw(String name, int size, long seed) throws Exception {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        java.util.Arrays.fill(b, size / 4, size / 2, (byte) 0);
+        return Files.write(dir.resolve(name), b);
+    }
+
+    @Test
+    void createInfoConvertCompareMap() throws Exception {
+        Path a = randomRaw("a.raw", 3 << 20, 1);
+        Path b = dir.resolve("b.raw");
+        assertEquals(0, p2v("image", "convert", "-O", "raw", a.toString(), b.toString()), err.toString());
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        assertEquals(0, p2v("image", "compare", a.toString(), b.toString()));
+        assertTrue(out.toString().contains("Images are identical."));
+
+        assertEquals(0, p2v("image", "info", "--output", "json", b.toString()));
+        assertTrue(out.toString().contains("\"virtual-size\": 3145728"), out.toString());
+
+        assertEquals(0, p2v("image", "map", "--output", "json", b.toString()));
+        assertTrue(out.toString().contains("\"kind\": \"data\""), out.toString());
+
+        Path c = dir.resolve("c.raw");
+        assertEquals(0, p2v("image", "create", "-f", "raw", c.toString(), "3M"));
+        assertEquals(1, p2v("image", "compare", a.toString(), c.toString()));
+        assertTrue(out.toString().startsWith("Content mismatch at offset 0!"), out.toString());
+    }
+
+    @Test
+    void errorsAreOneLineWithDocumentedExitCodes() throws Exception {
+        Path a = randomRaw("a.raw", 1 << 20, 2);
+        Path b = Files.writeString(dir.resolve("b.raw"), "keep me");
+        assertEquals(1, p2v("image", "convert", "-O", "raw", a.toString(), b.toString()));
+        assertEquals("keep me", Files.readString(b));
+        assertTrue(err.toString().contains("--force"), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+
+        assertEquals(2, p2v("image", "compare", a.toString(), dir.resolve("missing").toString()));
+        assertTrue(err.toString().contains("no such file"), err.toString());
+
+        assertEquals(1, p2v("image", "convert", "-O", "nosuchformat", a.toString(), dir.resolve("x").toString()));
+        assertTrue(err.toString().contains("unknown format 'nosuchformat'"), err.toString());
+
+        assertEquals(1, p2v("image", "create", "-f", "raw", dir.resolve("y").toString(), "12Q"));
+        assertTrue(err.toString().contains("not a size"), err.toString());
+
+        assertEquals(1, p2v("image", "check", a.toString()));
+        assertTrue(err.toString().contains("no structure to check"), err.toString());
+    }
+}
