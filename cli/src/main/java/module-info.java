@@ -7,4 +7,5 @@ module io.p2vkit.cli {
     requires info.picocli;
     opens io.p2vkit.cli to info.picocli;
     opens io.p2vkit.cli.image to info.picocli;
+    opens io.p2vkit.cli.agent to info.picocli;
 }
