@@ -117,11 +117,29 @@ public final class FilesystemProbe {
             int off = s * 512;
             if (off + 512 <= h.limit() && Bytes.matches(h, off, "LABELONE") && Bytes.matches(h, off + 24, "LVM2 001")) {
                 int pvOff = off + (h.getInt(off + 20));
-                String uuid = pvOff >= 0 && pvOff + 32 <= h.limit() ? Bytes.ascii(h, pvOff, 32) : "";
-                return new Filesystem("lvm2_member", "", uuid, -1, -1);
+                String id = pvOff >= 0 && pvOff + 32 <= h.limit() ? Bytes.ascii(h, pvOff, 32) : "";
+                return new Filesystem("lvm2_member", "", lvmUuid(id), -1, -1);
             }
         }
         return null;
+    }
+
+    /** LVM prints its 32-character ids in groups of 6-4-4-4-4-4-6. */
+    private static String lvmUuid(String id) {
+        if (id.length() != 32) {
+            return id;
+        }
+        int[] groups = {6, 4, 4, 4, 4, 4, 6};
+        StringBuilder sb = new StringBuilder();
+        int at = 0;
+        for (int g : groups) {
+            if (at > 0) {
+                sb.append('-');
+            }
+            sb.append(id, at, at + g);
+            at += g;
+        }
+        return sb.toString();
     }
 
     private static Filesystem luks(ByteBuffer h) {
