@@ -46,6 +46,9 @@ public final class CaptureCommand implements Callable<Integer>, Failing {
     @Option(names = "--verify", description = "Read the image back and compare it with the source's copied regions.")
     boolean verify;
 
+    @Option(names = "--freeze", description = "Freeze the source's mounted writable filesystems during the copy (FIFREEZE); never the one holding the output.")
+    boolean freeze;
+
     @Option(names = "-p", description = "Show progress.")
     boolean progress;
 
@@ -58,7 +61,7 @@ public final class CaptureCommand implements Callable<Integer>, Failing {
     @Override
     public Integer call() throws Exception {
         Capture.Request req = new Capture.Request(source, Formats.get().require(format), output,
-                CreateOptions.parse(formatOptions), all, verify, force);
+                CreateOptions.parse(formatOptions), all, verify, force, freeze);
         ProgressListener listener = progress || common.json()
                 ? new Progress(System.err, Progress.styleFor(common.json()), "capture") : ProgressListener.NONE;
         Capture.Result r = Capture.run(req, listener, w -> System.err.println("p2v: warning: " + w));

@@ -2,6 +2,7 @@ package io.p2vkit.agent.capture;
 
 import io.p2vkit.agent.discovery.BlockDevice;
 import io.p2vkit.agent.discovery.BlockDevices;
+import io.p2vkit.agent.discovery.Posix;
 import io.p2vkit.agent.discovery.Volume;
 import io.p2vkit.image.CreateOptions;
 import io.p2vkit.image.Formats;
@@ -36,9 +37,10 @@ public final class Capture {
      * @param all    copy every sector, not only used blocks
      * @param verify read the written image back and compare it with the copied regions
      * @param force  overwrite an existing image and manifest
+     * @param freeze freeze the source's mounted writable filesystems while copying
      */
     public record Request(Path source, ImageFormat format, Path output, CreateOptions options, boolean all,
-                          boolean verify, boolean force) {
+                          boolean verify, boolean force, boolean freeze) {
     }
 
     /** What a capture did. */
@@ -66,14 +68,13 @@ public final class Capture {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
         BlockDevice described = BlockDevices.describe(r.source());
-        List<String> warnings = new ArrayList<>();
-        for (Volume v : described.volumes()) {
-            if (v.readWrite()) {
-                warnings.add(v.device() + " is mounted read-write at " + String.join(", ", v.mountPoints())
-                        + ": the copy is only crash-consistent");
-            }
+        if (Posix.isBlockDevice(r.source()) && !Files.isReadable(r.source())) {
+            throw new ImageFormatException("cannot read " + r.source() + (Posix.isRoot() ? "" : ": run as root"));
         }
-        try (VirtualDisk source = new RawFormat().open(r.source(), OpenOptions.READ_ONLY, null)) {
+        List<String> warnings = new ArrayList<>();
+        try (Freezer freezer = new Freezer();
+             VirtualDisk source = new RawFormat().open(r.source(), OpenOptions.READ_ONLY, null)) {
+            freezeOrWarn(described, r, freezer, warnings);
             CapturePlan plan = CapturePlan.of(source, described.logicalSector(), r.all());
             for (PartitionPlan p : plan.partitions()) {
                 if (p.mode().equals("whole") && !p.reason().equals("--all")) {
@@ -103,10 +104,36 @@ public final class Capture {
                 }
             }
             long tVerify = System.nanoTime();
-            Manifest m = Manifest.of(described, plan, r, copy, digest, verified, warnings, started,
+            Manifest m = Manifest.of(described, plan, r, copy, digest, verified, warnings, freezer.frozen(), started,
                     new long[] {ms(tPlan - t0), ms(tCopy - tPlan), ms(tVerify - tCopy)});
             m.writeTo(manifestPath);
             return new Result(r.output(), manifestPath, m);
+        }
+    }
+
+    /**
+     * A writable mounted filesystem on the source makes the copy only crash-consistent: say so, or
+     * freeze it when asked — never the filesystem the image is being written to, which would hang.
+     */
+    private static void freezeOrWarn(BlockDevice source, Request r, Freezer freezer, List<String> warnings)
+            throws IOException {
+        long outputDevice = Posix.deviceOf(r.output().toAbsolutePath().getParent());
+        for (Volume v : source.volumes()) {
+            if (!v.readWrite()) {
+                continue;
+            }
+            String where = v.device() + " is mounted read-write at " + String.join(", ", v.mountPoints());
+            if (!r.freeze()) {
+                warnings.add(where + ": the copy is only crash-consistent (use --freeze)");
+                continue;
+            }
+            Path mountPoint = Path.of(v.mountPoints().getFirst());
+            if (Posix.deviceOf(mountPoint) == outputDevice) {
+                warnings.add(where + ", which also holds the output: not frozen, the copy is only crash-consistent");
+                continue;
+            }
+            freezer.freeze(mountPoint);
+            warnings.add(where + ": frozen during the copy");
         }
     }
 

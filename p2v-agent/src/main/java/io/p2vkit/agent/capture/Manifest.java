@@ -18,7 +18,8 @@ import java.util.Map;
 public record Manifest(Map<String, Object> content) {
 
     static Manifest of(BlockDevice source, CapturePlan plan, Capture.Request r, Converter.Result copy, String digest,
-                       Boolean verified, List<String> warnings, Instant started, long[] phaseMillis) {
+                       Boolean verified, List<String> warnings, List<Path> frozen, Instant started,
+                       long[] phaseMillis) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("p2vkit_manifest", 1);
         m.put("started", started.toString());
@@ -65,6 +66,7 @@ public record Manifest(Map<String, Object> content) {
         m.put("digest", dig);
         m.put("verified", verified);
         m.put("warnings", warnings);
+        m.put("frozen", frozen.stream().map(Path::toString).toList());
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("plan_ms", phaseMillis[0]);
         t.put("copy_ms", phaseMillis[1]);

@@ -71,7 +71,7 @@ class CaptureLoopDeviceTest {
         String before = sha256(Path.of(source));
         Path image = dir.resolve(table + "." + format);
         Capture.Result r = Capture.run(new Capture.Request(Path.of(source), Formats.get().require(format), image,
-                CreateOptions.none(), false, true, true), ProgressListener.NONE, w -> { });
+                CreateOptions.none(), false, true, true, false), ProgressListener.NONE, w -> { });
         assertEquals(before, sha256(Path.of(source)), "the source changed");
         assertTrue(Files.exists(r.manifest()));
 
@@ -203,7 +203,7 @@ class CaptureLoopDeviceTest {
         String source = loop.attachReadOnly(damaged);
         Path image = dir.resolve("damaged.raw");
         Capture.Result r = Capture.run(new Capture.Request(Path.of(source), Formats.get().require("raw"), image,
-                CreateOptions.none(), false, true, true), ProgressListener.NONE, notices::add);
+                CreateOptions.none(), false, true, true, false), ProgressListener.NONE, notices::add);
         assertTrue(notices.stream().anyMatch(n -> n.startsWith("partition 1:") && n.contains("bitmap")), notices.toString());
         assertTrue(notices.stream().anyMatch(n -> n.startsWith("partition 5:") && n.contains("NTFS")), notices.toString());
         assertTrue(r.manifestData().content().toString().contains("copying the partition whole"));
@@ -220,10 +220,38 @@ class CaptureLoopDeviceTest {
         String before = sha256(Path.of(source));
         Path taken = Files.writeString(dir.resolve("taken.vmdk"), "someone else's file");
         assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> Capture.run(new Capture.Request(
-                Path.of(source), Formats.get().require("raw"), taken, CreateOptions.none(), false, false, false),
+                Path.of(source), Formats.get().require("raw"), taken, CreateOptions.none(), false, false, false, false),
                 ProgressListener.NONE, w -> { }));
         assertEquals("someone else's file", Files.readString(taken));
         assertEquals(before, sha256(Path.of(source)));
+    }
+
+    @Test
+    void mountedFilesystemIsReportedAndFrozenOnRequest() throws Exception {
+        Path disk = dir.resolve("live.img");
+        Sh.run("truncate", "-s", "64M", disk.toString());
+        Sh.runWithInput("label: dos\n,,83\n", "sfdisk", "-q", disk.toString());
+        String dev = loop.attachPartitioned(disk);
+        Sh.run("mkfs.ext4", "-q", dev + "p1");
+        Path mnt = Files.createDirectories(dir.resolve("live"));
+        Sh.run("mount", dev + "p1", mnt.toString());
+        try {
+            Files.writeString(mnt.resolve("hello"), "world");
+            List<String> notices = new ArrayList<>();
+            Capture.run(new Capture.Request(Path.of(dev), Formats.get().require("raw"), dir.resolve("live1.raw"),
+                    CreateOptions.none(), false, false, true, false), ProgressListener.NONE, notices::add);
+            assertTrue(notices.stream().anyMatch(n -> n.contains("crash-consistent")), notices.toString());
+
+            notices.clear();
+            Capture.Result r = Capture.run(new Capture.Request(Path.of(dev), Formats.get().require("raw"),
+                    dir.resolve("live2.raw"), CreateOptions.none(), false, true, true, true), ProgressListener.NONE,
+                    notices::add);
+            assertTrue(notices.stream().anyMatch(n -> n.contains("frozen during the copy")), notices.toString());
+            assertEquals(List.of(mnt.toString()), r.manifestData().content().get("frozen"));
+            Files.writeString(mnt.resolve("after"), "thawed"); // would block if still frozen
+        } finally {
+            Sh.run("umount", mnt.toString());
+        }
     }
 
     private static String sfdiskDump(Path disk) throws Exception {
