@@ -79,6 +79,11 @@ class CaptureLoopDeviceTest {
         Files.deleteIfExists(back);
         Sh.run("qemu-img", "convert", "-f", format, "-O", "raw", image.toString(), back.toString());
         assertEquals(sfdiskDump(disk), sfdiskDump(back), "partition tables differ");
+        if (Sh.has("xxd")) {
+            String coreutils = Sh.run("bash", "-c", "split -b 1M --filter='sha256sum | head -c 64' '" + back
+                    + "' | xxd -r -p | sha256sum").substring(0, 64);
+            assertEquals(coreutils, r.manifestData().digest(), "the manifest digest, recomputed with coreutils");
+        }
         for (TestDisk.Part p : TestDisk.partitions(disk)) {
             checkPartition(disk, back, p);
         }
