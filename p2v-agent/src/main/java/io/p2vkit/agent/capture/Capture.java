@@ -73,6 +73,7 @@ public final class Capture {
         }
         List<String> warnings = new ArrayList<>();
         try (Freezer freezer = new Freezer();
+             TreeDigest tree = new TreeDigest();
              VirtualDisk source = new RawFormat().open(r.source(), OpenOptions.READ_ONLY, null)) {
             freezeOrWarn(described, r, freezer, warnings);
             CapturePlan plan = CapturePlan.of(source, described.logicalSector(), r.all());
@@ -86,7 +87,7 @@ public final class Capture {
             long tPlan = System.nanoTime();
 
             UsedRegionsDisk view = new UsedRegionsDisk(source, plan.used());
-            DigestingDisk digesting = new DigestingDisk(view, new TreeDigest());
+            DigestingDisk digesting = new DigestingDisk(view, tree);
             Converter.Result copy = Converter.convert(digesting, r.format(), r.output(), r.options(), r.force(),
                     progress);
             String digest = digesting.finish();

@@ -68,12 +68,13 @@ class UsedRegionsDiskTest {
         }
         String expected = HexFormat.of().formatHex(top.digest());
 
-        TreeDigest d = new TreeDigest();
-        d.data(ByteBuffer.wrap(disk, 0, 1000));
-        d.data(ByteBuffer.wrap(disk, 1000, TreeDigest.PIECE - 1000));
-        d.zeros(TreeDigest.PIECE + 77);
-        d.data(ByteBuffer.wrap(disk, 2 * TreeDigest.PIECE + 77, disk.length - 2 * TreeDigest.PIECE - 77));
-        assertEquals(expected, d.hex());
-        assertEquals(disk.length, d.bytes());
+        try (TreeDigest d = new TreeDigest()) {
+            d.data(ByteBuffer.wrap(disk, 0, 1000));
+            d.data(ByteBuffer.wrap(disk, 1000, TreeDigest.PIECE - 1000));
+            d.zeros(TreeDigest.PIECE + 77);
+            d.data(ByteBuffer.wrap(disk, 2 * TreeDigest.PIECE + 77, disk.length - 2 * TreeDigest.PIECE - 77));
+            assertEquals(expected, d.hex());
+            assertEquals(disk.length, d.bytes());
+        }
     }
 }
