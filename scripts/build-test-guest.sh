@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds the test guest: a small BIOS-bootable MBR disk that looks like a Linux server's disk,
+# made only from Debian packages (nothing binary is committed):
+#   partition 1  FAT16 /boot, active: SYSLINUX (MBR code from syslinux-common), the Debian kernel
+#                (linux-image-amd64) and an initramfs (busybox-static) whose /init prints
+#                "P2V-GUEST-OK kernel=... cpus=... memtotal_kb=..." to ttyS0 and powers off
+#   partition 2  ext4 "data" with a few files
+# Usage: scripts/build-test-guest.sh [OUT_DIR]      (default: build/test-guest)
+# Prints the disk's path. Cached: re-running with the same packages reuses the disk.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/build/test-guest}"
+mkdir -p "$out/debs"
+disk="$out/test-guest.img"
+
+need() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" || -x "/sbin/$1" ]]; }
+missing=()
+for t in mcopy:mtools mkfs.fat:dosfstools mkfs.ext4:e2fsprogs sfdisk:fdisk cpio:cpio dpkg-deb:dpkg gzip:gzip; do
+    need "${t%%:*}" || missing+=("${t##*:}")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "build-test-guest: install ${missing[*]} (apt-get install -y ${missing[*]})" >&2
+        exit 2
+    fi
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# The packages, by name; the kernel meta package names the current kernel.
+kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[[ -n "$kernel_pkg" ]] || { echo "build-test-guest: apt-cache does not know linux-image-amd64 (apt-get update?)" >&2; exit 2; }
+stamp="$kernel_pkg busybox-static syslinux syslinux-common v1"
+if [[ -f "$disk" && -f "$out/stamp" && "$(cat "$out/stamp")" == "$stamp" ]]; then
+    echo "$disk"
+    exit 0
+fi
+
+cd "$out/debs"
+for p in "$kernel_pkg" busybox-static syslinux syslinux-common; do
+    ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1
+done
+cd "$out"
+rm -rf pkg initramfs boot data && mkdir -p pkg initramfs boot data
+for d in debs/*.deb; do dpkg-deb -x "$d" pkg; done
+kver=$(ls pkg/lib/modules | head -1)
+
+# initramfs: busybox and an init that reports and powers off.
+mkdir -p initramfs/{bin,sbin,proc,sys,dev,etc}
+cp pkg/bin/busybox initramfs/bin/busybox
+for app in sh mount cat grep sed awk uname poweroff sleep echo ls head nproc; do
+    ln -sf busybox "initramfs/bin/$app"
+done
+cat >initramfs/init <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+mem=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+echo "P2V-GUEST-OK kernel=$(uname -r) cpus=$cpus memtotal_kb=$mem"
+poweroff -f
+INIT
+chmod +x initramfs/init
+(cd initramfs && find . | cpio -o -H newc --quiet | gzip -9) >boot/initrd.gz
+cp "pkg/boot/vmlinuz-$kver" boot/vmlinuz
+
+cat >boot/syslinux.cfg <<CFG
+SERIAL 0 115200
+PROMPT 0
+TIMEOUT 1
+DEFAULT linux
+SAY p2vkit test guest: SYSLINUX loading the kernel
+LABEL linux
+  KERNEL vmlinuz
+  INITRD initrd.gz
+  APPEND console=ttyS0,115200 panic=-1
+CFG
+
+echo "p2vkit test guest data partition" >data/README
+date -u +%Y-%m-%dT%H:%M:%SZ >data/built
+head -c 1048576 /dev/zero | tr '\0' 'x' >data/payload
+
+# The disk: 1 MiB gap (as a partitioner leaves it), 64 MiB /boot, 32 MiB data.
+tmp="$disk.tmp"
+rm -f "$tmp"
+truncate -s 97M "$tmp"
+printf 'label: dos\nstart=2048, size=131072, type=6, bootable\nstart=133120, type=83\n' | sfdisk -q "$tmp"
+boot_off=$((2048 * 512))
+data_off=$((133120 * 512))
+truncate -s 64M boot.fs
+mkfs.fat -F 16 -n BOOT boot.fs >/dev/null
+mcopy -i boot.fs boot/vmlinuz boot/initrd.gz boot/syslinux.cfg ::/
+pkg/usr/bin/syslinux --install boot.fs
+truncate -s $((97 * 1024 * 1024 - data_off)) data.fs
+mkfs.ext4 -q -F -L data -d data data.fs
+dd if=boot.fs of="$tmp" bs=1M seek=$((boot_off / 1048576)) conv=notrunc status=none
+dd if=data.fs of="$tmp" bs=512 seek=133120 conv=notrunc status=none
+dd if=pkg/usr/lib/syslinux/mbr/mbr.bin of="$tmp" bs=440 count=1 conv=notrunc status=none
+rm -f boot.fs data.fs
+mv "$tmp" "$disk"
+echo "$stamp" >"$out/stamp"
+echo "$disk"
