@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Guest CPU benchmark: bench/guest/cpu-bench.c (scale 10) natively, inside the test guest under
+# QEMU's emulator (qemu-system-x86_64 -accel tcg) and inside the test guest under p2vkit's
+# emulator (p2v vm verify --accel emu). Reports each TIME, checks the RESULT lines agree, prints
+# emu/TCG and emu/native. Usage: bench/cpu.sh [RUNS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+runs="${1:-3}"
+work="${BENCH_DIR:-$root/build/bench}"
+mkdir -p "$work"
+disk="$(dirname "$(bash "$root/scripts/build-test-guest.sh" | tail -1)")/test-guest-bench.img"
+gcc -O2 -static -o "$work/cpu-bench" "$root/bench/guest/cpu-bench.c" -lm
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+field() { grep -a "P2V-BENCH $1" | head -1; }
+
+: >"$work/native.ms"; : >"$work/tcg.ms"; : >"$work/emu.ms"
+have_emu=0
+"$root/bin/p2v" vm verify --help >/dev/null 2>&1 && have_emu=1
+for ((i = 0; i < runs; i++)); do
+    "$work/cpu-bench" 10 >"$work/native.out"
+    timeout 600 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot -snapshot \
+        -drive "file=$disk,format=raw,if=ide" >"$work/tcg.out" 2>&1 || true
+    field TIME <"$work/native.out" | sed 's/.*ms=//' >>"$work/native.ms"
+    field TIME <"$work/tcg.out" | sed 's/.*ms=//' >>"$work/tcg.ms"
+    if ((have_emu)); then
+        "$root/bin/p2v" vm verify --accel emu --memory 256M --timeout 600s --expect 'P2V-GUEST-OK' \
+            --log "$work/emu.out" "$disk" >/dev/null 2>&1 || true
+        field TIME <"$work/emu.out" | sed 's/.*ms=//' >>"$work/emu.ms"
+    fi
+done
+expect=$(field RESULT <"$work/native.out")
+[[ "$(field RESULT <"$work/tcg.out")" == "$expect" ]] || echo "WARNING: QEMU TCG guest result differs" >&2
+n=$(median <"$work/native.ms"); t=$(median <"$work/tcg.ms")
+printf "%-10s %10s\n" where ms
+printf "%-10s %10.0f\n" native "$n" "tcg" "$t"
+if ((have_emu)) && [[ -s "$work/emu.ms" ]]; then
+    [[ "$(field RESULT <"$work/emu.out")" == "$expect" ]] || echo "WARNING: emu guest result differs" >&2
+    e=$(median <"$work/emu.ms")
+    printf "%-10s %10.0f\nemu/tcg %.2f  emu/native %.2f\n" emu "$e" "$(echo "$e / $t" | bc -l)" "$(echo "$e / $n" | bc -l)"
+else
+    echo "emu: p2v vm verify cannot boot this guest yet"
+fi
