@@ -74,7 +74,6 @@ final class VhdChecker {
             }
         }
     }
-    }
 
     private static void checkSize(VhdLayout layout, CheckReport r) {
         VhdFooter footer = layout.footer;
