@@ -1,0 +1,91 @@
+package io.p2vkit.image.vhd;
+
+import io.p2vkit.image.CreateOptions;
+import io.p2vkit.image.VirtualDisk;
+import io.p2vkit.image.io.Zeros;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Writes raw files into disks the way the conversion engine does, and compares contents. */
+final class VhdTestSupport {
+
+    static final int CHUNK = 4 << 20;
+
+    private VhdTestSupport() {
+    }
+
+    /** Creates {@code out} from the raw file: ascending 4 MiB chunks, all-zero chunks skipped. */
+    static void convert(Path raw, Path out, CreateOptions options) throws IOException {
+        try (FileChannel in = FileChannel.open(raw, StandardOpenOption.READ);
+             VirtualDisk disk = new VhdFormat().create(out, in.size(), options)) {
+            copyInto(in, disk);
+        }
+    }
+
+    static void copyInto(FileChannel in, VirtualDisk disk) throws IOException {
+        long size = in.size();
+        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
+        for (long pos = 0; pos < size; pos += CHUNK) {
+            int n = (int) Math.min(CHUNK, size - pos);
+            buf.clear().limit(n);
+            while (buf.hasRemaining()) {
+                if (in.read(buf, pos + buf.position()) < 0) {
+                    throw new IOException("short read");
+                }
+            }
+            buf.flip();
+            if (!Zeros.isZero(buf)) {
+                disk.write(pos, buf);
+            }
+        }
+    }
+
+    /**
+     * Asserts that {@code disk} reads as the raw file, followed by zeros up to
+     * {@code expectedSize} (a VHD's size may be rounded up to a geometry).
+     */
+    static void assertSameContent(Path raw, VirtualDisk disk, long expectedSize) throws IOException {
+        assertEquals(expectedSize, disk.size(), "virtual size");
+        try (FileChannel in = FileChannel.open(raw, StandardOpenOption.READ)) {
+            long rawSize = in.size();
+            ByteBuffer a = ByteBuffer.allocate(CHUNK);
+            ByteBuffer b = ByteBuffer.allocate(CHUNK);
+            for (long pos = 0; pos < expectedSize; pos += CHUNK) {
+                int n = (int) Math.min(CHUNK, expectedSize - pos);
+                a.clear().limit(n);
+                if (pos < rawSize) {
+                    a.limit((int) Math.min(n, rawSize - pos));
+                    while (a.hasRemaining() && in.read(a, pos + a.position()) >= 0) {
+                        // fill
+                    }
+                    a.limit(n);
+                }
+                Zeros.fill(a);
+                a.flip();
+                b.clear().limit(n);
+                disk.read(pos, b);
+                b.flip();
+                int at = a.mismatch(b);
+                if (at >= 0) {
+                    fail("content differs at byte " + (pos + at));
+                }
+            }
+        }
+    }
+
+    /** Reads the whole disk (to prove every read path works on it). */
+    static void readAll(VirtualDisk disk) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(1 << 20);
+        for (long pos = 0; pos < disk.size(); pos += b.capacity()) {
+            b.clear().limit((int) Math.min(b.capacity(), disk.size() - pos));
+            disk.read(pos, b);
+        }
+    }
+}
