@@ -125,7 +125,12 @@ final class VhdCreator {
             throw e;
         }
         // The parent was named by whoever created the disk: follow it wherever it is.
-        return VhdOpener.open(path, new OpenOptions(false, true, true), Formats.get());
+        try {
+            return VhdOpener.open(path, new OpenOptions(false, true, true), Formats.get());
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(path);
+            throw e;
+        }
     }
 
     private static void writeDynamic(ImageFile f, byte[] footerBytes, long size, long blockSize, Parent parent)
