@@ -181,6 +181,9 @@ final class VhdCreator {
     private static Parent parent(Path child, String backing, long requested) throws IOException {
         Path folder = child.toAbsolutePath().getParent();
         Path parentPath = folder.resolve(backing).normalize();
+        if (!Files.isRegularFile(parentPath)) {
+            throw new ImageFormatException("backing file " + backing + " not found (looked for " + parentPath + ")");
+        }
         VhdLayout l;
         try (ImageFile pf = ImageFile.openRead(parentPath)) {
             l = VhdLayout.read(pf);
