@@ -138,10 +138,13 @@ final class VhdBlocks {
             int inBlock = (int) (off % blockSize);
             int n = (int) Math.min(src.remaining(), blockSize - inBlock);
             ByteBuffer part = src.slice(src.position(), n);
-            if (!bat.isAllocated(block)) {
+            if (bat.isAllocated(block)) {
+                writeBlock(block, inBlock, part);
+            } else if (differencing || !Zeros.isZero(part)) {
+                // Zeros need no block in a dynamic disk: an absent block reads as zeros.
                 allocate(block);
+                writeBlock(block, inBlock, part);
             }
-            writeBlock(block, inBlock, part);
             src.position(src.position() + n);
             off += n;
         }

@@ -148,15 +148,22 @@ public final class VhdDisk implements VirtualDisk {
         return out;
     }
 
-    /**
-     * Writes what changed: bitmaps, BAT entries and, when the file grew, the footer after the
-     * last block (and its copy at offset 0), so that the file is a complete VHD again.
-     */
+    /** Writes what changed (see {@link #writeMetadata}) and makes it durable. */
     @Override
     public synchronized void flush() throws IOException {
         if (file.isReadOnly() || !modified) {
             return;
         }
+        writeMetadata();
+        file.force();
+        modified = false;
+    }
+
+    /**
+     * Writes bitmaps, BAT entries and, when the file grew, the footer after the last block (and
+     * its copy at offset 0 if that was damaged), so that the file is a complete VHD again.
+     */
+    private void writeMetadata() throws IOException {
         if (blocks != null) {
             blocks.flush();
             if (blocks.grew() || layout.usingCopy) {
@@ -170,8 +177,6 @@ public final class VhdDisk implements VirtualDisk {
                 }
             }
         }
-        file.force();
-        modified = false;
     }
 
     @Override
@@ -216,7 +221,11 @@ public final class VhdDisk implements VirtualDisk {
             return;
         }
         try {
-            flush();
+            // Like the raw driver, close leaves durability to flush(): the conversion engine
+            // flushes once before it renames its output, and an fsync per image is its call.
+            if (!file.isReadOnly() && modified) {
+                writeMetadata();
+            }
         } finally {
             closed = true;
             try {
