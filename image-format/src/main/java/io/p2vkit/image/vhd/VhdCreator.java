@@ -126,7 +126,9 @@ final class VhdCreator {
         }
         // The parent was named by whoever created the disk: follow it wherever it is.
         try {
-            return VhdOpener.open(path, new OpenOptions(false, true, true), Formats.get());
+            VhdDisk disk = VhdOpener.open(path, new OpenOptions(false, true, true), Formats.get());
+            disk.markNew();
+            return disk;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(path);
             throw e;

@@ -26,6 +26,9 @@ import static io.p2vkit.image.vhd.VhdConstants.FOOTER_SIZE;
  */
 public final class VhdDisk implements VirtualDisk {
 
+    /** Granularity of zero skipping in new fixed disks (qemu-img skips zeros at 4 KiB). */
+    private static final int ZERO_PIECE = 64 * 1024;
+
     private final Path path;
     private final ImageFile file;
     private final VhdLayout layout;
@@ -36,6 +39,11 @@ public final class VhdDisk implements VirtualDisk {
     private final List<ImageInfo.Reference> references;
     private boolean modified;
     private boolean closed;
+    /**
+     * In a fixed disk made by this session, everything at or past this offset has never been
+     * written and is still a hole: zeros written there are skipped, keeping the file sparse.
+     */
+    private long neverWrittenFrom = Long.MAX_VALUE;
 
     private VhdDisk(Path path, ImageFile file, VhdLayout layout, VhdBat bat, long nextFree, VhdDisk parent,
                     List<ImageInfo.Reference> references) {
@@ -56,6 +64,11 @@ public final class VhdDisk implements VirtualDisk {
     static VhdDisk of(Path path, ImageFile file, VhdLayout layout, VhdBat bat, long nextFree, VhdDisk parent,
                       List<ImageInfo.Reference> references) {
         return new VhdDisk(path, file, layout, bat, nextFree, parent, references);
+    }
+
+    /** Called by create(): the data area of a new fixed disk is one hole. */
+    void markNew() {
+        neverWrittenFrom = 0;
     }
 
     /** The footer's unique id, which a differencing child records as its parent's. */
@@ -94,10 +107,37 @@ public final class VhdDisk implements VirtualDisk {
         checkRange(offset, src.remaining());
         modified = true;
         if (blocks == null) {
-            file.writeFully(offset, src);
+            long end = offset + src.remaining();
+            if (offset >= neverWrittenFrom) {
+                writeSkippingZeros(offset, src);
+            } else {
+                file.writeFully(offset, src);
+            }
+            neverWrittenFrom = Math.max(neverWrittenFrom, end);
         } else {
             blocks.write(offset, src);
         }
+    }
+
+    /** Writes the runs of {@code src} that are not all zero, in pieces of {@link #ZERO_PIECE}. */
+    private void writeSkippingZeros(long offset, ByteBuffer src) throws IOException {
+        int base = src.position();
+        int len = src.remaining();
+        int runStart = -1;
+        for (int at = 0; at < len; at += ZERO_PIECE) {
+            int n = Math.min(ZERO_PIECE, len - at);
+            boolean zero = Zeros.isZero(src, base + at, n);
+            if (!zero && runStart < 0) {
+                runStart = at;
+            } else if (zero && runStart >= 0) {
+                file.writeFully(offset + runStart, src.slice(base + runStart, at - runStart));
+                runStart = -1;
+            }
+        }
+        if (runStart >= 0) {
+            file.writeFully(offset + runStart, src.slice(base + runStart, len - runStart));
+        }
+        src.position(base + len);
     }
 
     private void readParent(long offset, ByteBuffer dst) throws IOException {

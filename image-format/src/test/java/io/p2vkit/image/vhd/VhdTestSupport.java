@@ -1,6 +1,10 @@
 package io.p2vkit.image.vhd;
 
 import io.p2vkit.image.CreateOptions;
+import io.p2vkit.image.Extent;
+import io.p2vkit.image.Formats;
+import io.p2vkit.image.OpenOptions;
+import io.p2vkit.image.raw.RawFormat;
 import io.p2vkit.image.VirtualDisk;
 import io.p2vkit.image.io.Zeros;
 
@@ -21,28 +25,31 @@ final class VhdTestSupport {
     private VhdTestSupport() {
     }
 
-    /** Creates {@code out} from the raw file: ascending 4 MiB chunks, all-zero chunks skipped. */
+    /**
+     * Creates {@code out} from the raw file as the conversion engine does: the source's data
+     * extents only (holes skipped), in ascending chunks of up to 4 MiB, all-zero chunks skipped.
+     */
     static void convert(Path raw, Path out, CreateOptions options) throws IOException {
-        try (FileChannel in = FileChannel.open(raw, StandardOpenOption.READ);
+        try (VirtualDisk in = new RawFormat().open(raw, OpenOptions.READ_ONLY, Formats.get());
              VirtualDisk disk = new VhdFormat().create(out, in.size(), options)) {
             copyInto(in, disk);
         }
     }
 
-    static void copyInto(FileChannel in, VirtualDisk disk) throws IOException {
-        long size = in.size();
+    static void copyInto(VirtualDisk in, VirtualDisk disk) throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
-        for (long pos = 0; pos < size; pos += CHUNK) {
-            int n = (int) Math.min(CHUNK, size - pos);
-            buf.clear().limit(n);
-            while (buf.hasRemaining()) {
-                if (in.read(buf, pos + buf.position()) < 0) {
-                    throw new IOException("short read");
-                }
+        for (Extent e : in.extents(0, in.size())) {
+            if (!e.holdsData()) {
+                continue;
             }
-            buf.flip();
-            if (!Zeros.isZero(buf)) {
-                disk.write(pos, buf);
+            for (long pos = e.offset(); pos < e.end(); pos += CHUNK) {
+                int n = (int) Math.min(CHUNK, e.end() - pos);
+                buf.clear().limit(n);
+                in.read(pos, buf);
+                buf.flip();
+                if (!Zeros.isZero(buf)) {
+                    disk.write(pos, buf);
+                }
             }
         }
     }
