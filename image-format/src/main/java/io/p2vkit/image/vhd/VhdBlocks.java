@@ -36,6 +36,7 @@ final class VhdBlocks {
     private static final int CACHE_BYTES = 4 << 20;
 
     private final ImageFile file;
+    private final WriteBehind writer;
     private final VhdBat bat;
     private final long blockSize;
     private final int sectorsPerBlock;
@@ -48,8 +49,10 @@ final class VhdBlocks {
     private final Map<Long, SectorBitmap> cache = new LinkedHashMap<>(64, 0.75f, true);
     private final int cacheLimit;
 
-    VhdBlocks(ImageFile file, VhdBat bat, long blockSize, boolean differencing, Base base, long nextFree) {
+    VhdBlocks(ImageFile file, WriteBehind writer, VhdBat bat, long blockSize, boolean differencing, Base base,
+              long nextFree) {
         this.file = file;
+        this.writer = writer;
         this.bat = bat;
         this.blockSize = blockSize;
         this.sectorsPerBlock = (int) (blockSize / SECTOR);
@@ -171,9 +174,11 @@ final class VhdBlocks {
         long data = bat.bitmapOffset(block) + bitmapBytes;
         int end = inBlock + part.remaining();
         if (bm.allSet()) {
-            file.writeFully(data + inBlock, part);
+            writer.write(data + inBlock, part);
             return;
         }
+        // Sector-level work reads and writes the file directly: let queued writes land first.
+        writer.drain();
         int alignedStart = Math.ceilDiv(inBlock, SECTOR) * SECTOR;
         int alignedEnd = end / SECTOR * SECTOR;
         if (alignedStart >= alignedEnd) {
@@ -251,6 +256,7 @@ final class VhdBlocks {
 
     /** Writes dirty bitmaps and BAT entries. */
     void flush() throws IOException {
+        writer.drain();
         List<Map.Entry<Long, SectorBitmap>> dirty = new ArrayList<>();
         for (Map.Entry<Long, SectorBitmap> e : cache.entrySet()) {
             if (e.getValue().isDirty()) {

@@ -37,6 +37,7 @@ public final class VhdDisk implements VirtualDisk {
     /** The parent of a differencing disk, or null (not a differencing disk, or not followed). */
     private final VhdDisk parent;
     private final List<ImageInfo.Reference> references;
+    private final WriteBehind writer;
     private boolean modified;
     private boolean closed;
     /**
@@ -52,11 +53,13 @@ public final class VhdDisk implements VirtualDisk {
         this.layout = layout;
         this.parent = parent;
         this.references = List.copyOf(references);
+        this.writer = new WriteBehind(file);
         if (layout.isFixed()) {
             this.blocks = null;
         } else {
             VhdBlocks.Base base = layout.isDifferencing() ? this::readParent : (off, dst) -> Zeros.fill(dst);
-            this.blocks = new VhdBlocks(file, bat, layout.header.blockSize(), layout.isDifferencing(), base, nextFree);
+            this.blocks = new VhdBlocks(file, writer, bat, layout.header.blockSize(), layout.isDifferencing(), base,
+                    nextFree);
         }
     }
 
@@ -92,6 +95,7 @@ public final class VhdDisk implements VirtualDisk {
     @Override
     public synchronized void read(long offset, ByteBuffer dst) throws IOException {
         checkRange(offset, dst.remaining());
+        writer.drain();
         if (blocks == null) {
             file.readFully(offset, dst, "fixed VHD data");
         } else {
@@ -111,7 +115,7 @@ public final class VhdDisk implements VirtualDisk {
             if (offset >= neverWrittenFrom) {
                 writeSkippingZeros(offset, src);
             } else {
-                file.writeFully(offset, src);
+                writer.write(offset, src);
             }
             neverWrittenFrom = Math.max(neverWrittenFrom, end);
         } else {
@@ -130,12 +134,12 @@ public final class VhdDisk implements VirtualDisk {
             if (!zero && runStart < 0) {
                 runStart = at;
             } else if (zero && runStart >= 0) {
-                file.writeFully(offset + runStart, src.slice(base + runStart, at - runStart));
+                writer.write(offset + runStart, src.slice(base + runStart, at - runStart));
                 runStart = -1;
             }
         }
         if (runStart >= 0) {
-            file.writeFully(offset + runStart, src.slice(base + runStart, len - runStart));
+            writer.write(offset + runStart, src.slice(base + runStart, len - runStart));
         }
         src.position(base + len);
     }
@@ -170,6 +174,7 @@ public final class VhdDisk implements VirtualDisk {
         if (from >= end) {
             return List.of();
         }
+        writer.drain();
         if (blocks != null) {
             return blocks.extents(from, end);
         }
@@ -204,6 +209,7 @@ public final class VhdDisk implements VirtualDisk {
      * its copy at offset 0 if that was damaged), so that the file is a complete VHD again.
      */
     private void writeMetadata() throws IOException {
+        writer.drain();
         if (blocks != null) {
             blocks.flush();
             if (blocks.grew() || layout.usingCopy) {
@@ -268,6 +274,7 @@ public final class VhdDisk implements VirtualDisk {
             }
         } finally {
             closed = true;
+            writer.close();
             try {
                 file.close();
             } finally {

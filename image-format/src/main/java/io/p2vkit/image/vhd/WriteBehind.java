@@ -1,0 +1,121 @@
+package io.p2vkit.image.vhd;
+
+import io.p2vkit.image.io.ImageFile;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Bulk data writes done on a second thread, so that the caller reads its next chunk while the
+ * kernel copies this one into the page cache (qemu-img overlaps the two the same way with its
+ * I/O threads). Each write is copied into one of a few pooled buffers first, so the caller owns
+ * its buffer again on return. Writes complete in submission order; anything that reads the file
+ * or writes it directly calls {@link #drain} first. An I/O error surfaces at the next call.
+ */
+final class WriteBehind {
+
+    /** Writes smaller than this go straight to the file: the copy would cost more than it saves. */
+    private static final int MIN_ASYNC = 64 * 1024;
+    private static final int BUFFER = 4 << 20;
+    private static final int BUFFERS = 4;
+
+    private final ImageFile file;
+    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    private final ArrayDeque<Future<ByteBuffer>> pending = new ArrayDeque<>();
+    private ExecutorService thread;
+    private int allocated;
+
+    WriteBehind(ImageFile file) {
+        this.file = file;
+    }
+
+    /** Writes {@code src} at {@code position}, now or soon; advances {@code src} to its limit. */
+    void write(long position, ByteBuffer src) throws IOException {
+        if (src.remaining() < MIN_ASYNC) {
+            drain();
+            file.writeFully(position, src);
+            return;
+        }
+        long pos = position;
+        while (src.hasRemaining()) {
+            int n = Math.min(BUFFER, src.remaining());
+            ByteBuffer buf = buffer();
+            buf.clear().put(src.slice(src.position(), n)).flip();
+            src.position(src.position() + n);
+            long at = pos;
+            pending.add(executor().submit(() -> {
+                try {
+                    file.writeFully(at, buf);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return buf;
+            }));
+            pos += n;
+        }
+    }
+
+    /** Waits for every queued write; rethrows the first failure. */
+    void drain() throws IOException {
+        while (!pending.isEmpty()) {
+            free.add(await(pending.poll()));
+        }
+    }
+
+    void close() {
+        if (thread != null) {
+            pending.forEach(f -> f.cancel(false));
+            pending.clear();
+            thread.shutdownNow();
+            thread = null;
+        }
+    }
+
+    private ByteBuffer buffer() throws IOException {
+        // Reap what is done without waiting, so errors show early.
+        while (!pending.isEmpty() && pending.peek().isDone()) {
+            free.add(await(pending.poll()));
+        }
+        if (!free.isEmpty()) {
+            return free.poll();
+        }
+        if (allocated < BUFFERS) {
+            allocated++;
+            return ByteBuffer.allocateDirect(BUFFER);
+        }
+        return await(pending.poll());
+    }
+
+    private ExecutorService executor() {
+        if (thread == null) {
+            thread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "p2v-vhd-writer");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return thread;
+    }
+
+    private static ByteBuffer await(Future<ByteBuffer> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof UncheckedIOException u) {
+                throw u.getCause();
+            }
+            throw new IOException("write failed", c);
+        }
+    }
+}
