@@ -62,6 +62,8 @@ final class VhdBlocks {
         this.sessionStart = nextFree;
         this.nextFree = nextFree;
         this.cacheLimit = Math.max(16, CACHE_BYTES / bitmapBytes);
+        // New blocks go past the end of the file: their data areas are holes until written.
+        writer.markFresh(nextFree);
     }
 
     /** Where the next block (and so the trailing footer) goes. */
@@ -177,8 +179,6 @@ final class VhdBlocks {
             writer.write(data + inBlock, part);
             return;
         }
-        // Sector-level work reads and writes the file directly: let queued writes land first.
-        writer.drain();
         int alignedStart = Math.ceilDiv(inBlock, SECTOR) * SECTOR;
         int alignedEnd = end / SECTOR * SECTOR;
         if (alignedStart >= alignedEnd) {
@@ -192,7 +192,7 @@ final class VhdBlocks {
             if (inBlock < alignedStart) {
                 writePartialSector(block, bm, data, inBlock, part.slice(0, alignedStart - inBlock));
             }
-            file.writeFully(data + alignedStart, part.slice(alignedStart - inBlock, alignedEnd - alignedStart));
+            writer.write(data + alignedStart, part.slice(alignedStart - inBlock, alignedEnd - alignedStart));
             if (alignedEnd < end) {
                 writePartialSector(block, bm, data, alignedEnd, part.slice(alignedEnd - inBlock, end - alignedEnd));
             }
@@ -205,13 +205,13 @@ final class VhdBlocks {
             throws IOException {
         int sector = at / SECTOR;
         if (bm.get(sector)) {
-            file.writeFully(data + at, bytes);
+            writer.write(data + at, bytes);
             return;
         }
         ByteBuffer whole = ByteBuffer.allocate(SECTOR);
         base.read(block * blockSize + (long) sector * SECTOR, whole);
         whole.put(at - sector * SECTOR, bytes, bytes.position(), bytes.remaining());
-        file.writeFully(data + (long) sector * SECTOR, whole.clear());
+        writer.write(data + (long) sector * SECTOR, whole.clear());
     }
 
     /** Runs of DATA (held here) and UNALLOCATED (from the base) over {@code [from, to)}. */

@@ -26,9 +26,6 @@ import static io.p2vkit.image.vhd.VhdConstants.FOOTER_SIZE;
  */
 public final class VhdDisk implements VirtualDisk {
 
-    /** Granularity of zero skipping in new fixed disks (qemu-img skips zeros at 4 KiB). */
-    private static final int ZERO_PIECE = 64 * 1024;
-
     private final Path path;
     private final ImageFile file;
     private final VhdLayout layout;
@@ -40,12 +37,6 @@ public final class VhdDisk implements VirtualDisk {
     private final WriteBehind writer;
     private boolean modified;
     private boolean closed;
-    /**
-     * In a fixed disk made by this session, everything at or past this offset has never been
-     * written and is still a hole: zeros written there are skipped, keeping the file sparse.
-     */
-    private long neverWrittenFrom = Long.MAX_VALUE;
-
     private VhdDisk(Path path, ImageFile file, VhdLayout layout, VhdBat bat, long nextFree, VhdDisk parent,
                     List<ImageInfo.Reference> references) {
         this.path = path;
@@ -71,7 +62,9 @@ public final class VhdDisk implements VirtualDisk {
 
     /** Called by create(): the data area of a new fixed disk is one hole. */
     void markNew() {
-        neverWrittenFrom = 0;
+        if (blocks == null) {
+            writer.markFresh(0);
+        }
     }
 
     /** The footer's unique id, which a differencing child records as its parent's. */
@@ -111,37 +104,10 @@ public final class VhdDisk implements VirtualDisk {
         checkRange(offset, src.remaining());
         modified = true;
         if (blocks == null) {
-            long end = offset + src.remaining();
-            if (offset >= neverWrittenFrom) {
-                writeSkippingZeros(offset, src);
-            } else {
-                writer.write(offset, src);
-            }
-            neverWrittenFrom = Math.max(neverWrittenFrom, end);
+            writer.write(offset, src);
         } else {
             blocks.write(offset, src);
         }
-    }
-
-    /** Writes the runs of {@code src} that are not all zero, in pieces of {@link #ZERO_PIECE}. */
-    private void writeSkippingZeros(long offset, ByteBuffer src) throws IOException {
-        int base = src.position();
-        int len = src.remaining();
-        int runStart = -1;
-        for (int at = 0; at < len; at += ZERO_PIECE) {
-            int n = Math.min(ZERO_PIECE, len - at);
-            boolean zero = Zeros.isZero(src, base + at, n);
-            if (!zero && runStart < 0) {
-                runStart = at;
-            } else if (zero && runStart >= 0) {
-                writer.write(offset + runStart, src.slice(base + runStart, at - runStart));
-                runStart = -1;
-            }
-        }
-        if (runStart >= 0) {
-            writer.write(offset + runStart, src.slice(base + runStart, len - runStart));
-        }
-        src.position(base + len);
     }
 
     private void readParent(long offset, ByteBuffer dst) throws IOException {

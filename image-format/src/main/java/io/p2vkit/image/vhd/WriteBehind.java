@@ -1,6 +1,7 @@
 package io.p2vkit.image.vhd;
 
 import io.p2vkit.image.io.ImageFile;
+import io.p2vkit.image.io.Zeros;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -16,7 +17,8 @@ import java.util.concurrent.Future;
  * Bulk data writes done on a second thread, so that the caller reads its next chunk while the
  * kernel copies this one into the page cache (qemu-img overlaps the two the same way with its
  * I/O threads). Each write is copied into one of a few pooled buffers first, so the caller owns
- * its buffer again on return. Writes complete in submission order; anything that reads the file
+ * its buffer again on return. All of a disk's data writes go through here, so it also knows
+ * which file space has never been written. Writes complete in submission order; anything that reads the file
  * or writes it directly calls {@link #drain} first. An I/O error surfaces at the next call.
  */
 final class WriteBehind {
@@ -26,7 +28,12 @@ final class WriteBehind {
     private static final int BUFFER = 4 << 20;
     private static final int BUFFERS = 4;
 
+    /** Granularity of zero skipping in never-written space (qemu-img skips zeros at 4 KiB). */
+    private static final int ZERO_PIECE = 64 * 1024;
+
     private final ImageFile file;
+    /** File offsets from here on have never been written: they are a hole, and read as zeros. */
+    private long freshFrom = Long.MAX_VALUE;
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     private final ArrayDeque<Future<ByteBuffer>> pending = new ArrayDeque<>();
     private ExecutorService thread;
@@ -36,8 +43,49 @@ final class WriteBehind {
         this.file = file;
     }
 
-    /** Writes {@code src} at {@code position}, now or soon; advances {@code src} to its limit. */
+    /**
+     * Declares that the file holds nothing from {@code offset} on (a new fixed disk's data area,
+     * the space past the end where new blocks go), so that zeros written there can be skipped.
+     */
+    void markFresh(long offset) {
+        freshFrom = offset;
+    }
+
+    /**
+     * Writes {@code src} at {@code position}, now or soon; advances {@code src} to its limit.
+     * Runs of zeros that land in never-written space are not written: the file stays sparse.
+     */
     void write(long position, ByteBuffer src) throws IOException {
+        long end = position + src.remaining();
+        if (position >= freshFrom) {
+            writeNonZeroRuns(position, src);
+        } else {
+            put(position, src);
+        }
+        freshFrom = Math.max(freshFrom, end);
+    }
+
+    private void writeNonZeroRuns(long position, ByteBuffer src) throws IOException {
+        int base = src.position();
+        int len = src.remaining();
+        int runStart = -1;
+        for (int at = 0; at < len; at += ZERO_PIECE) {
+            int n = Math.min(ZERO_PIECE, len - at);
+            boolean zero = Zeros.isZero(src, base + at, n);
+            if (!zero && runStart < 0) {
+                runStart = at;
+            } else if (zero && runStart >= 0) {
+                put(position + runStart, src.slice(base + runStart, at - runStart));
+                runStart = -1;
+            }
+        }
+        if (runStart >= 0) {
+            put(position + runStart, src.slice(base + runStart, len - runStart));
+        }
+        src.position(base + len);
+    }
+
+    private void put(long position, ByteBuffer src) throws IOException {
         if (src.remaining() < MIN_ASYNC) {
             drain();
             file.writeFully(position, src);

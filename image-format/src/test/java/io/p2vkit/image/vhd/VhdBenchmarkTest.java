@@ -1,6 +1,7 @@
 package io.p2vkit.image.vhd;
 
 import io.p2vkit.image.CreateOptions;
+import io.p2vkit.image.raw.SparseFiles;
 import io.p2vkit.image.testing.TestDisks;
 import io.p2vkit.image.testing.Tools;
 import org.junit.jupiter.api.Tag;
@@ -42,9 +43,10 @@ class VhdBenchmarkTest {
                 ours = Math.min(ours, System.nanoTime() - t0);
                 assertEquals(0, Tools.qemuImg("compare", "-f", "raw", "-F", "vpc", raw.toString(), o.toString()).exit());
                 if (round == 4) {
-                    System.out.printf(Locale.ROOT, "vpc %s 1 GiB: qemu-img %.2f s (%d MiB file), p2vkit %.2f s"
-                                    + " (%d MiB file), qemu/ours = %.2f%n", sub, qemu / 1e9, Files.size(q) >> 20,
-                            ours / 1e9, Files.size(o) >> 20, (double) qemu / ours);
+                    System.out.printf(Locale.ROOT, "vpc %s 1 GiB: qemu-img %.2f s (%d MiB allocated), p2vkit %.2f s"
+                                    + " (%d MiB allocated), qemu/ours = %.2f%n", sub, qemu / 1e9,
+                            SparseFiles.allocatedBytes(q) >> 20, ours / 1e9, SparseFiles.allocatedBytes(o) >> 20,
+                            (double) qemu / ours);
                 }
                 Files.delete(q);
                 Files.delete(o);
