@@ -84,6 +84,19 @@ class VhdFormatTest {
     }
 
     @Test
+    void emptyDisksOfSizeZero() throws IOException {
+        for (String o : List.of("", "subformat=fixed")) {
+            Path f = dir.resolve("zero" + o.length() + ".vhd");
+            vhd.create(f, 0, CreateOptions.parse(o)).close();
+            try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
+                assertEquals(0, d.size());
+                assertEquals(List.of(), d.extents(0, 0));
+            }
+            assertTrue(vhd.check(f, OpenOptions.READ_ONLY, Formats.get()).isClean());
+        }
+    }
+
+    @Test
     void azureMakesAFixedWholeMibExactSizeDisk() throws IOException {
         ImageFormatException e = assertThrows(ImageFormatException.class,
                 () -> vhd.create(dir.resolve("az1.vhd"), (100L << 20) + 512, CreateOptions.parse("azure=on")));
@@ -214,6 +227,29 @@ class VhdFormatTest {
         byte[] back = new byte[model.length];
         d.read(0, ByteBuffer.wrap(back));
         assertEquals(-1, java.util.Arrays.mismatch(model, back), "first difference");
+    }
+
+    /** Zeros are skipped only where nothing was ever written: zeros over data must land. */
+    @Test
+    void zerosOverWrittenDataAreWritten() throws IOException {
+        for (String o : List.of("subformat=fixed,force_size=on", "force_size=on", "force_size=on,block_size=512K")) {
+            Path f = dir.resolve("z" + o.hashCode() + ".vhd");
+            byte[] ones = new byte[1 << 20];
+            java.util.Arrays.fill(ones, (byte) 1);
+            byte[] model = new byte[4 << 20];
+            try (VirtualDisk d = vhd.create(f, model.length, CreateOptions.parse(o))) {
+                d.write(0, ByteBuffer.wrap(ones));
+                d.write(3 << 20, ByteBuffer.wrap(ones));
+                d.write(512 * 1024, ByteBuffer.wrap(new byte[1 << 20]));  // zeros over half of the first run
+                d.write(2 << 20, ByteBuffer.wrap(new byte[1 << 20]));     // zeros into space never written
+                System.arraycopy(ones, 0, model, 0, 512 * 1024);
+                System.arraycopy(ones, 0, model, 3 << 20, 1 << 20);
+                assertContent(d, model);
+            }
+            try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
+                assertContent(d, model);
+            }
+        }
     }
 
     // ---- footers ----
