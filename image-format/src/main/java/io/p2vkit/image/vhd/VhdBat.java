@@ -90,11 +90,6 @@ final class VhdBat {
         return Integer.toUnsignedLong(entries[(int) block]) * SECTOR;
     }
 
-    /** The raw entry, for the checker. */
-    int entry(int block) {
-        return entries[block];
-    }
-
     void set(long block, long fileOffset) {
         int i = (int) block;
         entries[i] = (int) (fileOffset / SECTOR);

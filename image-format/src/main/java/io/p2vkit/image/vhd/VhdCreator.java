@@ -57,7 +57,7 @@ final class VhdCreator {
         if (backing != null && fixed) {
             throw new ImageFormatException("a differencing VHD (backing_file) is dynamic; it cannot be fixed");
         }
-        Fields.powerOfTwo(blockSize);
+        checkBlockSize(blockSize);
         if (requested < 0) {
             throw new ImageFormatException("size must not be negative");
         }
@@ -88,13 +88,10 @@ final class VhdCreator {
                 hyperV ? CREATOR_HYPERV_VERSION : CREATOR_P2VKIT_VERSION, blockSize, backing);
     }
 
-    /** Small local checks on option values, named as the user wrote them. */
-    private static final class Fields {
-        static void powerOfTwo(long blockSize) throws ImageFormatException {
-            if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || Long.bitCount(blockSize) != 1) {
-                throw new ImageFormatException("option block_size: " + blockSize + " is not a power of two between "
-                        + MIN_BLOCK_SIZE + " and " + MAX_BLOCK_SIZE + " (Hyper-V takes 512K and 2M)");
-            }
+    private static void checkBlockSize(long blockSize) throws ImageFormatException {
+        if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || Long.bitCount(blockSize) != 1) {
+            throw new ImageFormatException("option block_size: " + blockSize + " is not a power of two between "
+                    + MIN_BLOCK_SIZE + " and " + MAX_BLOCK_SIZE + " (Hyper-V takes 512K and 2M)");
         }
     }
 
@@ -148,10 +145,13 @@ final class VhdCreator {
         List<VhdDynamicHeader.Locator> locators = new ArrayList<>();
         List<byte[]> locatorData = new ArrayList<>();
         if (parent != null) {
-            for (Object[] l : new Object[][] {{PLATFORM_W2RU, parent.relative}, {PLATFORM_W2KU, parent.absolute}}) {
-                byte[] data = ((String) l[1]).getBytes(StandardCharsets.UTF_16LE);
+            // Relative first: readers (ours, Hyper-V) try it first, so a copied chain still opens.
+            int[] platforms = {PLATFORM_W2RU, PLATFORM_W2KU};
+            String[] paths = {parent.relative, parent.absolute};
+            for (int i = 0; i < platforms.length; i++) {
+                byte[] data = paths[i].getBytes(StandardCharsets.UTF_16LE);
                 long space = Math.ceilDiv(Math.max(data.length, 1), SECTOR) * SECTOR;
-                locators.add(new VhdDynamicHeader.Locator((Integer) l[0], space, data.length, next));
+                locators.add(new VhdDynamicHeader.Locator(platforms[i], space, data.length, next));
                 locatorData.add(data);
                 next += space;
             }

@@ -37,6 +37,7 @@ public final class VhdDisk implements VirtualDisk {
     private final WriteBehind writer;
     private boolean modified;
     private boolean closed;
+
     private VhdDisk(Path path, ImageFile file, VhdLayout layout, VhdBat bat, long nextFree, VhdDisk parent,
                     List<ImageInfo.Reference> references) {
         this.path = path;
@@ -70,14 +71,6 @@ public final class VhdDisk implements VirtualDisk {
     /** The footer's unique id, which a differencing child records as its parent's. */
     public UUID uniqueId() {
         return layout.footer.uniqueId();
-    }
-
-    int diskType() {
-        return layout.footer.diskType();
-    }
-
-    int timestamp() {
-        return layout.footer.timestamp();
     }
 
     @Override

@@ -86,7 +86,8 @@ class VhdInteropTest {
             assertEquals(0, ext.getFirst().offset());
             assertEquals(disk.size(), ext.getLast().end());
         }
-        assertTrue(new VhdFormat().check(vhd, OpenOptions.READ_ONLY, Formats.get()).corruptionCount() == 0);
+        var report = new VhdFormat().check(vhd, OpenOptions.READ_ONLY, Formats.get());
+        assertTrue(report.isClean(), report.corruptions() + " " + report.leaks());
         Files.delete(vhd);
     }
 
