@@ -252,6 +252,64 @@ class VhdFormatTest {
         }
     }
 
+    /** A dynamic block whose bitmap has clear bits (as other tools leave them) reads zeros there. */
+    @Test
+    void clearBitmapBitsInADynamicDiskReadAsZeros() throws IOException {
+        Path f = dir.resolve("bits.vhd");
+        byte[] full = new byte[512 << 10];
+        java.util.Arrays.fill(full, (byte) 0xAA);
+        try (VirtualDisk d = vhd.create(f, 2 << 20, CreateOptions.parse("force_size=on,block_size=512K"))) {
+            d.write(0, ByteBuffer.wrap(full));
+        }
+        long bitmapAt = Integer.toUnsignedLong(batEntry(f, 0)) * 512;
+        write(f, bitmapAt, new byte[] {0x0F}); // sectors 0-3 clear, 4-7 set; the data stays 0xAA
+        byte[] model = full.clone();
+        java.util.Arrays.fill(model, 0, 4 * 512, (byte) 0);
+        try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_WRITE)) {
+            byte[] back = new byte[full.length];
+            d.read(0, ByteBuffer.wrap(back));
+            assertArrayEquals(model, back);
+            assertEquals(new Extent(0, 4 * 512, Extent.Kind.UNALLOCATED), d.extents(0, 1 << 20).getFirst());
+            // A partial write into a clear sector: the rest of that sector must read zeros, not 0xAA.
+            d.write(512 + 10, ByteBuffer.wrap(new byte[] {7, 7}));
+            model[512 + 10] = 7;
+            model[512 + 11] = 7;
+            d.read(0, ByteBuffer.wrap(back));
+            assertArrayEquals(model, back);
+        }
+        try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
+            byte[] back = new byte[full.length];
+            d.read(0, ByteBuffer.wrap(back));
+            assertArrayEquals(model, back);
+        }
+    }
+
+    @Test
+    void twoLevelChainReadsThroughBothParents() throws IOException {
+        byte[] a = new byte[1 << 20];
+        java.util.Arrays.fill(a, (byte) 'a');
+        try (VirtualDisk d = vhd.create(dir.resolve("g.vhd"), 4 << 20, CreateOptions.parse("force_size=on"))) {
+            d.write(0, ByteBuffer.wrap(a));
+        }
+        byte[] b = new byte[1000];
+        java.util.Arrays.fill(b, (byte) 'b');
+        try (VirtualDisk d = vhd.create(dir.resolve("p.vhd"), 0, CreateOptions.parse("backing_file=g.vhd"))) {
+            d.write(100, ByteBuffer.wrap(b));
+        }
+        byte[] c = new byte[10];
+        java.util.Arrays.fill(c, (byte) 'c');
+        try (VirtualDisk d = vhd.create(dir.resolve("c.vhd"), 0, CreateOptions.parse("backing_file=p.vhd"))) {
+            d.write(500, ByteBuffer.wrap(c));
+        }
+        byte[] model = new byte[4 << 20];
+        System.arraycopy(a, 0, model, 0, a.length);
+        System.arraycopy(b, 0, model, 100, b.length);
+        System.arraycopy(c, 0, model, 500, c.length);
+        try (VirtualDisk d = Formats.get().open(dir.resolve("c.vhd"), OpenOptions.READ_ONLY)) {
+            assertContent(d, model);
+        }
+    }
+
     // ---- footers ----
 
     @Test
