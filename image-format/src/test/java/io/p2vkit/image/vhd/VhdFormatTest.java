@@ -8,21 +8,17 @@ import io.p2vkit.image.ImageFormatException;
 import io.p2vkit.image.ImageInfo;
 import io.p2vkit.image.OpenOptions;
 import io.p2vkit.image.VirtualDisk;
-import io.p2vkit.image.io.ImageFile;
 import io.p2vkit.image.raw.RawFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,7 +45,7 @@ class VhdFormatTest {
         assertEquals(VhdFormat.SCORE_VALID, vhd.probe(Formats.probeOf(f)));
         assertTrue(vhd.probe(Formats.probeOf(f)) > new RawFormat().probe(Formats.probeOf(f)));
         // A damaged checksum still scores above raw, below a good footer.
-        flip(f, Files.size(f) - 512 + 100);
+        VhdTestSupport.flip(f, Files.size(f) - 512 + 100);
         assertEquals(VhdFormat.SCORE_COOKIE_ONLY, vhd.probe(Formats.probeOf(f)));
         Path plain = Files.write(dir.resolve("plain.raw"), new byte[8192]);
         assertEquals(0, vhd.probe(Formats.probeOf(plain)));
@@ -261,8 +257,8 @@ class VhdFormatTest {
         try (VirtualDisk d = vhd.create(f, 2 << 20, CreateOptions.parse("force_size=on,block_size=512K"))) {
             d.write(0, ByteBuffer.wrap(full));
         }
-        long bitmapAt = Integer.toUnsignedLong(batEntry(f, 0)) * 512;
-        write(f, bitmapAt, new byte[] {0x0F}); // sectors 0-3 clear, 4-7 set; the data stays 0xAA
+        long bitmapAt = Integer.toUnsignedLong(VhdTestSupport.batEntry(f, 0)) * 512;
+        VhdTestSupport.write(f, bitmapAt, new byte[] {0x0F}); // sectors 0-3 clear, 4-7 set; the data stays 0xAA
         byte[] model = full.clone();
         java.util.Arrays.fill(model, 0, 4 * 512, (byte) 0);
         try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_WRITE)) {
@@ -340,145 +336,6 @@ class VhdFormatTest {
         assertEquals(0, vhd.check(copy, OpenOptions.READ_ONLY, Formats.get()).corruptionCount());
     }
 
-    // ---- footers ----
-
-    @Test
-    void damagedFooterFallsBackToTheCopyAndCheckSaysSo() throws IOException {
-        Path f = dir.resolve("copy.vhd");
-        byte[] data = new byte[1 << 20];
-        new Random(3).nextBytes(data);
-        try (VirtualDisk d = vhd.create(f, 4 << 20, CreateOptions.parse("force_size=on"))) {
-            d.write(1 << 20, ByteBuffer.wrap(data));
-        }
-        assertTrue(vhd.check(f, OpenOptions.READ_ONLY, Formats.get()).isClean());
-        flip(f, Files.size(f) - 512 + 200);
-        try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
-            byte[] back = new byte[data.length];
-            d.read(1 << 20, ByteBuffer.wrap(back));
-            assertArrayEquals(data, back);
-            assertTrue(((String) d.info().details().get("footer copy")).startsWith("used"));
-        }
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertEquals(1, r.corruptionCount(), r.corruptions().toString());
-        assertTrue(r.corruptions().getFirst().contains("copy at offset 0 is good and is used"));
-        // Both damaged: refused, naming the checksum.
-        flip(f, 100);
-        ImageFormatException e = assertThrows(ImageFormatException.class,
-                () -> Formats.get().open(f, "vpc", OpenOptions.READ_ONLY));
-        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
-    }
-
-    @Test
-    void copyThatDiffersIsReported() throws IOException {
-        Path f = dir.resolve("differs.vhd");
-        vhd.create(f, 4 << 20, CreateOptions.parse("force_size=on")).close();
-        VhdFooter copy;
-        try (ImageFile file = ImageFile.openRead(f)) {
-            copy = VhdFooter.parse(VhdLayout.bytes(file, 0, 512, "copy"));
-        }
-        VhdFooter other = new VhdFooter(copy.features(), copy.formatVersion(), copy.dataOffset(), copy.timestamp() + 1,
-                copy.creatorApp(), copy.creatorVersion(), copy.creatorOs(), copy.originalSize(), copy.currentSize(),
-                copy.geometry(), copy.diskType(), 0, copy.uniqueId(), false, true);
-        write(f, 0, other.encode());
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertTrue(r.corruptions().toString().contains("differs"), r.corruptions().toString());
-        try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
-            assertEquals("differs from the footer", d.info().details().get("footer copy"));
-        }
-    }
-
-    // ---- check ----
-
-    /** A dynamic disk of 4 MiB in 512 KiB blocks with blocks 0, 1 and 2 written. */
-    private Path threeBlocks(String name) throws IOException {
-        Path f = dir.resolve(name);
-        try (VirtualDisk d = vhd.create(f, 4 << 20, CreateOptions.parse("force_size=on,block_size=512K"))) {
-            byte[] b = new byte[3 * (512 << 10)];
-            java.util.Arrays.fill(b, (byte) 1);
-            d.write(0, ByteBuffer.wrap(b));
-        }
-        return f;
-    }
-
-    private static int batEntry(Path f, int i) throws IOException {
-        try (ImageFile file = ImageFile.openRead(f)) {
-            return file.read(1536 + 4L * i, 4, "bat").order(ByteOrder.BIG_ENDIAN).getInt();
-        }
-    }
-
-    private static void setBatEntry(Path f, int i, int value) throws IOException {
-        write(f, 1536 + 4L * i, ByteBuffer.allocate(4).putInt(value).array());
-    }
-
-    @Test
-    void checkFindsBlocksPastTheEndAndOpenRefusesThem() throws IOException {
-        Path f = threeBlocks("eof.vhd");
-        setBatEntry(f, 5, (int) (Files.size(f) / 512 + 10));
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertTrue(r.corruptions().toString().contains("ends past the end of the file"), r.corruptions().toString());
-        assertEquals(CheckReport.EXIT_CORRUPT, r.exitCode());
-        assertThrows(ImageFormatException.class, () -> Formats.get().open(f, OpenOptions.READ_ONLY));
-    }
-
-    @Test
-    void checkFindsTwoEntriesSharingABlock() throws IOException {
-        Path f = threeBlocks("dup.vhd");
-        setBatEntry(f, 6, batEntry(f, 1));
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertTrue(r.corruptions().toString().contains("share file space"), r.corruptions().toString());
-        assertTrue(r.leaks().toString().contains("past the virtual size") || r.corruptionCount() >= 1);
-    }
-
-    @Test
-    void checkFindsABlockOverTheTable() throws IOException {
-        Path f = threeBlocks("overlap.vhd");
-        setBatEntry(f, 3, 3); // sector 3 = offset 1536: the BAT itself
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertTrue(r.corruptions().toString().contains("overlaps the block allocation table"),
-                r.corruptions().toString());
-    }
-
-    @Test
-    void checkCountsAllocationAndLeaks() throws IOException {
-        Path f = threeBlocks("leak.vhd");
-        CheckReport clean = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertTrue(clean.isClean());
-        assertEquals(3, clean.allocatedClusters());
-        assertEquals(8, clean.totalClusters());
-        setBatEntry(f, 1, -1); // block 1's space is now used by nothing
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertEquals(0, r.corruptionCount(), r.corruptions().toString());
-        assertEquals(CheckReport.EXIT_LEAKS, r.exitCode(), r.leaks().toString());
-    }
-
-    @Test
-    void checkReportsSizesBeyondTheFormat() throws IOException {
-        // A well-formed dynamic disk of 3 TiB in 256 MiB blocks: readable, but not a legal VHD.
-        Path f = dir.resolve("3t.vhd");
-        long size = 3L << 40;
-        long block = 256L << 20;
-        int entries = (int) (size / block);
-        VhdFooter footer = new VhdFooter(2, 0x10000, 512, 0, "win ", 0, VhdConstants.OS_WINDOWS, size, size,
-                VhdGeometry.MAXIMUM, VhdConstants.TYPE_DYNAMIC, 0, UUID.randomUUID(), false, true);
-        List<VhdDynamicHeader.Locator> none = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            none.add(new VhdDynamicHeader.Locator(0, 0, 0, 0));
-        }
-        VhdDynamicHeader h = new VhdDynamicHeader(-1, 1536, 0x10000, entries, block, 0, true, new UUID(0, 0), 0, "",
-                none);
-        byte[] bat = new byte[entries * 4];
-        java.util.Arrays.fill(bat, (byte) 0xFF);
-        write(f, 0, footer.encode());
-        write(f, 512, h.encode());
-        write(f, 1536, bat);
-        write(f, 1536 + bat.length, footer.encode());
-        CheckReport r = vhd.check(f, OpenOptions.READ_ONLY, Formats.get());
-        assertTrue(r.corruptions().toString().contains("2040 GiB"), r.corruptions().toString());
-        try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
-            assertEquals(size, d.size());
-        }
-    }
-
     @Test
     void fixedExtentsShowHolesAsZero() throws IOException {
         Path f = dir.resolve("holes.vhd");
@@ -507,22 +364,6 @@ class VhdFormatTest {
         try (VirtualDisk d = Formats.get().open(f, OpenOptions.READ_ONLY)) {
             assertThrows(ImageFormatException.class, () -> d.write(0, ByteBuffer.allocate(512)));
             assertThrows(ImageFormatException.class, () -> d.read(d.size() - 100, ByteBuffer.allocate(512)));
-        }
-    }
-
-    private static void flip(Path f, long at) throws IOException {
-        try (ImageFile file = ImageFile.open(f, false)) {
-            ByteBuffer b = file.read(at, 1, "byte");
-            file.writeFully(at, ByteBuffer.wrap(new byte[] {(byte) (b.get(0) ^ 0x40)}));
-        }
-    }
-
-    private static void write(Path f, long at, byte[] bytes) throws IOException {
-        if (!Files.exists(f)) {
-            Files.createFile(f);
-        }
-        try (ImageFile file = ImageFile.open(f, false)) {
-            file.writeFully(at, ByteBuffer.wrap(bytes));
         }
     }
 }

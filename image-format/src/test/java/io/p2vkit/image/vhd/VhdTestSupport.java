@@ -4,20 +4,23 @@ import io.p2vkit.image.CreateOptions;
 import io.p2vkit.image.Extent;
 import io.p2vkit.image.Formats;
 import io.p2vkit.image.OpenOptions;
-import io.p2vkit.image.raw.RawFormat;
 import io.p2vkit.image.VirtualDisk;
+import io.p2vkit.image.io.ImageFile;
 import io.p2vkit.image.io.Zeros;
+import io.p2vkit.image.raw.RawFormat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Writes raw files into disks the way the conversion engine does, and compares contents. */
+/** Writes raw files into disks the way the conversion engine does, compares contents, patches bytes. */
 final class VhdTestSupport {
 
     static final int CHUNK = 4 << 20;
@@ -93,6 +96,33 @@ final class VhdTestSupport {
         for (long pos = 0; pos < disk.size(); pos += b.capacity()) {
             b.clear().limit((int) Math.min(b.capacity(), disk.size() - pos));
             disk.read(pos, b);
+        }
+    }
+
+    /** Entry {@code i} of the BAT at its usual place (1536). */
+    static int batEntry(Path f, int i) throws IOException {
+        try (ImageFile file = ImageFile.openRead(f)) {
+            return file.read(1536 + 4L * i, 4, "bat").order(ByteOrder.BIG_ENDIAN).getInt();
+        }
+    }
+
+    static void setBatEntry(Path f, int i, int value) throws IOException {
+        write(f, 1536 + 4L * i, ByteBuffer.allocate(4).putInt(value).array());
+    }
+
+    static void flip(Path f, long at) throws IOException {
+        try (ImageFile file = ImageFile.open(f, false)) {
+            ByteBuffer b = file.read(at, 1, "byte");
+            file.writeFully(at, ByteBuffer.wrap(new byte[] {(byte) (b.get(0) ^ 0x40)}));
+        }
+    }
+
+    static void write(Path f, long at, byte[] bytes) throws IOException {
+        if (!Files.exists(f)) {
+            Files.createFile(f);
+        }
+        try (ImageFile file = ImageFile.open(f, false)) {
+            file.writeFully(at, ByteBuffer.wrap(bytes));
         }
     }
 }
