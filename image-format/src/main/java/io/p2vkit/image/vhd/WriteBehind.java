@@ -8,6 +8,7 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +31,13 @@ final class WriteBehind {
 
     /** Granularity of zero skipping in never-written space (qemu-img skips zeros at 4 KiB). */
     private static final int ZERO_PIECE = 64 * 1024;
+
+    /**
+     * Buffers of closed disks, for the next disk to use: direct memory is freed only by the
+     * garbage collector, so converting many images in a row should not allocate anew each time.
+     */
+    private static final ConcurrentLinkedQueue<ByteBuffer> SPARE = new ConcurrentLinkedQueue<>();
+    private static final int MAX_SPARE = 8;
 
     private final ImageFile file;
     /** File offsets from here on have never been written: they are a hole, and read as zeros. */
@@ -117,12 +125,23 @@ final class WriteBehind {
         }
     }
 
+    /** Stops the thread; the caller has drained (or is giving up after an error). */
     void close() {
         if (thread != null) {
             pending.forEach(f -> f.cancel(false));
+            boolean quiet = pending.isEmpty();
             pending.clear();
             thread.shutdownNow();
             thread = null;
+            if (quiet) {
+                // Only buffers no write can still be using go back for reuse.
+                for (ByteBuffer b : free) {
+                    if (SPARE.size() < MAX_SPARE) {
+                        SPARE.add(b);
+                    }
+                }
+            }
+            free.clear();
         }
     }
 
@@ -136,7 +155,8 @@ final class WriteBehind {
         }
         if (allocated < BUFFERS) {
             allocated++;
-            return ByteBuffer.allocateDirect(BUFFER);
+            ByteBuffer spare = SPARE.poll();
+            return spare != null ? spare : ByteBuffer.allocateDirect(BUFFER);
         }
         return await(pending.poll());
     }
