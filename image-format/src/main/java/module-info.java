@@ -3,6 +3,7 @@ module io.p2vkit.image {
     exports io.p2vkit.image;
     exports io.p2vkit.image.io;
     exports io.p2vkit.image.raw;
+    exports io.p2vkit.image.vhd;
     exports io.p2vkit.image.convert;
     exports io.p2vkit.image.compare;
     exports io.p2vkit.image.json;

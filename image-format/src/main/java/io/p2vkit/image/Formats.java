@@ -21,6 +21,7 @@ public final class Formats implements DiskOpener {
 
     /** The drivers, strongest signature first (ties go to the earlier one). */
     private static final List<ImageFormat> ALL = List.of(
+            new io.p2vkit.image.vhd.VhdFormat(), // checksummed footer at the end (fixed) or at 0 (dynamic)
             new RawFormat()   // no signature: anything
     );
 
