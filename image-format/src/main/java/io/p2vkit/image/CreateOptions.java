@@ -16,9 +16,28 @@ public final class CreateOptions {
 
     private final Map<String, String> values;
     private final Set<String> used = new TreeSet<>();
+    private final java.nio.file.Path finalFolder;
 
     public CreateOptions(Map<String, String> values) {
+        this(values, null);
+    }
+
+    private CreateOptions(Map<String, String> values, java.nio.file.Path finalFolder) {
         this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+        this.finalFolder = finalFolder;
+    }
+
+    /**
+     * Says where the image will live once complete. Outputs are written in a staging folder
+     * first, but names in the options ({@code backing_file}) are relative to the final folder.
+     */
+    public CreateOptions inFolder(java.nio.file.Path folder) {
+        return new CreateOptions(values, folder);
+    }
+
+    /** The folder that relative names in the options are resolved against, for an image created at {@code file}. */
+    public java.nio.file.Path referenceFolder(java.nio.file.Path file) {
+        return finalFolder != null ? finalFolder : file.toAbsolutePath().getParent();
     }
 
     public static CreateOptions none() {
@@ -46,7 +65,7 @@ public final class CreateOptions {
     public CreateOptions with(String key, String value) {
         Map<String, String> map = new LinkedHashMap<>(values);
         map.put(key, value);
-        return new CreateOptions(map);
+        return new CreateOptions(map, finalFolder);
     }
 
     public String get(String key, String defaultValue) {

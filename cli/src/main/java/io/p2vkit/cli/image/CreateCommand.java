@@ -38,21 +38,27 @@ public final class CreateCommand implements Callable<Integer>, Failing {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
 
-    @Parameters(index = "1", paramLabel = "SIZE")
+    @Parameters(index = "1", paramLabel = "SIZE", arity = "0..1",
+            description = "Virtual size; may be left out with -o backing_file=..., which gives the size.")
     String size;
 
     @Override
     public Integer call() throws Exception {
         ImageFormat f = Formats.get().require(format);
-        long bytes;
-        try {
-            bytes = Sizes.parse(size);
-        } catch (IllegalArgumentException e) {
-            throw new ImageFormatException(e.getMessage());
+        long bytes = 0;
+        if (size != null) {
+            try {
+                bytes = Sizes.parse(size);
+            } catch (IllegalArgumentException e) {
+                throw new ImageFormatException(e.getMessage());
+            }
+        } else if (!CreateOptions.parse(options).has("backing_file")) {
+            throw new ImageFormatException("SIZE is required (unless -o backing_file=... gives it)");
         }
         try (AtomicOutput out = AtomicOutput.begin(file, force)) {
-            try (VirtualDisk d = f.create(out.stagedPath(), bytes, CreateOptions.parse(options))) {
+            try (VirtualDisk d = f.create(out.stagedPath(), bytes, CreateOptions.parse(options).inFolder(out.folder()))) {
                 d.flush();
+                bytes = d.size();
             }
             out.commit();
         }

@@ -48,6 +48,11 @@ public final class AtomicOutput implements AutoCloseable {
         return new AtomicOutput(dst, staging, overwrite);
     }
 
+    /** The folder the output will be moved into. */
+    public Path folder() {
+        return destination.getParent();
+    }
+
     /** Where the format should create its (main) file. */
     public Path stagedPath() {
         return staging.resolve(destination.getFileName());

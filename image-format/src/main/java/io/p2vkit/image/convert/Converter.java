@@ -39,7 +39,7 @@ public final class Converter {
         long start = System.nanoTime();
         try (AtomicOutput out = AtomicOutput.begin(destination, overwrite)) {
             long[] counts;
-            try (VirtualDisk target = format.create(out.stagedPath(), source.size(), options)) {
+            try (VirtualDisk target = format.create(out.stagedPath(), source.size(), options.inFolder(out.folder()))) {
                 counts = copy(source, target, progress);
             }
             out.commit();

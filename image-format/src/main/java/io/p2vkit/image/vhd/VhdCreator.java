@@ -97,7 +97,8 @@ final class VhdCreator {
 
     static VhdDisk create(Path path, long requested, CreateOptions options) throws IOException {
         Plan plan = plan(requested, options);
-        Parent parent = plan.backingFile() == null ? null : parent(path, plan.backingFile(), requested);
+        Parent parent = plan.backingFile() == null ? null
+                : parent(options.referenceFolder(path), plan.backingFile(), requested);
         long size = parent == null ? plan.size() : parent.size;
         int timestamp = (int) (System.currentTimeMillis() / 1000 - TIMESTAMP_EPOCH);
         int type = plan.fixed() ? TYPE_FIXED : parent != null ? TYPE_DIFFERENCING : TYPE_DYNAMIC;
@@ -180,8 +181,8 @@ final class VhdCreator {
                           String relative, String absolute) {
     }
 
-    private static Parent parent(Path child, String backing, long requested) throws IOException {
-        Path folder = child.toAbsolutePath().getParent();
+    /** The parent named {@code backing}, relative to {@code folder}, where the child will live. */
+    private static Parent parent(Path folder, String backing, long requested) throws IOException {
         Path parentPath = folder.resolve(backing).normalize();
         if (!Files.isRegularFile(parentPath)) {
             throw new ImageFormatException("backing file " + backing + " not found (looked for " + parentPath + ")");

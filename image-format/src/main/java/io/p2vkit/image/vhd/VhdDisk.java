@@ -184,6 +184,12 @@ public final class VhdDisk implements VirtualDisk {
         }
     }
 
+    /** A differencing disk's unallocated blocks are its parent's. */
+    @Override
+    public boolean hasBacking() {
+        return layout.isDifferencing();
+    }
+
     @Override
     public boolean isReadOnly() {
         return file.isReadOnly();
