@@ -21,6 +21,7 @@ public final class Formats implements DiskOpener {
 
     /** The drivers, strongest signature first (ties go to the earlier one). */
     private static final List<ImageFormat> ALL = List.of(
+            new io.p2vkit.image.vmdk.VmdkFormat(),   // "KDMV" magic, or a "# Disk DescriptorFile" text head
             new RawFormat()   // no signature: anything
     );
 

@@ -1,0 +1,142 @@
+package io.p2vkit.image.vmdk;
+
+import io.p2vkit.image.ImageFormatException;
+import io.p2vkit.image.OpenOptions;
+import io.p2vkit.image.io.ImageFile;
+import io.p2vkit.image.io.References;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.p2vkit.image.vmdk.VmdkConstants.*;
+
+/**
+ * Opens a VMDK: either a sparse extent file (KDMV magic; its embedded descriptor, if any, only
+ * supplies metadata, the data is the file itself) or a text descriptor file whose extents are
+ * resolved as references next to it.
+ */
+final class VmdkOpener {
+
+    private VmdkOpener() {
+    }
+
+    static VmdkDisk open(Path path, OpenOptions options) throws IOException {
+        int magic;
+        long fileSize;
+        try (ImageFile f = ImageFile.openRead(path)) {
+            fileSize = f.size();
+            ByteBuffer head = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            f.readUpTo(0, head);
+            magic = head.position() == 4 ? head.getInt(0) : 0;
+        }
+        if (magic == COWD_MAGIC) {
+            throw new ImageFormatException("VMDK ESX sparse extent (COWD) is not supported: " + path.getFileName());
+        }
+        if (magic == SPARSE_MAGIC) {
+            return openSparse(path, options);
+        }
+        return openDescriptorFile(path, fileSize, options);
+    }
+
+    private static VmdkDisk openSparse(Path path, OpenOptions options) throws IOException {
+        SparseExtent extent = SparseExtent.open(ImageFile.open(path, options.readOnly()), path.getFileName().toString());
+        try {
+            Descriptor d = embeddedOrSynthetic(extent, path);
+            refuseChild(d, options);
+            return new VmdkDisk(path, d, List.of(extent), List.of(path), options.readOnly());
+        } catch (IOException | RuntimeException e) {
+            extent.close();
+            throw e;
+        }
+    }
+
+    /** The embedded descriptor, or one made up for a bare sparse extent (e.g. an x-s001.vmdk). */
+    private static Descriptor embeddedOrSynthetic(SparseExtent extent, Path path) throws IOException {
+        String text = extent.embeddedDescriptor();
+        SparseExtentHeader h = extent.header();
+        if (text != null && !text.isBlank()) {
+            Descriptor d = Descriptor.parse(text, "VMDK embedded descriptor");
+            long listed = d.totalSectors();
+            if (listed != h.capacity()) {
+                throw new ImageFormatException("VMDK embedded descriptor lists " + listed
+                        + " sectors but the header's capacity is " + h.capacity());
+            }
+            return d;
+        }
+        Map<String, String> header = new LinkedHashMap<>();
+        header.put("version", "1");
+        header.put("CID", "ffffffff");
+        header.put("parentCID", "ffffffff");
+        header.put("createType", h.compressed() ? "streamOptimized" : "monolithicSparse");
+        return new Descriptor(header, List.of(new Descriptor.ExtentLine("RW", Math.max(1, h.capacity()), "SPARSE",
+                path.getFileName().toString(), 0)), Map.of());
+    }
+
+    private static void refuseChild(Descriptor d, OpenOptions options) throws ImageFormatException {
+        if (d.hasParent() && options.followReferences()) {
+            String hint = d.parentFileNameHint();
+            throw new ImageFormatException("VMDK child disk (parentCID " + String.format("%08x", d.parentCid())
+                    + (hint != null ? ", parent '" + hint + "'" : "") + "): differencing disks are not supported yet");
+        }
+    }
+
+    private static VmdkDisk openDescriptorFile(Path path, long fileSize, OpenOptions options) throws IOException {
+        if (fileSize > MAX_DESCRIPTOR_BYTES) {
+            throw new ImageFormatException("VMDK descriptor file is " + fileSize + " bytes, more than the "
+                    + MAX_DESCRIPTOR_BYTES + " a descriptor may hold (is this a VMDK at all?)");
+        }
+        String text;
+        try (ImageFile f = ImageFile.openRead(path)) {
+            ByteBuffer b = f.read(0, (int) fileSize, "VMDK descriptor");
+            int len = 0;
+            while (len < fileSize && b.get(len) != 0) {
+                len++;
+            }
+            text = new String(b.array(), 0, len, StandardCharsets.UTF_8);
+        }
+        Descriptor d = Descriptor.parse(text, "VMDK descriptor");
+        refuseChild(d, options);
+        List<VmdkExtent> extents = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        try {
+            for (Descriptor.ExtentLine line : d.extents()) {
+                if (line.isZero()) {
+                    extents.add(new ZeroExtent(line.sectors()));
+                    continue;
+                }
+                Path file = References.resolve(path, line.fileName(), "VMDK extent", options);
+                if (file.toAbsolutePath().normalize().equals(path.toAbsolutePath().normalize())) {
+                    throw new ImageFormatException("VMDK descriptor names itself as extent '" + line.fileName() + "'");
+                }
+                boolean ro = options.readOnly() || line.readOnly();
+                files.add(file);
+                if (line.isFlat()) {
+                    extents.add(FlatExtent.open(ImageFile.open(file, ro), line.fileName(), line.sectors(),
+                            line.offsetSectors()));
+                } else {
+                    extents.add(SparseExtent.open(ImageFile.open(file, ro), line.fileName(), line.sectors()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            for (VmdkExtent x : extents) {
+                try {
+                    x.close();
+                } catch (IOException ignored) {
+                    // the first failure is what the user needs to see
+                }
+            }
+            if (e instanceof java.nio.file.NoSuchFileException nf) {
+                throw new ImageFormatException("VMDK extent file is missing: " + nf.getFile());
+            }
+            throw e;
+        }
+        return new VmdkDisk(path, d, extents, files, options.readOnly());
+    }
+}
