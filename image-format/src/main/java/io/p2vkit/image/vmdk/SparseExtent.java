@@ -340,6 +340,12 @@ final class SparseExtent implements VmdkExtent {
                 pos = end;
                 continue;
             }
+            if (allZero(table)) {
+                long end = Math.min(to, (pos / tableSpan + 1) * tableSpan);
+                out.add(base + pos, end - pos, Extent.Kind.UNALLOCATED);
+                pos = end;
+                continue;
+            }
             long end = Math.min(to, (grain + 1) * grainBytes);
             long entry = Integer.toUnsignedLong(table[(int) (grain % header.gtesPerGt())]);
             Extent.Kind kind = entry == 0 ? Extent.Kind.UNALLOCATED
@@ -347,6 +353,15 @@ final class SparseExtent implements VmdkExtent {
             out.add(base + pos, end - pos, kind);
             pos = end;
         }
+    }
+
+    private static boolean allZero(int[] table) {
+        for (int e : table) {
+            if (e != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

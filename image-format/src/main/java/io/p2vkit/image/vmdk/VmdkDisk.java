@@ -7,7 +7,6 @@ import io.p2vkit.image.VirtualDisk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -193,17 +192,8 @@ final class VmdkDisk implements VirtualDisk {
         return all;
     }
 
-    private static long allocated(Path p) {
-        try {
-            Object blocks = Files.getAttribute(p, "unix:blocks");
-            return blocks instanceof Number n ? n.longValue() * 512 : Files.size(p);
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            try {
-                return Files.size(p);
-            } catch (IOException ex) {
-                return 0;
-            }
-        }
+    private static long allocated(Path p) throws IOException {
+        return io.p2vkit.image.raw.SparseFiles.allocatedBytes(p);
     }
 
     @Override
