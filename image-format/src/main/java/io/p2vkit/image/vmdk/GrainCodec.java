@@ -51,6 +51,34 @@ final class GrainCodec {
         }
     }
 
+    /** Shannon entropy above which a grain is stored rather than deflated (random data is ~8). */
+    private static final double STORE_ENTROPY_BITS = 7.9;
+
+    /**
+     * Whether {@code in[0, len)} looks like random or already-compressed data, judged from the byte
+     * histogram of every fourth byte: deflating such a grain costs CPU and saves nothing, so it is
+     * written as stored deflate blocks instead (still a valid zlib stream for every reader).
+     */
+    static boolean looksIncompressible(byte[] in, int len) {
+        int[] counts = new int[256];
+        int samples = 0;
+        for (int i = 0; i < len; i += 4) {
+            counts[in[i] & 0xFF]++;
+            samples++;
+        }
+        if (samples < 1024) {
+            return false;
+        }
+        double bits = 0;
+        for (int c : counts) {
+            if (c != 0) {
+                double p = (double) c / samples;
+                bits -= p * Math.log(p);
+            }
+        }
+        return bits / Math.log(2) > STORE_ENTROPY_BITS;
+    }
+
     /** Compresses {@code in[0, len)} into {@code out} after {@code headerRoom} bytes; returns the deflated size. */
     static int deflate(Deflater d, byte[] in, int len, byte[] out, int headerRoom) {
         d.reset();

