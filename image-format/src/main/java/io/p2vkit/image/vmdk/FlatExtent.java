@@ -65,8 +65,13 @@ final class FlatExtent implements VmdkExtent {
     }
 
     @Override
-    public String describe() {
-        return "FLAT " + name;
+    public String type() {
+        return "FLAT";
+    }
+
+    @Override
+    public String fileName() {
+        return name;
     }
 
     @Override

@@ -373,8 +373,13 @@ final class SparseExtent implements VmdkExtent {
     }
 
     @Override
-    public String describe() {
-        return "SPARSE " + name;
+    public String type() {
+        return "SPARSE";
+    }
+
+    @Override
+    public String fileName() {
+        return name;
     }
 
     @Override

@@ -68,6 +68,8 @@ final class VmdkChecker {
                     total += c.totalGrains();
                 } catch (NoSuchFileException nf) {
                     report.corruption(line.fileName() + ": extent file is missing");
+                } catch (java.nio.file.FileSystemException fs) {
+                    report.corruption(line.fileName() + ": extent cannot be opened: " + fs.getReason());
                 }
             }
             report.allocation(allocated, total);

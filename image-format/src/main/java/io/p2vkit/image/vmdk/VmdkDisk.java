@@ -155,9 +155,15 @@ final class VmdkDisk implements VirtualDisk {
         details.put("cid", String.format("%08x", descriptor.cid()));
         details.put("parent cid", String.format("%08x", descriptor.parentCid()));
         SparseExtent firstSparse = null;
-        List<String> extentLines = new ArrayList<>();
+        List<Map<String, Object>> extentLines = new ArrayList<>();
         for (VmdkExtent e : extents) {
-            extentLines.add(e.describe() + " (" + e.sectors() + " sectors)");
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("type", e.type());
+            one.put("size", e.sectors() * VmdkConstants.SECTOR);
+            if (e.fileName() != null) {
+                one.put("file", e.fileName());
+            }
+            extentLines.add(one);
             if (firstSparse == null && e instanceof SparseExtent s) {
                 firstSparse = s;
             }

@@ -22,6 +22,9 @@ interface VmdkExtent extends Closeable {
 
     void flush() throws IOException;
 
-    /** Type and file for info, e.g. {@code SPARSE x-s001.vmdk}. */
-    String describe();
+    /** The extent's type (SPARSE, FLAT, ZERO). */
+    String type();
+
+    /** The file name as the descriptor gives it, or null for a ZERO extent. */
+    String fileName();
 }

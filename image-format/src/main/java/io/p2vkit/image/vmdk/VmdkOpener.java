@@ -115,6 +115,9 @@ final class VmdkOpener {
                 if (file.toAbsolutePath().normalize().equals(path.toAbsolutePath().normalize())) {
                     throw new ImageFormatException("VMDK descriptor names itself as extent '" + line.fileName() + "'");
                 }
+                if (java.nio.file.Files.isDirectory(file)) {
+                    throw new ImageFormatException("VMDK extent '" + line.fileName() + "' is a directory");
+                }
                 boolean ro = options.readOnly() || line.readOnly();
                 files.add(file);
                 if (line.isFlat()) {
@@ -134,6 +137,10 @@ final class VmdkOpener {
             }
             if (e instanceof java.nio.file.NoSuchFileException nf) {
                 throw new ImageFormatException("VMDK extent file is missing: " + nf.getFile());
+            }
+            if (e instanceof java.nio.file.FileSystemException fs) {
+                // A directory, a device without permission...: the descriptor names something unusable.
+                throw new ImageFormatException("VMDK extent '" + fs.getFile() + "' cannot be opened: " + fs.getReason());
             }
             throw e;
         }

@@ -40,8 +40,13 @@ final class ZeroExtent implements VmdkExtent {
     }
 
     @Override
-    public String describe() {
+    public String type() {
         return "ZERO";
+    }
+
+    @Override
+    public String fileName() {
+        return null;
     }
 
     @Override

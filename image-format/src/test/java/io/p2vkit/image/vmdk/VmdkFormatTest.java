@@ -82,7 +82,7 @@ class VmdkFormatTest {
             assertEquals(false, d.get("compressed"));
             assertEquals(1, d.get("header version"));
             assertEquals("ffffffff", d.get("parent cid"));
-            assertEquals(List.of("SPARSE i-s001.vmdk (20480 sectors)"), d.get("extents"));
+            assertEquals(List.of(Map.of("type", "SPARSE", "size", 10L << 20, "file", "i-s001.vmdk")), d.get("extents"));
             assertEquals("extent", disk.info().references().get(0).kind());
             assertTrue(disk.info().references().get(0).target().endsWith("i-s001.vmdk"));
         }

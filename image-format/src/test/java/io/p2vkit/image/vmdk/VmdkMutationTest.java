@@ -7,6 +7,7 @@ import io.p2vkit.image.VirtualDisk;
 import io.p2vkit.image.io.ImageFile;
 import io.p2vkit.image.testing.Mutator;
 import io.p2vkit.image.testing.TestDisks;
+import io.p2vkit.image.testing.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * 1,000 damaged copies per subformat, with most damage in the header, embedded descriptor,
+ * 1,000 damaged copies per subformat we write (and 500 of qemu-img's streamOptimized and
+ * monolithicSparse), with most damage in the header, embedded descriptor,
  * directories, tables and stream markers (and in descriptor text for descriptor files). Each
  * must open and read cleanly or fail with an ImageFormatException within a second; never another
  * exception, never an OutOfMemoryError under the 256 MiB test heap.
@@ -33,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class VmdkMutationTest {
 
     private static final int MUTATIONS = 1000;
-    private static final long DISK = 3L * 1024 * 1024 + 512;
+    private static final long DISK = 1536L * 1024 + 512;
 
     @Test
     void monolithicSparse(@TempDir Path dir) throws IOException {
@@ -60,6 +62,33 @@ class VmdkMutationTest {
         // Half the damage goes to the descriptor text, half to the sparse extent it lists.
         runCount(dir, good, good, MUTATIONS / 2, new long[]{0, Files.size(good)});
         runCount(dir, good, extent, MUTATIONS / 2, sparseHotRanges(extent));
+    }
+
+    @Test
+    void qemuStreamOptimized(@TempDir Path dir) throws Exception {
+        Path good = makeWithQemu(dir, "streamOptimized");
+        runCount(dir, good, good, MUTATIONS / 2, concat(streamHotRanges(good), sparseHotRanges(good)));
+    }
+
+    @Test
+    void qemuMonolithicSparse(@TempDir Path dir) throws Exception {
+        Path good = makeWithQemu(dir, "monolithicSparse");
+        runCount(dir, good, good, MUTATIONS / 2, sparseHotRanges(good));
+    }
+
+    private static Path makeWithQemu(Path dir, String subformat) throws Exception {
+        Tools.require("qemu-img");
+        Path raw = TestDisks.mixed(dir.resolve("good.raw"), DISK, 48 * 1024, 12);
+        Path good = dir.resolve("good.vmdk");
+        Tools.ok("qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=" + subformat,
+                raw.toString(), good.toString());
+        return good;
+    }
+
+    private static long[][] concat(long[][] a, long[][] b) {
+        long[][] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private static Path make(Path dir, String subformat) throws IOException {
