@@ -90,14 +90,18 @@ final class StreamOptimizedWriter implements VirtualDisk {
                 FLAG_NEWLINE_TEST | FLAG_COMPRESSED | FLAG_MARKERS, capacity, DEFAULT_GRAIN_SECTORS, 1, descSectors,
                 DEFAULT_GTES_PER_GT, 0, GD_AT_END, overHead, false, COMPRESSION_DEFLATE);
         ImageFile file = ImageFile.create(path);
+        StreamOptimizedWriter w = null;
         try {
-            StreamOptimizedWriter w = new StreamOptimizedWriter(path, file, h, descriptor.createType());
+            w = new StreamOptimizedWriter(path, file, h, descriptor.createType());
             ByteBuffer head = ByteBuffer.allocate((int) (overHead * SECTOR));
             head.put(h.toBytes()).position(SECTOR);
             head.put(desc).clear();
             w.put(head);
             return w;
         } catch (IOException | RuntimeException e) {
+            if (w != null) {
+                w.pipeline.close();
+            }
             file.close();
             throw e;
         }
