@@ -44,6 +44,12 @@ final class SparseExtentChecker {
     private final Map<Integer, int[]> tables = new HashMap<>();
     private long allocated;
     private long totalGrains;
+    /** Table sectors already examined: a table shared by two directory entries is looked at once. */
+    private final java.util.Set<Long> seenTables = new java.util.HashSet<>();
+    /** Grain ranges recorded; more than the file can hold means tables share grains. */
+    private long grainRanges;
+    private long maxGrainRanges;
+    private boolean tooManyGrains;
 
     SparseExtentChecker(ImageFile file, String name, CheckReport report) {
         this.file = file;
@@ -78,6 +84,8 @@ final class SparseExtentChecker {
             add(h.descriptorOffset(), h.descriptorOffset() + h.descriptorSize(), DESCRIPTOR, 0);
         }
         long fileSectors = ceilDiv(fileSize, SECTOR);
+        // Each grain takes at least one sector (compressed) or a whole grain (plain) of the file.
+        maxGrainRanges = h.compressed() ? fileSectors : fileSectors / h.grainSize() + 1;
         if (h.hasMarkers() && h.gdOffset() != readHeaderGd()) {
             // The footer, its marker and the end-of-stream marker close the file.
             add(fileSectors - 3, fileSectors, FOOTER, 0);
@@ -126,6 +134,11 @@ final class SparseExtentChecker {
             return null;
         }
         long gtSectors = h.gtBytes() / SECTOR;
+        if (!seenTables.add(sector * 2 + (kind == RGT ? 1 : 0))) {
+            report.corruption(name + ": " + KIND_NAMES[kind] + " " + index + " is at sector " + sector
+                    + ", where an earlier table already is");
+            return null;
+        }
         if (sector > fileSize / SECTOR || h.gtBytes() > fileSize - sector * SECTOR) {
             report.corruption(name + ": " + KIND_NAMES[kind] + " " + index + " at sector " + sector
                     + " lies beyond the end of the file");
@@ -177,6 +190,14 @@ final class SparseExtentChecker {
             }
             if (entry * SECTOR > fileSize || sectors * SECTOR > fileSize - entry * SECTOR) {
                 report.corruption(name + ": grain " + grain + " at sector " + entry + " lies beyond the end of the file");
+                continue;
+            }
+            if (grainRanges++ >= maxGrainRanges) {
+                if (!tooManyGrains) {
+                    tooManyGrains = true;
+                    report.corruption(name + ": the grain tables refer to more grains than the file can hold"
+                            + " (entries share grains); the rest are not compared");
+                }
                 continue;
             }
             add(entry, entry + sectors, GRAIN, grain);

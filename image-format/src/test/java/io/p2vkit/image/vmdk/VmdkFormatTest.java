@@ -189,6 +189,40 @@ class VmdkFormatTest {
         }
     }
 
+    /**
+     * A hostile sparse file: 65,536 directory entries all naming one table whose 512 entries all
+     * name one grain. Check must stay small and quick (it would otherwise record 32 M grains).
+     */
+    @Test
+    void sharedTablesAndGrainsDoNotAmplify(@TempDir Path dir) throws IOException {
+        long capacity = 1L << 32;                           // 2 TiB: 65,536 tables of 512 grains
+        int gdSectors = 65536 * 4 / 512;
+        long gt = 1 + gdSectors;
+        long grain = gt + 4;
+        SparseExtentHeader h = new SparseExtentHeader(1, VmdkConstants.FLAG_NEWLINE_TEST, capacity, 128, 0, 0, 512,
+                0, 1, grain, false, 0);
+        ByteBuffer file = ByteBuffer.allocate((int) ((grain + 128) * 512)).order(ByteOrder.LITTLE_ENDIAN);
+        file.put(h.toBytes());
+        for (int i = 0; i < 65536; i++) {
+            file.putInt(512 + i * 4, (int) gt);
+        }
+        for (int i = 0; i < 512; i++) {
+            file.putInt((int) (gt * 512) + i * 4, (int) grain);
+        }
+        Path v = dir.resolve("hostile.vmdk");
+        Files.write(v, file.array());
+        long t0 = System.nanoTime();
+        CheckReport r = new VmdkFormat().check(v, OpenOptions.READ_ONLY, Formats.get());
+        assertTrue(r.corruptionCount() > 0);
+        assertTrue(r.corruptions().stream().anyMatch(m -> m.contains("more grains than the file can hold")),
+                r.corruptions().subList(0, 3).toString());
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "check stays quick");
+        try (VirtualDisk disk = Formats.get().open(v, OpenOptions.READ_ONLY)) {
+            assertEquals(capacity * 512, disk.size());
+            disk.read(capacity * 512 - 4096, ByteBuffer.allocate(4096));
+        }
+    }
+
     private static byte[] bytes(int n, byte value) {
         byte[] b = new byte[n];
         java.util.Arrays.fill(b, value);
