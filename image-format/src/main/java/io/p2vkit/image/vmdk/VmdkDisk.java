@@ -27,6 +27,7 @@ final class VmdkDisk implements VirtualDisk {
     private final long size;
     private final boolean readOnly;
     private boolean closed;
+    private ContentIdRenewer renewer;
 
     VmdkDisk(Path path, Descriptor descriptor, List<VmdkExtent> extents, List<Path> extentFiles, boolean readOnly) {
         this.path = path;
@@ -42,6 +43,12 @@ final class VmdkDisk implements VirtualDisk {
         }
         starts[extents.size()] = pos;
         this.size = pos;
+    }
+
+    /** Renews the CID on the first write of this session (for disks opened, not created). */
+    VmdkDisk renewContentIdOnWrite(ContentIdRenewer r) {
+        this.renewer = r;
+        return this;
     }
 
     Descriptor descriptor() {
@@ -102,6 +109,9 @@ final class VmdkDisk implements VirtualDisk {
             throw new ImageFormatException("VMDK disk is open read-only");
         }
         checkRange(offset, src.remaining());
+        if (renewer != null) {
+            renewer.renew();
+        }
         long pos = offset;
         while (src.hasRemaining()) {
             int i = extentAt(pos);

@@ -50,7 +50,12 @@ final class VmdkOpener {
         try {
             Descriptor d = embeddedOrSynthetic(extent, path);
             refuseChild(d, options);
-            return new VmdkDisk(path, d, List.of(extent), List.of(path), options.readOnly());
+            VmdkDisk disk = new VmdkDisk(path, d, List.of(extent), List.of(path), options.readOnly());
+            SparseExtentHeader h = extent.header();
+            if (!options.readOnly() && h.descriptorOffset() > 0 && h.descriptorSize() > 0) {
+                disk.renewContentIdOnWrite(ContentIdRenewer.forEmbedded(path, h));
+            }
+            return disk;
         } catch (IOException | RuntimeException e) {
             extent.close();
             throw e;
@@ -144,6 +149,7 @@ final class VmdkOpener {
             }
             throw e;
         }
-        return new VmdkDisk(path, d, extents, files, options.readOnly());
+        VmdkDisk disk = new VmdkDisk(path, d, extents, files, options.readOnly());
+        return options.readOnly() ? disk : disk.renewContentIdOnWrite(ContentIdRenewer.forDescriptorFile(path));
     }
 }

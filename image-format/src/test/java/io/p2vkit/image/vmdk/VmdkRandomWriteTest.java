@@ -84,6 +84,35 @@ class VmdkRandomWriteTest {
         }
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"monolithicSparse", "monolithicFlat"})
+    void firstWriteOfASessionRenewsTheContentId(String subformat, @TempDir Path dir) throws Exception {
+        Path vmdk = dir.resolve("c.vmdk");
+        new VmdkFormat().create(vmdk, 1 << 20, CreateOptions.parse("subformat=" + subformat)).close();
+        String cid0 = cid(vmdk);
+        try (VirtualDisk disk = Formats.get().open(vmdk, OpenOptions.READ_WRITE)) {
+            disk.read(0, ByteBuffer.allocate(512));
+        }
+        assertEquals(cid0, cid(vmdk), "reading leaves the CID alone");
+        try (VirtualDisk disk = Formats.get().open(vmdk, OpenOptions.READ_WRITE)) {
+            disk.write(0, ByteBuffer.wrap(new byte[]{1}));
+            disk.write(4096, ByteBuffer.wrap(new byte[]{2}));
+        }
+        String cid1 = cid(vmdk);
+        assertTrue(!cid1.equals(cid0) && cid1.matches("[0-9a-f]{8}"), cid0 + " -> " + cid1);
+        assertTrue(new VmdkFormat().check(vmdk, OpenOptions.READ_ONLY, Formats.get()).isClean());
+        if (Tools.available("qemu-img")) {
+            Tools.Result check = Tools.ok("qemu-img", "check", "-f", "vmdk", vmdk.toString());
+            assertTrue(check.out().contains("No errors were found"), check.all());
+        }
+    }
+
+    private static String cid(Path vmdk) throws IOException {
+        try (VirtualDisk disk = Formats.get().open(vmdk, OpenOptions.READ_ONLY)) {
+            return (String) disk.info().details().get("cid");
+        }
+    }
+
     @Test
     void streamOptimizedRefusesDescendingWrites(@TempDir Path dir) throws IOException {
         Path vmdk = dir.resolve("s.vmdk");
