@@ -27,6 +27,8 @@ final class SparseExtent implements VmdkExtent {
     private final GrainDirectory directory;
     private final long sectors;
     private final int grainBytes;
+    /** Where the bytes of unallocated grains come from in a child disk; null: zeros. */
+    private Backing backing;
     /** The last grain inflated, so that small sequential reads of compressed grains inflate once. */
     private long cachedGrain = -1;
     private byte[] cachedData;
@@ -116,6 +118,17 @@ final class SparseExtent implements VmdkExtent {
         }
     }
 
+    /** Reads what lies under this extent in the parent disk (offsets are this extent's). */
+    @FunctionalInterface
+    interface Backing {
+        void read(long extentOffset, ByteBuffer dst) throws IOException;
+    }
+
+    /** Makes unallocated grains read from, and be copied up from, {@code b}. */
+    void setBacking(Backing b) {
+        this.backing = b;
+    }
+
     SparseExtentHeader header() {
         return header;
     }
@@ -166,7 +179,12 @@ final class SparseExtent implements VmdkExtent {
             if (entry == 0 || isZeroEntry(entry)) {
                 int n = (int) Math.min(dst.remaining(), grainBytes - inGrain);
                 int oldLimit = dst.limit();
-                Zeros.fill(dst.limit(dst.position() + n));
+                dst.limit(dst.position() + n);
+                if (entry == 0 && backing != null) {
+                    backing.read(pos, dst);
+                } else {
+                    Zeros.fill(dst);
+                }
                 dst.limit(oldLimit);
                 pos += n;
                 continue;
@@ -287,12 +305,18 @@ final class SparseExtent implements VmdkExtent {
                 file.writeFully(entry * SECTOR + inGrain, piece);
                 continue;
             }
-            if (Zeros.isZero(piece)) {
+            boolean fromParent = entry == 0 && backing != null;
+            if (!fromParent && Zeros.isZero(piece)) {
                 continue; // an absent or zero grain already reads as zeros
             }
             ByteBuffer grainData = piece;
             if (n != grainBytes) {
                 grainData = ByteBuffer.allocate(grainBytes);
+                if (fromParent) {
+                    // Copy-on-write: the rest of the grain keeps what the parent holds there.
+                    backing.read(grain * grainBytes, grainData);
+                    grainData.clear();
+                }
                 grainData.position(inGrain).put(piece).clear();
             }
             if (appendAt / SECTOR + header.grainSize() > 0xFFFF_FFFFL) {

@@ -4,6 +4,7 @@ import io.p2vkit.image.Extent;
 import io.p2vkit.image.ImageFormatException;
 import io.p2vkit.image.ImageInfo;
 import io.p2vkit.image.VirtualDisk;
+import io.p2vkit.image.io.Zeros;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,6 +29,7 @@ final class VmdkDisk implements VirtualDisk {
     private final boolean readOnly;
     private boolean closed;
     private ContentIdRenewer renewer;
+    private VirtualDisk parent;
 
     VmdkDisk(Path path, Descriptor descriptor, List<VmdkExtent> extents, List<Path> extentFiles, boolean readOnly) {
         this.path = path;
@@ -43,6 +45,33 @@ final class VmdkDisk implements VirtualDisk {
         }
         starts[extents.size()] = pos;
         this.size = pos;
+    }
+
+    /**
+     * Makes this child disk read its unallocated grains from {@code p} (and copy them up on a
+     * partial write); the disk closes {@code p} when it closes.
+     */
+    VmdkDisk withParent(VirtualDisk p) {
+        this.parent = p;
+        for (int i = 0; i < extents.size(); i++) {
+            if (extents.get(i) instanceof SparseExtent s) {
+                long base = starts[i];
+                s.setBacking((off, dst) -> readParent(base + off, dst));
+            }
+        }
+        return this;
+    }
+
+    /** Reads the parent at {@code offset}; what lies past the parent's end reads as zeros. */
+    private void readParent(long offset, ByteBuffer dst) throws IOException {
+        long available = Math.max(0, Math.min(dst.remaining(), parent.size() - offset));
+        if (available > 0) {
+            int limit = dst.limit();
+            dst.limit(dst.position() + (int) available);
+            parent.read(offset, dst);
+            dst.limit(limit);
+        }
+        Zeros.fill(dst);
     }
 
     /** Renews the CID on the first write of this session (for disks opened, not created). */
@@ -222,6 +251,15 @@ final class VmdkDisk implements VirtualDisk {
         for (VmdkExtent e : extents) {
             try {
                 e.close();
+            } catch (IOException ex) {
+                if (first == null) {
+                    first = ex;
+                }
+            }
+        }
+        if (parent != null) {
+            try {
+                parent.close();
             } catch (IOException ex) {
                 if (first == null) {
                     first = ex;

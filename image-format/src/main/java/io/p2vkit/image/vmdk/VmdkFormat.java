@@ -72,7 +72,7 @@ public final class VmdkFormat implements ImageFormat {
 
     @Override
     public VirtualDisk open(Path file, OpenOptions options, DiskOpener opener) throws IOException {
-        return VmdkOpener.open(file, options);
+        return VmdkOpener.open(file, options, opener);
     }
 
     @Override

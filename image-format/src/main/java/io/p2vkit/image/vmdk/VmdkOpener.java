@@ -1,7 +1,9 @@
 package io.p2vkit.image.vmdk;
 
+import io.p2vkit.image.DiskOpener;
 import io.p2vkit.image.ImageFormatException;
 import io.p2vkit.image.OpenOptions;
+import io.p2vkit.image.VirtualDisk;
 import io.p2vkit.image.io.ImageFile;
 import io.p2vkit.image.io.References;
 
@@ -27,7 +29,65 @@ final class VmdkOpener {
     private VmdkOpener() {
     }
 
-    static VmdkDisk open(Path path, OpenOptions options) throws IOException {
+    /** How deep a chain of parents may go; deeper is taken for a loop. */
+    static final int MAX_CHAIN = 64;
+    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    static VmdkDisk open(Path path, OpenOptions options, DiskOpener opener) throws IOException {
+        VmdkDisk disk = openLayer(path, options);
+        try {
+            return attachParent(disk, path, options, opener);
+        } catch (IOException | RuntimeException e) {
+            disk.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the parent a child disk names (spec, "parentFileNameHint") through {@code opener}, read
+     * only, as a reference that must stay in the image's folder unless allowed. With
+     * {@code followReferences} off (info) the child opens alone and reads unallocated grains as zeros.
+     */
+    private static VmdkDisk attachParent(VmdkDisk disk, Path path, OpenOptions options, DiskOpener opener)
+            throws IOException {
+        Descriptor d = disk.descriptor();
+        if (!d.hasParent() || !options.followReferences()) {
+            return disk;
+        }
+        String hint = d.parentFileNameHint();
+        if (hint == null) {
+            throw new ImageFormatException("VMDK child disk (parentCID " + String.format("%08x", d.parentCid())
+                    + ") names no parent file (parentFileNameHint)");
+        }
+        Path parentPath = References.resolve(path, hint, "VMDK parent", options);
+        if (parentPath.toAbsolutePath().normalize().equals(path.toAbsolutePath().normalize())) {
+            throw new ImageFormatException("VMDK disk names itself as its parent");
+        }
+        int[] depth = DEPTH.get();
+        if (depth[0] >= MAX_CHAIN) {
+            throw new ImageFormatException("VMDK parent chain is deeper than " + MAX_CHAIN + " disks (a loop?)");
+        }
+        depth[0]++;
+        VirtualDisk parent;
+        try {
+            parent = opener.open(parentPath, options.forBacking());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ImageFormatException("VMDK parent disk '" + hint + "' is missing");
+        } finally {
+            depth[0]--;
+        }
+        // VMware refuses a child whose parent changed since the child was made; so do we.
+        if (parent instanceof VmdkDisk p && p.descriptor().cid() != d.parentCid()) {
+            long cid = p.descriptor().cid();
+            parent.close();
+            throw new ImageFormatException("VMDK parent '" + hint + "' has CID " + String.format("%08x", cid)
+                    + " but the child expects " + String.format("%08x", d.parentCid())
+                    + ": the parent was changed after the child was made");
+        }
+        return disk.withParent(parent);
+    }
+
+    private static VmdkDisk openLayer(Path path, OpenOptions options) throws IOException {
         int magic;
         long fileSize;
         try (ImageFile f = ImageFile.openRead(path)) {
@@ -49,7 +109,6 @@ final class VmdkOpener {
         SparseExtent extent = SparseExtent.open(ImageFile.open(path, options.readOnly()), path.getFileName().toString());
         try {
             Descriptor d = embeddedOrSynthetic(extent, path);
-            refuseChild(d, options);
             VmdkDisk disk = new VmdkDisk(path, d, List.of(extent), List.of(path), options.readOnly());
             SparseExtentHeader h = extent.header();
             if (!options.readOnly() && h.descriptorOffset() > 0 && h.descriptorSize() > 0) {
@@ -84,14 +143,6 @@ final class VmdkOpener {
                 path.getFileName().toString(), 0)), Map.of());
     }
 
-    private static void refuseChild(Descriptor d, OpenOptions options) throws ImageFormatException {
-        if (d.hasParent() && options.followReferences()) {
-            String hint = d.parentFileNameHint();
-            throw new ImageFormatException("VMDK child disk (parentCID " + String.format("%08x", d.parentCid())
-                    + (hint != null ? ", parent '" + hint + "'" : "") + "): differencing disks are not supported yet");
-        }
-    }
-
     private static VmdkDisk openDescriptorFile(Path path, long fileSize, OpenOptions options) throws IOException {
         if (fileSize > MAX_DESCRIPTOR_BYTES) {
             throw new ImageFormatException("VMDK descriptor file is " + fileSize + " bytes, more than the "
@@ -107,7 +158,6 @@ final class VmdkOpener {
             text = new String(b.array(), 0, len, StandardCharsets.UTF_8);
         }
         Descriptor d = Descriptor.parse(text, "VMDK descriptor");
-        refuseChild(d, options);
         List<VmdkExtent> extents = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         try {

@@ -115,22 +115,6 @@ class VmdkFormatTest {
     }
 
     @Test
-    void childDiskIsRefusedButReportedByInfo(@TempDir Path dir) throws Exception {
-        Tools.require("qemu-img");
-        Path base = dir.resolve("base.vmdk");
-        Path child = dir.resolve("child.vmdk");
-        Tools.ok("qemu-img", "create", "-f", "vmdk", base.toString(), "1M");
-        Tools.ok("qemu-img", "create", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", child.toString());
-        ImageFormatException e = assertThrows(ImageFormatException.class,
-                () -> Formats.get().open(child, OpenOptions.READ_ONLY));
-        assertTrue(e.getMessage().contains("base.vmdk"), e.getMessage());
-        try (VirtualDisk disk = Formats.get().open(child, OpenOptions.READ_ONLY.withFollowReferences(false))) {
-            assertTrue(disk.info().references().stream()
-                    .anyMatch(r -> r.kind().equals("parent") && r.target().equals("base.vmdk")));
-        }
-    }
-
-    @Test
     void readsQemusMultiExtentSplitDisk(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
         Path v = dir.resolve("split.vmdk");
