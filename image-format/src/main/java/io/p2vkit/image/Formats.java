@@ -2,6 +2,8 @@ package io.p2vkit.image;
 
 import io.p2vkit.image.io.ImageFile;
 import io.p2vkit.image.raw.RawFormat;
+import io.p2vkit.image.vhd.VhdFormat;
+import io.p2vkit.image.vmdk.VmdkFormat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -21,7 +23,8 @@ public final class Formats implements DiskOpener {
 
     /** The drivers, strongest signature first (ties go to the earlier one). */
     private static final List<ImageFormat> ALL = List.of(
-            new io.p2vkit.image.vhd.VhdFormat(), // checksummed footer at the end (fixed) or at 0 (dynamic)
+            new VmdkFormat(),   // "KDMV" magic at 0, or a "# Disk DescriptorFile" text head
+            new VhdFormat(),    // "conectix" footer, checksummed, at the end (fixed) or also at 0 (dynamic)
             new RawFormat()   // no signature: anything
     );
 
