@@ -23,10 +23,12 @@ public final class BootVerifier {
     public static final Pattern FIRMWARE_BANNER = Pattern.compile("SeaBIOS \\(version");
     /** SeaBIOS's last words before it jumps to a boot sector. */
     public static final Pattern BOOTLOADER_HANDOFF = Pattern.compile("Booting from (Hard Disk|DVD/CD|Floppy|ROM)");
-    /** Console text that means the boot failed, whatever the caller expects. */
+    /**
+     * Console text that means the boot failed, whatever the caller expects. SeaBIOS's per-device
+     * "Boot failed: not a bootable disk" is not among them: it goes on to the next device.
+     */
     public static final List<Pattern> DEFAULT_FAILURES = List.of(
             Pattern.compile("No bootable device"),
-            Pattern.compile("Boot failed"),
             Pattern.compile("Kernel panic"));
 
     private final Engine engine;

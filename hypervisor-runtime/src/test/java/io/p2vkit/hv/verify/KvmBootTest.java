@@ -3,17 +3,26 @@ package io.p2vkit.hv.verify;
 import io.p2vkit.hv.kvm.Kvm;
 import io.p2vkit.hv.kvm.KvmEngine;
 import io.p2vkit.hv.machine.MachineConfig;
+import io.p2vkit.image.VirtualDisk;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+/** SeaBIOS on our machine under KVM: banner, booting a boot sector from IDE and virtio-blk, failure. */
 class KvmBootTest {
+
+    @TempDir
+    Path dir;
 
     @BeforeAll
     static void needKvm() {
@@ -27,10 +36,52 @@ class KvmBootTest {
                 .expect(BootVerifier.FIRMWARE_BANNER)
                 .timeout(Duration.ofSeconds(20))
                 .verify(new MachineConfig().memoryMiB(64));
-        System.out.println(r.summary());
-        System.out.println("--- console\n" + r.consoleLog());
-        System.out.println("--- firmware\n" + r.firmwareLog());
-        assertTrue(r.passed(), r.reason());
+        assertTrue(r.passed(), r.reason() + "\n" + r.firmwareLog());
         assertNotNull(r.firmwareBanner());
+        assertTrue(r.firmwareLog().contains("Running on QEMU (i440fx)"), r.firmwareLog());
+        assertTrue(r.firmwareLog().contains("Found QEMU fw_cfg"), r.firmwareLog());
+    }
+
+    @Test
+    void bootsSectorFromIdeAndLeavesImageUnchanged() throws Exception {
+        bootSector(MachineConfig.DiskInterface.IDE);
+    }
+
+    @Test
+    void bootsSectorFromVirtioBlkAndLeavesImageUnchanged() throws Exception {
+        bootSector(MachineConfig.DiskInterface.VIRTIO);
+    }
+
+    private void bootSector(MachineConfig.DiskInterface bus) throws Exception {
+        Path image = TestDisks.raw(dir, "boot.raw", TestDisks.printAndWriteSector());
+        String before = TestDisks.sha256(image);
+        BootReport r;
+        try (VirtualDisk disk = TestDisks.open(image)) {
+            r = new BootVerifier(new KvmEngine())
+                    .expect(Pattern.compile("DISK WRITE READBACK (OK|FAILED)"))
+                    .timeout(Duration.ofSeconds(30))
+                    .verify(new MachineConfig().memoryMiB(64).disk(disk, bus));
+        }
+        assertTrue(r.passed(), r.summary() + "\n" + r.consoleLog() + "\n" + r.firmwareLog());
+        assertTrue(r.consoleLog().contains("P2VKIT BOOT SECTOR OK"), r.consoleLog());
+        assertTrue(r.consoleLog().contains("DISK WRITE READBACK OK"), r.consoleLog());
+        assertNotNull(r.bootloaderStarted(), "SeaBIOS's 'Booting from Hard Disk' seen");
+        assertTrue(r.firmwareBanner().compareTo(r.bootloaderStarted()) < 0);
+        assertEquals(before, TestDisks.sha256(image), "the image must be byte-identical (copy-on-write)");
+    }
+
+    @Test
+    void diskWithoutBootloaderFailsWithSeabiosText() throws Exception {
+        Path image = TestDisks.raw(dir, "blank.raw", new byte[0]);
+        BootReport r;
+        try (VirtualDisk disk = TestDisks.open(image)) {
+            r = new BootVerifier(new KvmEngine())
+                    .expect(Pattern.compile("login:"))
+                    .timeout(Duration.ofSeconds(30))
+                    .verify(new MachineConfig().memoryMiB(64).disk(disk, MachineConfig.DiskInterface.IDE));
+        }
+        assertFalse(r.passed());
+        assertTrue(r.reason().contains("No bootable device"), r.reason());
+        assertTrue(r.consoleLog().contains("not a bootable disk"), r.consoleLog());
     }
 }
