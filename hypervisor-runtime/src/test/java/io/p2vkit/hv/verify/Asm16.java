@@ -48,6 +48,14 @@ final class Asm16 {
         return this;
     }
 
+    /** The 16-bit absolute address of {@code label} as data. */
+    Asm16 abs16Data(String label) {
+        fixups.add(new Object[] {out.size(), label, "abs16"});
+        out.write(0);
+        out.write(0);
+        return this;
+    }
+
     Asm16 imm16(int v) {
         return b(v & 0xFF, v >> 8 & 0xFF);
     }
