@@ -137,12 +137,15 @@ public final class Pic8259 implements InterruptController {
         }
     }
 
-    /** The slave's output drives master input 2 (edge-style: it re-raises while the slave has work). */
+    /**
+     * The slave's INT output drives master input 2 as a level: requested while the slave has an
+     * unmasked request not blocked by its in-service bits, withdrawn when that goes away.
+     */
     private void cascade() {
-        boolean out = slave.pending() >= 0;
-        master.setLine(SLAVE_INPUT, false);
-        if (out) {
-            master.setLine(SLAVE_INPUT, true);
+        if (slave.pending() >= 0) {
+            master.irr |= 1 << SLAVE_INPUT;
+        } else {
+            master.irr &= ~(1 << SLAVE_INPUT);
         }
     }
 
