@@ -77,12 +77,15 @@ class IdeTest {
     void readSectorsLba28OneInterruptPerSector() {
         lba28(5, 3, CMD_READ_SECTORS);
         assertEquals(1, irq.raises);
+        // PIO data-in protocol: the handler reads status (acknowledging INTRQ), then the block.
+        cmd.read(REG_STATUS_COMMAND, 1);
         byte[] first = readSectors(1);
+        assertEquals(2, irq.raises, "the next block is ready: INTRQ again");
         cmd.read(REG_STATUS_COMMAND, 1);
         byte[] second = readSectors(1);
         cmd.read(REG_STATUS_COMMAND, 1);
         byte[] third = readSectors(1);
-        assertEquals(3, irq.raises, "INTRQ rises again for each sector once status acknowledged it");
+        assertEquals(3, irq.raises, "one interrupt per sector");
         byte[] rest = new byte[1024];
         System.arraycopy(second, 0, rest, 0, 512);
         System.arraycopy(third, 0, rest, 512, 512);
