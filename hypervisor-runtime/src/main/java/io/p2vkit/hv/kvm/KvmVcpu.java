@@ -139,7 +139,7 @@ public final class KvmVcpu implements Vcpu {
                             data.append(i == 0 ? "" : " ").append(Long.toHexString(run.get(JAVA_LONG, RUN_UNION + 8 + 8L * i)));
                         }
                         stopReason = "KVM_EXIT_INTERNAL_ERROR suberror " + sub + " (" + internalErrorName(sub)
-                                + ") data [" + data + "] at " + where();
+                                + ") data [" + data + "]" + instructionBytes(sub, ndata) + " at " + where();
                         return Stop.ERROR;
                     }
                     case EXIT_SYSTEM_EVENT -> {
@@ -229,6 +229,23 @@ public final class KvmVcpu implements Vcpu {
             long cr0 = sregs.get(JAVA_LONG, 0xE0);
             return String.format("cs=%04x rip=0x%x (linear 0x%x) cr0=0x%x", cs, rip, csBase + rip, cr0);
         }
+    }
+
+    /**
+     * For an emulation failure with KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES, the bytes
+     * KVM could not emulate: data[0] is the flags, then one byte of length and up to 15 bytes.
+     */
+    private String instructionBytes(int sub, int ndata) {
+        if (sub != 1 || ndata < 2 || (run.get(JAVA_LONG, RUN_UNION + 8) & 1) == 0) {
+            return "";
+        }
+        long base = RUN_UNION + 16;
+        int len = Math.min(run.get(JAVA_BYTE, base) & 0xFF, 15);
+        StringBuilder b = new StringBuilder(", instruction bytes");
+        for (int i = 0; i < len; i++) {
+            b.append(String.format(" %02x", run.get(JAVA_BYTE, base + 1 + i) & 0xFF));
+        }
+        return b.toString();
     }
 
     private static String internalErrorName(int sub) {
