@@ -148,6 +148,9 @@ public final class Machine implements AutoCloseable {
         boolean kernelChips = binding.hasInKernelIrqchip();
         long now = System.currentTimeMillis() / 1000;
 
+        if (!kernelChips) {
+            pic = new Pic8259();   // before any IRQ line is handed out
+        }
         serial = new Serial16550(isaIrq(4), b -> config.serialSink().put(b));
         Cmos cmos = new Cmos(isaIrq(8), clock, now);
         setupCmos(cmos);
@@ -158,7 +161,6 @@ public final class Machine implements AutoCloseable {
         ignored = new IgnoredPorts();
 
         if (!kernelChips) {
-            pic = new Pic8259();
             Pit8254 pit = new Pit8254(clock, pic.line(0));
             pio(0x0020, 2, "8259A PIC master", pic.masterPorts());
             pio(0x0040, 4, "8254 PIT", pit);
@@ -308,8 +310,12 @@ public final class Machine implements AutoCloseable {
         return f;
     }
 
-    /** The e820 map as QEMU passes it in "etc/e820": {u64 address, u64 length, u32 type} each. */
     byte[] e820() {
+        return e820(lowRam, highRam);
+    }
+
+    /** The e820 map as QEMU passes it in "etc/e820": {u64 address, u64 length, u32 type} each. */
+    static byte[] e820(long lowRam, long highRam) {
         List<long[]> entries = new ArrayList<>();
         entries.add(new long[] {0, lowRam, E820_RAM});
         entries.add(new long[] {KVM_PAGES, 4 * 4096, E820_RESERVED});
