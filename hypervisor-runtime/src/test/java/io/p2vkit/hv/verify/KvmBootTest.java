@@ -71,6 +71,24 @@ class KvmBootTest {
     }
 
     @Test
+    void writeThroughReachesTheImage() throws Exception {
+        Path image = TestDisks.raw(dir, "rw.raw", TestDisks.printAndWriteSector());
+        BootReport r;
+        try (VirtualDisk disk = io.p2vkit.image.Formats.get().open(image, io.p2vkit.image.OpenOptions.READ_WRITE)) {
+            r = new BootVerifier(new KvmEngine())
+                    .expect(Pattern.compile("DISK WRITE READBACK OK"))
+                    .timeout(Duration.ofSeconds(30))
+                    .verify(new MachineConfig().memoryMiB(64)
+                            .disk(disk, MachineConfig.DiskInterface.VIRTIO, MachineConfig.DiskMode.WRITE_THROUGH));
+        }
+        assertTrue(r.passed(), r.summary());
+        byte[] bytes = java.nio.file.Files.readAllBytes(image);
+        assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(bytes, 0, 512)),
+                java.util.Arrays.toString(java.util.Arrays.copyOfRange(bytes, 512, 1024)),
+                "the guest copied its boot sector to LBA 1 of the image");
+    }
+
+    @Test
     void diskWithoutBootloaderFailsWithSeabiosText() throws Exception {
         Path image = TestDisks.raw(dir, "blank.raw", new byte[0]);
         BootReport r;
