@@ -6,7 +6,6 @@ import io.p2vkit.image.VirtualDisk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One ATA channel (the primary: 0x1F0-0x1F7 and 0x3F6, IRQ 14) with a disk as device 0 and no
@@ -219,7 +218,7 @@ public final class Ide {
         status = STATUS_DRDY | STATUS_DSC;
         switch (cmd) {
             case CMD_IDENTIFY -> {
-                identify();
+                AtaIdentify.fill(buffer, sectors, multiple, serial);
                 bufferLen = SECTOR;
                 status |= STATUS_DRQ;
                 setIntrq(true);
@@ -407,62 +406,6 @@ public final class Ide {
         xferLeft = 0;
         bufferLen = 0;
         setIntrq(true);
-    }
-
-    private void identify() {
-        java.util.Arrays.fill(buffer, 0, SECTOR, (byte) 0);
-        long cyl = Math.min(sectors / (HEADS * SECTORS_PER_TRACK), 16383);
-        long lba28 = Math.min(sectors, 0x0FFF_FFFF);
-        word(0, 0x0040);                 // fixed disk
-        word(1, (int) cyl);
-        word(3, HEADS);
-        word(6, SECTORS_PER_TRACK);
-        text(10, 20, serial);
-        text(23, 8, "1.0");
-        text(27, 40, "P2VKIT HARDDISK");
-        word(47, 0x8000 | MAX_MULTIPLE);
-        word(49, 0x0200);                // LBA supported; no DMA
-        word(50, 0x4000);
-        word(53, 0x0007);                // words 54-58, 64-70 and 88 are valid
-        word(54, (int) cyl);
-        word(55, HEADS);
-        word(56, SECTORS_PER_TRACK);
-        long chs = cyl * HEADS * SECTORS_PER_TRACK;
-        word(57, (int) chs);
-        word(58, (int) (chs >> 16));
-        word(59, 0x0100 | multiple);
-        word(60, (int) lba28);
-        word(61, (int) (lba28 >> 16));
-        word(64, 0x0003);                // PIO modes 3 and 4
-        word(65, 120);
-        word(66, 120);
-        word(67, 120);
-        word(68, 120);
-        word(80, 0x007E);                // ATA-1 .. ATA-6
-        word(82, 0x4000);
-        word(83, 0x7400);                // LBA48, FLUSH CACHE (EXT)
-        word(84, 0x4000);
-        word(85, 0x4000);
-        word(86, 0x3400);
-        word(87, 0x4000);
-        word(100, (int) sectors);
-        word(101, (int) (sectors >> 16));
-        word(102, (int) (sectors >> 32));
-        word(103, (int) (sectors >> 48));
-    }
-
-    private void word(int index, int v) {
-        buffer[2 * index] = (byte) v;
-        buffer[2 * index + 1] = (byte) (v >> 8);
-    }
-
-    /** ATA strings: space padded, two characters per word, first character in the high byte. */
-    private void text(int word, int len, String s) {
-        byte[] b = String.format("%-" + len + "s", s).substring(0, len).getBytes(StandardCharsets.US_ASCII);
-        for (int i = 0; i < len; i += 2) {
-            buffer[2 * word + i] = b[i + 1];
-            buffer[2 * word + i + 1] = b[i];
-        }
     }
 
     private void setIntrq(boolean on) {
