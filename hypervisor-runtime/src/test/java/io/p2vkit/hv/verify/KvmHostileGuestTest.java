@@ -96,6 +96,61 @@ class KvmHostileGuestTest {
         assertTrue(r.consoleLog().contains("SURVIVED: ROM WRITE-PROTECTED"), r.consoleLog());
     }
 
+    /**
+     * 32-bit flat protected mode, thousands of pseudo-random dword and byte writes and reads
+     * anywhere in 0x80000000-0xFFFFFFFF: the PCI hole (no device), the in-kernel IOAPIC, the KVM
+     * TSS pages and the read-only BIOS. Only the local APIC page is spared (a random ICR write
+     * may INIT the CPU). Then a line straight to COM1.
+     */
+    @Test
+    void random32BitMmioLeavesMachineRunning() throws Exception {
+        byte[] sector = Asm16.prologue()
+                .b(0xFA)                                   // cli
+                .b(0x0F, 0x01).abs16(0x16, "gdtr")         // lgdt [gdtr]
+                .b(0x0F, 0x20, 0xC0, 0x0C, 0x01, 0x0F, 0x22, 0xC0)   // cr0.PE = 1
+                .abs16(0xEA, "pm").b(0x08, 0x00)           // jmp 0x08:pm (32-bit code)
+                .label("pm")
+                .b(0x66, 0xB8, 0x10, 0x00)                 // mov ax, 0x10
+                .b(0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0)     // ds = es = ss = flat data
+                .b(0xBE, 0x78, 0x56, 0x34, 0x12)           // mov esi, seed
+                .b(0xB9, 0xA0, 0x0F, 0x00, 0x00)           // mov ecx, 4000
+                .label("loop32")
+                .b(0x89, 0xF0)                             // mov eax, esi
+                .b(0x89, 0xC3, 0xC1, 0xE3, 0x0D, 0x31, 0xD8)   // xorshift32: x ^= x << 13
+                .b(0x89, 0xC3, 0xC1, 0xEB, 0x11, 0x31, 0xD8)   //             x ^= x >> 17
+                .b(0x89, 0xC3, 0xC1, 0xE3, 0x05, 0x31, 0xD8)   //             x ^= x << 5
+                .b(0x89, 0xC6)                             // mov esi, eax
+                .b(0x89, 0xC7)                             // mov edi, eax
+                .b(0x81, 0xCF, 0x00, 0x00, 0x00, 0x80)     // or edi, 0x80000000
+                .b(0x89, 0xFA)                             // mov edx, edi
+                .b(0x81, 0xE2, 0x00, 0x00, 0xF0, 0xFF)     // and edx, 0xFFF00000
+                .b(0x81, 0xFA, 0x00, 0x00, 0xE0, 0xFE)     // cmp edx, 0xFEE00000 (local APIC)
+                .jmp8(0x74, "skip32")
+                .b(0x89, 0x07)                             // mov [edi], eax
+                .b(0x8B, 0x07)                             // mov eax, [edi]
+                .b(0x88, 0x07)                             // mov [edi], al
+                .label("skip32")
+                .b(0x49)                                   // dec ecx
+                .jmp8(0x75, "loop32")
+                .b(0xBE).abs16Data("msg32").b(0, 0)        // mov esi, msg32
+                .b(0x66, 0xBA, 0xF8, 0x03)                 // mov dx, 0x3F8
+                .label("print32").b(0xAC, 0x84, 0xC0)      // lodsb; test al, al
+                .jmp8(0x74, "done32")
+                .b(0xEE)                                   // out dx, al
+                .jmp8(0xEB, "print32")
+                .label("done32")
+                .haltForever()
+                .label("gdt")
+                .b(0, 0, 0, 0, 0, 0, 0, 0)
+                .b(0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0)     // 0x08 code, flat, 32-bit
+                .b(0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0)     // 0x10 data, flat
+                .label("gdtr").b(23, 0).abs16Data("gdt").b(0, 0)
+                .label("msg32").asciz("SURVIVED 32-BIT MMIO\r\n")
+                .bootSector();
+        BootReport r = boot(sector, Pattern.compile("SURVIVED 32-BIT MMIO"), 60);
+        assertTrue(r.passed(), r.summary() + "\n" + r.consoleLog());
+    }
+
     @Test
     void tripleFaultStopsTheVmWithReasonAndJvmBootsAgain() throws Exception {
         // Protected mode with an empty IDT: ud2 → #UD → #GP → #DF → shutdown (a triple fault).
