@@ -71,7 +71,8 @@ public final class Kvm implements AutoCloseable {
         if (!Files.exists(Path.of(DEVICE))) {
             return DEVICE + " does not exist";
         }
-        try (Kvm k = open()) {
+        try {
+            open().close();
             return null;
         } catch (KvmException e) {
             return e.getMessage();
