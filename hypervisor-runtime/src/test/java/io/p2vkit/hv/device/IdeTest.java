@@ -127,6 +127,41 @@ class IdeTest {
     }
 
     @Test
+    void writeMultipleExtInBlocks() {
+        cmd.write(REG_COUNT, 1, 2);
+        cmd.write(REG_STATUS_COMMAND, 1, CMD_SET_MULTIPLE);
+        cmd.read(REG_STATUS_COMMAND, 1);
+        lba48(2000, 4, CMD_WRITE_MULTIPLE_EXT);
+        for (int block = 0; block < 2; block++) {
+            assertEquals(STATUS_DRQ, cmd.read(REG_STATUS_COMMAND, 1) & STATUS_DRQ);
+            for (int i = 0; i < 512; i++) {
+                cmd.write(REG_DATA, 2, 0x1100 + block);
+            }
+        }
+        assertEquals(0, cmd.read(REG_STATUS_COMMAND, 1) & (STATUS_DRQ | STATUS_ERR));
+        assertEquals(0x00, disk.data[2000 * 512]);
+        assertEquals(0x11, disk.data[2000 * 512 + 1]);
+        assertEquals(0x01, disk.data[2003 * 512 + 510]);
+        assertEquals(0xFFFF, cmd.read(REG_DATA, 2), "no more data phase");
+    }
+
+    @Test
+    void chsAddressing() {
+        // Cylinder 1, head 2, sector 3 = (1 * 16 + 2) * 63 + 2 = LBA 1136.
+        cmd.write(REG_DEVICE, 1, 2);
+        cmd.write(REG_COUNT, 1, 1);
+        cmd.write(REG_LBA_LOW, 1, 3);
+        cmd.write(REG_LBA_MID, 1, 1);
+        cmd.write(REG_LBA_HIGH, 1, 0);
+        cmd.write(REG_STATUS_COMMAND, 1, CMD_READ_SECTORS);
+        cmd.read(REG_STATUS_COMMAND, 1);
+        assertEquals(java.util.Arrays.toString(expected(1136, 1)), java.util.Arrays.toString(readSectors(1)));
+        cmd.write(REG_LBA_LOW, 1, 0);   // sector numbers start at 1
+        cmd.write(REG_STATUS_COMMAND, 1, CMD_READ_SECTORS);
+        assertEquals(ERROR_IDNF, cmd.read(REG_ERROR_FEATURES, 1));
+    }
+
+    @Test
     void outOfRangeTransfersFailWithIdnfAndNothingMoves() {
         lba28(2047, 2, CMD_READ_SECTORS);
         assertEquals(STATUS_ERR, cmd.read(REG_STATUS_COMMAND, 1) & STATUS_ERR);
