@@ -135,7 +135,7 @@ check() {
         -drive file="$DISK",format=raw,if=ide,snapshot=on > "$log" 2>&1 || true
     t1=$(date +%s.%N)
     if grep -q "P2VKIT-GUEST-UP" "$log" && grep -q "P2VKIT-BOOTLOADER" "$log"; then
-        echo "QEMU TCG boot OK in $(echo "$t1 - $t0" | bc) s: $(grep -a -o 'P2VKIT-GUEST-UP.*' "$log" | tr -d '\r')" >&2
+        echo "QEMU TCG boot OK in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s: $(grep -a -o 'P2VKIT-GUEST-UP.*' "$log" | tr -d '\r')" >&2
     else
         echo "QEMU TCG boot did not reach the marker; see $log" >&2
         exit 1
