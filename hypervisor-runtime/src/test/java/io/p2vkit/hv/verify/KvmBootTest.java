@@ -88,6 +88,38 @@ class KvmBootTest {
                 "the guest copied its boot sector to LBA 1 of the image");
     }
 
+    /** --bios: a 64 KiB firmware of our own whose reset vector writes a line to COM1. */
+    @Test
+    void customBiosImageRuns() throws Exception {
+        byte[] bios = new byte[0x10000];
+        int[] code = {
+            0xBA, 0xF8, 0x03,        // mov dx, 0x3F8
+            0xBE, 0x40, 0x00,        // mov si, 0x40
+            0x2E, 0xAC,              // l: cs lodsb
+            0x84, 0xC0,              // test al, al
+            0x74, 0x03,              // jz done
+            0xEE,                    // out dx, al
+            0xEB, 0xF7,              // jmp l
+            0xF4, 0xEB, 0xFD         // done: hlt; jmp done
+        };
+        for (int i = 0; i < code.length; i++) {
+            bios[i] = (byte) code[i];
+        }
+        byte[] msg = "TINY BIOS OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        System.arraycopy(msg, 0, bios, 0x40, msg.length);
+        bios[0xFFF0] = (byte) 0xE9;  // reset vector: jmp near 0x0000
+        bios[0xFFF1] = 0x0D;
+        bios[0xFFF2] = 0x00;
+        Path file = dir.resolve("tiny-bios.bin");
+        java.nio.file.Files.write(file, bios);
+        BootReport r = new BootVerifier(new KvmEngine())
+                .expect(Pattern.compile("TINY BIOS OK"))
+                .timeout(Duration.ofSeconds(20))
+                .verify(new MachineConfig().memoryMiB(16).bios(file));
+        assertTrue(r.passed(), r.summary());
+        assertTrue(r.firmwareBanner() == null, "no SeaBIOS here");
+    }
+
     @Test
     void diskWithoutBootloaderFailsWithSeabiosText() throws Exception {
         Path image = TestDisks.raw(dir, "blank.raw", new byte[0]);
