@@ -76,8 +76,8 @@ public final class Machine implements AutoCloseable {
     private Serial16550 serial;
     private PostCode post;
     private IgnoredPorts ignored;
-    private Vcpu vcpu;
-    private Thread vcpuThread;
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<Thread> vcpuThreads = new ArrayList<>();
     private Thread timerThread;
     private volatile StopInfo stopInfo;
     private volatile String stopRequest;
@@ -135,7 +135,13 @@ public final class Machine implements AutoCloseable {
         }
         binding.mapMemory(rom.base(), rom.segment(), true);
         wire();
-        vcpu = binding.createVcpu(0, pic);
+        if (config.cpus() > 1 && !binding.hasInKernelIrqchip()) {
+            throw new IllegalArgumentException(config.cpus() + " vCPUs need local APICs; the "
+                    + config.engine().name() + " engine offers one vCPU");
+        }
+        for (int i = 0; i < config.cpus(); i++) {
+            vcpus.add(binding.createVcpu(i, pic));   // vCPU 0 is the bootstrap processor
+        }
     }
 
     private IrqLine isaIrq(int irq) {
@@ -280,7 +286,7 @@ public final class Machine implements AutoCloseable {
         cmos.set(Cmos.CMOS_HIGH_MEM_LOW, (int) high);
         cmos.set(Cmos.CMOS_HIGH_MEM_LOW + 1, (int) (high >> 8));
         cmos.set(Cmos.CMOS_HIGH_MEM_LOW + 2, (int) (high >> 16));
-        cmos.set(Cmos.CMOS_SMP_COUNT, 0);
+        cmos.set(Cmos.CMOS_SMP_COUNT, config.cpus() - 1);
         cmos.set(0x12, 0xF0);     // hard disk 0: type in extended byte 0x19
         cmos.set(0x14, 0x06);     // equipment: math coprocessor, EGA/VGA mode bits
         cmos.updateChecksum();
@@ -290,8 +296,8 @@ public final class Machine implements AutoCloseable {
         FwCfg f = new FwCfg();
         f.item(FwCfg.KEY_RAM_SIZE, FwCfg.le(config.memoryBytes(), 8));
         f.item(FwCfg.KEY_NOGRAPHIC, FwCfg.le(1, 2));
-        f.item(FwCfg.KEY_NB_CPUS, FwCfg.le(1, 2));
-        f.item(FwCfg.KEY_MAX_CPUS, FwCfg.le(1, 2));
+        f.item(FwCfg.KEY_NB_CPUS, FwCfg.le(config.cpus(), 2));
+        f.item(FwCfg.KEY_MAX_CPUS, FwCfg.le(config.cpus(), 2));
         f.item(FwCfg.KEY_BOOT_MENU, FwCfg.le(0, 2));      // no "Press ESC" pause
         f.item(FwCfg.KEY_IRQ0_OVERRIDE, FwCfg.le(1, 1));
         f.file("etc/e820", e820());
@@ -329,28 +335,18 @@ public final class Machine implements AutoCloseable {
         return b.array();
     }
 
-    /** Starts the vCPU thread (a platform thread) and the device timer thread. */
+    /**
+     * Starts one platform thread per vCPU and the device timer thread. The first vCPU to stop
+     * stops the machine: its reason is the machine's, and the others are asked to stop.
+     */
     public synchronized void start() {
-        if (vcpuThread != null) {
+        if (!vcpuThreads.isEmpty()) {
             throw new IllegalStateException("already started");
         }
-        vcpuThread = Thread.ofPlatform().name("vcpu0").daemon().start(() -> {
-            Vcpu.Stop s;
-            String reason;
-            try {
-                s = vcpu.run();
-                reason = vcpu.stopReason();
-            } catch (RuntimeException e) {
-                s = Vcpu.Stop.ERROR;
-                reason = "engine failure: " + e;
-            }
-            String req = stopRequest;
-            if (s == Vcpu.Stop.REQUESTED && req != null) {
-                reason = req;
-            }
-            stopInfo = new StopInfo(s, reason);
-            stopped.countDown();
-        });
+        for (int i = 0; i < vcpus.size(); i++) {
+            Vcpu v = vcpus.get(i);
+            vcpuThreads.add(Thread.ofPlatform().name("vcpu" + i).daemon().start(() -> runVcpu(v)));
+        }
         timerThread = Thread.ofPlatform().name("machine-timers").daemon().start(() -> {
             while (stopped.getCount() > 0) {
                 for (Runnable r : timers) {
@@ -361,13 +357,41 @@ public final class Machine implements AutoCloseable {
         });
     }
 
+    private void runVcpu(Vcpu v) {
+        Vcpu.Stop s;
+        String reason;
+        try {
+            s = v.run();
+            reason = v.stopReason();
+        } catch (RuntimeException e) {
+            s = Vcpu.Stop.ERROR;
+            reason = "engine failure: " + e;
+        }
+        synchronized (this) {
+            if (stopInfo == null) {
+                String req = stopRequest;
+                if (s == Vcpu.Stop.REQUESTED && req != null) {
+                    reason = req;
+                }
+                stopInfo = new StopInfo(s, reason);
+                stopped.countDown();
+            }
+        }
+        if (stopRequest == null) {
+            stopRequest = "another vCPU stopped: " + reason;
+        }
+        for (Vcpu other : vcpus) {
+            other.requestStop();
+        }
+    }
+
     /** Asks the vCPU to stop; {@code why} becomes the stop reason. Safe from any thread. */
     public void stop(String why) {
         if (stopRequest == null) {
             stopRequest = why;
         }
-        if (vcpu != null) {
-            vcpu.requestStop();
+        for (Vcpu v : vcpus) {
+            v.requestStop();
         }
     }
 
@@ -422,18 +446,26 @@ public final class Machine implements AutoCloseable {
         return List.copyOf(virtioDisks);
     }
 
+    /** The bootstrap processor. */
     public Vcpu vcpu() {
-        return vcpu;
+        return vcpus.getFirst();
+    }
+
+    public List<Vcpu> vcpus() {
+        return List.copyOf(vcpus);
     }
 
     /** Stops the guest if needed and frees the VM, overlays and memory; the disks stay open. */
     @Override
     public void close() {
-        if (vcpuThread != null && stopped.getCount() > 0) {
+        if (!vcpuThreads.isEmpty()) {
             stop("machine closed");
             try {
-                if (!stopped.await(5, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("vCPU thread did not stop within 5 s");
+                for (Thread t : vcpuThreads) {
+                    t.join(5000);
+                    if (t.isAlive()) {
+                        throw new IllegalStateException(t.getName() + " did not stop within 5 s");
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

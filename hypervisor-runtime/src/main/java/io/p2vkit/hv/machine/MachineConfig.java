@@ -36,7 +36,10 @@ public final class MachineConfig {
     public static final long MIN_MEMORY = 16L << 20;
     public static final long MAX_MEMORY = 64L << 30;
 
+    public static final int MAX_CPUS = 8;
+
     private long memoryBytes = 256L << 20;
+    private int cpus = 1;
     private Path bios;
     private final List<Disk> disks = new ArrayList<>();
     private Engine engine;
@@ -50,6 +53,19 @@ public final class MachineConfig {
         }
         this.memoryBytes = bytes;
         return this;
+    }
+
+    /** vCPUs (1 to 8); more than one needs an engine with local APICs (KVM). */
+    public MachineConfig cpus(int n) {
+        if (n < 1 || n > MAX_CPUS) {
+            throw new IllegalArgumentException("vCPUs must be between 1 and " + MAX_CPUS + ", not " + n);
+        }
+        this.cpus = n;
+        return this;
+    }
+
+    public int cpus() {
+        return cpus;
     }
 
     /** The BIOS image ({@code --bios FILE}); default: SeaBIOS found by {@link FirmwareLocator}. */

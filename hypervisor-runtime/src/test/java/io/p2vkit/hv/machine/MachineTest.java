@@ -100,6 +100,11 @@ class MachineTest {
             Files.delete(bad);
         }
         assertThrows(IllegalArgumentException.class, () -> new MachineConfig().memoryMiB(1));
+        assertThrows(IllegalArgumentException.class, () -> new MachineConfig().cpus(0));
+        needBios();
+        assertThrows(IllegalArgumentException.class,
+                () -> Machine.create(new MachineConfig().memoryMiB(16).cpus(2).engine(new EmuEngine(IDLE))),
+                "the emulator engine has no local APICs for a second vCPU");
     }
 
     @Test

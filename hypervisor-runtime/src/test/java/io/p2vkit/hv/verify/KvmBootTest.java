@@ -43,6 +43,16 @@ class KvmBootTest {
     }
 
     @Test
+    void seabiosFindsEveryVcpu() throws Exception {
+        BootReport r = new BootVerifier(new KvmEngine())
+                .expect(BootVerifier.FIRMWARE_BANNER)
+                .timeout(Duration.ofSeconds(20))
+                .verify(new MachineConfig().memoryMiB(64).cpus(2));
+        assertTrue(r.passed(), r.reason() + "\n" + r.firmwareLog());
+        assertTrue(r.firmwareLog().contains("Found 2 cpu(s) max supported 2 cpu(s)"), r.firmwareLog());
+    }
+
+    @Test
     void bootsSectorFromIdeAndLeavesImageUnchanged() throws Exception {
         bootSector(MachineConfig.DiskInterface.IDE);
     }
