@@ -45,6 +45,25 @@ public final class Bus {
         Arrays.fill(portSlot, base, base + length, portClaims.size() - 1);
     }
 
+    /** Removes a port claim (a PCI I/O BAR being moved or disabled by the guest). */
+    public synchronized void unregisterPio(PortIoDevice device, int base) {
+        for (int slot = 0; slot < portClaims.size(); slot++) {
+            Claim<PortIoDevice> c = portClaims.get(slot);
+            if (c != null && c.device() == device && c.base() == base) {
+                Arrays.fill(portSlot, base, base + (int) c.length(), -1);
+                portClaims.set(slot, null);   // keep the other slots' indices stable
+            }
+        }
+    }
+
+    /** The claims, ports first, for the machine's device listing. */
+    public synchronized List<Claim<?>> claims() {
+        List<Claim<?>> all = new ArrayList<>();
+        portClaims.stream().filter(c -> c != null).forEach(all::add);
+        all.addAll(mmioClaims);
+        return all;
+    }
+
     /** Claims guest-physical {@code [base, base + length)} for {@code device}. */
     public synchronized void registerMmio(String name, long base, long length, MmioDevice device) {
         if (length <= 0 || base < 0 || base + length < base) {
