@@ -35,6 +35,13 @@ public final class BootVerifier {
     private Pattern expect = Pattern.compile("login:");
     private final List<Pattern> failures = new ArrayList<>(DEFAULT_FAILURES);
     private Duration timeout = Duration.ofSeconds(60);
+    private Progress progress = (elapsed, phase) -> { };
+
+    /** Told about once a second how long the guest has run and the last milestone it reached. */
+    @FunctionalInterface
+    public interface Progress {
+        void waiting(Duration elapsed, String lastMilestone);
+    }
 
     public BootVerifier(Engine engine) {
         this.engine = engine;
@@ -48,6 +55,11 @@ public final class BootVerifier {
     /** Adds a failure pattern to the defaults. */
     public BootVerifier failOn(Pattern p) {
         failures.add(p);
+        return this;
+    }
+
+    public BootVerifier progress(Progress p) {
+        this.progress = p;
         return this;
     }
 
@@ -87,8 +99,15 @@ public final class BootVerifier {
             detail = m.engineDescription();
             m.start();
             long deadline = t0 + timeout.toNanos();
+            long nextProgress = t0 + 1_000_000_000L;
             stop = null;
             while (console.firstTerminal() == null) {
+                long now = System.nanoTime();
+                if (now >= nextProgress) {
+                    progress.waiting(Duration.ofNanos(now - t0), handoff.seenAt >= 0 ? "bootloader started"
+                            : banner.seenAt >= 0 ? "firmware banner seen" : "starting");
+                    nextProgress = now + 1_000_000_000L;
+                }
                 stop = m.awaitStop(Duration.ofMillis(20));
                 if (stop != null) {
                     // Give a console line written just before the stop a chance to count.
