@@ -3,5 +3,6 @@ module io.p2vkit.image {
     exports io.p2vkit.image;
     exports io.p2vkit.image.io;
     exports io.p2vkit.image.raw;
+    exports io.p2vkit.image.qcow2;
     exports io.p2vkit.image.json;
 }

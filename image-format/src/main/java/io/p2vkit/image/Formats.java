@@ -21,6 +21,7 @@ public final class Formats implements DiskOpener {
 
     /** The drivers, strongest signature first (ties go to the earlier one). */
     private static final List<ImageFormat> ALL = List.of(
+            new io.p2vkit.image.qcow2.Qcow2Format(), // 4-byte magic "QFI\xfb" at offset 0 plus a version
             new RawFormat()   // no signature: anything
     );
 
