@@ -83,8 +83,49 @@ final class Qcow2Checker {
                 }
             }
         }
+        checkCopiedFlags(l1);
         long guestClusters = (header.size() + header.clusterSize() - 1) >>> header.clusterBits();
         report.allocation(walker.allocatedGuestClusters(), guestClusters);
+    }
+
+    /**
+     * Bit 63 of active L1 and L2 entries promises a refcount of exactly one (spec "copied");
+     * QEMU writes in place on that promise, so a wrong flag is a corruption, as in qemu-img check.
+     */
+    private void checkCopiedFlags(long[] l1) throws IOException {
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        ByteBuffer l2 = ByteBuffer.allocate(header.clusterSize()).order(ByteOrder.BIG_ENDIAN);
+        for (int i = 0; i < l1.length; i++) {
+            long offset = l1[i] & OFFSET_MASK;
+            if (offset == 0 || (l1[i] & L1_RESERVED) != 0 || (offset & (header.clusterSize() - 1)) != 0
+                    || (offset >>> header.clusterBits()) >= fileClusters) {
+                continue; // reported by the walk
+            }
+            checkCopied(l1[i], offset, "L1 entry " + i);
+            if (!seen.add(offset)) {
+                continue;
+            }
+            l2.clear();
+            file.readFully(offset, l2, "qcow2 L2 table");
+            for (int k = 0; k < header.l2Entries(); k++) {
+                long e = l2.getLong(k * 8);
+                Qcow2Entry.Kind kind = Qcow2Entry.kind(e);
+                long data = Qcow2Entry.hostOffset(e);
+                if ((kind == Qcow2Entry.Kind.DATA || kind == Qcow2Entry.Kind.ZERO) && data != 0
+                        && (e & L2_STANDARD_RESERVED) == 0 && (data & (header.clusterSize() - 1)) == 0
+                        && (data >>> header.clusterBits()) < fileClusters) {
+                    checkCopied(e, data, "L2 entry at file offset " + (offset + k * 8L));
+                }
+            }
+        }
+    }
+
+    private void checkCopied(long entry, long target, String where) throws IOException {
+        long refcount = stored(target >>> header.clusterBits());
+        if ((refcount == 1) != ((entry & OFLAG_COPIED) != 0)) {
+            report.corruption(where + " has the copied flag " + ((entry & OFLAG_COPIED) != 0 ? "set" : "clear")
+                    + " but its cluster's refcount is " + refcount);
+        }
     }
 
     /** Refcount table entries must be cluster-aligned block offsets inside the file. */
