@@ -99,6 +99,9 @@ final class Qcow2CompressedWriter implements AutoCloseable {
         if (Zeros.isZero(ByteBuffer.wrap(data))) {
             return new Packed(cluster, null, 0, false);
         }
+        if (Qcow2Deflate.looksRandom(data, clusterSize)) {
+            return new Packed(cluster, data, clusterSize, false);
+        }
         Qcow2Deflate d = deflaters.poll();
         if (d == null) {
             d = new Qcow2Deflate(clusterSize);

@@ -42,6 +42,8 @@ final class Qcow2Disk implements VirtualDisk {
     private final byte[] inflated;
     private long inflatedEntry = -1;
     private boolean modified;
+    /** Created by us in this session: a crash leaves no refcount table, so no ordering syncs. */
+    private boolean created;
     private boolean closed;
 
     Qcow2Disk(ImageFile file, Qcow2Header header, Qcow2Extensions extensions, Qcow2ClusterMap map,
@@ -72,6 +74,7 @@ final class Qcow2Disk implements VirtualDisk {
     /** A new image's header already carries the dirty bit and no refcounts: it must be finished. */
     void markCreated() {
         modified = true;
+        created = true;
     }
 
     Qcow2Header header() {
@@ -453,11 +456,18 @@ final class Qcow2Disk implements VirtualDisk {
                     throw new ImageFormatException("qcow2 writer bug: " + message);
                 });
         Qcow2Refcounts.Layout layout = Qcow2Refcounts.write(file, header, walker, end);
-        file.force();
+        // An existing image keeps its dirty bit until the refcounts are on disk. A new one is
+        // unusable until its header is written, so it needs no ordering; like qemu-img convert
+        // (cache=unsafe) we leave durability to the caller, who syncs the file before renaming it.
+        if (!created) {
+            file.force();
+        }
         header = header.withRefcountTable(layout.tableOffset(), layout.tableClusters())
                 .withIncompatible(header.incompatibleFeatures() & ~INCOMPAT_DIRTY);
         file.writeFully(0, header.encode());
-        file.force();
+        if (!created) {
+            file.force();
+        }
     }
 
     private void checkOpen() throws IOException {
