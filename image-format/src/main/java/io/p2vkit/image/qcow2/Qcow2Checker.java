@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.List;
 
 import static io.p2vkit.image.qcow2.Qcow2Constants.*;
 
@@ -59,7 +60,8 @@ final class Qcow2Checker {
     private void run(Qcow2Open.Start s) throws IOException {
         long[] l1 = Qcow2ClusterMap.readL1(file, header.l1TableOffset(), header.l1Size());
         Qcow2Snapshots.Table snapshots = Qcow2Snapshots.read(file, header);
-        Qcow2ReferenceWalker walker = new Qcow2ReferenceWalker(file, header, l1, snapshots, file.size(),
+        List<long[]> bitmaps = Qcow2Bitmaps.ranges(file, header, s.extensions());
+        Qcow2ReferenceWalker walker = new Qcow2ReferenceWalker(file, header, l1, snapshots, bitmaps, file.size(),
                 report::corruption);
         checkReftableEntries();
         long max = Qcow2Refcounts.maxRefcount(header.refcountOrder());

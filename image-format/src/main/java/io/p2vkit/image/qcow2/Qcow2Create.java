@@ -113,7 +113,7 @@ final class Qcow2Create {
                         OpenOptions.READ_ONLY.withAllowExternal(true), io.p2vkit.image.Formats.get());
             }
             Qcow2Disk disk = new Qcow2Disk(f, h, new Qcow2Extensions(backingFormat, null, java.util.Map.of(),
-                    false, List.of()), Qcow2ClusterMap.empty(f, h), backing, backingFile, compress);
+                    null, List.of()), Qcow2ClusterMap.empty(f, h), backing, backingFile, compress);
             disk.markCreated();
             return disk;
         } catch (IOException | RuntimeException | Error e) {

@@ -451,7 +451,7 @@ final class Qcow2Disk implements VirtualDisk {
         for (int i = 0; i < l1.length; i++) {
             l1[i] = map.l1Entry(i);
         }
-        Qcow2ReferenceWalker walker = new Qcow2ReferenceWalker(file, header, l1, Qcow2Snapshots.Table.NONE, end,
+        Qcow2ReferenceWalker walker = new Qcow2ReferenceWalker(file, header, l1, Qcow2Snapshots.Table.NONE, List.of(), end,
                 message -> {
                     throw new ImageFormatException("qcow2 writer bug: " + message);
                 });

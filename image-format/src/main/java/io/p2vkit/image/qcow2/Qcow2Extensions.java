@@ -20,13 +20,17 @@ import static io.p2vkit.image.qcow2.Qcow2Constants.*;
  * @param backingFormat  the backing file's format name, or null
  * @param dataFile       the external data file's name, or null
  * @param featureNames   "type:bit" (type 0 incompatible, 1 compatible, 2 autoclear) to name
- * @param hasBitmaps     a bitmaps extension is present
+ * @param bitmaps        the bitmaps extension, or null
  * @param unknownTypes   types we do not know (QEMU ignores them; so do we)
  */
 record Qcow2Extensions(String backingFormat, String dataFile, Map<String, String> featureNames,
-                       boolean hasBitmaps, List<Integer> unknownTypes) {
+                       Bitmaps bitmaps, List<Integer> unknownTypes) {
 
-    static final Qcow2Extensions NONE = new Qcow2Extensions(null, null, Map.of(), false, List.of());
+    static final Qcow2Extensions NONE = new Qcow2Extensions(null, null, Map.of(), null, List.of());
+
+    /** The bitmaps extension (spec "Bitmaps extension"): where the bitmap directory is. */
+    record Bitmaps(long count, long directorySize, long directoryOffset) {
+    }
 
     /** Size of one feature name table entry: type, bit number, 46-byte name. */
     static final int FEATURE_ENTRY = 48;
@@ -44,7 +48,7 @@ record Qcow2Extensions(String backingFormat, String dataFile, Map<String, String
         String backingFormat = null;
         String dataFile = null;
         Map<String, String> names = new LinkedHashMap<>();
-        boolean bitmaps = false;
+        Bitmaps bitmaps = null;
         List<Integer> unknown = new ArrayList<>();
         long pos = h.version() >= 3 ? h.headerLength() : V2_HEADER_LENGTH;
         while (pos + 8 <= end) {
@@ -66,7 +70,11 @@ record Qcow2Extensions(String backingFormat, String dataFile, Map<String, String
                         names.put(kind + ":" + bit, string(b, e + 2, FEATURE_ENTRY - 2));
                     }
                 }
-                case EXT_BITMAPS -> bitmaps = true;
+                case EXT_BITMAPS -> {
+                    Fields.require(length >= 24, "qcow2 bitmaps extension is shorter than 24 bytes", pos);
+                    bitmaps = new Bitmaps(Fields.u32(b.getInt((int) data)), b.getLong((int) data + 8),
+                            b.getLong((int) data + 16));
+                }
                 case EXT_CRYPTO -> {
                     // Only meaningful with crypt_method 2, which the header already refused.
                 }

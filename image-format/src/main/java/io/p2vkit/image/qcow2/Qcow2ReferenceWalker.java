@@ -35,13 +35,15 @@ final class Qcow2ReferenceWalker {
     private final long[] activeL1;
     private final Qcow2Snapshots.Table snapshots;
     private final long fileClusters;
+    private final java.util.List<long[]> otherMetadata;
     private final Problems problems;
     private final int clusterBits;
     private long allocatedGuestClusters;
 
     Qcow2ReferenceWalker(ImageFile file, Qcow2Header header, long[] activeL1, Qcow2Snapshots.Table snapshots,
-                         long fileEnd, Problems problems) {
+                         java.util.List<long[]> otherMetadata, long fileEnd, Problems problems) {
         this.file = file;
+        this.otherMetadata = otherMetadata;
         this.header = header;
         this.activeL1 = activeL1;
         this.snapshots = snapshots;
@@ -69,6 +71,9 @@ final class Qcow2ReferenceWalker {
         w.add(0, header.clusterSize());
         if (header.l1Size() > 0) {
             w.add(header.l1TableOffset(), header.l1Size() * 8L);
+        }
+        for (long[] range : otherMetadata) {
+            w.add(range[0], range[1]);
         }
         if (snapshots.bytes() > 0) {
             w.add(header.snapshotsOffset(), snapshots.bytes());
