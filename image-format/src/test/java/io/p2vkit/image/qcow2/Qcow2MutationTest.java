@@ -57,6 +57,12 @@ class Qcow2MutationTest {
             Tools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-o", "compat=0.10,cluster_size=2048",
                     raw.toString(), v2.toString());
             goods.add(v2);
+            Path snap = dir.resolve("snap.qcow2");
+            Tools.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", "-o", "cluster_size=4096",
+                    raw.toString(), snap.toString());
+            Tools.ok("qemu-img", "snapshot", "-c", "one", snap.toString());
+            Tools.ok("qemu-img", "bitmap", "--add", snap.toString(), "b0");
+            goods.add(snap);
         } else {
             Path compressed = dir.resolve("c.qcow2");
             Qcow2TestSupport.writeImage(raw, compressed, CreateOptions.parse("cluster_size=4096,compress=on"));
@@ -119,6 +125,9 @@ class Qcow2MutationTest {
                 }
             }
             out.add(new long[] {h.refcountTableOffset(), 64});
+            if (h.nbSnapshots() > 0) {
+                out.add(new long[] {h.snapshotsOffset(), 128});
+            }
             ByteBuffer rt = f.read(h.refcountTableOffset(), 64, "reftable").order(ByteOrder.BIG_ENDIAN);
             for (int i = 0; i < 8; i++) {
                 if (rt.getLong(i * 8) != 0) {
