@@ -165,6 +165,11 @@ record Qcow2Header(
 
         long reftableOffset = b.getLong(OFF_REFCOUNT_TABLE_OFFSET);
         long reftableClusters = Fields.u32(b.getInt(OFF_REFCOUNT_TABLE_CLUSTERS));
+        if (reftableOffset == 0 && reftableClusters == 0) {
+            // What our writer leaves until close, and what a crash mid-write leaves behind.
+            throw new ImageFormatException("qcow2 image has no refcount table: it was not finished (a write"
+                    + " cut short?)", OFF_REFCOUNT_TABLE_OFFSET);
+        }
         Fields.inRange("qcow2 refcount_table_clusters", OFF_REFCOUNT_TABLE_CLUSTERS, reftableClusters, 1,
                 MAX_REFTABLE_BYTES >> clusterBits);
         checkTable("qcow2 refcount table", OFF_REFCOUNT_TABLE_OFFSET, reftableOffset,
