@@ -94,7 +94,7 @@ final class Qcow2Create {
         long backingOffset = name.length == 0 ? 0 : headerLength + ext.length;
         Qcow2Header h = new Qcow2Header(version, backingOffset, name.length, clusterBits, size, 0,
                 (int) l1Entries, l1Entries == 0 ? 0 : clusterSize, 0, 0, 0, 0,
-                v3 ? INCOMPAT_DIRTY : 0, 0, 0, (int) Long.numberOfTrailingZeros(refcountBits), headerLength,
+                v3 ? INCOMPAT_DIRTY : 0, 0, 0, Long.numberOfTrailingZeros(refcountBits), headerLength,
                 COMPRESSION_DEFLATE);
 
         ImageFile f = ImageFile.create(path);
@@ -117,9 +117,8 @@ final class Qcow2Create {
             disk.markCreated();
             return disk;
         } catch (IOException | RuntimeException | Error e) {
-            try (ImageFile closing = f; VirtualDisk b = backing) {
-                throw e;
-            }
+            Qcow2Open.closeAfter(e, backing, f);
+            throw e;
         }
     }
 }

@@ -431,11 +431,20 @@ final class Qcow2Disk implements VirtualDisk {
             return;
         }
         closed = true;
-        try (ImageFile f = file; VirtualDisk b = backing; Qcow2CompressedWriter w = compressedWriter) {
-            inflater.end();
-            if (!f.isReadOnly() && modified) {
+        try {
+            if (!file.isReadOnly() && modified) {
                 finish();
             }
+        } catch (IOException | RuntimeException | Error e) {
+            Qcow2Open.closeAfter(e, compressedWriter, backing, file);
+            throw e;
+        } finally {
+            inflater.end();
+        }
+        IOException late = new IOException("closing qcow2 image " + file.path());
+        Qcow2Open.closeAfter(late, compressedWriter, backing, file);
+        if (late.getSuppressed().length > 0) {
+            throw late;
         }
     }
 

@@ -113,8 +113,21 @@ final class Qcow2Open {
             }
             return new Qcow2Disk(f, h, s.extensions(), map, backing, s.backingName(), false);
         } catch (IOException | RuntimeException | Error e) {
-            try (ImageFile closing = f; VirtualDisk b = backing) {
-                throw e;
+            closeAfter(e, backing, f);
+            throw e;
+        }
+    }
+
+    /** Closes what a failed open or create had opened, keeping the first failure as the cause. */
+    static void closeAfter(Throwable failure, AutoCloseable... resources) {
+        for (AutoCloseable r : resources) {
+            if (r == null) {
+                continue;
+            }
+            try {
+                r.close();
+            } catch (Exception e) {
+                failure.addSuppressed(e);
             }
         }
     }
