@@ -117,6 +117,7 @@ class Qcow2InteropTest {
             }
         }
         out.add(Arguments.of("odd", "cluster_size=512"));
+        out.add(Arguments.of("odd", "compress=on,compat=0.10,cluster_size=16384"));
         return out.stream();
     }
 
