@@ -6,6 +6,7 @@ import io.p2vkit.image.io.ImageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -36,6 +37,8 @@ final class Qcow2ClusterMap {
     private final long l1Offset;
     private final long usableL1;
     private boolean l1Dirty;
+    /** The L2 table offsets, sorted; rebuilt after the L1 table changes. */
+    private long[] tableOffsets;
     private final int capacity;
     private final Map<Long, long[]> cache = new LinkedHashMap<>(16, 0.75f, true);
     private final Set<Long> dirty = new HashSet<>();
@@ -98,6 +101,18 @@ final class Qcow2ClusterMap {
         return (1L << l2Bits) - (guestCluster & ((1L << l2Bits) - 1));
     }
 
+    /** Whether {@code hostOffset} is where one of the L1 table's L2 tables lives. */
+    boolean isTable(long hostOffset) {
+        if (tableOffsets == null) {
+            tableOffsets = new long[l1.length];
+            for (int i = 0; i < l1.length; i++) {
+                tableOffsets[i] = l1[i] & OFFSET_MASK;
+            }
+            Arrays.sort(tableOffsets);
+        }
+        return hostOffset != 0 && Arrays.binarySearch(tableOffsets, hostOffset) >= 0;
+    }
+
     /** Creates the L2 table for {@code guestCluster} if it is absent. */
     void ensureTable(long guestCluster, ClusterSource source) throws IOException {
         if (l2Offset(guestCluster) != 0) {
@@ -107,6 +122,7 @@ final class Qcow2ClusterMap {
         int index = (int) (guestCluster >>> l2Bits);
         l1[index] = OFLAG_COPIED | offset;
         l1Dirty = true;
+        tableOffsets = null;
         put(offset, new long[1 << l2Bits]);
         dirty.add(offset);
     }

@@ -171,6 +171,23 @@ final class Qcow2Disk implements VirtualDisk {
         return host;
     }
 
+    /**
+     * The host offset of a data cluster about to be written in place, refused if a damaged
+     * entry makes it the header, the L1 table, the refcount table or an L2 table (QEMU's
+     * qcow2_pre_write_overlap_check does the same, against more structures).
+     */
+    private long writableOffset(long e, long cluster) throws IOException {
+        long host = dataOffset(e, cluster);
+        long l1End = header.l1TableOffset() + header.l1Size() * 8L;
+        long rtEnd = header.refcountTableOffset() + ((long) header.refcountTableClusters() << clusterBits);
+        if ((host >= header.l1TableOffset() && host < l1End)
+                || (host >= header.refcountTableOffset() && host < rtEnd) || map.isTable(host)) {
+            throw new ImageFormatException("qcow2 L2 entry for guest cluster " + cluster + " points at "
+                    + host + ", which holds metadata; refusing to write there (check the image)");
+        }
+        return host;
+    }
+
     private long fileEnd() throws IOException {
         return allocator != null ? Math.max(allocator.end(), file.size()) : file.size();
     }
@@ -244,7 +261,7 @@ final class Qcow2Disk implements VirtualDisk {
             if (kind == Qcow2Entry.Kind.DATA) {
                 flushRun(runHost, src, runStart, runLength);
                 runLength = 0;
-                file.writeFully(dataOffset(e, cluster) + inCluster, part);
+                file.writeFully(writableOffset(e, cluster) + inCluster, part);
             } else if (Zeros.isZero(part) && readsAsZero(kind)) {
                 flushRun(runHost, src, runStart, runLength);
                 runLength = 0;
@@ -300,7 +317,7 @@ final class Qcow2Disk implements VirtualDisk {
         part.get(part.position(), whole, inCluster, part.remaining());
         map.ensureTable(cluster, allocator::newCluster);
         long host = Qcow2Entry.kind(e) == Qcow2Entry.Kind.ZERO && Qcow2Entry.hostOffset(e) != 0
-                ? dataOffset(e & ~OFLAG_ZERO, cluster) : allocator.newCluster();
+                ? writableOffset(e & ~OFLAG_ZERO, cluster) : allocator.newCluster();
         file.writeFully(host, ByteBuffer.wrap(whole));
         map.set(cluster, Qcow2Entry.data(host));
         inflatedEntry = -1;

@@ -158,6 +158,22 @@ class Qcow2DamageTest {
     }
 
     @Test
+    void writesThroughAnEntryOntoMetadataAreRefused() throws Exception {
+        int i = firstDataEntry();
+        patchLong(firstL2 + i * 8L, OFLAG_COPIED | firstL2);
+        try (VirtualDisk d = Qcow2TestSupport.open(img, OpenOptions.READ_WRITE)) {
+            ImageFormatException e = assertThrows(ImageFormatException.class,
+                    () -> d.write((long) i * header.clusterSize(), ByteBuffer.allocate(512).put(0, (byte) 9)));
+            assertTrue(e.getMessage().contains("metadata"), e.getMessage());
+        }
+        patchLong(firstL2 + i * 8L, OFLAG_COPIED | header.l1TableOffset());
+        try (VirtualDisk d = Qcow2TestSupport.open(img, OpenOptions.READ_WRITE)) {
+            assertThrows(ImageFormatException.class,
+                    () -> d.write((long) i * header.clusterSize(), ByteBuffer.allocate(512).put(0, (byte) 9)));
+        }
+    }
+
+    @Test
     void l1SizeOfTwoToThe31() throws Exception {
         patchInt(OFF_L1_SIZE, 1 << 31);
         assertTrue(readFails().contains("l1_size"));
