@@ -42,7 +42,7 @@ record Qcow2Extensions(String backingFormat, String dataFile, Map<String, String
     static Qcow2Extensions parse(ByteBuffer head, Qcow2Header h) throws ImageFormatException {
         ByteBuffer b = head.duplicate().order(ByteOrder.BIG_ENDIAN);
         long end = Math.min(b.limit(), h.clusterSize());
-        if (h.backingFileOffset() != 0 && h.backingFileOffset() > h.headerLength()) {
+        if (h.backingFileOffset() != 0) {
             end = Math.min(end, h.backingFileOffset());
         }
         String backingFormat = null;

@@ -136,19 +136,23 @@ record Qcow2Header(
                         + " compression_type", OFF_COMPRESSION_TYPE);
                 compressionType = b.get(OFF_COMPRESSION_TYPE) & 0xFF;
             }
+            Fields.require((autoclear & AUTOCLEAR_DATA_FILE_RAW) == 0 || (incompatible & INCOMPAT_DATA_FILE) != 0,
+                    "qcow2 raw external data bit is set without an external data file", OFF_AUTOCLEAR_FEATURES);
             boolean flagged = (incompatible & INCOMPAT_COMPRESSION) != 0;
             Fields.require(flagged == (compressionType != COMPRESSION_DEFLATE),
                     "qcow2 compression_type " + compressionType + " disagrees with the compression-type"
                             + " incompatible feature bit", OFF_COMPRESSION_TYPE);
         }
 
-        long backingOffset = b.getLong(OFF_BACKING_FILE_OFFSET);
-        int backingSize = (int) Fields.inRange("qcow2 backing_file_size", OFF_BACKING_FILE_SIZE,
-                Fields.u32(b.getInt(OFF_BACKING_FILE_SIZE)), 0, MAX_BACKING_NAME);
-        if (backingOffset != 0 || backingSize != 0) {
-            // QEMU reads the name from the first cluster only.
-            Fields.inRange("qcow2 backing_file_offset", OFF_BACKING_FILE_OFFSET, backingOffset,
-                    headerLength, clusterSize - backingSize);
+        // As QEMU: the offset must lie in the first cluster; it also ends the header extensions.
+        // A name is read only when the offset is set; an empty name means no backing file.
+        long backingOffset = Fields.inRange("qcow2 backing_file_offset", OFF_BACKING_FILE_OFFSET,
+                b.getLong(OFF_BACKING_FILE_OFFSET), 0, clusterSize);
+        int backingSize = 0;
+        if (backingOffset != 0) {
+            backingSize = (int) Fields.inRange("qcow2 backing_file_size", OFF_BACKING_FILE_SIZE,
+                    Fields.u32(b.getInt(OFF_BACKING_FILE_SIZE)), 0,
+                    Math.min(MAX_BACKING_NAME, clusterSize - backingOffset));
             Fields.require(backingOffset + backingSize <= fileSize, "qcow2 backing file name lies beyond"
                     + " the end of the file", OFF_BACKING_FILE_OFFSET);
         }
@@ -170,7 +174,7 @@ record Qcow2Header(
             throw new ImageFormatException("qcow2 image has no refcount table: it was not finished (a write"
                     + " cut short?)", OFF_REFCOUNT_TABLE_OFFSET);
         }
-        Fields.inRange("qcow2 refcount_table_clusters", OFF_REFCOUNT_TABLE_CLUSTERS, reftableClusters, 1,
+        Fields.inRange("qcow2 refcount_table_clusters", OFF_REFCOUNT_TABLE_CLUSTERS, reftableClusters, 0,
                 MAX_REFTABLE_BYTES >> clusterBits);
         checkTable("qcow2 refcount table", OFF_REFCOUNT_TABLE_OFFSET, reftableOffset,
                 reftableClusters << clusterBits, clusterSize, fileSize);
@@ -179,6 +183,9 @@ record Qcow2Header(
         // QEMU's QCOW_MAX_SNAPSHOTS; each snapshot table entry is at least 40 bytes.
         Fields.inRange("qcow2 nb_snapshots", OFF_NB_SNAPSHOTS, nbSnapshots, 0, 65536);
         long snapshotsOffset = b.getLong(OFF_SNAPSHOTS_OFFSET);
+        // QEMU requires the offset aligned even when there are no snapshots.
+        Fields.require(snapshotsOffset % clusterSize == 0, "qcow2 snapshot table offset "
+                + Long.toUnsignedString(snapshotsOffset) + " is not cluster-aligned", OFF_SNAPSHOTS_OFFSET);
         if (nbSnapshots > 0) {
             checkTable("qcow2 snapshot table", OFF_SNAPSHOTS_OFFSET, snapshotsOffset, nbSnapshots * 40,
                     clusterSize, fileSize);

@@ -121,6 +121,9 @@ final class Qcow2ReferenceWalker {
                 continue;
             }
             if (offset == 0) {
+                // Flags without a table: QEMU's check walks cluster 0 as if it were the L2 table.
+                p.corruption("L1 entry " + i + " (" + which + ") has flags but no L2 table: 0x"
+                        + Long.toHexString(e));
                 continue;
             }
             if ((offset >>> clusterBits) >= fileClusters) {
@@ -152,12 +155,17 @@ final class Qcow2ReferenceWalker {
                 w.addTimes(off, len, times);
                 return true;
             }
-            case DATA, ZERO -> {
+            default -> {
                 long off = Qcow2Entry.hostOffset(e);
+                if ((e & L2_STANDARD_RESERVED) != 0) {
+                    p.corruption("L2 entry at file offset " + where + " has reserved bits set: 0x"
+                            + Long.toHexString(e));
+                    return false;
+                }
                 if (off == 0) {
                     return false;
                 }
-                if ((e & L2_STANDARD_RESERVED) != 0 || (off & (header.clusterSize() - 1)) != 0) {
+                if ((off & (header.clusterSize() - 1)) != 0) {
                     p.corruption("L2 entry at file offset " + where + " is malformed or unaligned: 0x"
                             + Long.toHexString(e));
                     return false;
@@ -169,9 +177,6 @@ final class Qcow2ReferenceWalker {
                 }
                 w.addTimes(off, header.clusterSize(), times);
                 return Qcow2Entry.kind(e) == Qcow2Entry.Kind.DATA;
-            }
-            default -> {
-                return false;
             }
         }
     }

@@ -74,10 +74,13 @@ class Qcow2HeaderTest {
         assertRefused(f -> f.putLong(OFF_L1_TABLE_OFFSET, 65537), "L1 table");
         assertRefused(f -> f.putLong(OFF_REFCOUNT_TABLE_OFFSET, 1L << 40), "refcount table");
         assertRefused(f -> f.putInt(OFF_REFCOUNT_TABLE_CLUSTERS, -1), "refcount_table_clusters");
+        assertRefused(f -> f.putLong(OFF_REFCOUNT_TABLE_OFFSET, 0).putInt(OFF_REFCOUNT_TABLE_CLUSTERS, 0), "not finished");
         assertRefused(f -> f.putInt(OFF_CRYPT_METHOD, 2), "LUKS");
         assertRefused(f -> f.putInt(OFF_REFCOUNT_ORDER, 7), "refcount_order");
         assertRefused(f -> f.putInt(OFF_HEADER_LENGTH, 1 << 20), "header_length");
-        assertRefused(f -> f.putInt(OFF_BACKING_FILE_SIZE, 5000), "backing_file_size");
+        assertRefused(f -> f.putLong(OFF_BACKING_FILE_OFFSET, 112).putInt(OFF_BACKING_FILE_SIZE, 5000),
+                "backing_file_size");
+        assertRefused(f -> f.putLong(OFF_BACKING_FILE_OFFSET, 65537), "backing_file_offset");
         assertRefused(f -> f.putInt(OFF_NB_SNAPSHOTS, 1 << 20), "nb_snapshots");
         assertRefused(f -> f.putLong(OFF_INCOMPATIBLE_FEATURES, INCOMPAT_COMPRESSION), "compression_type");
     }
