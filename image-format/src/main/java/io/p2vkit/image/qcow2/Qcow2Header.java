@@ -184,8 +184,8 @@ record Qcow2Header(
         Fields.inRange("qcow2 nb_snapshots", OFF_NB_SNAPSHOTS, nbSnapshots, 0, 65536);
         long snapshotsOffset = b.getLong(OFF_SNAPSHOTS_OFFSET);
         // QEMU requires the offset aligned even when there are no snapshots.
-        Fields.require(snapshotsOffset % clusterSize == 0, "qcow2 snapshot table offset "
-                + Long.toUnsignedString(snapshotsOffset) + " is not cluster-aligned", OFF_SNAPSHOTS_OFFSET);
+        Fields.require(snapshotsOffset >= 0 && snapshotsOffset % clusterSize == 0, "qcow2 snapshot table offset "
+                + Long.toUnsignedString(snapshotsOffset) + " is not a cluster-aligned offset", OFF_SNAPSHOTS_OFFSET);
         if (nbSnapshots > 0) {
             checkTable("qcow2 snapshot table", OFF_SNAPSHOTS_OFFSET, snapshotsOffset, nbSnapshots * 40,
                     clusterSize, fileSize);

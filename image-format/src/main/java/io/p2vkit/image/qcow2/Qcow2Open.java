@@ -101,6 +101,11 @@ final class Qcow2Open {
             Start s = readStart(f);
             Qcow2Header h = s.header();
             checkFeatures(h, s.extensions());
+            if (h.refcountTableClusters() == 0) {
+                // As QEMU: only check() looks at an image without a refcount table.
+                throw new ImageFormatException("qcow2 image has no refcount table (refcount_table_clusters is 0)",
+                        OFF_REFCOUNT_TABLE_CLUSTERS);
+            }
             if (!options.readOnly()) {
                 String refusal = writeRefusal(h, s.extensions());
                 if (refusal != null) {
