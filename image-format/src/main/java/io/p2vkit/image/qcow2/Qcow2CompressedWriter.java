@@ -18,6 +18,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 final class Qcow2CompressedWriter implements AutoCloseable {
 
+    /**
+     * Fills a new cluster buffer with what the cluster reads as before this write: the backing
+     * disk's bytes for a child image, so that a cluster written in part keeps the rest.
+     */
+    @FunctionalInterface
+    interface Underneath {
+        void fill(long guestCluster, byte[] cluster) throws IOException;
+    }
+
     /** What a worker hands back for one cluster: nothing (all zero), deflated or raw bytes. */
     private record Packed(long guestCluster, byte[] data, int length, boolean compressed) {
     }
@@ -28,14 +37,22 @@ final class Qcow2CompressedWriter implements AutoCloseable {
     private final int clusterBits;
     private final int clusterSize;
     private final long diskSize;
+    private final Underneath underneath;
+    private final boolean zeroClusters;
     private final OrderedPipeline<Packed> pipeline;
     private final ConcurrentLinkedQueue<Qcow2Deflate> deflaters = new ConcurrentLinkedQueue<>();
     private long nextOffset;
     private long pendingCluster = -1;
     private byte[] pending;
 
+    /**
+     * @param underneath   null without a backing disk (untouched bytes are zeros)
+     * @param zeroClusters the image can flag zero clusters (v3): needed to hide backing data
+     */
     Qcow2CompressedWriter(ImageFile file, Qcow2ClusterMap map, Qcow2Allocator allocator, int clusterBits,
-                          long diskSize) {
+                          long diskSize, Underneath underneath, boolean zeroClusters) {
+        this.underneath = underneath;
+        this.zeroClusters = zeroClusters;
         this.file = file;
         this.map = map;
         this.allocator = allocator;
@@ -59,6 +76,9 @@ final class Qcow2CompressedWriter implements AutoCloseable {
                 submitPending();
                 pendingCluster = cluster;
                 pending = new byte[clusterSize];
+                if (underneath != null) {
+                    underneath.fill(cluster, pending);
+                }
             }
             src.get(pending, inCluster, n);
             pos += n;
@@ -96,7 +116,8 @@ final class Qcow2CompressedWriter implements AutoCloseable {
 
     /** Runs on a worker: zero test and deflate. */
     private Packed pack(long cluster, byte[] data) {
-        if (Zeros.isZero(ByteBuffer.wrap(data))) {
+        // Zeros over a backing disk must be stored: as a zero cluster (v3) or deflated (v2).
+        if (Zeros.isZero(ByteBuffer.wrap(data)) && (underneath == null || zeroClusters)) {
             return new Packed(cluster, null, 0, false);
         }
         if (Qcow2Deflate.looksRandom(data, clusterSize)) {
@@ -119,6 +140,10 @@ final class Qcow2CompressedWriter implements AutoCloseable {
     /** Runs on the writing thread, in guest order. */
     private void store(Packed p) throws IOException {
         if (p.data() == null) {
+            if (underneath != null) {
+                map.ensureTable(p.guestCluster(), allocator::newCluster);
+                map.set(p.guestCluster(), Qcow2Constants.OFLAG_ZERO);
+            }
             return;
         }
         map.ensureTable(p.guestCluster(), allocator::newCluster);

@@ -66,8 +66,8 @@ final class Qcow2Disk implements VirtualDisk {
             end = Math.max(end, header.l1TableOffset() + ((header.l1Size() * 8L + clusterSize - 1)
                     & -(long) clusterSize));
             this.allocator = new Qcow2Allocator(file, clusterBits, Math.max(end, clusterSize));
-            this.compressedWriter = compress
-                    ? new Qcow2CompressedWriter(file, map, allocator, clusterBits, size) : null;
+            this.compressedWriter = compress ? new Qcow2CompressedWriter(file, map, allocator, clusterBits, size,
+                    backing == null ? null : this::fillFromBacking, header.version() >= 3) : null;
         }
     }
 
@@ -151,6 +151,15 @@ final class Qcow2Disk implements VirtualDisk {
             backing.read(pos, part.slice(0, (int) fromBacking));
         }
         Zeros.fill(part.position((int) fromBacking));
+    }
+
+    /** What a cluster of a new child image reads as before it is written: the backing disk's bytes. */
+    private void fillFromBacking(long cluster, byte[] buf) throws IOException {
+        long start = cluster << clusterBits;
+        int n = (int) Math.max(0, Math.min(clusterSize, Math.min(size, backing.size()) - start));
+        if (n > 0) {
+            backing.read(start, ByteBuffer.wrap(buf, 0, n));
+        }
     }
 
     /** The host offset of a standard entry, checked to be aligned and inside the file. */

@@ -181,6 +181,36 @@ class Qcow2InteropTest {
         return modified;
     }
 
+    @ParameterizedTest(name = "compressed child, {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"compat=1.1", "compat=0.10"})
+    void weWriteCompressedChildInOnePass(String compat) throws Exception {
+        Tools.require("qemu-img");
+        Path base = dir.resolve("base.raw");
+        Files.copy(odd, base);
+        long size = Files.size(base);
+        // Ascending, non-overlapping edits: zeros over data, part clusters, whole runs.
+        List<long[]> edits = new ArrayList<>();
+        Random rnd = new Random(8);
+        for (long pos = 4096; pos < size - 400_000; pos += 300_000 + 512L * rnd.nextInt(2000)) {
+            edits.add(new long[] {pos, 512L * (1 + rnd.nextInt(500)), rnd.nextInt(3) == 0 ? 0 : 1 + rnd.nextInt(255)});
+        }
+        Path modified = dir.resolve("modified.raw");
+        Files.copy(base, modified);
+        Path child = dir.resolve("cchild.qcow2");
+        try (FileChannel ch = FileChannel.open(modified, StandardOpenOption.WRITE);
+             VirtualDisk d = new Qcow2Format().create(child, size,
+                     CreateOptions.parse("compress=on,backing_file=base.raw,backing_fmt=raw," + compat))) {
+            for (long[] e : edits) {
+                ch.write(editBytes(e), e[0]);
+                d.write(e[0], editBytes(e));
+            }
+        }
+        assertQemuClean(child);
+        Tools.Result cmp = Tools.qemuImg("compare", "-f", "raw", "-F", "qcow2", modified.toString(),
+                child.toString());
+        assertEquals(0, cmp.exit(), cmp.all());
+    }
+
     @Test
     void qemuChildReadsThroughBacking() throws Exception {
         Tools.require("qemu-img");
