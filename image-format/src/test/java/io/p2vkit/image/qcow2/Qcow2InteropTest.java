@@ -229,15 +229,16 @@ class Qcow2InteropTest {
         }
     }
 
-    @Test
-    void weWriteChildQemuReads() throws Exception {
+    @ParameterizedTest(name = "child, {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"compat=1.1", "compat=0.10"})
+    void weWriteChildQemuReads(String compat) throws Exception {
         Tools.require("qemu-img");
         Path base = dir.resolve("base.raw");
         Files.copy(odd, base);
         Path modified = modifiedCopy(base);
         Path child = dir.resolve("child.qcow2");
         try (VirtualDisk d = new Qcow2Format().create(child, Files.size(base),
-                CreateOptions.parse("backing_file=base.raw,backing_fmt=raw"))) {
+                CreateOptions.parse("backing_file=base.raw,backing_fmt=raw," + compat))) {
             for (long[] e : edits(Files.size(base))) {
                 d.write(e[0], editBytes(e));
             }
