@@ -24,6 +24,8 @@ final class Qcow2Bitmaps {
     static final long MAX_BITMAPS = 65535;
     static final long MAX_DIRECTORY = 64L << 20;
     static final int ENTRY_FIXED = 24;
+    /** More structures than this are refused: far beyond any real image, and bounds memory. */
+    static final int MAX_RANGES = 1 << 18;
 
     private Qcow2Bitmaps() {
     }
@@ -46,6 +48,7 @@ final class Qcow2Bitmaps {
         ByteBuffer dir = file.read(b.directoryOffset(), (int) b.directorySize(), "qcow2 bitmap directory")
                 .order(ByteOrder.BIG_ENDIAN);
         int pos = 0;
+        long tableBytes = 0;
         for (long i = 0; i < b.count(); i++) {
             Fields.require(pos + ENTRY_FIXED <= dir.limit(), "qcow2 bitmap directory is cut short",
                     b.directoryOffset());
@@ -58,12 +61,18 @@ final class Qcow2Bitmaps {
                     b.directoryOffset() + pos);
             Fields.inRange("qcow2 bitmap table size", b.directoryOffset() + pos + 8, tableEntries, 0,
                     Math.min((fileSize - tableOffset) / 8, MAX_L1_BYTES / 8));
+            // Tables are their own allocations: together they fit in the file.
+            tableBytes += tableEntries * 8;
+            Fields.require(tableBytes <= fileSize, "qcow2 bitmap tables add up to more than the file holds",
+                    b.directoryOffset() + pos);
             out.add(new long[] {tableOffset, tableEntries * 8});
             ByteBuffer table = file.read(tableOffset, (int) (tableEntries * 8), "qcow2 bitmap table")
                     .order(ByteOrder.BIG_ENDIAN);
             for (int k = 0; k < tableEntries; k++) {
                 long data = table.getLong(k * 8) & OFFSET_MASK;
                 if (data != 0) {
+                    Fields.require(out.size() < MAX_RANGES, "qcow2 bitmaps name more than " + MAX_RANGES
+                            + " clusters", tableOffset);
                     out.add(new long[] {data, h.clusterSize()});
                 }
             }

@@ -42,6 +42,7 @@ final class Qcow2Snapshots {
         long fileSize = file.size();
         List<Snapshot> out = new ArrayList<>();
         long pos = h.snapshotsOffset();
+        long l1Bytes = 0;
         for (int i = 0; i < h.nbSnapshots(); i++) {
             Fields.require(pos - h.snapshotsOffset() + ENTRY_FIXED <= MAX_TABLE_BYTES,
                     "qcow2 snapshot table is larger than 64 MiB", h.snapshotsOffset());
@@ -59,6 +60,11 @@ final class Qcow2Snapshots {
                         "qcow2 snapshot " + i + " L1 table at " + l1Offset + " is misaligned or beyond the file",
                         pos);
             }
+            // Each snapshot's L1 table is its own allocation, so together they fit in the file;
+            // a damaged table naming one region over and over would otherwise cost a read each.
+            l1Bytes += l1Size * 8;
+            Fields.require(l1Bytes <= fileSize, "qcow2 snapshot L1 tables add up to more than the file holds",
+                    pos);
             out.add(new Snapshot(l1Offset, (int) l1Size));
             long len = ENTRY_FIXED + extra + idSize + nameSize;
             pos += (len + 7) & ~7L;

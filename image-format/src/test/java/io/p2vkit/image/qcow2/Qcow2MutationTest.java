@@ -63,6 +63,9 @@ class Qcow2MutationTest {
             Tools.ok("qemu-img", "snapshot", "-c", "one", snap.toString());
             Tools.ok("qemu-img", "bitmap", "--add", snap.toString(), "b0");
             goods.add(snap);
+            Path ourCompressed = dir.resolve("oc.qcow2");
+            Qcow2TestSupport.writeImage(raw, ourCompressed, CreateOptions.parse("cluster_size=4096,compress=on"));
+            goods.add(ourCompressed);
         } else {
             Path compressed = dir.resolve("c.qcow2");
             Qcow2TestSupport.writeImage(raw, compressed, CreateOptions.parse("cluster_size=4096,compress=on"));
