@@ -55,7 +55,38 @@ final class Qcow2ClusterMap {
 
     /** Reads the L1 table the header names (its size and place were checked by the header). */
     static Qcow2ClusterMap load(ImageFile file, Qcow2Header h) throws IOException {
-        return new Qcow2ClusterMap(file, h, readL1(file, h.l1TableOffset(), h.l1Size()));
+        Qcow2ClusterMap map = new Qcow2ClusterMap(file, h, readL1(file, h.l1TableOffset(), h.l1Size()));
+        map.checkTables(file.size());
+        return map;
+    }
+
+    /**
+     * Every L2 table lies inside the file and serves one L1 entry only. Besides naming damage
+     * early, this bounds the work of a walk over the map by the file's size: a damaged L1 whose
+     * entries all name one table would otherwise map petabytes for the cost of one cluster.
+     */
+    private void checkTables(long fileSize) throws ImageFormatException {
+        long[] sorted = new long[l1.length];
+        int n = 0;
+        for (int i = 0; i < l1.length; i++) {
+            long offset = l1[i] & OFFSET_MASK;
+            if (offset == 0) {
+                continue;
+            }
+            if (offset >= fileSize) {
+                throw new ImageFormatException("qcow2 L1 entry " + i + " points to an L2 table at " + offset
+                        + ", beyond the end of the file", l1Offset + i * 8L);
+            }
+            sorted[n++] = offset;
+        }
+        Arrays.sort(sorted, 0, n);
+        for (int i = 1; i < n; i++) {
+            if (sorted[i] == sorted[i - 1]) {
+                throw new ImageFormatException("qcow2 L1 table names the L2 table at " + sorted[i]
+                        + " more than once", l1Offset);
+            }
+        }
+        tableOffsets = null;
     }
 
     /** A map for a new image whose L1 table (all zero) lives at {@code h.l1TableOffset()}. */

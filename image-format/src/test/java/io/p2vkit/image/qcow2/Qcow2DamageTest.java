@@ -174,6 +174,15 @@ class Qcow2DamageTest {
     }
 
     @Test
+    void twoL1EntriesShareOneL2Table() throws Exception {
+        assertTrue(header.l1Size() >= 2);
+        patchLong(header.l1TableOffset() + 8, OFLAG_COPIED | firstL2);
+        assertTrue(readFails().contains("more than once"), readFails());
+        assertEquals(CheckReport.EXIT_CORRUPT, check().exitCode());
+        assertQemuCheckExit(CheckReport.EXIT_CORRUPT);
+    }
+
+    @Test
     void l1SizeOfTwoToThe31() throws Exception {
         patchInt(OFF_L1_SIZE, 1 << 31);
         assertTrue(readFails().contains("l1_size"));
