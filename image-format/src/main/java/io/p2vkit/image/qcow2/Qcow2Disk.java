@@ -256,10 +256,49 @@ final class Qcow2Disk implements VirtualDisk {
             return;
         }
         inflatedEntry = -1;
+        Run run = new Run(src);
+        try {
+            writeClusters(offset, src, run);
+        } finally {
+            // Entries already point at the run's clusters: its data goes out even if a later
+            // cluster failed.
+            run.flush();
+        }
+    }
+
+    /** Full clusters allocated back to back, written with one call. */
+    private final class Run {
+        private final ByteBuffer src;
+        private long host = -1;
+        private int start;
+        private int length;
+
+        Run(ByteBuffer src) {
+            this.src = src;
+        }
+
+        /** Adds a cluster at {@code clusterHost} holding {@code src[at, at + n)}. */
+        void add(long clusterHost, int at, int n) throws IOException {
+            if (length > 0 && clusterHost == host + length && at == start + length) {
+                length += n;
+                return;
+            }
+            flush();
+            host = clusterHost;
+            start = at;
+            length = n;
+        }
+
+        void flush() throws IOException {
+            if (length > 0) {
+                file.writeFully(host, src.slice(start, length));
+                length = 0;
+            }
+        }
+    }
+
+    private void writeClusters(long offset, ByteBuffer src, Run run) throws IOException {
         long pos = offset;
-        long runHost = -1;
-        int runStart = 0;
-        int runLength = 0;
         while (src.hasRemaining()) {
             long cluster = pos >>> clusterBits;
             int inCluster = (int) (pos & (clusterSize - 1));
@@ -268,49 +307,31 @@ final class Qcow2Disk implements VirtualDisk {
             Qcow2Entry.Kind kind = Qcow2Entry.kind(e);
             ByteBuffer part = src.slice(src.position(), n);
             if (kind == Qcow2Entry.Kind.DATA) {
-                flushRun(runHost, src, runStart, runLength);
-                runLength = 0;
+                run.flush();
                 file.writeFully(writableOffset(e, cluster) + inCluster, part);
             } else if (Zeros.isZero(part) && readsAsZero(kind)) {
-                flushRun(runHost, src, runStart, runLength);
-                runLength = 0;
+                run.flush();
             } else if (n == clusterSize && Zeros.isZero(part) && header.version() >= 3) {
                 // Zeros over backing data: a zero cluster hides it without taking space.
-                flushRun(runHost, src, runStart, runLength);
-                runLength = 0;
+                run.flush();
                 map.ensureTable(cluster, allocator::newCluster);
                 map.set(cluster, OFLAG_ZERO);
             } else if (n == clusterSize && kind != Qcow2Entry.Kind.ZERO) {
                 map.ensureTable(cluster, allocator::newCluster);
                 long host = allocator.newCluster();
-                if (runLength > 0 && host == runHost + runLength) {
-                    runLength += n;
-                } else {
-                    flushRun(runHost, src, runStart, runLength);
-                    runHost = host;
-                    runStart = src.position();
-                    runLength = n;
-                }
                 map.set(cluster, Qcow2Entry.data(host));
+                run.add(host, src.position(), n);
             } else {
-                flushRun(runHost, src, runStart, runLength);
-                runLength = 0;
+                run.flush();
                 writePartial(cluster, e, inCluster, part);
             }
             src.position(src.position() + n);
             pos += n;
         }
-        flushRun(runHost, src, runStart, runLength);
     }
 
     private boolean readsAsZero(Qcow2Entry.Kind kind) {
         return kind == Qcow2Entry.Kind.ZERO || (kind == Qcow2Entry.Kind.UNALLOCATED && backing == null);
-    }
-
-    private void flushRun(long host, ByteBuffer src, int start, int length) throws IOException {
-        if (length > 0) {
-            file.writeFully(host, src.slice(start, length));
-        }
     }
 
     /**

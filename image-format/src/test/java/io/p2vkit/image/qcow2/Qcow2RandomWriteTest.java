@@ -82,6 +82,35 @@ class Qcow2RandomWriteTest {
     }
 
     @Test
+    void zeroClusterBetweenDataInOneWriteOverBacking() throws Exception {
+        Path base = dir.resolve("base.raw");
+        byte[] fill = new byte[1 << 20];
+        java.util.Arrays.fill(fill, (byte) 0x55);
+        Files.write(base, fill);
+        Path child = dir.resolve("child.qcow2");
+        ByteBuffer data = ByteBuffer.allocate(3 * 65536);
+        for (int i = 0; i < 65536; i++) {
+            data.put(i, (byte) 1);
+            data.put(2 * 65536 + i, (byte) 2);
+        }
+        try (VirtualDisk d = new Qcow2Format().create(child, 1 << 20,
+                CreateOptions.parse("backing_file=base.raw,backing_fmt=raw"))) {
+            d.write(65536, data.duplicate());
+        }
+        byte[] expected = fill.clone();
+        System.arraycopy(data.array(), 0, expected, 65536, data.capacity());
+        Path model = Files.write(dir.resolve("model.raw"), expected);
+        try (VirtualDisk d = Qcow2TestSupport.open(child, OpenOptions.READ_ONLY)) {
+            Qcow2TestSupport.assertSameBytes(model, d);
+        }
+        if (Tools.available("qemu-img")) {
+            Qcow2InteropTest.assertQemuClean(child);
+            assertEquals(0, Tools.qemuImg("compare", "-f", "raw", "-F", "qcow2", model.toString(),
+                    child.toString()).exit());
+        }
+    }
+
+    @Test
     void compressedImagesAreWrittenInOnePass() throws Exception {
         Path img = dir.resolve("c.qcow2");
         try (VirtualDisk d = new Qcow2Format().create(img, SIZE, CreateOptions.parse("compress=on"))) {
