@@ -7,5 +7,6 @@ module io.p2vkit.image {
     exports io.p2vkit.image.convert;
     exports io.p2vkit.image.compare;
     exports io.p2vkit.image.vmdk;
+    exports io.p2vkit.image.qcow2;
     exports io.p2vkit.image.json;
 }

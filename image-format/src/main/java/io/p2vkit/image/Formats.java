@@ -1,6 +1,7 @@
 package io.p2vkit.image;
 
 import io.p2vkit.image.io.ImageFile;
+import io.p2vkit.image.qcow2.Qcow2Format;
 import io.p2vkit.image.raw.RawFormat;
 import io.p2vkit.image.vhd.VhdFormat;
 import io.p2vkit.image.vmdk.VmdkFormat;
@@ -23,6 +24,7 @@ public final class Formats implements DiskOpener {
 
     /** The drivers, strongest signature first (ties go to the earlier one). */
     private static final List<ImageFormat> ALL = List.of(
+            new Qcow2Format(),  // "QFI\xfb" magic and a version at 0
             new VmdkFormat(),   // "KDMV" magic at 0, or a "# Disk DescriptorFile" text head
             new VhdFormat(),    // "conectix" footer, checksummed, at the end (fixed) or also at 0 (dynamic)
             new RawFormat()   // no signature: anything
