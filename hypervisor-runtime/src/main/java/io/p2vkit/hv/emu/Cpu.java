@@ -100,6 +100,7 @@ final class Cpu {
     long retired;
     long undefinedOpcodes;
     int lastUndefinedOpcode = -1;
+    String lastUndefinedAt = "";
 
     private int fetchVpn = -1;
     private int fetchGen = -1;
@@ -435,6 +436,7 @@ final class Cpu {
     CpuFault undefined(DecodedInsn d) {
         undefinedOpcodes++;
         lastUndefinedOpcode = d.opcode;
+        lastUndefinedAt = String.format("%04X:%08X", segSel[CS], insnEip);
         return CpuFault.ud();
     }
 }

@@ -58,8 +58,13 @@ public final class EmuVcpu implements Vcpu {
                     return stop(Stop.REQUESTED, "instruction budget spent");
                 }
                 if (cpu.halted && !waitForInterrupt()) {
+                    // Nothing can wake a CPU halted with IF=0 (no NMI or INIT source is modelled),
+                    // nor one without an interrupt controller.
                     if (!cpu.interruptsEnabled()) {
                         return stop(Stop.SHUTDOWN, "HLT with interrupts disabled");
+                    }
+                    if (interrupts == null) {
+                        return stop(Stop.SHUTDOWN, "HLT with no interrupt controller");
                     }
                     continue;
                 }
@@ -159,6 +164,15 @@ public final class EmuVcpu implements Vcpu {
     /** Opcodes executed that we do not implement (each raised #UD in the guest). */
     public long undefinedOpcodes() {
         return cpu.undefinedOpcodes;
+    }
+
+    /** The last opcode that raised #UD because we lack it, and where, or an empty string. */
+    public String lastUndefinedOpcode() {
+        if (cpu.lastUndefinedOpcode < 0) {
+            return "";
+        }
+        int op = cpu.lastUndefinedOpcode;
+        return (op >= 0x100 ? "0F " : "") + String.format("%02X", op & 0xFF) + " at " + cpu.lastUndefinedAt;
     }
 
     /** A one-line register dump for logs and test failures. */
