@@ -1,5 +1,6 @@
 package io.p2vkit.hv.emu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2vkit.hv.bus.Bus;
@@ -76,5 +77,9 @@ class SeaBiosBootTest {
         System.out.println("---- SeaBIOS debug output ----\n" + out + "\n----");
         b.memory().close();
         assertTrue(out.contains("SeaBIOS (version"), "no banner; output was: " + out);
+        // Without PIT, PIC and keyboard SeaBIOS gets as far as its boot menu prompt, then waits
+        // with HLT for a timer tick that never comes.
+        assertTrue(out.contains("Press ESC for boot menu"), "POST did not finish; output was: " + out);
+        assertEquals(0, b.vcpu().undefinedOpcodes(), b.vcpu().lastUndefinedOpcode());
     }
 }
