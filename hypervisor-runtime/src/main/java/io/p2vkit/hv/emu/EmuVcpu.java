@@ -87,7 +87,8 @@ public final class EmuVcpu implements Vcpu {
             return stop(Stop.TRIPLE_FAULT, "triple fault: " + t.getMessage());
         } catch (RuntimeException bug) {
             // Our own bug or a host failure: stop this vCPU cleanly, the JVM lives on.
-            return stop(Stop.ERROR, "emulator error: " + bug);
+            StackTraceElement[] where = bug.getStackTrace();
+            return stop(Stop.ERROR, "emulator error: " + bug + (where.length > 0 ? " at " + where[0] : ""));
         }
     }
 
