@@ -146,6 +146,8 @@ final class Cpu {
         fpuControl = 0x40;
         fpuStatus = 0;
         halted = false;
+        interruptShadow = false;
+        fpuTag = 0xFFFF;
         mmu.flush();
     }
 

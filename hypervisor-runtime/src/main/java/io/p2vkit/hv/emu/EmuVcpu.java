@@ -27,6 +27,7 @@ public final class EmuVcpu implements Vcpu {
     private final Cpu cpu;
     private final InterruptController interrupts;
     private volatile boolean stopRequested;
+    private volatile boolean resetRequested;
     private volatile String stopReason = "not started";
     private long faultsDelivered;
     private volatile Thread runner;
@@ -53,6 +54,10 @@ public final class EmuVcpu implements Vcpu {
                 if (stopRequested) {
                     stopRequested = false;
                     return stop(Stop.REQUESTED, "stop requested");
+                }
+                if (resetRequested) {
+                    resetRequested = false;
+                    cpu.reset();
                 }
                 if (cpu.retired >= end) {
                     return stop(Stop.REQUESTED, "instruction budget spent");
@@ -137,6 +142,19 @@ public final class EmuVcpu implements Vcpu {
         Thread t = runner;
         if (t != null) {
             LockSupport.unpark(t); // wake a halted CPU now rather than at its next poll
+        }
+    }
+
+    /**
+     * Asks for a CPU reset (the i8042 pulse or port 0xCF9 the machine models): the vCPU returns
+     * to its power-on state at its next instruction boundary and keeps running. Memory is not
+     * touched. Safe from any thread.
+     */
+    public void requestReset() {
+        resetRequested = true;
+        Thread t = runner;
+        if (t != null) {
+            LockSupport.unpark(t);
         }
     }
 

@@ -356,4 +356,28 @@ class ModeTransitionTest {
             assertEquals(Vcpu.Stop.REQUESTED, vcpu.run());
         }
     }
+
+    @Test
+    void requestResetReturnsToThePowerOnState() throws Exception {
+        try (FlatMachine m = new FlatMachine(new long[] {0, 0x10000}, new long[] {0xFFFF_F000L, 0x1000})) {
+            m.load(0xFFFF_FFF0L, asm("eb fe"));           // the reset vector: jmp $
+            m.load(0x7C00, asm("fa", "66 b8 44 33 22 11", "eb fe")); // cli; mov eax, 0x11223344; jmp $
+            m.real(0, 0x7C00, 0);
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(30);
+                    m.vcpu.requestReset();
+                    Thread.sleep(30);
+                    m.vcpu.requestStop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertEquals(Vcpu.Stop.REQUESTED, m.vcpu.run());
+            assertEquals(0xF000, m.cpu.segSel[Cpu.CS]);
+            assertEquals(0xFFFF_0000, m.cpu.segBase[Cpu.CS]);
+            assertEquals(0xFFF0, m.cpu.eip);
+            assertEquals(0, m.cpu.r[Cpu.EAX]);
+        }
+    }
 }
