@@ -152,6 +152,8 @@ class NativeDifferentialTest {
         m.load(CODE + TEST_OFFSET, code);
         m.flat32();
         Cpu cpu = m.cpu;
+        // FS as the harness sets it: LDT selector 7, base = the scratch area, limit 0xFFFF.
+        cpu.setSegmentCache(Cpu.FS, 0x0007, RandomProgram.SCRATCH, 0xFFFF, 0x40F3);
         System.arraycopy(c.regs(), 0, cpu.r, 0, 8);
         cpu.flags.load(c.eflags());
         cpu.eip = CODE + TEST_OFFSET;

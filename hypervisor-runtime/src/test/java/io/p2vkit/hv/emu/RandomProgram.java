@@ -17,7 +17,7 @@ import java.util.Random;
 final class RandomProgram {
 
     static final int SCRATCH = 0x1000_0000;
-    static final int SCRATCH_SIZE = 0x2000;
+    static final int SCRATCH_SIZE = 0x11000;
     static final int DATA_BASE = SCRATCH + 0x800;    // EBX
     static final int STACK_TOP = SCRATCH + 0x1F00;   // ESP
 
@@ -36,6 +36,8 @@ final class RandomProgram {
     private final Random rnd;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private int undefined;
+    /** Whether the current instruction uses 16-bit addressing through FS (set by {@link #begin}). */
+    private boolean addr16;
     private int stackDepth;
     final StringBuilder listing = new StringBuilder();
 
@@ -83,6 +85,17 @@ final class RandomProgram {
             imm16(v);
         } else {
             imm32(v);
+        }
+    }
+
+    /**
+     * Starts a ModRM instruction: one in four gets FS and address-size prefixes, so its memory
+     * operand uses 16-bit addressing relative to FS (an LDT segment based at the scratch area).
+     */
+    private void begin() {
+        addr16 = rnd.nextInt(4) == 0;
+        if (addr16) {
+            emit(0x64, 0x67);
         }
     }
 
@@ -139,6 +152,10 @@ final class RandomProgram {
 
     /** A ModRM (plus SIB and displacement) naming scratch memory, with {@code reg} in the reg field. */
     private void memOperand(int reg) {
+        if (addr16) {
+            memOperand16(reg);
+            return;
+        }
         switch (rnd.nextInt(3)) {
             case 0 -> emit(0x40 | reg << 3 | 3, rnd.nextInt(128) - 64);            // [ebx+d8]
             case 1 -> {
@@ -148,6 +165,35 @@ final class RandomProgram {
             default -> {
                 int scale = rnd.nextInt(4);
                 emit(0x44 | reg << 3, scale << 6 | 6 << 3 | 3, rnd.nextInt(64) - 32); // [ebx+esi*s+d8]
+            }
+        }
+    }
+
+    /**
+     * 16-bit addressing with BX = 0x0800 and SI small (BP and DI hold random data and are not
+     * used); displacements may wrap around 64 KiB, but the operand always ends below 0xFFF8.
+     */
+    private void memOperand16(int reg) {
+        switch (rnd.nextInt(7)) {
+            case 0 -> emit(reg << 3);                                         // [bx+si]
+            case 1 -> emit(0x40 | reg << 3, rnd.nextInt(256));                // [bx+si+d8]
+            case 2 -> {
+                emit(0x80 | reg << 3);                                        // [bx+si+d16]
+                imm16(rnd.nextInt(0xF000));
+            }
+            case 3 -> emit(reg << 3 | 4);                                     // [si]
+            case 4 -> emit(0x40 | reg << 3 | 7, rnd.nextInt(256));            // [bx+d8]
+            case 5 -> {
+                emit(reg << 3 | 6);                                           // [d16]
+                imm16(rnd.nextInt(0xFFF0));
+            }
+            default -> {
+                int d16 = rnd.nextInt(0x10000);                               // [bx+d16], may wrap
+                if (((0x800 + d16) & 0xFFFF) > 0xFFF0) {
+                    d16 -= 0x20;
+                }
+                emit(0x80 | reg << 3 | 7);
+                imm16(d16);
             }
         }
     }
@@ -172,6 +218,7 @@ final class RandomProgram {
     // ---- instruction kinds ----
 
     private void one() {
+        addr16 = false;
         setEsi();
         switch (rnd.nextInt(24)) {
             case 0, 1, 2 -> alu();
@@ -204,6 +251,7 @@ final class RandomProgram {
         if (op == 2 || op == 3) {
             need(CF);
         }
+        begin();
         opsizePrefix(size);
         int dir = rnd.nextInt(2); // 0: Ev,Gv  1: Gv,Ev
         emit(op << 3 | dir << 1 | (size == 1 ? 0 : 1));
@@ -222,6 +270,7 @@ final class RandomProgram {
         if (op == 2 || op == 3) {
             need(CF);
         }
+        begin();
         opsizePrefix(size);
         int form = rnd.nextInt(3);
         if (form == 0) { // AL/eAX, imm
@@ -243,6 +292,7 @@ final class RandomProgram {
     private void incDec() {
         int size = size();
         int kind = rnd.nextInt(2);
+        begin();
         if (size != 1 && rnd.nextBoolean()) {
             opsizePrefix(size);
             emit(0x40 | kind << 3 | pick(DATA32));
@@ -258,6 +308,7 @@ final class RandomProgram {
     private void notNegTest() {
         int size = size();
         int kind = rnd.nextInt(3);
+        begin();
         opsizePrefix(size);
         emit(size == 1 ? 0xF6 : 0xF7);
         if (kind == 0) {
@@ -290,6 +341,7 @@ final class RandomProgram {
             emit(0xB1, count); // mov cl, count
             note("mov cl");
         }
+        begin();
         opsizePrefix(size);
         int wide = size == 1 ? 0 : 1;
         if (form == 0) {
@@ -365,6 +417,7 @@ final class RandomProgram {
             flags(ALL, ALL);
             return;
         }
+        begin();
         opsizePrefix(size);
         emit(size == 1 ? 0xF6 : 0xF7);
         rmOperand(kind, size, false);
@@ -374,6 +427,7 @@ final class RandomProgram {
 
     private void imulForms() {
         int size = rnd.nextBoolean() ? 2 : 4;
+        begin();
         opsizePrefix(size);
         int form = rnd.nextInt(3);
         int reg = pick(DATA32);
@@ -397,6 +451,7 @@ final class RandomProgram {
         int size = rnd.nextBoolean() ? 2 : 4;
         int op = rnd.nextInt(4);
         if (rnd.nextBoolean()) {
+            begin();
             opsizePrefix(size);
             emit(0x0F, 0xBA);
             rmOperand(4 + op, size, op != 0);
@@ -405,6 +460,7 @@ final class RandomProgram {
             // The bit offset register: a small signed value so memory forms stay in scratch.
             emit(0xBA);
             imm32(rnd.nextInt(2048) - 1024);
+            begin();
             opsizePrefix(size);
             emit(0x0F, 0xA3 | op << 3);
             if (rnd.nextBoolean()) {
@@ -419,6 +475,7 @@ final class RandomProgram {
 
     private void bitScan() {
         int size = rnd.nextBoolean() ? 2 : 4;
+        begin();
         opsizePrefix(size);
         emit(0x0F, 0xBC | rnd.nextInt(2));
         rmOperand(pick(DATA32), size, false);
@@ -429,6 +486,7 @@ final class RandomProgram {
     private void setccCmov() {
         int cc = rnd.nextInt(16);
         need(COND_FLAGS[cc >>> 1]);
+        begin();
         if (rnd.nextBoolean()) {
             emit(0x0F, 0x90 | cc);
             rmOperand(0, 1, true);
@@ -445,6 +503,7 @@ final class RandomProgram {
     private void exchange() {
         int size = size();
         int kind = rnd.nextInt(3);
+        begin();
         opsizePrefix(size);
         int w = size == 1 ? 0 : 1;
         switch (kind) {
@@ -510,6 +569,7 @@ final class RandomProgram {
     private void pushPop() {
         boolean push = stackDepth < 16 && (stackDepth == 0 || rnd.nextBoolean());
         int size = rnd.nextInt(4) == 0 ? 2 : 4;
+        begin();
         if (push) {
             opsizePrefix(size);
             switch (rnd.nextInt(4)) {
@@ -577,6 +637,7 @@ final class RandomProgram {
             case 3 -> emit(0x66, 0x99);
             default -> {
                 int size = rnd.nextBoolean() ? 2 : 4;
+                begin();
                 opsizePrefix(size);
                 emit(0x0F, 0xB6 | rnd.nextInt(2) | (rnd.nextBoolean() ? 8 : 0));
                 rmOperand(pick(DATA32), size, false);
@@ -617,6 +678,7 @@ final class RandomProgram {
     private void doubleShift() {
         int size = rnd.nextBoolean() ? 2 : 4;
         int count = rnd.nextInt(4) == 0 ? 1 : rnd.nextInt(size == 2 ? 16 : 32);
+        begin();
         opsizePrefix(size);
         emit(0x0F, rnd.nextBoolean() ? 0xA4 : 0xAC);
         rmOperand(anyReg(), size, true);
@@ -667,6 +729,7 @@ final class RandomProgram {
 
     private void movForms() {
         int size = size();
+        begin();
         opsizePrefix(size);
         switch (rnd.nextInt(3)) {
             case 0 -> {

@@ -2,6 +2,7 @@
  * Runs x86 instruction sequences natively for the emulator's differential tests. Built with
  * gcc -m32 at test time. Each input line is:
  *   <code hex> <eax> <ecx> <edx> <ebx> <esp> <ebp> <esi> <edi> <eflags> <scratch seed>   (hex)
+ * FS holds an LDT data segment based at the scratch area (limit 0xFFFF) for 16-bit addressing.
  * The scratch area is filled from the seed with xorshift32 (the Java side does the same), the
  * registers and flags are loaded, the code runs at CODE_ADDR + TEST_OFFSET, and one output line
  * gives the registers and flags afterwards plus every scratch byte that changed:
@@ -15,17 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <asm/ldt.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #define CODE_ADDR 0x20000000u
 #define TEST_OFFSET 0x100u
 #define SCRATCH_ADDR 0x10000000u
-#define SCRATCH_SIZE 0x2000u
+#define SCRATCH_SIZE 0x11000u
 
 struct regs { uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, eflags; };
 static volatile struct regs in, out;
 static volatile uint32_t saved_esp;
+/* FS: an LDT data segment with base SCRATCH_ADDR and limit 0xFFFF, for 16-bit addressing forms. */
+static volatile uint16_t fs_sel = 0x0007, null_sel = 0;
 
 static uint32_t rng;
 static uint8_t next_byte(void) {
@@ -81,6 +86,18 @@ int main(void) {
     sigaction(SIGBUS, &sa, 0);
     sigaction(SIGTRAP, &sa, 0);
 
+    struct user_desc fs_desc;
+    memset(&fs_desc, 0, sizeof fs_desc);
+    fs_desc.entry_number = 0;
+    fs_desc.base_addr = SCRATCH_ADDR;
+    fs_desc.limit = 0xFFFF;
+    fs_desc.seg_32bit = 1;
+    fs_desc.useable = 1;
+    if (syscall(SYS_modify_ldt, 1, &fs_desc, sizeof fs_desc) != 0) {
+        printf("NOLDT\n");
+        return 2;
+    }
+
     static char line[1 << 16];
     static uint8_t orig[SCRATCH_SIZE];
     while (fgets(line, sizeof line, stdin)) {
@@ -98,6 +115,7 @@ int main(void) {
         p = emit_addr(p, 0x89, 0x25, 1, &saved_esp);   /* mov [saved_esp], esp */
         p = emit_addr(p, 0xFF, 0x35, 1, &in.eflags);   /* push dword [in.eflags] */
         *p++ = 0x9D;                                   /* popfd */
+        p = emit_addr(p, 0x8E, 0x25, 1, &fs_sel);      /* mov fs, [fs_sel] */
         p = emit_addr(p, 0x8B, 0x25, 1, &in.esp);      /* mov esp, [in.esp] */
         p = emit_addr(p, 0xA1, 0, 0, &in.eax);
         p = emit_addr(p, 0x8B, 0x0D, 1, &in.ecx);
@@ -118,6 +136,7 @@ int main(void) {
         p = emit_addr(p, 0x89, 0x35, 1, &out.esi);
         p = emit_addr(p, 0x89, 0x3D, 1, &out.edi);
         p = emit_addr(p, 0x8B, 0x25, 1, &saved_esp);   /* back to the C stack */
+        p = emit_addr(p, 0x8E, 0x25, 1, &null_sel);    /* mov fs, [null_sel] */
         *p++ = 0x9C;                                   /* pushfd */
         p = emit_addr(p, 0x8F, 0x05, 1, &out.eflags);  /* pop dword [out.eflags] */
         static const uint8_t tail[] = {0xFC, 0x61, 0xC3}; /* cld; popad; ret */
