@@ -192,6 +192,40 @@ final class Mmu {
         return physRead(pa, 1);
     }
 
+    // ---- bulk access for REP MOVS/STOS ----
+
+    /** Host offset of the last {@link #readSegmentAt}/{@link #writeSegmentAt} answer. */
+    long bulkOffset;
+
+    /**
+     * The RAM segment behind {@code lin} for reading (translating and filling the TLB, which may
+     * raise #PF), or null when the page is not plain RAM. The offset goes to {@link #bulkOffset}.
+     */
+    MemorySegment readSegmentAt(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] != lin >>> 12) {
+            translate(lin, ACCESS_READ, user);
+            if (readTag[idx] != lin >>> 12) {
+                return null;
+            }
+        }
+        bulkOffset = segmentOffset[idx] + (lin & 0xFFF);
+        return segment[idx];
+    }
+
+    /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
+    MemorySegment writeSegmentAt(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] != lin >>> 12) {
+            translate(lin, ACCESS_WRITE, user);
+            if (writeTag[idx] != lin >>> 12) {
+                return null;
+            }
+        }
+        bulkOffset = segmentOffset[idx] + (lin & 0xFFF);
+        return segment[idx];
+    }
+
     // ---- slow paths ----
 
     private int readSlow(int lin, int size) {

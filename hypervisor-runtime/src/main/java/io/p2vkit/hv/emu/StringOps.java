@@ -44,6 +44,9 @@ final class StringOps {
             step(c, d, kind, size, delta, a32);
             return;
         }
+        if ((kind == MOVS || kind == STOS) && delta > 0 && bulk(c, d, kind, size, a32)) {
+            return;
+        }
         boolean conditional = kind == CMPS || kind == SCAS;
         boolean whileEqual = d.rep();
         for (int i = 0; i < CHUNK; i++) {
@@ -65,6 +68,93 @@ final class StringOps {
             c.eip = c.insnEip; // not finished: run again after the run loop had its look
             c.breakSlice = true;
         }
+    }
+
+    /** Bytes a bulk REP moves before yielding to the run loop. */
+    private static final int BULK_BUDGET = 1 << 20;
+
+    /**
+     * Forward REP MOVS/STOS between RAM pages in page-sized chunks with host copies and fills.
+     * Returns true when the instruction is finished or has yielded (EIP rewound); false when an
+     * element needs the one-at-a-time path: a page or 64 KiB boundary inside an element, a
+     * segment limit, MMIO, ROM, a code page, or an overlap where byte order matters.
+     */
+    private static boolean bulk(Cpu c, DecodedInsn d, int kind, int size, boolean a32) {
+        long budget = BULK_BUDGET;
+        while (budget > 0) {
+            int count = a32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF;
+            if (count == 0) {
+                return true;
+            }
+            int di = index(c, Cpu.EDI, a32);
+            int si = index(c, Cpu.ESI, a32);
+            int dstLin = c.segBase[Cpu.ES] + di;
+            int srcLin = c.segBase[d.seg] + si;
+            long elems = Math.min(count & 0xFFFF_FFFFL, (0x1000 - (dstLin & 0xFFF)) / size);
+            if (kind == MOVS) {
+                elems = Math.min(elems, (0x1000 - (srcLin & 0xFFF)) / size);
+            }
+            if (!a32) {
+                elems = Math.min(elems, (0x10000 - di) / size);
+                if (kind == MOVS) {
+                    elems = Math.min(elems, (0x10000 - si) / size);
+                }
+            }
+            if (elems <= 0) {
+                return false;
+            }
+            int bytes = (int) elems * size;
+            try {
+                c.linear(Cpu.ES, di, bytes);
+                if (kind == MOVS) {
+                    c.linear(d.seg, si, bytes);
+                }
+            } catch (CpuFault limit) {
+                return false; // let the element-wise path fault at the exact element
+            }
+            java.lang.foreign.MemorySegment dst = c.mmu.writeSegmentAt(dstLin);
+            if (dst == null) {
+                return false;
+            }
+            long dstOff = c.mmu.bulkOffset;
+            if (kind == MOVS) {
+                java.lang.foreign.MemorySegment src = c.mmu.readSegmentAt(srcLin);
+                if (src == null) {
+                    return false;
+                }
+                long srcOff = c.mmu.bulkOffset;
+                if (src == dst && dstOff > srcOff && dstOff < srcOff + bytes) {
+                    return false; // forward overlap: each byte must see the ones just written
+                }
+                java.lang.foreign.MemorySegment.copy(src, srcOff, dst, dstOff, bytes);
+                advance(c, Cpu.ESI, bytes, a32);
+            } else {
+                int v = c.reg(Cpu.EAX, size);
+                if (size == 1) {
+                    dst.asSlice(dstOff, bytes).fill((byte) v);
+                } else {
+                    for (int i = 0; i < bytes; i += size) {
+                        if (size == 2) {
+                            dst.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, dstOff + i, (short) v);
+                        } else {
+                            dst.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, dstOff + i, v);
+                        }
+                    }
+                }
+            }
+            advance(c, Cpu.EDI, bytes, a32);
+            if (a32) {
+                c.r[Cpu.ECX] = count - (int) elems;
+            } else {
+                c.setReg(Cpu.ECX, 2, count - (int) elems);
+            }
+            budget -= bytes;
+        }
+        if ((a32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF) != 0) {
+            c.eip = c.insnEip;
+            c.breakSlice = true;
+        }
+        return true;
     }
 
     private static int index(Cpu c, int reg, boolean a32) {
