@@ -97,6 +97,8 @@ final class Cpu {
     boolean breakSlice;
     /** STI and MOV/POP SS block interrupts for one instruction (SDM Vol. 3 §6.8.3). */
     boolean interruptShadow;
+    /** Set when an instruction transferred to an interrupt handler (no single-step trap after INT n). */
+    boolean deliveredInterrupt;
     long retired;
     long undefinedOpcodes;
     int lastUndefinedOpcode = -1;
@@ -400,6 +402,9 @@ final class Cpu {
     }
 
     private DecodedInsn fetch() {
+        if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) {
+            throw CpuFault.gp(0); // EIP beyond the code segment limit (SDM Vol. 3 §5.3)
+        }
         int lin = segBase[CS] + eip;
         if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
             fetchPage = mmu.codePageFor(lin);

@@ -78,9 +78,20 @@ public final class EmuVcpu implements Vcpu {
                 if (!shadow) {
                     acceptInterrupt();
                 }
-                int slice = shadow ? 1 : (int) Math.min(SLICE, end - cpu.retired);
+                // EFLAGS.TF: one instruction at a time, then a single-step #DB trap (SDM Vol. 3
+                // §17.3.1.4). Instructions that change TF end their slice, so this is exact.
+                boolean stepping = cpu.flags.isSet(Flags.TF);
+                int slice = shadow || stepping ? 1 : (int) Math.min(SLICE, end - cpu.retired);
+                long before = cpu.retired;
+                cpu.deliveredInterrupt = false;
                 try {
                     cpu.runSlice(slice);
+                    if (stepping && cpu.retired > before && !cpu.deliveredInterrupt) {
+                        cpu.dr[6] |= 0x4000; // DR6.BS
+                        cpu.insnEip = cpu.eip;
+                        cpu.insnEsp = cpu.r[Cpu.ESP];
+                        Interrupts.deliver(cpu, CpuFault.DB, 0, false, Interrupts.EXCEPTION, cpu.eip);
+                    }
                 } catch (CpuFault fault) {
                     cpu.eip = cpu.insnEip;
                     cpu.r[Cpu.ESP] = cpu.insnEsp;

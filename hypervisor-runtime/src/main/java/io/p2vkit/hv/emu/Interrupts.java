@@ -75,6 +75,7 @@ final class Interrupts {
      */
     static void deliver(Cpu c, int vector, int error, boolean hasError, int source, int returnEip) {
         c.halted = false;
+        c.deliveredInterrupt = true;
         if (c.protectedMode()) {
             deliverProtected(c, vector, error, hasError, source, returnEip);
         } else {

@@ -380,4 +380,47 @@ class ModeTransitionTest {
             assertEquals(0, m.cpu.r[Cpu.EAX]);
         }
     }
+
+    @Test
+    void trapFlagSingleSteps() {
+        try (FlatMachine m = machine()) {
+            // IVT[1] = 0000:8000: count the traps in SI, then IRET.
+            m.memory.writeInt(4, 0x0000_8000);
+            m.load(0x8000, ModeTransitionTest.asm("46", "cf"));          // inc si; iret
+            m.load(0x7C00, asm(
+                    "9c",                        // pushf
+                    "58",                        // pop ax
+                    "0d 00 01",                  // or ax, 0x100 (TF)
+                    "50",                        // push ax
+                    "9d",                        // popf: TF is set, traps start after the next one
+                    "90",                        // nop          (trap 1)
+                    "90",                        // nop          (trap 2)
+                    "9c",                        // pushf        (trap 3)
+                    "58",                        // pop ax       (trap 4)
+                    "25 ff fe",                  // and ax, ~0x100 (trap 5)
+                    "50",                        // push ax      (trap 6)
+                    "9d",                        // popf: clears TF (trap 7, TF was set before it)
+                    "90",                        // nop: no trap
+                    "f4"));
+            m.real(0, 0x7C00, 0);
+            m.cpu.r[Cpu.ESP] = 0x7000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            assertEquals(7, m.cpu.r[Cpu.ESI] & 0xFFFF);
+        }
+    }
+
+    @Test
+    void eipBeyondTheCodeSegmentLimitFaults() {
+        try (FlatMachine m = machine()) {
+            protectedWithTables(m);
+            pageFaultHandler(m);
+            interruptGate(m, 13, 0x5000);
+            m.cpu.setSegmentCache(Cpu.CS, 0x08, 0, 0x6FFF, 0x409B); // 32-bit code, limit 0x6fff
+            m.load(0x6FFE, asm("eb 00"));                            // jmp to 0x7000, beyond the limit
+            m.cpu.eip = 0x6FFE;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0, m.memory.readInt(0x200C), "#GP(0)");
+            assertEquals(0x7000, m.memory.readInt(0x2010), "the fault points at the target");
+        }
+    }
 }
