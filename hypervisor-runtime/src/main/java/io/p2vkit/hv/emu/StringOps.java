@@ -35,7 +35,7 @@ final class StringOps {
         };
         int size = (op & 1) == 0 ? 1 : d.opSize();
         if (kind == INS || kind == OUTS) {
-            IoOps.checkIoPermission(c);
+            IoOps.checkIoPermission(c, c.r[Cpu.EDX] & 0xFFFF, size);
         }
         boolean a32 = d.addr32;
         int delta = c.flags.isSet(Flags.DF) ? -size : size;

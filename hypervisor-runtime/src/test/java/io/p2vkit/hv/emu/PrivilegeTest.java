@@ -76,4 +76,58 @@ class PrivilegeTest {
             assertEquals(0x8B, m.cpu.trAttr & 0xFF, "LTR marked the TSS busy");
         }
     }
+
+    @Test
+    void ioPermissionBitmapAtRing3() {
+        try (FlatMachine m = new FlatMachine(new long[] {0, 0x100000})) {
+            int[] written = new int[1];
+            m.bus.registerPio("probe", 0x80, 2, new io.p2vkit.hv.bus.PortIoDevice() {
+                @Override
+                public int read(int offset, int size) {
+                    return 0x5A;
+                }
+
+                @Override
+                public void write(int offset, int size, int value) {
+                    written[0] = 0x100 | value;
+                }
+            });
+            int gdt = 0x1000;
+            m.memory.writeLong(gdt + 0x08, 0x00CF_9A00_0000_FFFFL);
+            m.memory.writeLong(gdt + 0x10, 0x00CF_9200_0000_FFFFL);
+            m.memory.writeLong(gdt + 0x20, 0x0000_8900_7000_2067L); // TSS limit 0x2067: full bitmap
+            m.memory.writeLong(gdt + 0x28, 0x00CF_FA00_0000_FFFFL);
+            m.memory.writeLong(gdt + 0x30, 0x00CF_F200_0000_FFFFL);
+            m.memory.writeInt(0x7004, 0x9000);
+            m.memory.writeInt(0x7008, 0x10);
+            m.memory.writeShort(0x7066, (short) 0x68);              // bitmap right after the TSS
+            for (int i = 0; i < 0x2000; i++) {
+                m.memory.writeByte(0x7068 + i, (byte) 0xFF);        // deny everything...
+            }
+            m.memory.writeByte(0x7068 + 0x80 / 8, (byte) 0xFE);     // ...except port 0x80
+            m.memory.writeInt(0x3000 + 13 * 8, 0x08 << 16 | 0x6300);
+            m.memory.writeInt(0x3000 + 13 * 8 + 4, 0x8E00);
+            m.load(0x6000, ModeTransitionTest.asm("66 b8 20 00", "0f 00 d8", "6a 33", "68 00 80 00 00",
+                    "6a 02", "6a 2b", "68 00 61 00 00", "cf"));
+            m.load(0x6100, ModeTransitionTest.asm(
+                    "b0 11",                     // mov al, 0x11
+                    "e6 80",                     // out 0x80, al   (allowed)
+                    "e4 80",                     // in al, 0x80    (allowed)
+                    "89 c6",                     // mov esi, eax
+                    "e6 81",                     // out 0x81, al   (denied: #GP)
+                    "f4"));
+            m.load(0x6300, ModeTransitionTest.asm("5b", "8b 0c 24", "f4"));
+            m.flat32();
+            m.cpu.gdtBase = gdt;
+            m.cpu.gdtLimit = 0x37;
+            m.cpu.idtBase = 0x3000;
+            m.cpu.idtLimit = 0x7FF;
+            m.cpu.r[Cpu.ESP] = 0x9000;
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            assertEquals(0x111, written[0]);
+            assertEquals(0x5A, m.cpu.r[Cpu.ESI] & 0xFF);
+            assertEquals(0x6100 + 2 + 2 + 2 + 2, m.cpu.r[Cpu.ECX], "OUT to port 0x81 faulted");
+        }
+    }
 }
