@@ -1,0 +1,449 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.bus.Bus;
+import io.p2vkit.hv.emu.decode.DecodeException;
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+import io.p2vkit.hv.emu.decode.Decoder;
+
+/**
+ * The architectural state of one emulated x86 CPU and the operand, stack and segment accessors
+ * every handler uses. Handlers (in this package) read and write this state; nothing outside the
+ * package sees it. The fetch-decode-execute slice loop lives here too, so that the hot path is
+ * one method the JIT compiles as a whole.
+ */
+final class Cpu {
+
+    static final int EAX = 0;
+    static final int ECX = 1;
+    static final int EDX = 2;
+    static final int EBX = 3;
+    static final int ESP = 4;
+    static final int EBP = 5;
+    static final int ESI = 6;
+    static final int EDI = 7;
+
+    static final int ES = 0;
+    static final int CS = 1;
+    static final int SS = 2;
+    static final int DS = 3;
+    static final int FS = 4;
+    static final int GS = 5;
+
+    // Cached descriptor attributes: bits 8-15 and 20-23 of the descriptor's high dword,
+    // packed as (type | S << 4 | DPL << 5 | P << 7 | AVL << 12 | L << 13 | DB << 14 | G << 15).
+    static final int ATTR_ACCESSED = 1;
+    static final int ATTR_CODE = 8;
+    static final int ATTR_S = 0x10;
+    static final int ATTR_P = 0x80;
+    static final int ATTR_DB = 0x4000;
+    static final int ATTR_G = 0x8000;
+
+    static final int CR0_PE = 1;
+    static final int CR0_MP = 2;
+    static final int CR0_EM = 4;
+    static final int CR0_TS = 8;
+    static final int CR0_ET = 0x10;
+    static final int CR0_NE = 0x20;
+    static final int CR0_WP = 1 << 16;
+    static final int CR0_AM = 1 << 18;
+    static final int CR0_NW = 1 << 29;
+    static final int CR0_CD = 1 << 30;
+    static final int CR0_PG = 1 << 31;
+
+    final int[] r = new int[8];
+    int eip;
+    /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
+    int insnEip;
+    int insnEsp;
+    /** 0xFFFF in 16-bit code, all ones in 32-bit code. */
+    int ipMask = 0xFFFF;
+
+    final int[] segSel = new int[6];
+    final int[] segBase = new int[6];
+    final int[] segLimit = new int[6];
+    final int[] segAttr = new int[6];
+    /** Limit as an unsigned long, or -1 when every access must take the checked path. */
+    final long[] segCheckLimit = new long[6];
+    boolean cs32;
+    boolean ss32;
+    int cpl;
+
+    final Flags flags = new Flags();
+    final Mmu mmu;
+    final Bus bus;
+
+    int cr2;
+    int gdtBase;
+    int gdtLimit;
+    int idtBase;
+    int idtLimit;
+    int ldtSel;
+    int ldtBase;
+    int ldtLimit;
+    int trSel;
+    int trBase;
+    int trLimit;
+    int trAttr;
+    final int[] dr = new int[8];
+    long tscOffset;
+
+    // x87 control state (enough for FPU detection).
+    int fpuControl = 0x40;
+    int fpuStatus;
+    int fpuTag = 0xFFFF;
+
+    boolean halted;
+    /** Set by instructions after which the run loop must look at interrupts again (STI, POPF...). */
+    boolean breakSlice;
+    /** STI and MOV/POP SS block interrupts for one instruction (SDM Vol. 3 §6.8.3). */
+    boolean interruptShadow;
+    /** Set when an instruction transferred to an interrupt handler (no single-step trap after INT n). */
+    boolean deliveredInterrupt;
+    long retired;
+    long undefinedOpcodes;
+    int lastUndefinedOpcode = -1;
+    String lastUndefinedAt = "";
+
+    private int fetchVpn = -1;
+    private int fetchGen = -1;
+    private CodePage fetchPage;
+
+    Cpu(Mmu mmu, Bus bus) {
+        this.mmu = mmu;
+        this.bus = bus;
+        reset();
+    }
+
+    /** The power-on state (SDM Vol. 3 §9.1.1, Table 9-1): CS:IP = F000:FFF0, CS base FFFF0000. */
+    void reset() {
+        java.util.Arrays.fill(r, 0);
+        r[EDX] = 0x600; // family 6 signature
+        for (int s = 0; s < 6; s++) {
+            setSegmentCache(s, 0, 0, 0xFFFF, ATTR_P | ATTR_S | 0x3);
+        }
+        setSegmentCache(CS, 0xF000, 0xFFFF_0000, 0xFFFF, ATTR_P | ATTR_S | ATTR_CODE | 0x3);
+        eip = 0xFFF0;
+        flags.load(2);
+        mmu.cr0 = CR0_ET | CR0_CD | CR0_NW;
+        mmu.cr3 = 0;
+        mmu.cr4 = 0;
+        mmu.efer = 0;
+        mmu.user = false;
+        cpl = 0;
+        cr2 = 0;
+        gdtBase = 0;
+        gdtLimit = 0xFFFF;
+        idtBase = 0;
+        idtLimit = 0xFFFF;
+        ldtSel = 0;
+        ldtBase = 0;
+        ldtLimit = 0xFFFF;
+        trSel = 0;
+        trBase = 0;
+        trLimit = 0xFFFF;
+        trAttr = 0x8B;
+        java.util.Arrays.fill(dr, 0);
+        dr[6] = 0xFFFF0FF0;
+        dr[7] = 0x400;
+        fpuControl = 0x40;
+        fpuStatus = 0;
+        halted = false;
+        interruptShadow = false;
+        fpuTag = 0xFFFF;
+        mmu.flush();
+    }
+
+    // ---- modes ----
+
+    boolean protectedMode() {
+        return (mmu.cr0 & CR0_PE) != 0;
+    }
+
+    int cr0() {
+        return mmu.cr0;
+    }
+
+    void setCpl(int newCpl) {
+        if ((newCpl == 3) != mmu.user) {
+            mmu.user = newCpl == 3;
+            mmu.flush();
+        }
+        cpl = newCpl;
+    }
+
+    /** Loads a segment register's hidden part, as a descriptor load or a real-mode load does. */
+    void setSegmentCache(int seg, int sel, int base, int limit, int attr) {
+        segSel[seg] = sel & 0xFFFF;
+        segBase[seg] = base;
+        segLimit[seg] = limit;
+        segAttr[seg] = attr;
+        boolean expandDown = (attr & ATTR_CODE) == 0 && (attr & 4) != 0 && (attr & ATTR_S) != 0;
+        segCheckLimit[seg] = (attr & ATTR_P) == 0 || expandDown ? -1L : limit & 0xFFFF_FFFFL;
+        if (seg == CS) {
+            cs32 = (attr & ATTR_DB) != 0;
+            ipMask = cs32 ? -1 : 0xFFFF;
+        } else if (seg == SS) {
+            ss32 = (attr & ATTR_DB) != 0;
+        }
+    }
+
+    // ---- registers ----
+
+    int reg(int n, int size) {
+        return switch (size) {
+            case 1 -> n < 4 ? r[n] & 0xFF : (r[n - 4] >>> 8) & 0xFF;
+            case 2 -> r[n] & 0xFFFF;
+            default -> r[n];
+        };
+    }
+
+    void setReg(int n, int size, int v) {
+        switch (size) {
+            case 1 -> {
+                if (n < 4) {
+                    r[n] = (r[n] & 0xFFFF_FF00) | (v & 0xFF);
+                } else {
+                    r[n - 4] = (r[n - 4] & 0xFFFF_00FF) | ((v & 0xFF) << 8);
+                }
+            }
+            case 2 -> r[n] = (r[n] & 0xFFFF_0000) | (v & 0xFFFF);
+            default -> r[n] = v;
+        }
+    }
+
+    // ---- memory operands ----
+
+    /** The effective address (offset within the segment) of a ModRM memory operand. */
+    int ea(DecodedInsn d) {
+        int a = d.disp;
+        if (d.base >= 0) {
+            a += r[d.base];
+        }
+        if (d.index >= 0) {
+            a += r[d.index] << d.scale;
+        }
+        return d.addr32 ? a : a & 0xFFFF;
+    }
+
+    /** Linear address of {@code size} bytes at {@code offset} in segment {@code seg}, limit-checked. */
+    int linear(int seg, int offset, int size) {
+        long end = (offset & 0xFFFF_FFFFL) + size - 1;
+        if (end > segCheckLimit[seg]) {
+            checkLimitSlow(seg, offset, end);
+        }
+        return segBase[seg] + offset;
+    }
+
+    private void checkLimitSlow(int seg, int offset, long end) {
+        int attr = segAttr[seg];
+        if ((attr & ATTR_P) == 0) {
+            throw seg == SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);
+        }
+        boolean expandDown = (attr & ATTR_CODE) == 0 && (attr & 4) != 0;
+        if (expandDown) {
+            long upper = (attr & ATTR_DB) != 0 ? 0xFFFF_FFFFL : 0xFFFF;
+            if ((offset & 0xFFFF_FFFFL) > (segLimit[seg] & 0xFFFF_FFFFL) && end <= upper) {
+                return;
+            }
+        }
+        throw seg == SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);
+    }
+
+    int rmLinear(DecodedInsn d, int size) {
+        return linear(d.seg, ea(d), size);
+    }
+
+    int readRM(DecodedInsn d, int size) {
+        if (d.mod == 3) {
+            return reg(d.rm, size);
+        }
+        return mmu.read(rmLinear(d, size), size);
+    }
+
+    void writeRM(DecodedInsn d, int size, int v) {
+        if (d.mod == 3) {
+            setReg(d.rm, size, v);
+        } else {
+            mmu.write(rmLinear(d, size), size, v);
+        }
+    }
+
+    int readMem(int seg, int offset, int size) {
+        return mmu.read(linear(seg, offset, size), size);
+    }
+
+    void writeMem(int seg, int offset, int size, int v) {
+        mmu.write(linear(seg, offset, size), size, v);
+    }
+
+    // ---- stack ----
+
+    int sp() {
+        return ss32 ? r[ESP] : r[ESP] & 0xFFFF;
+    }
+
+    void setSp(int v) {
+        r[ESP] = ss32 ? v : (r[ESP] & 0xFFFF_0000) | (v & 0xFFFF);
+    }
+
+    void push(int size, int v) {
+        int nsp = sp() - size;
+        if (!ss32) {
+            nsp &= 0xFFFF;
+        }
+        mmu.write(linear(SS, nsp, size), size, v);
+        setSp(nsp);
+    }
+
+    int pop(int size) {
+        int sp = sp();
+        int v = mmu.read(linear(SS, sp, size), size);
+        setSp(sp + size);
+        return v;
+    }
+
+    /** Reads the stack {@code depth} bytes above the top without popping. */
+    int peek(int depth, int size) {
+        int off = sp() + depth;
+        if (!ss32) {
+            off &= 0xFFFF;
+        }
+        return mmu.read(linear(SS, off, size), size);
+    }
+
+    // ---- flags ----
+
+    int eflags() {
+        return flags.get();
+    }
+
+    boolean interruptsEnabled() {
+        return (flags.stored & Flags.IF) != 0;
+    }
+
+    int iopl() {
+        return (flags.stored >>> 12) & 3;
+    }
+
+    /**
+     * Writes EFLAGS as POPF/IRET do: which bits may change depends on the mode and privilege
+     * (SDM Vol. 2 POPF): IOPL only at CPL 0, IF only when CPL <= IOPL. VM and RF are never set
+     * here (virtual-8086 mode is not emulated).
+     */
+    void writeEflags(int value, int size) {
+        int writable = Flags.ARITH | Flags.TF | Flags.DF | Flags.NT | Flags.AC | Flags.ID;
+        if (!protectedMode() || cpl == 0) {
+            writable |= Flags.IOPL | Flags.IF;
+        } else if (cpl <= iopl()) {
+            writable |= Flags.IF;
+        }
+        if (size == 2) {
+            writable &= 0xFFFF;
+        }
+        int old = flags.get();
+        flags.load((old & ~writable) | (value & writable));
+        breakSlice = true;
+    }
+
+    // ---- control registers ----
+
+    void writeCr0(int v) {
+        v |= CR0_ET;
+        if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) {
+            throw CpuFault.gp(0);
+        }
+        int old = mmu.cr0;
+        mmu.cr0 = v;
+        if (((old ^ v) & (CR0_PG | CR0_PE | CR0_WP)) != 0) {
+            mmu.flush();
+        }
+        if ((v & CR0_PE) == 0) {
+            setCpl(0);
+        }
+        breakSlice = true;
+    }
+
+    void writeCr3(int v) {
+        mmu.cr3 = v;
+        mmu.flush();
+    }
+
+    /** CR4 bits we implement: VME/PVI absent; DE, PSE, PAE, PGE, OSFXSR-free. */
+    static final int CR4_SUPPORTED = 0x8 | 0x10 | 0x20 | 0x80;
+
+    void writeCr4(int v) {
+        if ((v & ~CR4_SUPPORTED) != 0) {
+            throw CpuFault.gp(0);
+        }
+        int old = mmu.cr4;
+        mmu.cr4 = v;
+        if (old != v) {
+            mmu.flush();
+        }
+    }
+
+    // ---- fetch, decode, execute ----
+
+    /** Runs up to {@code max} instructions; a {@link CpuFault} escapes to the caller. */
+    void runSlice(int max) {
+        Handler[] table = Dispatch.TABLE;
+        for (int i = 0; i < max; i++) {
+            insnEip = eip;
+            insnEsp = r[ESP];
+            DecodedInsn d = fetch();
+            eip = (eip + d.length) & ipMask;
+            table[d.opcode].exec(this, d);
+            retired++;
+            if (breakSlice) {
+                breakSlice = false;
+                return;
+            }
+        }
+    }
+
+    private DecodedInsn fetch() {
+        if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) {
+            throw CpuFault.gp(0); // EIP beyond the code segment limit (SDM Vol. 3 §5.3)
+        }
+        int lin = segBase[CS] + eip;
+        if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
+            fetchPage = mmu.codePageFor(lin);
+            fetchVpn = lin >>> 12;
+            fetchGen = mmu.generation;
+        }
+        CodePage page = fetchPage;
+        int off = lin & 0xFFF;
+        if (page != null) {
+            DecodedInsn d = page.insns[off];
+            if (d != null && d.code32 == cs32) {
+                return d;
+            }
+        }
+        DecodedInsn d = decodeAt(lin);
+        if (page != null && off + d.length <= 0x1000) {
+            page.insns[off] = d;
+        }
+        return d;
+    }
+
+    DecodedInsn decodeAt(int lin) {
+        try {
+            return Decoder.decode(i -> mmu.fetch8(lin + i), cs32);
+        } catch (DecodeException e) {
+            throw CpuFault.gp(0);
+        }
+    }
+
+    /** Forgets cached instructions so that the next fetch re-translates (mode switches). */
+    void invalidateFetch() {
+        fetchVpn = -1;
+    }
+
+    /** Raises #UD for an opcode we do not implement, counting it. */
+    CpuFault undefined(DecodedInsn d) {
+        undefinedOpcodes++;
+        lastUndefinedOpcode = d.opcode;
+        lastUndefinedAt = String.format("%04X:%08X", segSel[CS], insnEip);
+        return CpuFault.ud();
+    }
+}

@@ -1,0 +1,222 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.bus.Bus;
+import io.p2vkit.hv.cpu.InterruptController;
+import io.p2vkit.hv.cpu.Vcpu;
+import io.p2vkit.hv.memory.GuestMemory;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A vCPU run by our x86 interpreter: 16-bit real mode and 32-bit protected mode with paging.
+ * It starts in the power-on state (CS:IP = F000:FFF0 with CS base FFFF0000), so firmware mapped
+ * at the top of 4 GiB runs. Faults are delivered to the guest; three in a row stop the vCPU with
+ * {@link Stop#TRIPLE_FAULT}.
+ *
+ * <p>The machine creates one per guest CPU: {@code new EmuVcpu(memory, bus, pic)} and calls
+ * {@link #run()} on its own thread. Devices that write guest memory behind the CPU's back (DMA)
+ * must call {@link #invalidateCode} for the range, or code the guest then runs from there may be
+ * stale.
+ */
+public final class EmuVcpu implements Vcpu {
+
+    /** Instructions between looks at interrupts and stop requests. */
+    private static final int SLICE = 2048;
+    /** How long a halted CPU sleeps between looks at the interrupt controller. */
+    private static final long HALT_POLL_NANOS = 100_000;
+
+    private final Cpu cpu;
+    private final InterruptController interrupts;
+    private volatile boolean stopRequested;
+    private volatile boolean resetRequested;
+    private volatile String stopReason = "not started";
+    private long faultsDelivered;
+    private volatile Thread runner;
+
+    public EmuVcpu(GuestMemory memory, Bus bus, InterruptController interrupts) {
+        this.cpu = new Cpu(new Mmu(memory, bus), bus);
+        this.interrupts = interrupts;
+    }
+
+    @Override
+    public Stop run() {
+        return run(Long.MAX_VALUE);
+    }
+
+    /**
+     * Runs at most {@code maxInstructions} more instructions (tests and lockstep traces use
+     * this); returns {@link Stop#REQUESTED} when the budget is spent.
+     */
+    public Stop run(long maxInstructions) {
+        runner = Thread.currentThread();
+        long end = cpu.retired + maxInstructions < cpu.retired ? Long.MAX_VALUE : cpu.retired + maxInstructions;
+        try {
+            for (;;) {
+                if (stopRequested) {
+                    stopRequested = false;
+                    return stop(Stop.REQUESTED, "stop requested");
+                }
+                if (resetRequested) {
+                    resetRequested = false;
+                    cpu.reset();
+                }
+                if (cpu.retired >= end) {
+                    return stop(Stop.REQUESTED, "instruction budget spent");
+                }
+                if (cpu.halted && !waitForInterrupt()) {
+                    // Nothing can wake a CPU halted with IF=0 (no NMI or INIT source is modelled),
+                    // nor one without an interrupt controller.
+                    if (!cpu.interruptsEnabled()) {
+                        return stop(Stop.SHUTDOWN, "HLT with interrupts disabled");
+                    }
+                    if (interrupts == null) {
+                        return stop(Stop.SHUTDOWN, "HLT with no interrupt controller");
+                    }
+                    continue;
+                }
+                boolean shadow = cpu.interruptShadow;
+                cpu.interruptShadow = false;
+                if (!shadow) {
+                    acceptInterrupt();
+                }
+                // EFLAGS.TF: one instruction at a time, then a single-step #DB trap (SDM Vol. 3
+                // §17.3.1.4). Instructions that change TF end their slice, so this is exact.
+                boolean stepping = cpu.flags.isSet(Flags.TF);
+                int slice = shadow || stepping ? 1 : (int) Math.min(SLICE, end - cpu.retired);
+                long before = cpu.retired;
+                cpu.deliveredInterrupt = false;
+                try {
+                    cpu.runSlice(slice);
+                    if (stepping && cpu.retired > before && !cpu.deliveredInterrupt) {
+                        cpu.dr[6] |= 0x4000; // DR6.BS
+                        cpu.insnEip = cpu.eip;
+                        cpu.insnEsp = cpu.r[Cpu.ESP];
+                        Interrupts.deliver(cpu, CpuFault.DB, 0, false, Interrupts.EXCEPTION, cpu.eip);
+                    }
+                } catch (CpuFault fault) {
+                    cpu.eip = cpu.insnEip;
+                    cpu.r[Cpu.ESP] = cpu.insnEsp;
+                    faultsDelivered++;
+                    Interrupts.deliverFault(cpu, fault);
+                }
+            }
+        } catch (TripleFault t) {
+            return stop(Stop.TRIPLE_FAULT, "triple fault: " + t.getMessage());
+        } catch (RuntimeException bug) {
+            // Our own bug or a host failure: stop this vCPU cleanly, the JVM lives on.
+            StackTraceElement[] where = bug.getStackTrace();
+            return stop(Stop.ERROR, "emulator error: " + bug + (where.length > 0 ? " at " + where[0] : ""));
+        }
+    }
+
+    /** Delivers a pending maskable interrupt if IF allows; a fault while doing so is handled. */
+    private void acceptInterrupt() {
+        if (interrupts == null || !cpu.interruptsEnabled() || !interrupts.hasPendingInterrupt()) {
+            return;
+        }
+        int vector = interrupts.acknowledge() & 0xFF;
+        cpu.insnEip = cpu.eip;
+        cpu.insnEsp = cpu.r[Cpu.ESP];
+        try {
+            Interrupts.deliver(cpu, vector, 0, false, Interrupts.EXTERNAL, cpu.eip);
+        } catch (CpuFault fault) {
+            cpu.eip = cpu.insnEip;
+            cpu.r[Cpu.ESP] = cpu.insnEsp;
+            Interrupts.deliverFault(cpu, fault);
+        }
+    }
+
+    /**
+     * A halted CPU sleeps until an interrupt it can take is pending or a stop is requested.
+     * Returns true when execution should continue (the interrupt will be taken next).
+     */
+    private boolean waitForInterrupt() {
+        if (!cpu.interruptsEnabled() || interrupts == null) {
+            return false;
+        }
+        if (interrupts.hasPendingInterrupt()) {
+            cpu.halted = false;
+            return true;
+        }
+        LockSupport.parkNanos(this, HALT_POLL_NANOS);
+        return false;
+    }
+
+    private Stop stop(Stop why, String detail) {
+        stopReason = detail + " at " + String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip)
+                + " after " + cpu.retired + " instructions";
+        return why;
+    }
+
+    @Override
+    public void requestStop() {
+        stopRequested = true;
+        Thread t = runner;
+        if (t != null) {
+            LockSupport.unpark(t); // wake a halted CPU now rather than at its next poll
+        }
+    }
+
+    /**
+     * Asks for a CPU reset (the i8042 pulse or port 0xCF9 the machine models): the vCPU returns
+     * to its power-on state at its next instruction boundary and keeps running. Memory is not
+     * touched. Safe from any thread.
+     */
+    public void requestReset() {
+        resetRequested = true;
+        Thread t = runner;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    @Override
+    public String stopReason() {
+        return stopReason;
+    }
+
+    @Override
+    public long instructionsRetired() {
+        return cpu.retired;
+    }
+
+    /** Forgets decoded instructions in {@code [gpa, gpa + length)}: call after DMA into guest RAM. */
+    public void invalidateCode(long gpa, long length) {
+        for (long page = gpa >>> 12; page <= (gpa + Math.max(length, 1) - 1) >>> 12; page++) {
+            cpu.mmu.invalidateCode(page);
+        }
+    }
+
+    /** Exceptions delivered to the guest so far. */
+    public long faultsDelivered() {
+        return faultsDelivered;
+    }
+
+    /** Opcodes executed that we do not implement (each raised #UD in the guest). */
+    public long undefinedOpcodes() {
+        return cpu.undefinedOpcodes;
+    }
+
+    /** The last opcode that raised #UD because we lack it, and where, or an empty string. */
+    public String lastUndefinedOpcode() {
+        if (cpu.lastUndefinedOpcode < 0) {
+            return "";
+        }
+        int op = cpu.lastUndefinedOpcode;
+        return (op >= 0x100 ? "0F " : "") + String.format("%02X", op & 0xFF) + " at " + cpu.lastUndefinedAt;
+    }
+
+    /** A one-line register dump for logs and test failures. */
+    public String registers() {
+        return String.format(
+                "EAX=%08X EBX=%08X ECX=%08X EDX=%08X ESI=%08X EDI=%08X EBP=%08X ESP=%08X EIP=%08X "
+                        + "EFL=%08X CS=%04X SS=%04X DS=%04X ES=%04X CR0=%08X",
+                cpu.r[Cpu.EAX], cpu.r[Cpu.EBX], cpu.r[Cpu.ECX], cpu.r[Cpu.EDX], cpu.r[Cpu.ESI],
+                cpu.r[Cpu.EDI], cpu.r[Cpu.EBP], cpu.r[Cpu.ESP], cpu.eip, cpu.eflags(),
+                cpu.segSel[Cpu.CS], cpu.segSel[Cpu.SS], cpu.segSel[Cpu.DS], cpu.segSel[Cpu.ES], cpu.cr0());
+    }
+
+    /** The CPU state, for tests in this package. */
+    Cpu cpu() {
+        return cpu;
+    }
+}

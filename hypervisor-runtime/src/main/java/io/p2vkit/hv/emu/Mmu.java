@@ -1,0 +1,507 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.bus.Bus;
+import io.p2vkit.hv.memory.GuestMemory;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Linear to physical translation and memory access for the emulated CPU: 2-level and PAE paging
+ * (SDM Vol. 3 ch. 4), a direct-mapped software TLB whose entries point straight into the
+ * RAM region's native segment, MMIO routed to the {@link Bus}, ROM writes dropped, and the
+ * decoded-code cache with its invalidation on writes to code pages.
+ */
+final class Mmu {
+
+    static final int ACCESS_READ = 0;
+    static final int ACCESS_WRITE = 1;
+    static final int ACCESS_FETCH = 2;
+
+    static final int CR0_PE = 1;
+    static final int CR0_WP = 1 << 16;
+    static final int CR0_PG = 1 << 31;
+    static final int CR4_PSE = 1 << 4;
+    static final int CR4_PAE = 1 << 5;
+    static final long EFER_NXE = 1L << 11;
+
+    private static final int TLB_BITS = 10;
+    private static final int TLB_SIZE = 1 << TLB_BITS;
+    private static final int TLB_MASK = TLB_SIZE - 1;
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final long PTE_P = 1;
+    private static final long PTE_RW = 2;
+    private static final long PTE_US = 4;
+    private static final long PTE_A = 0x20;
+    private static final long PTE_D = 0x40;
+    private static final long PTE_PS = 0x80;
+    private static final long PAE_ADDR = 0x000F_FFFF_FFFF_F000L;
+
+    private final GuestMemory memory;
+    private final Bus bus;
+
+    // Paging controls, kept in sync by the CPU.
+    int cr0;
+    int cr3;
+    int cr4;
+    long efer;
+    /** Whether the current privilege level is 3 (user accesses). */
+    boolean user;
+    /** The faulting linear address of the last #PF (the CPU copies it to CR2). */
+    int faultAddress;
+
+    // The software TLB: per linear page, read/write/fetch tags and the host segment behind it.
+    private final int[] readTag = new int[TLB_SIZE];
+    private final int[] writeTag = new int[TLB_SIZE];
+    private final int[] fetchTag = new int[TLB_SIZE];
+    private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
+    private final long[] segmentOffset = new long[TLB_SIZE];
+    private final long[] physPage = new long[TLB_SIZE];
+
+    private final Map<Long, CodePage> codePages = new HashMap<>();
+    /** Bumped whenever a translation or a code page goes away; the fetch path re-checks then. */
+    int generation;
+    long romWritesDropped;
+
+    Mmu(GuestMemory memory, Bus bus) {
+        this.memory = memory;
+        this.bus = bus;
+        flush();
+    }
+
+    // ---- TLB maintenance ----
+
+    /** Drops every translation (CR3 load, paging mode change, CPL change). */
+    void flush() {
+        java.util.Arrays.fill(readTag, -1);
+        java.util.Arrays.fill(writeTag, -1);
+        java.util.Arrays.fill(fetchTag, -1);
+        generation++;
+    }
+
+    /** INVLPG. */
+    void flushPage(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        readTag[idx] = -1;
+        writeTag[idx] = -1;
+        fetchTag[idx] = -1;
+        generation++;
+    }
+
+    boolean pagingOn() {
+        return (cr0 & CR0_PG) != 0;
+    }
+
+    // ---- fast paths ----
+
+    int read8(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] == lin >>> 12) {
+            return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+        }
+        return readSlow(lin, 1);
+    }
+
+    int read16(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
+            return segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
+        }
+        return readSlow(lin, 2);
+    }
+
+    int read32(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
+            return segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
+        }
+        return readSlow(lin, 4);
+    }
+
+    int read(int lin, int size) {
+        return size == 4 ? read32(lin) : size == 2 ? read16(lin) : read8(lin);
+    }
+
+    void write8(int lin, int v) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12) {
+            segment[idx].set(BYTE, segmentOffset[idx] + (lin & 0xFFF), (byte) v);
+            return;
+        }
+        writeSlow(lin, 1, v);
+    }
+
+    void write16(int lin, int v) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
+            segment[idx].set(SHORT, segmentOffset[idx] + (lin & 0xFFF), (short) v);
+            return;
+        }
+        writeSlow(lin, 2, v);
+    }
+
+    void write32(int lin, int v) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
+            segment[idx].set(INT, segmentOffset[idx] + (lin & 0xFFF), v);
+            return;
+        }
+        writeSlow(lin, 4, v);
+    }
+
+    void write(int lin, int size, int v) {
+        if (size == 4) {
+            write32(lin, v);
+        } else if (size == 2) {
+            write16(lin, v);
+        } else {
+            write8(lin, v);
+        }
+    }
+
+    /**
+     * Reads an operand the instruction will write back: the write permission is checked first,
+     * so a fault never leaves flags updated for a write that did not happen.
+     */
+    int readRmw(int lin, int size) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] != lin >>> 12 || (lin & 0xFFF) > 0x1000 - size) {
+            probeWrite(lin, size);
+        }
+        return read(lin, size);
+    }
+
+    /** Checks that {@code [lin, lin+size)} may be written, faulting now rather than mid-update. */
+    void probeWrite(int lin, int size) {
+        translate(lin, ACCESS_WRITE, user);
+        if (((lin & 0xFFF) + size) > 0x1000) {
+            translate(lin + size - 1, ACCESS_WRITE, user);
+        }
+    }
+
+    /** An instruction byte at {@code lin}. */
+    int fetch8(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (fetchTag[idx] == lin >>> 12) {
+            return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+        }
+        long pa = translate(lin, ACCESS_FETCH, user);
+        return physRead(pa, 1);
+    }
+
+    // ---- bulk access for REP MOVS/STOS ----
+
+    /** Host offset of the last {@link #readSegmentAt}/{@link #writeSegmentAt} answer. */
+    long bulkOffset;
+
+    /**
+     * The RAM segment behind {@code lin} for reading (translating and filling the TLB, which may
+     * raise #PF), or null when the page is not plain RAM. The offset goes to {@link #bulkOffset}.
+     */
+    MemorySegment readSegmentAt(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] != lin >>> 12) {
+            translate(lin, ACCESS_READ, user);
+            if (readTag[idx] != lin >>> 12) {
+                return null;
+            }
+        }
+        bulkOffset = segmentOffset[idx] + (lin & 0xFFF);
+        return segment[idx];
+    }
+
+    /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
+    MemorySegment writeSegmentAt(int lin) {
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] != lin >>> 12) {
+            translate(lin, ACCESS_WRITE, user);
+            if (writeTag[idx] != lin >>> 12) {
+                return null;
+            }
+        }
+        bulkOffset = segmentOffset[idx] + (lin & 0xFFF);
+        return segment[idx];
+    }
+
+    // ---- slow paths ----
+
+    private int readSlow(int lin, int size) {
+        if ((lin & 0xFFF) + size > 0x1000) {
+            int v = 0;
+            for (int i = 0; i < size; i++) {
+                v |= read8(lin + i) << (8 * i);
+            }
+            return v;
+        }
+        long pa = translate(lin, ACCESS_READ, user);
+        return physRead(pa, size);
+    }
+
+    private void writeSlow(int lin, int size, int v) {
+        if ((lin & 0xFFF) + size > 0x1000) {
+            probeWrite(lin, size);
+            for (int i = 0; i < size; i++) {
+                write8(lin + i, v >>> (8 * i));
+            }
+            return;
+        }
+        long pa = translate(lin, ACCESS_WRITE, user);
+        physWrite(pa, size, v);
+    }
+
+    /** Reads guest-physical memory, MMIO included. */
+    int physRead(long pa, int size) {
+        GuestMemory.Region r = memory.find(pa, size);
+        if (r == null) {
+            return (int) bus.mmioRead(pa, size);
+        }
+        long off = pa - r.base();
+        return switch (size) {
+            case 1 -> r.segment().get(BYTE, off) & 0xFF;
+            case 2 -> r.segment().get(SHORT, off) & 0xFFFF;
+            default -> r.segment().get(INT, off);
+        };
+    }
+
+    /** Writes guest-physical memory: MMIO to the bus, ROM writes dropped, code pages invalidated. */
+    void physWrite(long pa, int size, int v) {
+        GuestMemory.Region r = memory.find(pa, size);
+        if (r == null) {
+            bus.mmioWrite(pa, size, v & 0xFFFF_FFFFL);
+            return;
+        }
+        if (r.readOnly()) {
+            romWritesDropped++;
+            return;
+        }
+        invalidateCode(pa >>> 12);
+        long off = pa - r.base();
+        switch (size) {
+            case 1 -> r.segment().set(BYTE, off, (byte) v);
+            case 2 -> r.segment().set(SHORT, off, (short) v);
+            default -> r.segment().set(INT, off, v);
+        }
+    }
+
+    long physRead64(long pa) {
+        return (physRead(pa, 4) & 0xFFFF_FFFFL) | ((long) physRead(pa + 4, 4) << 32);
+    }
+
+    /** Reads with supervisor rights whatever the CPL (descriptor tables, the TSS: SDM §4.6.1). */
+    int systemRead(int lin, int size) {
+        if ((lin & 0xFFF) + size > 0x1000) {
+            int v = 0;
+            for (int i = 0; i < size; i++) {
+                v |= systemRead(lin + i, 1) << (8 * i);
+            }
+            return v;
+        }
+        return physRead(translate(lin, ACCESS_READ, false), size);
+    }
+
+    void systemWrite(int lin, int size, int v) {
+        if ((lin & 0xFFF) + size > 0x1000) {
+            for (int i = 0; i < size; i++) {
+                systemWrite(lin + i, 1, v >>> (8 * i));
+            }
+            return;
+        }
+        physWrite(translate(lin, ACCESS_WRITE, false), size, v);
+    }
+
+    // ---- translation ----
+
+    /**
+     * Translates {@code lin} for an access, walking the page tables if paging is on, setting the
+     * accessed/dirty bits, raising #PF with CR2 and the error code of SDM §4.7 on failure, and
+     * filling the TLB when the page is plain memory.
+     */
+    long translate(int lin, int access, boolean userAccess) {
+        long pa;
+        boolean writable = true;
+        boolean executable = true;
+        if ((cr0 & CR0_PG) == 0) {
+            pa = lin & 0xFFFF_FFFFL;
+        } else if ((cr4 & CR4_PAE) != 0) {
+            long[] out = walkPae(lin, access, userAccess);
+            pa = out[0];
+            writable = out[1] != 0;
+            executable = out[2] != 0;
+        } else {
+            long[] out = walkLegacy(lin, access, userAccess);
+            pa = out[0];
+            writable = out[1] != 0;
+        }
+        if (userAccess == user) {
+            fill(lin, pa, writable, executable);
+        }
+        return pa;
+    }
+
+    private void fill(int lin, long pa, boolean writable, boolean executable) {
+        long ppn = pa >>> 12;
+        GuestMemory.Region r = memory.find(ppn << 12, 4096);
+        if (r == null) {
+            return; // MMIO: every access takes the slow path
+        }
+        int idx = (lin >>> 12) & TLB_MASK;
+        int vpn = lin >>> 12;
+        segment[idx] = r.segment();
+        segmentOffset[idx] = (ppn << 12) - r.base();
+        physPage[idx] = ppn;
+        readTag[idx] = vpn;
+        writeTag[idx] = writable && !r.readOnly() && !codePages.containsKey(ppn) ? vpn : -1;
+        fetchTag[idx] = executable ? vpn : -1;
+    }
+
+    private long[] walkLegacy(int lin, int access, boolean userAccess) {
+        long pdeAddr = (cr3 & 0xFFFF_F000L) + ((lin >>> 22) << 2);
+        long pde = physRead(pdeAddr, 4) & 0xFFFF_FFFFL;
+        if ((pde & PTE_P) == 0) {
+            throw pageFault(lin, false, access, userAccess);
+        }
+        if ((pde & PTE_PS) != 0 && (cr4 & CR4_PSE) != 0) {
+            check(lin, pde, -1, access, userAccess, 0);
+            long dirty = access == ACCESS_WRITE ? PTE_D : 0;
+            if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
+                physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
+            }
+            // PSE-36: bits 13-16 of a 4 MiB PDE hold physical address bits 32-35.
+            long base = (pde & 0xFFC0_0000L) | ((pde & 0x1E000L) << 19);
+            return new long[] {base | (lin & 0x3F_FFFF), writableFor(pde, userAccess) ? 1 : 0, 1};
+        }
+        long pteAddr = (pde & 0xFFFF_F000L) + (((lin >>> 12) & 0x3FF) << 2);
+        long pte = physRead(pteAddr, 4) & 0xFFFF_FFFFL;
+        if ((pte & PTE_P) == 0) {
+            throw pageFault(lin, false, access, userAccess);
+        }
+        check(lin, pde, pte, access, userAccess, 0);
+        if ((pde & PTE_A) == 0) {
+            physWrite(pdeAddr, 4, (int) (pde | PTE_A));
+        }
+        long dirty = access == ACCESS_WRITE ? PTE_D : 0;
+        if ((pte & (PTE_A | dirty)) != (PTE_A | dirty)) {
+            physWrite(pteAddr, 4, (int) (pte | PTE_A | dirty));
+        }
+        boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
+        return new long[] {(pte & 0xFFFF_F000L) | (lin & 0xFFF), w ? 1 : 0, 1};
+    }
+
+    private long[] walkPae(int lin, int access, boolean userAccess) {
+        boolean nxe = (efer & EFER_NXE) != 0;
+        long rsvdHigh = nxe ? 0x7FF0_0000_0000_0000L : 0xFFF0_0000_0000_0000L;
+        long pdpteAddr = (cr3 & 0xFFFF_FFE0L) + ((lin >>> 30) << 3);
+        long pdpte = physRead64(pdpteAddr);
+        if ((pdpte & PTE_P) == 0) {
+            throw pageFault(lin, false, access, userAccess);
+        }
+        long pdeAddr = (pdpte & PAE_ADDR) + (((lin >>> 21) & 0x1FF) << 3);
+        long pde = physRead64(pdeAddr);
+        if ((pde & PTE_P) == 0) {
+            throw pageFault(lin, false, access, userAccess);
+        }
+        if ((pde & rsvdHigh) != 0) {
+            throw pageFaultReserved(lin, access, userAccess);
+        }
+        boolean nx = nxe && pde < 0;
+        if ((pde & PTE_PS) != 0) {
+            check(lin, pde, -1, access, userAccess, nx ? 1 : 0);
+            long dirty = access == ACCESS_WRITE ? PTE_D : 0;
+            if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
+                physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
+            }
+            long base = pde & 0x000F_FFFF_FFE0_0000L;
+            return new long[] {base | (lin & 0x1F_FFFF), writableFor(pde, userAccess) ? 1 : 0, nx ? 0 : 1};
+        }
+        long pteAddr = (pde & PAE_ADDR) + (((lin >>> 12) & 0x1FF) << 3);
+        long pte = physRead64(pteAddr);
+        if ((pte & PTE_P) == 0) {
+            throw pageFault(lin, false, access, userAccess);
+        }
+        if ((pte & rsvdHigh) != 0) {
+            throw pageFaultReserved(lin, access, userAccess);
+        }
+        nx |= nxe && pte < 0;
+        check(lin, pde, pte, access, userAccess, nx ? 1 : 0);
+        if ((pde & PTE_A) == 0) {
+            physWrite(pdeAddr, 4, (int) (pde | PTE_A));
+        }
+        long dirty = access == ACCESS_WRITE ? PTE_D : 0;
+        if ((pte & (PTE_A | dirty)) != (PTE_A | dirty)) {
+            physWrite(pteAddr, 4, (int) (pte | PTE_A | dirty));
+        }
+        boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
+        return new long[] {(pte & PAE_ADDR) | (lin & 0xFFF), w ? 1 : 0, nx ? 0 : 1};
+    }
+
+    /** Whether an entry permits writes for this kind of access (CR0.WP, SDM §4.6.1). */
+    private boolean writableFor(long entry, boolean userAccess) {
+        return (entry & PTE_RW) != 0 || (!userAccess && (cr0 & CR0_WP) == 0);
+    }
+
+    private void check(int lin, long pde, long pte, int access, boolean userAccess, int nx) {
+        if (userAccess && ((pde & PTE_US) == 0 || (pte != -1 && (pte & PTE_US) == 0))) {
+            throw pageFault(lin, true, access, userAccess);
+        }
+        if (access == ACCESS_WRITE && (!writableFor(pde, userAccess)
+                || (pte != -1 && !writableFor(pte, userAccess)))) {
+            throw pageFault(lin, true, access, userAccess);
+        }
+        if (access == ACCESS_FETCH && nx != 0) {
+            throw pageFault(lin, true, access, userAccess);
+        }
+    }
+
+    private CpuFault pageFault(int lin, boolean present, int access, boolean userAccess) {
+        faultAddress = lin;
+        int code = (present ? 1 : 0) | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0)
+                | (access == ACCESS_FETCH && (efer & EFER_NXE) != 0 && (cr4 & CR4_PAE) != 0 ? 16 : 0);
+        return CpuFault.withCode(CpuFault.PF, code);
+    }
+
+    private CpuFault pageFaultReserved(int lin, int access, boolean userAccess) {
+        faultAddress = lin;
+        int code = 1 | 8 | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0);
+        return CpuFault.withCode(CpuFault.PF, code);
+    }
+
+    // ---- decoded-code cache ----
+
+    /**
+     * The code page holding the instruction at {@code lin} (translated for execution), or null
+     * when the code runs from MMIO. Creating a code page revokes write TLB entries for it, so the
+     * next write to it takes the slow path and invalidates.
+     */
+    CodePage codePageFor(int lin) {
+        long pa = translate(lin, ACCESS_FETCH, user);
+        long ppn = pa >>> 12;
+        CodePage page = codePages.get(ppn);
+        if (page == null) {
+            if (memory.find(ppn << 12, 4096) == null) {
+                return null;
+            }
+            page = new CodePage(ppn);
+            codePages.put(ppn, page);
+            for (int i = 0; i < TLB_SIZE; i++) {
+                if (writeTag[i] != -1 && physPage[i] == ppn) {
+                    writeTag[i] = -1;
+                }
+            }
+        }
+        return page;
+    }
+
+    /** Forgets decoded code on physical page {@code ppn} (the guest, or a DMA, wrote to it). */
+    void invalidateCode(long ppn) {
+        if (!codePages.isEmpty() && codePages.remove(ppn) != null) {
+            generation++;
+        }
+    }
+
+    int cachedCodePages() {
+        return codePages.size();
+    }
+}

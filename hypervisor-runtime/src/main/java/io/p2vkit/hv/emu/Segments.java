@@ -1,0 +1,189 @@
+package io.p2vkit.hv.emu;
+
+/**
+ * Segment register loads: real-mode loads (selector and base only, so limits set in protected
+ * mode survive: "unreal mode", which SeaBIOS uses) and protected-mode descriptor loads with the
+ * checks of SDM Vol. 3 §5.5-5.8 and Vol. 2 MOV/POP/LDS. Call gates and task switches are not
+ * emulated: a far transfer through one raises #GP and is counted.
+ */
+final class Segments {
+
+    private Segments() {
+    }
+
+    /** A descriptor's 8 bytes as (high << 32 | low). */
+    static long readDescriptor(Cpu c, int sel) {
+        int index = sel & 0xFFF8;
+        int tableBase;
+        int tableLimit;
+        if ((sel & 4) != 0) {
+            tableBase = c.ldtBase;
+            tableLimit = c.ldtLimit;
+        } else {
+            tableBase = c.gdtBase;
+            tableLimit = c.gdtLimit;
+        }
+        if (index + 7 > (tableLimit & 0xFFFF_FFFFL)) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        int lo = c.mmu.systemRead(tableBase + index, 4);
+        int hi = c.mmu.systemRead(tableBase + index + 4, 4);
+        return (long) hi << 32 | (lo & 0xFFFF_FFFFL);
+    }
+
+    static int base(long desc) {
+        int lo = (int) desc;
+        int hi = (int) (desc >>> 32);
+        return (lo >>> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF00_0000);
+    }
+
+    static int limit(long desc) {
+        int lo = (int) desc;
+        int hi = (int) (desc >>> 32);
+        int limit = (lo & 0xFFFF) | (hi & 0xF_0000);
+        return (hi & (1 << 23)) != 0 ? limit << 12 | 0xFFF : limit;
+    }
+
+    static int attr(long desc) {
+        return (int) (desc >>> 40) & 0xF0FF;
+    }
+
+    static int dpl(int attr) {
+        return (attr >>> 5) & 3;
+    }
+
+    /** Marks the descriptor accessed in its table, as the CPU does on a load. */
+    private static void setAccessed(Cpu c, int sel, int attr) {
+        if ((attr & Cpu.ATTR_ACCESSED) == 0) {
+            int tableBase = (sel & 4) != 0 ? c.ldtBase : c.gdtBase;
+            int lin = tableBase + (sel & 0xFFF8) + 5;
+            c.mmu.systemWrite(lin, 1, attr | Cpu.ATTR_ACCESSED);
+        }
+    }
+
+    /** MOV Sreg, POP Sreg, LDS/LES/LSS/LFS/LGS: loads a data or stack segment register. */
+    static void load(Cpu c, int seg, int sel) {
+        sel &= 0xFFFF;
+        if (!c.protectedMode()) {
+            c.setSegmentCache(seg, sel, sel << 4, c.segLimit[seg], c.segAttr[seg] | Cpu.ATTR_P);
+            return;
+        }
+        if (seg == Cpu.CS) {
+            throw CpuFault.ud();
+        }
+        int rpl = sel & 3;
+        if ((sel & 0xFFFC) == 0) {
+            if (seg == Cpu.SS) {
+                throw CpuFault.gp(0);
+            }
+            c.setSegmentCache(seg, sel, 0, 0, 0); // null: usable by no access
+            return;
+        }
+        long desc = readDescriptor(c, sel);
+        int attr = attr(desc);
+        int type = attr & 0xF;
+        int dpl = dpl(attr);
+        if ((attr & Cpu.ATTR_S) == 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        boolean code = (type & 8) != 0;
+        if (seg == Cpu.SS) {
+            if (code || (type & 2) == 0 || rpl != c.cpl || dpl != c.cpl) {
+                throw CpuFault.gp(sel & 0xFFFC);
+            }
+            if ((attr & Cpu.ATTR_P) == 0) {
+                throw CpuFault.withCode(CpuFault.SS, sel & 0xFFFC);
+            }
+        } else {
+            if (code && (type & 2) == 0) {
+                throw CpuFault.gp(sel & 0xFFFC); // execute-only code
+            }
+            boolean conforming = code && (type & 4) != 0;
+            if (!conforming && dpl < Math.max(c.cpl, rpl)) {
+                throw CpuFault.gp(sel & 0xFFFC);
+            }
+            if ((attr & Cpu.ATTR_P) == 0) {
+                throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+            }
+        }
+        setAccessed(c, sel, attr);
+        c.setSegmentCache(seg, sel, base(desc), limit(desc), attr | Cpu.ATTR_ACCESSED);
+    }
+
+    /**
+     * Checks a code segment descriptor for a far JMP/CALL at the current privilege (no gates)
+     * and returns it; the caller commits with {@link #commitCs}.
+     */
+    static long checkFarTarget(Cpu c, int sel) {
+        if ((sel & 0xFFFC) == 0) {
+            throw CpuFault.gp(0);
+        }
+        long desc = readDescriptor(c, sel);
+        int attr = attr(desc);
+        if ((attr & Cpu.ATTR_S) == 0) {
+            c.undefinedOpcodes++; // call gate, task gate or TSS: not emulated
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_CODE) == 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        int dpl = dpl(attr);
+        boolean conforming = (attr & 4) != 0;
+        if (conforming ? dpl > c.cpl : ((sel & 3) > c.cpl || dpl != c.cpl)) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+        }
+        return desc;
+    }
+
+    /** Checks a code segment for a far RET/IRET to privilege {@code rpl} (the selector's RPL). */
+    static long checkReturnTarget(Cpu c, int sel) {
+        if ((sel & 0xFFFC) == 0) {
+            throw CpuFault.gp(0);
+        }
+        int rpl = sel & 3;
+        if (rpl < c.cpl) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        long desc = readDescriptor(c, sel);
+        int attr = attr(desc);
+        if ((attr & Cpu.ATTR_S) == 0 || (attr & Cpu.ATTR_CODE) == 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        int dpl = dpl(attr);
+        boolean conforming = (attr & 4) != 0;
+        if (conforming ? dpl > rpl : dpl != rpl) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+        }
+        return desc;
+    }
+
+    /** Loads CS from a checked descriptor; the new CPL is {@code newCpl} and becomes the RPL. */
+    static void commitCs(Cpu c, int sel, long desc, int newCpl) {
+        int attr = attr(desc);
+        setAccessed(c, sel, attr);
+        c.setSegmentCache(Cpu.CS, (sel & 0xFFFC) | newCpl, base(desc), limit(desc), attr | Cpu.ATTR_ACCESSED);
+        c.setCpl(newCpl);
+    }
+
+    /** Real-mode far transfer: CS base = selector * 16, the cached limit and size are kept. */
+    static void loadCsReal(Cpu c, int sel) {
+        c.setSegmentCache(Cpu.CS, sel, (sel & 0xFFFF) << 4, c.segLimit[Cpu.CS], c.segAttr[Cpu.CS]);
+    }
+
+    /** After a return to an outer ring, data segments the new CPL may not use become null (SDM RET). */
+    static void nullifyForOuterRing(Cpu c) {
+        for (int seg : new int[] {Cpu.ES, Cpu.DS, Cpu.FS, Cpu.GS}) {
+            int attr = c.segAttr[seg];
+            boolean conformingCode = (attr & Cpu.ATTR_CODE) != 0 && (attr & 4) != 0;
+            if ((attr & Cpu.ATTR_S) != 0 && !conformingCode && dpl(attr) < c.cpl) {
+                c.setSegmentCache(seg, 0, 0, 0, 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,358 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+/**
+ * System instructions: HLT, descriptor-table registers (groups 6 and 7), LAR/LSL, control and
+ * debug registers, MSRs, CPUID, RDTSC, cache control, far-pointer loads and segment moves.
+ */
+final class SystemOps {
+
+    static final int MSR_TSC = 0x10;
+    static final int MSR_BIOS_SIGN_ID = 0x8B;
+    static final int MSR_EFER = 0xC000_0080;
+
+    private SystemOps() {
+    }
+
+    /** Privileged instructions need CPL 0 in protected mode (SDM Vol. 3 §5.9). */
+    static void requireCpl0(Cpu c) {
+        if (c.protectedMode() && c.cpl != 0) {
+            throw CpuFault.gp(0);
+        }
+    }
+
+    /** F4: HLT; the run loop waits for an interrupt. */
+    static void hlt(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        c.halted = true;
+        c.breakSlice = true;
+    }
+
+    /** 0F 0B: UD2, and every opcode we do not implement. */
+    static void undefined(Cpu c, DecodedInsn d) {
+        throw c.undefined(d);
+    }
+
+    /** NOPs with a ModRM operand that is not accessed: 0F 0D, 0F 18-1F. */
+    static void nop(Cpu c, DecodedInsn d) {
+        // nothing: hint instructions
+    }
+
+    /** 8E: MOV Sreg, Ew. */
+    static void movToSeg(Cpu c, DecodedInsn d) {
+        if (d.reg > 5 || d.reg == Cpu.CS) {
+            throw c.undefined(d);
+        }
+        Segments.load(c, d.reg, c.readRM(d, 2));
+        if (d.reg == Cpu.SS) {
+            c.interruptShadow = true;
+            c.breakSlice = true;
+        }
+    }
+
+    /** 8C: MOV Ev, Sreg (a register destination with a 32-bit operand is zero-extended). */
+    static void movFromSeg(Cpu c, DecodedInsn d) {
+        if (d.reg > 5) {
+            throw c.undefined(d);
+        }
+        int v = c.segSel[d.reg];
+        c.writeRM(d, d.mod == 3 ? d.opSize() : 2, v);
+    }
+
+    /** C4 LES, C5 LDS, 0F B2 LSS, 0F B4 LFS, 0F B5 LGS: Gv, Mp. */
+    static void loadFarPointer(Cpu c, DecodedInsn d) {
+        if (d.mod == 3) {
+            throw c.undefined(d);
+        }
+        int seg = switch (d.opcode) {
+            case 0xC4 -> Cpu.ES;
+            case 0xC5 -> Cpu.DS;
+            case 0x1B2 -> Cpu.SS;
+            case 0x1B4 -> Cpu.FS;
+            default -> Cpu.GS;
+        };
+        int size = d.opSize();
+        int off = c.ea(d);
+        int offset = c.readMem(d.seg, off, size);
+        int sel = c.readMem(d.seg, d.addr32 ? off + size : (off + size) & 0xFFFF, 2);
+        Segments.load(c, seg, sel);
+        c.setReg(d.reg, size, offset);
+        if (seg == Cpu.SS) {
+            c.breakSlice = true;
+        }
+    }
+
+    /** 63: ARPL Ew, Gw (#UD in real mode). */
+    static void arpl(Cpu c, DecodedInsn d) {
+        if (!c.protectedMode()) {
+            throw c.undefined(d);
+        }
+        int dest = c.readRM(d, 2);
+        int src = c.reg(d.reg, 2);
+        c.flags.materialize();
+        if ((dest & 3) < (src & 3)) {
+            c.writeRM(d, 2, (dest & ~3) | (src & 3));
+            c.flags.setBit(Flags.ZF, true);
+        } else {
+            c.flags.setBit(Flags.ZF, false);
+        }
+    }
+
+    /** 0F 00: group 6 (SLDT, STR, LLDT, LTR, VERR, VERW); #UD in real mode. */
+    static void group6(Cpu c, DecodedInsn d) {
+        if (!c.protectedMode()) {
+            throw c.undefined(d);
+        }
+        switch (d.reg) {
+            case 0 -> c.writeRM(d, d.mod == 3 ? d.opSize() : 2, c.ldtSel);
+            case 1 -> c.writeRM(d, d.mod == 3 ? d.opSize() : 2, c.trSel);
+            case 2 -> lldt(c, c.readRM(d, 2));
+            case 3 -> ltr(c, c.readRM(d, 2));
+            case 4, 5 -> verify(c, c.readRM(d, 2), d.reg == 5);
+            default -> throw c.undefined(d);
+        }
+    }
+
+    private static void lldt(Cpu c, int sel) {
+        requireCpl0(c);
+        if ((sel & 0xFFFC) == 0) {
+            c.ldtSel = sel;
+            c.ldtBase = 0;
+            c.ldtLimit = 0;
+            return;
+        }
+        if ((sel & 4) != 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        long desc = Segments.readDescriptor(c, sel);
+        int attr = Segments.attr(desc);
+        if ((attr & 0x1F) != 2) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+        }
+        c.ldtSel = sel;
+        c.ldtBase = Segments.base(desc);
+        c.ldtLimit = Segments.limit(desc);
+    }
+
+    private static void ltr(Cpu c, int sel) {
+        requireCpl0(c);
+        if ((sel & 0xFFFC) == 0 || (sel & 4) != 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        long desc = Segments.readDescriptor(c, sel);
+        int attr = Segments.attr(desc);
+        int type = attr & 0x1F;
+        if (type != 1 && type != 9) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+        }
+        c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
+        c.trSel = sel;
+        c.trBase = Segments.base(desc);
+        c.trLimit = Segments.limit(desc);
+        c.trAttr = attr | 2;
+    }
+
+    /** VERR/VERW: ZF = whether the segment is readable/writable at the current privilege. */
+    private static void verify(Cpu c, int sel, boolean write) {
+        c.flags.materialize();
+        boolean ok = false;
+        if ((sel & 0xFFFC) != 0) {
+            try {
+                long desc = Segments.readDescriptor(c, sel);
+                int attr = Segments.attr(desc);
+                boolean code = (attr & Cpu.ATTR_CODE) != 0;
+                boolean conforming = code && (attr & 4) != 0;
+                boolean privOk = conforming || Segments.dpl(attr) >= Math.max(c.cpl, sel & 3);
+                boolean kindOk = write ? !code && (attr & 2) != 0 : !code || (attr & 2) != 0;
+                ok = (attr & Cpu.ATTR_S) != 0 && privOk && kindOk;
+            } catch (CpuFault outsideTable) {
+                ok = false;
+            }
+        }
+        c.flags.setBit(Flags.ZF, ok);
+    }
+
+    /** 0F 02 LAR, 0F 03 LSL. */
+    static void larLsl(Cpu c, DecodedInsn d) {
+        if (!c.protectedMode()) {
+            throw c.undefined(d);
+        }
+        int sel = c.readRM(d, 2);
+        c.flags.materialize();
+        boolean ok = false;
+        long desc = 0;
+        if ((sel & 0xFFFC) != 0) {
+            try {
+                desc = Segments.readDescriptor(c, sel);
+                int attr = Segments.attr(desc);
+                boolean conformingCode = (attr & Cpu.ATTR_S) != 0 && (attr & 0xC) == 0xC;
+                int type = attr & 0x1F;
+                boolean typeOk = (attr & Cpu.ATTR_S) != 0 || type == 1 || type == 2 || type == 3
+                        || type == 9 || type == 11 || (d.opcode == 0x102 && (type == 4 || type == 5
+                        || type == 12));
+                ok = typeOk && (conformingCode || Segments.dpl(attr) >= Math.max(c.cpl, sel & 3));
+            } catch (CpuFault outsideTable) {
+                ok = false;
+            }
+        }
+        c.flags.setBit(Flags.ZF, ok);
+        if (ok) {
+            int v = d.opcode == 0x102 ? (int) (desc >>> 32) & 0x00F0_FF00 : Segments.limit(desc);
+            c.setReg(d.reg, d.opSize(), v);
+        }
+    }
+
+    /** 0F 01: group 7 (SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG). */
+    static void group7(Cpu c, DecodedInsn d) {
+        if (d.mod == 3 && d.reg != 4 && d.reg != 6) {
+            throw c.undefined(d); // VMX, MONITOR, SWAPGS, RDTSCP...: not implemented
+        }
+        switch (d.reg) {
+            case 0, 1 -> {
+                int off = c.ea(d);
+                boolean gdt = d.reg == 0;
+                c.writeMem(d.seg, off, 2, gdt ? c.gdtLimit : c.idtLimit);
+                c.writeMem(d.seg, d.addr32 ? off + 2 : (off + 2) & 0xFFFF, 4, gdt ? c.gdtBase : c.idtBase);
+            }
+            case 2, 3 -> {
+                requireCpl0(c);
+                int off = c.ea(d);
+                int limit = c.readMem(d.seg, off, 2);
+                int base = c.readMem(d.seg, d.addr32 ? off + 2 : (off + 2) & 0xFFFF, 4);
+                if (!d.op32) {
+                    base &= 0x00FF_FFFF;
+                }
+                if (d.reg == 2) {
+                    c.gdtLimit = limit;
+                    c.gdtBase = base;
+                } else {
+                    c.idtLimit = limit;
+                    c.idtBase = base;
+                }
+            }
+            case 4 -> c.writeRM(d, d.mod == 3 ? d.opSize() : 2, c.cr0());
+            case 6 -> {
+                requireCpl0(c);
+                int v = c.readRM(d, 2);
+                int cr0 = c.cr0();
+                // LMSW sets PE, MP, EM, TS but cannot clear PE.
+                c.writeCr0((cr0 & ~0xE) | (v & 0xF) | (cr0 & Cpu.CR0_PE));
+            }
+            case 7 -> {
+                requireCpl0(c);
+                c.mmu.flushPage(c.rmLinear(d, 1));
+            }
+            default -> throw c.undefined(d);
+        }
+    }
+
+    /** 0F 06: CLTS. */
+    static void clts(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        c.mmu.cr0 &= ~Cpu.CR0_TS;
+    }
+
+    /** 0F 08 INVD, 0F 09 WBINVD: caches are not modelled. */
+    static void cacheFlush(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+    }
+
+    /** 0F 20: MOV r32, CRn; 0F 22: MOV CRn, r32. */
+    static void movCr(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        boolean toCr = d.opcode == 0x122;
+        int cr = d.reg;
+        if (cr != 0 && cr != 2 && cr != 3 && cr != 4) {
+            throw c.undefined(d);
+        }
+        if (!toCr) {
+            c.r[d.rm] = switch (cr) {
+                case 0 -> c.cr0();
+                case 2 -> c.cr2;
+                case 3 -> c.mmu.cr3;
+                default -> c.mmu.cr4;
+            };
+            return;
+        }
+        int v = c.r[d.rm];
+        switch (cr) {
+            case 0 -> c.writeCr0(v);
+            case 2 -> c.cr2 = v;
+            case 3 -> c.writeCr3(v);
+            default -> c.writeCr4(v);
+        }
+    }
+
+    /** 0F 21: MOV r32, DRn; 0F 23: MOV DRn, r32 (breakpoints are stored, not armed). */
+    static void movDr(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        int n = d.reg;
+        if (n == 4 || n == 5) {
+            if ((c.mmu.cr4 & 8) != 0) {
+                throw c.undefined(d);
+            }
+            n += 2;
+        }
+        if (d.opcode == 0x121) {
+            c.r[d.rm] = c.dr[n];
+        } else {
+            c.dr[n] = c.r[d.rm];
+        }
+    }
+
+    static long tsc(Cpu c) {
+        return System.nanoTime() + c.tscOffset;
+    }
+
+    /** 0F 31: RDTSC (a 1 GHz clock from the host's monotonic time). */
+    static void rdtsc(Cpu c, DecodedInsn d) {
+        long t = tsc(c);
+        c.r[Cpu.EAX] = (int) t;
+        c.r[Cpu.EDX] = (int) (t >>> 32);
+    }
+
+    /** 0F 32: RDMSR; unknown MSRs raise #GP as on hardware. */
+    static void rdmsr(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        long v = switch (c.r[Cpu.ECX]) {
+            case MSR_TSC -> tsc(c);
+            case MSR_BIOS_SIGN_ID -> 0;
+            case MSR_EFER -> c.mmu.efer;
+            default -> throw CpuFault.gp(0);
+        };
+        c.r[Cpu.EAX] = (int) v;
+        c.r[Cpu.EDX] = (int) (v >>> 32);
+    }
+
+    /** 0F 30: WRMSR. EFER accepts only NXE: long mode and SYSCALL are not emulated yet. */
+    static void wrmsr(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        long v = (c.r[Cpu.EDX] & 0xFFFF_FFFFL) << 32 | (c.r[Cpu.EAX] & 0xFFFF_FFFFL);
+        switch (c.r[Cpu.ECX]) {
+            case MSR_TSC -> c.tscOffset = v - System.nanoTime();
+            case MSR_BIOS_SIGN_ID -> {
+                // microcode update signature: writes are how software asks for it; nothing to do
+            }
+            case MSR_EFER -> {
+                if ((v & ~Mmu.EFER_NXE) != 0) {
+                    throw CpuFault.gp(0);
+                }
+                c.mmu.efer = v;
+                c.mmu.flush();
+            }
+            default -> throw CpuFault.gp(0);
+        }
+    }
+
+    /** 0F A2: CPUID. */
+    static void cpuid(Cpu c, DecodedInsn d) {
+        Cpuid.execute(c);
+    }
+}

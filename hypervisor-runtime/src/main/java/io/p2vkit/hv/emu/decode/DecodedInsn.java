@@ -1,0 +1,113 @@
+package io.p2vkit.hv.emu.decode;
+
+/**
+ * One decoded x86 instruction: its length and its operand fields, packed into ints so that the
+ * executor reads them without indirection. Instances are immutable and cached by the CPU per
+ * physical code address, so they are built once and executed many times.
+ *
+ * <p>Opcodes are numbered 0x000-0x0FF for the one-byte map and 0x100-0x1FF for the 0F map.
+ * Segment numbers follow the x86 encoding: ES=0, CS=1, SS=2, DS=3, FS=4, GS=5.
+ */
+public final class DecodedInsn {
+
+    public static final int PREFIX_LOCK = 1;
+    public static final int PREFIX_REP = 2;    // F3
+    public static final int PREFIX_REPNE = 4;  // F2
+    public static final int PREFIX_SEG = 8;    // a segment override was present
+    public static final int PREFIX_OPSIZE = 16;
+    public static final int PREFIX_ADSIZE = 32;
+
+    /** Bytes the instruction occupies (1-15). */
+    public final int length;
+    /** 0x000-0x0FF one-byte map, 0x100-0x1FF two-byte (0F) map. */
+    public final int opcode;
+    /** PREFIX_* bits. */
+    public final int prefixes;
+    /** Whether the code segment's default size was 32 bits when this was decoded. */
+    public final boolean code32;
+    /** Effective operand size is 32 bits (else 16). */
+    public final boolean op32;
+    /** Effective address size is 32 bits (else 16). */
+    public final boolean addr32;
+    /** Whether a ModRM byte is present. */
+    public final boolean hasModrm;
+    /** ModRM fields (0 when absent). mod==3 means a register operand. */
+    public final int mod;
+    public final int reg;
+    public final int rm;
+    /** Memory operand: base register or -1, index register or -1, scale as a shift (0-3). */
+    public final int base;
+    public final int index;
+    public final int scale;
+    /** Displacement (sign-extended), or the absolute offset of a moffs operand. */
+    public final int disp;
+    /** Segment the memory operand uses: the override if any, else the default (DS or SS). */
+    public final int seg;
+    /** First immediate, sign-extended from its encoded width (ib/iw/iz); far pointers' offset. */
+    public final int imm;
+    /** Second immediate: a far pointer's selector, ENTER's nesting level. */
+    public final int imm2;
+
+    DecodedInsn(int length, int opcode, int prefixes, boolean code32, boolean op32, boolean addr32,
+            boolean hasModrm, int mod, int reg, int rm, int base, int index, int scale, int disp,
+            int seg, int imm, int imm2) {
+        this.length = length;
+        this.opcode = opcode;
+        this.prefixes = prefixes;
+        this.code32 = code32;
+        this.op32 = op32;
+        this.addr32 = addr32;
+        this.hasModrm = hasModrm;
+        this.mod = mod;
+        this.reg = reg;
+        this.rm = rm;
+        this.base = base;
+        this.index = index;
+        this.scale = scale;
+        this.disp = disp;
+        this.seg = seg;
+        this.imm = imm;
+        this.imm2 = imm2;
+    }
+
+    /** Whether the ModRM operand names memory (not a register). */
+    public boolean isMemory() {
+        return hasModrm && mod != 3;
+    }
+
+    public boolean rep() {
+        return (prefixes & PREFIX_REP) != 0;
+    }
+
+    public boolean repne() {
+        return (prefixes & PREFIX_REPNE) != 0;
+    }
+
+    /** Operand size in bytes for a "v" operand: 2 or 4. */
+    public int opSize() {
+        return op32 ? 4 : 2;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(opcode >= 0x100 ? "0F " : "").append(String.format("%02X", opcode & 0xFF))
+                .append(" len=").append(length)
+                .append(op32 ? " o32" : " o16").append(addr32 ? " a32" : " a16");
+        if (hasModrm) {
+            sb.append(" mod=").append(mod).append(" reg=").append(reg).append(" rm=").append(rm);
+            if (mod != 3) {
+                sb.append(" [seg").append(seg).append(" base=").append(base).append(" idx=").append(index)
+                        .append("<<").append(scale).append(" disp=0x").append(Integer.toHexString(disp)).append(']');
+            }
+        }
+        sb.append(" imm=0x").append(Integer.toHexString(imm));
+        if (imm2 != 0) {
+            sb.append(" imm2=0x").append(Integer.toHexString(imm2));
+        }
+        if (prefixes != 0) {
+            sb.append(" pfx=").append(Integer.toBinaryString(prefixes));
+        }
+        return sb.toString();
+    }
+}

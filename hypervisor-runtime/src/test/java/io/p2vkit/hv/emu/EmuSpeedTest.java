@@ -1,0 +1,72 @@
+package io.p2vkit.hv.emu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.p2vkit.hv.cpu.Vcpu;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Measures guest instructions per second on CPU-bound loops (printed, never asserted: tests do
+ * not assert wall-clock times). Checks the loops computed the right thing.
+ */
+@Tag("slow")
+class EmuSpeedTest {
+
+    static final int ITERATIONS = 20_000_000;
+
+    private static void measure(String name, byte[] code, int setupInstructions, int perIteration,
+            java.util.function.Consumer<FlatMachine> check) {
+        try (FlatMachine m = new FlatMachine(new long[] {0, 0x400000})) {
+            m.load(0x1000, code);
+            for (int round = 0; round < 3; round++) {
+                m.flat32();
+                m.cpu.eip = 0x1000;
+                m.cpu.halted = false;
+                java.util.Arrays.fill(m.cpu.r, 0);
+                m.cpu.r[Cpu.ESP] = 0x9000;
+                long before = m.vcpu.instructionsRetired();
+                long t0 = System.nanoTime();
+                Vcpu.Stop stop = m.vcpu.run(Long.MAX_VALUE);
+                long t1 = System.nanoTime();
+                long n = m.vcpu.instructionsRetired() - before;
+                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                assertEquals((long) ITERATIONS * perIteration + setupInstructions, n);
+                System.out.printf("%s round %d: %d instructions in %.2f s = %.1f M instructions/s%n",
+                        name, round, n, (t1 - t0) / 1e9, n * 1e3 / (t1 - t0));
+                check.accept(m);
+            }
+        }
+    }
+
+    @Test
+    void registerLoop() {
+        measure("register ALU loop", ModeTransitionTest.asm(
+                "b9 00 2d 31 01",        // mov ecx, 20000000
+                "01 c8",                 // L: add eax, ecx
+                "31 c2",                 // xor edx, eax
+                "d1 c2",                 // rol edx, 1
+                "49",                    // dec ecx
+                "75 f7",                 // jnz L
+                "f4"), 2, 5, m -> assertEquals(0, m.cpu.r[Cpu.ECX]));
+    }
+
+    @Test
+    void memoryLoop() {
+        measure("memory loop", ModeTransitionTest.asm(
+                "b9 00 2d 31 01",        // mov ecx, 20000000
+                "bb 00 00 10 00",        // mov ebx, 0x100000
+                "89 c8",                 // L: mov eax, ecx
+                "25 ff 0f 00 00",        // and eax, 0xfff
+                "01 0c 83",              // add [ebx+eax*4], ecx
+                "8b 14 83",              // mov edx, [ebx+eax*4]
+                "52",                    // push edx
+                "5e",                    // pop esi
+                "e8 02 00 00 00",        // call F
+                "eb 01",                 // jmp over
+                "c3",                    // F: ret
+                "49",                    // dec ecx
+                "75 e6",                 // jnz L
+                "f4"), 3, 11, m -> assertEquals(0, m.cpu.r[Cpu.ECX]));
+    }
+}
