@@ -29,7 +29,9 @@ public final class BootVerifier {
      */
     public static final List<Pattern> DEFAULT_FAILURES = List.of(
             Pattern.compile("No bootable device"),
-            Pattern.compile("Kernel panic"));
+            Pattern.compile("Kernel panic"),
+            // The kernel's real-mode stub refusing the CPU (a 64-bit kernel on a CPU without long mode).
+            Pattern.compile("Unable to boot - please use a kernel appropriate for your CPU"));
 
     private final Engine engine;
     private Pattern expect = Pattern.compile("login:");

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Boot benchmark: time from command start to the bootloader's banner ("SYSLINUX 6") on the serial
+# console, for p2v vm verify --accel emu and for qemu-system-x86_64 -accel tcg, on the same test
+# guest disk, memory and disk bus, alternating. Prints medians and the ratio.
+# Usage: bench/boot.sh [RUNS] [ide|virtio]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+runs="${1:-5}"
+bus="${2:-ide}"
+work="${BENCH_DIR:-$root/build/bench}"
+mkdir -p "$work"
+disk="$(bash "$root/scripts/build-test-guest.sh" | tail -1)"
+"$root/bin/p2v" --version >/dev/null
+expect='SYSLINUX 6'
+qemu_if=$([[ "$bus" == virtio ]] && echo virtio || echo ide)
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+now() { date +%s.%N; }
+
+p2v_once() {
+    local t0; t0=$(now)
+    "$root/bin/p2v" vm verify --accel emu --memory 256M --disk-bus "$bus" --timeout 60s --expect "$expect" \
+        "$disk" >/dev/null 2>&1
+    echo "$(now) - $t0" | bc -l
+}
+qemu_once() {
+    local t0; t0=$(now)
+    # grep exits at the banner; QEMU then dies of SIGPIPE on its next write to the console.
+    timeout 60 sh -c "qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot -snapshot \
+        -drive file=$disk,format=raw,if=$qemu_if 2>&1 | grep -a -q -m1 '$expect'" || true
+    echo "$(now) - $t0" | bc -l
+}
+: >"$work/boot-p2v.txt"; : >"$work/boot-qemu.txt"
+for ((i = 0; i < runs; i++)); do
+    if ((i % 2 == 0)); then p2v_once >>"$work/boot-p2v.txt"; qemu_once >>"$work/boot-qemu.txt"
+    else qemu_once >>"$work/boot-qemu.txt"; p2v_once >>"$work/boot-p2v.txt"; fi
+done
+p=$(median <"$work/boot-p2v.txt"); q=$(median <"$work/boot-qemu.txt")
+printf "to '%s' over %s: p2v emu %.2f s, qemu tcg %.2f s, ratio %.2f\n" "$expect" "$bus" "$p" "$q" "$(echo "$p / $q" | bc -l)"

@@ -1,0 +1,107 @@
+package io.p2vkit.cli.vm;
+
+import io.p2vkit.hv.machine.AccelChooser;
+import io.p2vkit.hv.machine.Engine;
+import io.p2vkit.hv.machine.MachineConfig;
+import io.p2vkit.hv.verify.Engines;
+import io.p2vkit.image.Formats;
+import io.p2vkit.image.ImageFormatException;
+import io.p2vkit.image.OpenOptions;
+import io.p2vkit.image.Sizes;
+import io.p2vkit.image.VirtualDisk;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The machine options {@code p2v vm boot} and {@code p2v vm verify} share ({@code @Mixin}). */
+public final class VmOptions {
+
+    @Parameters(paramLabel = "DISK", arity = "1..*", description = "Disk images of any format (raw, vpc, vmdk, qcow2), first one boots.")
+    List<Path> disks = new ArrayList<>();
+
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "512M", description = "Guest RAM (default: ${DEFAULT-VALUE}).")
+    String memory;
+
+    @Option(names = "--cpus", paramLabel = "N", defaultValue = "1", description = "vCPUs (default: ${DEFAULT-VALUE}).")
+    int cpus;
+
+    @Option(names = "--accel", paramLabel = "auto|kvm|emu", defaultValue = "auto",
+            description = "CPU engine: kvm (hardware virtualization), emu (p2vkit's x86 emulator), or auto: kvm only where a short probe shows real hardware virtualization (default: ${DEFAULT-VALUE}).")
+    String accel;
+
+    @Option(names = "--disk-bus", paramLabel = "ide|virtio", defaultValue = "ide", description = "How disks are attached (default: ${DEFAULT-VALUE}).")
+    String diskBus;
+
+    @Option(names = "--bios", paramLabel = "FILE", description = "Firmware image (default: SeaBIOS from Debian's seabios package).")
+    Path bios;
+
+    @Option(names = "--writable", description = "Write guest changes through to the images (default: a copy-on-write overlay; the images are never changed).")
+    boolean writable;
+
+    @Option(names = "--allow-external", description = "Follow image references that leave the image's folder.")
+    boolean allowExternal;
+
+    /** Opens the disks; the caller closes them. */
+    List<VirtualDisk> openDisks() throws IOException {
+        List<VirtualDisk> open = new ArrayList<>();
+        OpenOptions o = (writable ? OpenOptions.READ_WRITE : OpenOptions.READ_ONLY).withAllowExternal(allowExternal);
+        try {
+            for (Path p : disks) {
+                open.add(Formats.get().open(p, o));
+            }
+        } catch (IOException e) {
+            for (VirtualDisk d : open) {
+                d.close();
+            }
+            throw e;
+        }
+        return open;
+    }
+
+    MachineConfig config(List<VirtualDisk> open) throws ImageFormatException {
+        long bytes;
+        try {
+            bytes = Sizes.parse(memory);
+        } catch (IllegalArgumentException e) {
+            throw new ImageFormatException("--memory: " + e.getMessage());
+        }
+        MachineConfig.DiskInterface bus = switch (diskBus.toLowerCase(java.util.Locale.ROOT)) {
+            case "ide" -> MachineConfig.DiskInterface.IDE;
+            case "virtio" -> MachineConfig.DiskInterface.VIRTIO;
+            default -> throw new ImageFormatException("--disk-bus must be ide or virtio, not " + diskBus);
+        };
+        MachineConfig c;
+        try {
+            c = new MachineConfig().memoryMiB(bytes >> 20).cpus(cpus);
+        } catch (IllegalArgumentException e) {
+            throw new ImageFormatException(e.getMessage());
+        }
+        if (bios != null) {
+            c.bios(bios);
+        }
+        try {
+            for (VirtualDisk d : open) {
+                c.disk(d, bus, writable ? MachineConfig.DiskMode.WRITE_THROUGH : MachineConfig.DiskMode.COPY_ON_WRITE);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ImageFormatException(e.getMessage());
+        }
+        return c;
+    }
+
+    /** Chooses the engine as {@code --accel} says, and tells why on stderr. */
+    Engine engine() throws ImageFormatException {
+        AccelChooser.Choice choice;
+        try {
+            choice = Engines.choose(accel);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ImageFormatException(e.getMessage());
+        }
+        System.err.println("p2v: engine " + choice.engine() + ": " + choice.reason());
+        return Engines.of(choice);
+    }
+}

@@ -1,0 +1,139 @@
+package io.p2vkit.cli.vm;
+
+import io.p2vkit.cli.Failing;
+import io.p2vkit.hv.verify.BootReport;
+import io.p2vkit.hv.verify.BootVerifier;
+import io.p2vkit.image.VirtualDisk;
+import io.p2vkit.image.json.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** {@code p2v vm verify}: boot and decide whether the guest came up. */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Boot DISK and watch the serial console for --expect. Exit 0 when it appears, 1 on timeout,",
+                "triple fault, a --fail match or a firmware/kernel failure (No bootable device, Kernel panic),",
+                "2 on an error before the boot (bad image, no firmware)."},
+        footer = {"", "Examples:", "  p2v vm verify disk.vmdk --expect 'login:' --timeout 120s --report report.json",
+                "  p2v vm verify --accel emu --disk-bus virtio disk.qcow2 --expect 'P2V-GUEST-OK'"})
+public final class VmVerifyCommand implements Callable<Integer>, Failing {
+
+    @Mixin
+    VmOptions vm;
+
+    @Option(names = "--expect", paramLabel = "REGEX", required = true, description = "Text (a regular expression) that means the guest came up.")
+    String expect;
+
+    @Option(names = "--fail", paramLabel = "REGEX", description = "Text that means the boot failed (repeatable).")
+    List<String> fail = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", description = "How long to wait (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--report", paramLabel = "FILE", description = "Write the report as JSON.")
+    Path report;
+
+    @Option(names = "--log", paramLabel = "FILE", description = "Write the console log.")
+    Path log;
+
+    @Option(names = "--output", paramLabel = "human|json", defaultValue = "human", description = "Result on stdout as text or JSON.")
+    String output;
+
+    @Option(names = "--debug", description = "Print stack traces on errors.")
+    boolean debug;
+
+    @Override
+    public Integer call() throws Exception {
+        Pattern expected = compile("--expect", expect);
+        Duration limit = Durations.parse("--timeout", timeout);
+        BootVerifier verifier = new BootVerifier(vm.engine()).expect(expected).timeout(limit);
+        for (String f : fail) {
+            verifier.failOn(compile("--fail", f));
+        }
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        verifier.progress((elapsed, milestone) -> {
+            if (!terminal && elapsed.toSeconds() % 10 != 0) {
+                return; // a plain line every ten seconds in logs, a live line on a terminal
+            }
+            String line = String.format(Locale.ROOT, "verify: %ds of %ds, %s, waiting for /%s/", elapsed.toSeconds(),
+                    limit.toSeconds(), milestone, expected.pattern());
+            System.err.print(terminal ? "\r" + line + " " : line + System.lineSeparator());
+        });
+        List<VirtualDisk> disks = vm.openDisks();
+        BootReport r;
+        try {
+            r = verifier.verify(vm.config(disks));
+        } finally {
+            for (VirtualDisk d : disks) {
+                d.close();
+            }
+        }
+        if (terminal) {
+            System.err.println();
+        }
+        if (log != null) {
+            Files.writeString(log, r.consoleLog());
+        }
+        Map<String, Object> json = reportJson(r);
+        if (report != null) {
+            Files.writeString(report, Json.write(json) + System.lineSeparator());
+        }
+        if (output.equalsIgnoreCase("json")) {
+            System.out.println(Json.write(json));
+        } else {
+            System.out.println(r.summary());
+        }
+        return r.passed() ? 0 : 1;
+    }
+
+    private Map<String, Object> reportJson(BootReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("passed", r.passed());
+        m.put("reason", r.reason());
+        m.put("engine", r.engine());
+        m.put("engine_detail", r.engineDetail());
+        m.put("disks", vm.disks.stream().map(Path::toString).toList());
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("firmware_banner_ms", ms(r.firmwareBanner()));
+        t.put("bootloader_started_ms", ms(r.bootloaderStarted()));
+        t.put("expected_seen_ms", ms(r.expectedSeen()));
+        t.put("elapsed_ms", ms(r.elapsed()));
+        m.put("timings", t);
+        m.put("console_log", r.consoleLog());
+        return m;
+    }
+
+    private static Long ms(Duration d) {
+        return d == null ? null : d.toMillis();
+    }
+
+    private static Pattern compile(String option, String regex) throws io.p2vkit.image.ImageFormatException {
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new io.p2vkit.image.ImageFormatException(option + ": bad regular expression: " + e.getDescription());
+        }
+    }
+
+    @Override
+    public int errorExitCode() {
+        return 2;
+    }
+
+    @Override
+    public boolean debug() {
+        return debug;
+    }
+}
