@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 
 /** {@code p2v}: the one command of p2vkit. */
 @Command(name = "p2v", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"Move physical machines into virtual ones and prove the move worked.", ""},
+        description = {"Move physical machines into virtual ones and prove the move worked.",
+                ""},
         subcommands = {DisksCommand.class, CaptureCommand.class, ImageCommand.class, VmCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'p2v COMMAND --help' for a command's options."})
 public final class Main {

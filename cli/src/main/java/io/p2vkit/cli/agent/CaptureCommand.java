@@ -20,11 +20,12 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v capture}: image a source disk, copying only used blocks. */
 @Command(name = "capture", mixinStandardHelpOptions = true,
-        description = {"Capture SOURCE (a block device or a raw image file) into an image. The source is opened",
-                "read-only and never written. Only blocks in use by ext2/3/4, FAT and NTFS are copied (free blocks,",
-                "including deleted files, become zeros); unknown or damaged filesystems are copied whole; partition",
-                "tables, boot loader gaps and space outside partitions are always copied. A manifest with the",
-                "content digest is written next to the image (FILE.manifest.json)."},
+        description = {"Capture SOURCE (a block device or a raw image file) into an image. The source is "
+                + "opened read-only and never written. Only blocks in use by ext2/3/4, FAT and NTFS "
+                + "are copied (free blocks, including deleted files, become zeros); unknown or "
+                + "damaged filesystems are copied whole; partition tables, boot loader gaps and "
+                + "space outside partitions are always copied. A manifest with the content digest "
+                + "is written next to the image (FILE.manifest.json)."},
         footer = {"", "Example:", "  p2v capture /dev/sda -O vmdk -o sda.vmdk -p --verify"})
 public final class CaptureCommand implements Callable<Integer>, Failing {
 

@@ -19,8 +19,9 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v disks}: the disks of this machine, their tables, filesystems and use. */
 @Command(name = "disks", mixinStandardHelpOptions = true,
-        description = {"List block devices (or the given devices/raw image files) with size, sector sizes, model,",
-                "partition table, each partition's type, filesystem, label, UUID, mount point and used space.",
+        description = {"List block devices (or the given devices/raw image files) with size, sector "
+                + "sizes, model, partition table, each partition's type, filesystem, label, UUID, "
+                + "mount point and used space.",
                 "Filesystems are recognised by their superblocks. Reading partition tables needs root."},
         footer = {"", "Examples:", "  p2v disks", "  p2v disks --output json /dev/sda"})
 public final class DisksCommand implements Callable<Integer>, Failing {

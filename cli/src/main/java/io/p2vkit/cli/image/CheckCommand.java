@@ -18,8 +18,9 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v image check}: structural check with qemu-img's exit codes. */
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Check an image's structure: table entries beyond the end of the file, entries sharing data,",
-                "tables overlapping headers, bad checksums, refcount errors, sizes the format cannot hold.",
+        description = {"Check an image's structure: table entries beyond the end of the file, entries "
+                + "sharing data, tables overlapping headers, bad checksums, refcount errors, sizes "
+                + "the format cannot hold.",
                 "Exit 0 clean, 1 could not check, 2 corrupt, 3 leaks only."},
         footer = {"", "Example:", "  p2v image check --output json disk.qcow2"})
 public final class CheckCommand implements Callable<Integer>, Failing {

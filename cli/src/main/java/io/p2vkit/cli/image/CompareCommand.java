@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"Compare the contents of two images of any formats.",
                 "Exit 0 identical, 1 different (the first differing offset is printed), 2 error.",
-                "Images of different sizes are identical when the larger one holds only zeros past the smaller's end."},
+                "Images of different sizes are identical when the larger one holds only zeros "
+                        + "past the smaller's end."},
         footer = {"", "Example:", "  p2v image compare -p disk.raw disk.vhd"})
 public final class CompareCommand implements Callable<Integer>, Failing {
 

@@ -22,11 +22,14 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v image convert}: copy a disk into a new image of any format. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert SRC into a new image DST of format -O. Only blocks holding data are read and written;",
-                "the output is written under a temporary name and appears only when complete."},
+        description = {"Convert SRC into a new image DST of format -O. Only blocks holding data are read "
+                + "and written; the output is written under a temporary name and appears only when "
+                + "complete."},
         footer = {"", "Options by format (-o key=value,...):",
                 "  vpc:   subformat=dynamic|fixed, force_size=on, azure=on (fixed, whole MiB)",
-                "  vmdk:  subformat=monolithicSparse|streamOptimized|monolithicFlat|twoGbMaxExtentSparse, adapter_type=ide|lsilogic|buslogic",
+                "vmdk:  "
+                        + "subformat=monolithicSparse|streamOptimized|monolithicFlat|twoGbMaxExtentSparse, "
+                        + "adapter_type=ide|lsilogic|buslogic",
                 "  qcow2: cluster_size=65536, compat=1.1|0.10, compress=on (same as -c)",
                 "", "Examples:", "  p2v image convert -p -O vmdk -o subformat=streamOptimized disk.raw disk.vmdk",
                 "  p2v image convert -O vpc -o subformat=fixed,azure=on disk.qcow2 azure.vhd"})

@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v image info}: format, sizes and structure of an image; references are only reported. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show an image's format, virtual size, space used and format details. Files the image refers to are listed, not opened.",
+        description = "Show an image's format, virtual size, space used and format details. Files the "
+                + "image refers to are listed, not opened.",
         footer = {"", "Example:", "  p2v image info --output json disk.vmdk"})
 public final class InfoCommand implements Callable<Integer>, io.p2vkit.cli.Failing {
 

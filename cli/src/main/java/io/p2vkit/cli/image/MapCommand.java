@@ -20,8 +20,8 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v image map}: which runs of the disk hold data, zeros, or nothing. */
 @Command(name = "map", mixinStandardHelpOptions = true,
-        description = {"List the runs of the virtual disk: data (stored), zero (stored as zeros),",
-                "unallocated (not stored here: zeros, or the backing disk's data)."},
+        description = {"List the runs of the virtual disk: data (stored), zero (stored as zeros), "
+                + "unallocated (not stored here: zeros, or the backing disk's data)."},
         footer = {"", "Example:", "  p2v image map --output json disk.qcow2"})
 public final class MapCommand implements Callable<Integer>, Failing {
 

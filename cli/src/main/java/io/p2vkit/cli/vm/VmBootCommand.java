@@ -17,8 +17,9 @@ import java.util.concurrent.Callable;
 
 /** {@code p2v vm boot}: run a disk interactively on the serial console. */
 @Command(name = "boot", mixinStandardHelpOptions = true,
-        description = {"Boot DISK with its serial console on this terminal. Ctrl-A X quits (as in QEMU);",
-                "Ctrl-A Ctrl-A sends a Ctrl-A. Exit 0 when the guest powers off or you quit, 1 when it crashes."},
+        description = {"Boot DISK with its serial console on this terminal. Ctrl-A X quits (as in QEMU); "
+                + "Ctrl-A Ctrl-A sends a Ctrl-A. Exit 0 when the guest powers off or you quit, 1 "
+                + "when it crashes."},
         footer = {"", "Example:", "  p2v vm boot --memory 1G disk.vmdk"})
 public final class VmBootCommand implements Callable<Integer>, Failing {
 

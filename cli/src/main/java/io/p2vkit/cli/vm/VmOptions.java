@@ -30,7 +30,9 @@ public final class VmOptions {
     int cpus;
 
     @Option(names = "--accel", paramLabel = "auto|kvm|emu", defaultValue = "auto",
-            description = "CPU engine: kvm (hardware virtualization), emu (p2vkit's x86 emulator), or auto: kvm only where a short probe shows real hardware virtualization (default: ${DEFAULT-VALUE}).")
+            description = "CPU engine: kvm (hardware virtualization), emu (p2vkit's x86 emulator), or auto: "
+                    + "kvm only where a short probe shows real hardware virtualization (default: "
+                    + "${DEFAULT-VALUE}).")
     String accel;
 
     @Option(names = "--disk-bus", paramLabel = "ide|virtio", defaultValue = "ide", description = "How disks are attached (default: ${DEFAULT-VALUE}).")

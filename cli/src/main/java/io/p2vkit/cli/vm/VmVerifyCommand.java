@@ -23,9 +23,10 @@ import java.util.regex.PatternSyntaxException;
 
 /** {@code p2v vm verify}: boot and decide whether the guest came up. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Boot DISK and watch the serial console for --expect. Exit 0 when it appears, 1 on timeout,",
-                "triple fault, a --fail match or a firmware/kernel failure (No bootable device, Kernel panic),",
-                "2 on an error before the boot (bad image, no firmware)."},
+        description = {"Boot DISK and watch the serial console for --expect. Exit 0 when it appears, 1 "
+                + "on timeout, triple fault, a --fail match or a firmware/kernel failure (No "
+                + "bootable device, Kernel panic), 2 on an error before the boot (bad image, no "
+                + "firmware)."},
         footer = {"", "Examples:", "  p2v vm verify disk.vmdk --expect 'login:' --timeout 120s --report report.json",
                 "  p2v vm verify --accel emu --disk-bus virtio disk.qcow2 --expect 'P2V-GUEST-OK'"})
 public final class VmVerifyCommand implements Callable<Integer>, Failing {

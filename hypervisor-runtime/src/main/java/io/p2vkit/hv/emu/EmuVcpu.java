@@ -49,6 +49,9 @@ public final class EmuVcpu implements Vcpu {
     public Stop run(long maxInstructions) {
         runner = Thread.currentThread();
         long end = cpu.retired + maxInstructions < cpu.retired ? Long.MAX_VALUE : cpu.retired + maxInstructions;
+        // A guest can fault forever without retiring anything (a handler that faults again):
+        // delivered faults count toward the budget so that run(n) always returns.
+        long faultsAtStart = faultsDelivered;
         try {
             for (;;) {
                 if (stopRequested) {
@@ -59,7 +62,7 @@ public final class EmuVcpu implements Vcpu {
                     resetRequested = false;
                     cpu.reset();
                 }
-                if (cpu.retired >= end) {
+                if (cpu.retired + (faultsDelivered - faultsAtStart) >= end) {
                     return stop(Stop.REQUESTED, "instruction budget spent");
                 }
                 if (cpu.halted && !waitForInterrupt()) {

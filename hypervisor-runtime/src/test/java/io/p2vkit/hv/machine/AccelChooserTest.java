@@ -1,6 +1,7 @@
 package io.p2vkit.hv.machine;
 
 import io.p2vkit.hv.kvm.Kvm;
+import io.p2vkit.hv.kvm.KvmRequirement;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,8 +24,7 @@ class AccelChooserTest {
      */
     @Test
     void autoPicksEmuOnSlowNestedKvmAndSaysWhy() {
-        String why = Kvm.unavailableReason();
-        assumeTrue(why == null, "KVM unavailable: " + why);
+        KvmRequirement.require();
         AccelChooser.Choice c = AccelChooser.choose("auto");
         System.out.println("accel auto: " + c.engine() + " — " + c.reason());
         assumeTrue(c.measuredInstructionsPerSecond() < AccelChooser.KVM_THRESHOLD,

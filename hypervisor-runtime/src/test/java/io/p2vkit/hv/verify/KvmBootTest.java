@@ -1,6 +1,7 @@
 package io.p2vkit.hv.verify;
 
 import io.p2vkit.hv.kvm.Kvm;
+import io.p2vkit.hv.kvm.KvmRequirement;
 import io.p2vkit.hv.kvm.KvmEngine;
 import io.p2vkit.hv.machine.MachineConfig;
 import io.p2vkit.image.VirtualDisk;
@@ -26,8 +27,7 @@ class KvmBootTest {
 
     @BeforeAll
     static void needKvm() {
-        String why = Kvm.unavailableReason();
-        assumeTrue(why == null, "KVM unavailable: " + why);
+        KvmRequirement.require();
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.p2vkit.hv.verify;
 
 import io.p2vkit.hv.kvm.Kvm;
+import io.p2vkit.hv.kvm.KvmRequirement;
 import io.p2vkit.hv.kvm.KvmEngine;
 import io.p2vkit.hv.machine.MachineConfig;
 import io.p2vkit.image.VirtualDisk;
@@ -24,8 +25,7 @@ class KvmHostileGuestTest {
 
     @BeforeAll
     static void needKvm() {
-        String why = Kvm.unavailableReason();
-        assumeTrue(why == null, "KVM unavailable: " + why);
+        KvmRequirement.require();
     }
 
     private BootReport boot(byte[] sector, Pattern expect, int seconds) throws Exception {

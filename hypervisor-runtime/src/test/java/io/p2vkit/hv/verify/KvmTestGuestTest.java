@@ -28,7 +28,7 @@ class KvmTestGuestTest {
 
     @Test
     void syslinuxStartsFromIde() throws Exception {
-        assumeTrue(Kvm.unavailableReason() == null, "KVM unavailable");
+        io.p2vkit.hv.kvm.KvmRequirement.require();
         Path disk = TestGuest.disk();
         String before = TestDisks.sha256(disk);
         BootReport r;

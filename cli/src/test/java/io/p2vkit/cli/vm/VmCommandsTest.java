@@ -1,0 +1,105 @@
+package io.p2vkit.cli.vm;
+
+import io.p2vkit.cli.Main;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code p2v vm verify} end to end on the emulator: exit codes, report, log, image untouched. */
+class VmCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @BeforeEach
+    void capture() {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/bios-256k.bin")), "seabios not installed");
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        if (oldOut != null) {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** A boot sector that writes "P2V HELLO" to COM1 and halts. */
+    private Path helloDisk() throws Exception {
+        byte[] sector = new byte[512];
+        int p = 0;
+        sector[p++] = (byte) 0xBA; // mov dx, 0x3F8
+        sector[p++] = (byte) 0xF8;
+        sector[p++] = 0x03;
+        for (char c : "P2V HELLO\r\n".toCharArray()) {
+            sector[p++] = (byte) 0xB0; // mov al, c
+            sector[p++] = (byte) c;
+            sector[p++] = (byte) 0xEE; // out dx, al
+        }
+        sector[p++] = (byte) 0xFA; // cli
+        sector[p++] = (byte) 0xF4; // hlt
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        byte[] disk = new byte[1 << 20];
+        System.arraycopy(sector, 0, disk, 0, 512);
+        return Files.write(dir.resolve("hello.raw"), disk);
+    }
+
+    @Test
+    void verifyPassesWritesReportAndLogAndLeavesTheImageAlone() throws Exception {
+        Path disk = helloDisk();
+        byte[] before = Files.readAllBytes(disk);
+        Path report = dir.resolve("report.json");
+        Path log = dir.resolve("console.log");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "64M", disk.toString(), "--expect", "P2V HELLO",
+                "--timeout", "30s", "--report", report.toString(), "--log", log.toString());
+        assertEquals(0, rc, out + "\n" + err);
+        assertTrue(out.toString().startsWith("PASS"), out.toString());
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"passed\": true") && json.contains("\"engine\": \"emu\""), json);
+        assertTrue(json.contains("\"firmware_banner_ms\""), json);
+        assertTrue(Files.readString(log).contains("P2V HELLO"));
+        assertArrayEquals(before, Files.readAllBytes(disk));
+    }
+
+    @Test
+    void diskWithoutBootloaderFailsWithTheFirmwaresReason() throws Exception {
+        Path blank = Files.write(dir.resolve("blank.raw"), new byte[1 << 20]);
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "64M", blank.toString(), "--expect", "login:",
+                "--timeout", "60s");
+        assertEquals(1, rc, out + "\n" + err);
+        assertTrue(out.toString().contains("No bootable device"), out.toString());
+    }
+
+    @Test
+    void errorsBeforeTheBootExitTwo() throws Exception {
+        assertEquals(2, Main.run("vm", "verify", "--accel", "emu", dir.resolve("missing.raw").toString(),
+                "--expect", "x"));
+        assertTrue(err.toString().contains("no such file"), err.toString());
+        Path disk = helloDisk();
+        assertEquals(2, Main.run("vm", "verify", "--accel", "emu", disk.toString(), "--expect", "(unclosed"));
+        assertTrue(err.toString().contains("bad regular expression"), err.toString());
+        assertEquals(2, Main.run("vm", "verify", "--accel", "emu", "--memory", "1K", disk.toString(), "--expect", "x"));
+    }
+}
