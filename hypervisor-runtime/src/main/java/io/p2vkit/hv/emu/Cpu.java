@@ -64,6 +64,8 @@ final class Cpu {
     final int[] segAttr = new int[6];
     /** Limit as an unsigned long, or -1 when every access must take the checked path. */
     final long[] segCheckLimit = new long[6];
+    /** Code or read-only data: writes raise #GP (#SS) in protected mode (SDM Vol. 3 §5.4). */
+    final boolean[] segReadOnly = new boolean[6];
     boolean cs32;
     boolean ss32;
     int cpl;
@@ -179,6 +181,7 @@ final class Cpu {
         segAttr[seg] = attr;
         boolean expandDown = (attr & ATTR_CODE) == 0 && (attr & 4) != 0 && (attr & ATTR_S) != 0;
         segCheckLimit[seg] = (attr & ATTR_P) == 0 || expandDown ? -1L : limit & 0xFFFF_FFFFL;
+        segReadOnly[seg] = (attr & ATTR_S) != 0 && ((attr & ATTR_CODE) != 0 || (attr & 2) == 0);
         if (seg == CS) {
             cs32 = (attr & ATTR_DB) != 0;
             ipMask = cs32 ? -1 : 0xFFFF;
@@ -253,6 +256,18 @@ final class Cpu {
         return linear(d.seg, ea(d), size);
     }
 
+    /** Linear address for a write: also refuses code and read-only data segments in protected mode. */
+    int linearWrite(int seg, int offset, int size) {
+        if (segReadOnly[seg] && protectedMode()) {
+            throw seg == SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);
+        }
+        return linear(seg, offset, size);
+    }
+
+    int rmLinearWrite(DecodedInsn d, int size) {
+        return linearWrite(d.seg, ea(d), size);
+    }
+
     int readRM(DecodedInsn d, int size) {
         if (d.mod == 3) {
             return reg(d.rm, size);
@@ -264,7 +279,7 @@ final class Cpu {
         if (d.mod == 3) {
             setReg(d.rm, size, v);
         } else {
-            mmu.write(rmLinear(d, size), size, v);
+            mmu.write(rmLinearWrite(d, size), size, v);
         }
     }
 
@@ -273,7 +288,7 @@ final class Cpu {
     }
 
     void writeMem(int seg, int offset, int size, int v) {
-        mmu.write(linear(seg, offset, size), size, v);
+        mmu.write(linearWrite(seg, offset, size), size, v);
     }
 
     // ---- stack ----

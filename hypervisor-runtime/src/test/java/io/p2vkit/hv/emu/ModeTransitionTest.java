@@ -423,4 +423,26 @@ class ModeTransitionTest {
             assertEquals(0x7000, m.memory.readInt(0x2010), "the fault points at the target");
         }
     }
+
+    @Test
+    void writesThroughReadOnlyOrCodeSegmentsFault() {
+        try (FlatMachine m = machine()) {
+            protectedWithTables(m);
+            pageFaultHandler(m);
+            interruptGate(m, 13, 0x5000);
+            m.memory.writeLong(GDT + 24, 0x00CF_9000_0000_FFFFL); // 0x18: read-only data
+            m.memory.writeInt(0x4000, 0x77);
+            m.load(0x6000, asm(
+                    "66 b8 18 00",               // mov ax, 0x18
+                    "8e c0",                     // mov es, ax
+                    "26 8b 1d 00 40 00 00",      // mov ebx, es:[0x4000]  (reads are fine)
+                    "2e 89 1d 04 40 00 00",      // mov cs:[0x4004], ebx  (code segment: #GP)
+                    "f4"));
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0x77, m.cpu.r[Cpu.EBX]);
+            assertEquals(0x6000 + 4 + 2 + 7, m.memory.readInt(0x2010), "#GP at the write through CS");
+            assertEquals(0, m.memory.readInt(0x4004));
+        }
+    }
 }
