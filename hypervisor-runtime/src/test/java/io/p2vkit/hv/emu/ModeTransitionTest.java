@@ -445,4 +445,39 @@ class ModeTransitionTest {
             assertEquals(0, m.memory.readInt(0x4004));
         }
     }
+
+    @Test
+    void noExecutePageFaultsOnFetch() {
+        try (FlatMachine m = machine()) {
+            protectedWithTables(m);
+            pageFaultHandler(m);
+            // PAE: 0-2 MiB executable, 2-4 MiB present, writable and NX (bit 63).
+            m.memory.writeLong(0x12000, 0x13000 | 1);
+            m.memory.writeLong(0x13000, 0x83);
+            m.memory.writeLong(0x13008, 0x8000_0000_0020_0083L);
+            m.memory.writeByte(0x200000, (byte) 0xF4);      // a HLT that must not run
+            m.load(0x6000, asm(
+                    "b9 80 00 00 c0",            // mov ecx, 0xc0000080 (EFER)
+                    "0f 32",                     // rdmsr
+                    "0d 00 08 00 00",            // or eax, 0x800 (NXE)
+                    "0f 30",                     // wrmsr
+                    "0f 20 e0",                  // mov eax, cr4
+                    "83 c8 20",                  // or eax, PAE
+                    "0f 22 e0",                  // mov cr4, eax
+                    "b8 00 20 01 00",            // mov eax, 0x12000
+                    "0f 22 d8",                  // mov cr3, eax
+                    "0f 20 c0",                  // mov eax, cr0
+                    "0d 00 00 00 80",            // or eax, PG
+                    "0f 22 c0",                  // mov cr0, eax
+                    "8b 1d 00 00 20 00",         // mov ebx, [0x200000] (reading NX memory is fine)
+                    "b9 00 00 20 00",            // mov ecx, 0x200000
+                    "ff e1"));                   // jmp ecx
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            assertEquals(0x200000, m.memory.readInt(0x2008), "CR2");
+            assertEquals(0x11, m.memory.readInt(0x200C), "error code: present, instruction fetch");
+            assertEquals(0x200000, m.memory.readInt(0x2010), "the fault is at the target");
+            assertEquals(0xF4, m.cpu.r[Cpu.EBX] & 0xFF);
+        }
+    }
 }
