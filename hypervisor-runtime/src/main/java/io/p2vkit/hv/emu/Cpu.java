@@ -407,6 +407,9 @@ final class Cpu {
             insnEsp = r[ESP];
             DecodedInsn d = fetch();
             eip = (eip + d.length) & ipMask;
+            if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
+                throw CpuFault.ud(); // a guest error, not an opcode we lack: not counted
+            }
             table[d.opcode].exec(this, d);
             retired++;
             if (breakSlice) {

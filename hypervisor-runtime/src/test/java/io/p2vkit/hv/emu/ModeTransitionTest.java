@@ -480,4 +480,21 @@ class ModeTransitionTest {
             assertEquals(0xF4, m.cpu.r[Cpu.EBX] & 0xFF);
         }
     }
+
+    @Test
+    void lockPrefixOnlyOnMemoryReadModifyWrite() {
+        try (FlatMachine m = machine()) {
+            m.memory.writeInt(6 * 4, 0x0000_8000);       // IVT[6] = 0000:8000
+            m.load(0x8000, asm("5b", "f4"));             // pop bx (faulting IP); hlt
+            m.load(0x7C00, asm(
+                    "f0 01 06 00 20",            // lock add [0x2000], ax (allowed)
+                    "f0 01 c0"));                // lock add ax, ax (register: #UD)
+            m.real(0, 0x7C00, 0);
+            m.cpu.r[Cpu.EAX] = 5;
+            m.cpu.r[Cpu.ESP] = 0x7000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(5, m.memory.readShort(0x2000));
+            assertEquals(0x7C05, m.cpu.r[Cpu.EBX] & 0xFFFF);
+        }
+    }
 }
