@@ -497,4 +497,27 @@ class ModeTransitionTest {
             assertEquals(0x7C05, m.cpu.r[Cpu.EBX] & 0xFFFF);
         }
     }
+
+    @Test
+    void fpuDetectionSequence() {
+        try (FlatMachine m = machine()) {
+            m.load(0x7C00, asm(
+                    "c7 06 00 20 5a 5a",         // mov word [0x2000], 0x5a5a
+                    "c7 06 02 20 5a 5a",         // mov word [0x2002], 0x5a5a
+                    "db e3",                     // fninit
+                    "df e0",                     // fnstsw ax
+                    "dd 3e 00 20",               // fnstsw [0x2000]
+                    "d9 3e 02 20",               // fnstcw [0x2002]
+                    "9b",                        // fwait
+                    "db e4",                     // fnsetpm (a NOP)
+                    "f4"));
+            m.real(0, 0x7C00, 0);
+            m.cpu.r[Cpu.EAX] = 0xFFFF;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0, m.cpu.r[Cpu.EAX] & 0xFFFF, "status word after FNINIT");
+            assertEquals(0, m.memory.readShort(0x2000));
+            assertEquals(0x37F, m.memory.readShort(0x2002), "control word after FNINIT");
+            assertEquals(0, m.vcpu.undefinedOpcodes());
+        }
+    }
 }
