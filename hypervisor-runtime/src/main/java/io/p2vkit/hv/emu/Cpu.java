@@ -109,6 +109,10 @@ final class Cpu {
     private int fetchVpn = -1;
     private int fetchGen = -1;
     private CodePage fetchPage;
+    private static final int CODE_CACHE_SIZE = 64;
+    private final int[] codeCacheVpn = new int[CODE_CACHE_SIZE];
+    private final CodePage[] codeCachePage = new CodePage[CODE_CACHE_SIZE];
+    private int codeCacheGen = -1;
 
     Cpu(Mmu mmu, Bus bus) {
         this.mmu = mmu;
@@ -425,7 +429,7 @@ final class Cpu {
         }
         int lin = segBase[CS] + eip;
         if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
-            fetchPage = mmu.codePageFor(lin);
+            fetchPage = codePage(lin);
             fetchVpn = lin >>> 12;
             fetchGen = mmu.generation;
         }
@@ -442,6 +446,30 @@ final class Cpu {
             page.insns[off] = d;
         }
         return d;
+    }
+
+    /**
+     * The code page for linear {@code lin}, through a small direct-mapped cache of recent code
+     * pages so that calls and returns between pages need no page walk or map lookup. The cache
+     * is emptied whenever the MMU's generation moves (a translation or a code page went away).
+     */
+    private CodePage codePage(int lin) {
+        int vpn = lin >>> 12;
+        if (codeCacheGen != mmu.generation) {
+            java.util.Arrays.fill(codeCacheVpn, -1);
+            codeCacheGen = mmu.generation;
+        }
+        int idx = vpn & (CODE_CACHE_SIZE - 1);
+        if (codeCacheVpn[idx] == vpn) {
+            return codeCachePage[idx];
+        }
+        CodePage page = mmu.codePageFor(lin);
+        if (codeCacheGen != mmu.generation) {
+            return page; // the walk itself changed something (A/D bits in a code page): do not cache
+        }
+        codeCacheVpn[idx] = vpn;
+        codeCachePage[idx] = page;
+        return page;
     }
 
     DecodedInsn decodeAt(int lin) {
