@@ -89,7 +89,7 @@ final class Alu {
                 c.setReg(d.rm, size, res);
             }
         } else {
-            int lin = c.rmLinear(d, size);
+            int lin = op == CMP ? c.rmLinear(d, size) : c.rmLinearWrite(d, size);
             int res = op(c, op, size, op == CMP ? c.mmu.read(lin, size) : c.mmu.readRmw(lin, size), b);
             if (op != CMP) {
                 c.mmu.write(lin, size, res);
@@ -144,7 +144,7 @@ final class Alu {
             c.flags.set(kind, size, a, 1, res);
             c.setReg(d.rm, size, res);
         } else {
-            int lin = c.rmLinear(d, size);
+            int lin = c.rmLinearWrite(d, size);
             int a = c.mmu.readRmw(lin, size);
             int res = inc ? a + 1 : a - 1;
             c.mmu.write(lin, size, res);
@@ -169,7 +169,7 @@ final class Alu {
                 if (d.mod == 3) {
                     c.setReg(d.rm, size, ~c.reg(d.rm, size));
                 } else {
-                    int lin = c.rmLinear(d, size);
+                    int lin = c.rmLinearWrite(d, size);
                     c.mmu.write(lin, size, ~c.mmu.readRmw(lin, size));
                 }
             }
@@ -177,7 +177,7 @@ final class Alu {
                 if (d.mod == 3) {
                     c.setReg(d.rm, size, op(c, SUB, size, 0, c.reg(d.rm, size)));
                 } else {
-                    int lin = c.rmLinear(d, size);
+                    int lin = c.rmLinearWrite(d, size);
                     int v = c.mmu.readRmw(lin, size);
                     c.mmu.write(lin, size, op(c, SUB, size, 0, v));
                 }
@@ -202,7 +202,7 @@ final class Alu {
                 c.setReg(Cpu.EAX, size, dest);
             }
         } else {
-            int lin = c.rmLinear(d, size);
+            int lin = c.rmLinearWrite(d, size);
             int dest = c.mmu.readRmw(lin, size);
             // The destination is written in both cases (SDM: "the processor never produces a
             // locked read without also producing a locked write").
@@ -219,7 +219,7 @@ final class Alu {
         if (d.reg != 1 || d.mod == 3) {
             throw c.undefined(d);
         }
-        int lin = c.rmLinear(d, 8);
+        int lin = c.rmLinearWrite(d, 8);
         int lo = c.mmu.read32(lin);
         int hi = c.mmu.read32(lin + 4);
         c.mmu.probeWrite(lin, 8);
@@ -247,7 +247,7 @@ final class Alu {
             c.setReg(d.reg, size, dest);
             c.setReg(d.rm, size, sum);
         } else {
-            int lin = c.rmLinear(d, size);
+            int lin = c.rmLinearWrite(d, size);
             int dest = c.mmu.readRmw(lin, size);
             int sum = op(c, ADD, size, dest, src);
             c.mmu.write(lin, size, sum);

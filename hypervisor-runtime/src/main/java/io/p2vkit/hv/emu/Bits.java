@@ -29,7 +29,7 @@ final class Bits {
         if (d.mod == 3) {
             c.setReg(d.rm, size, shift(c, d.reg, size, c.reg(d.rm, size), count));
         } else {
-            int lin = c.rmLinear(d, size);
+            int lin = c.rmLinearWrite(d, size);
             int v = c.mmu.readRmw(lin, size);
             int res = shift(c, d.reg, size, v, count);
             c.mmu.write(lin, size, res);
@@ -136,7 +136,7 @@ final class Bits {
         if (d.mod == 3) {
             dest = c.reg(d.rm, size);
         } else {
-            lin = c.rmLinear(d, size);
+            lin = c.rmLinearWrite(d, size);
             dest = c.mmu.readRmw(lin, size);
         }
         if (count == 0) {
@@ -189,7 +189,8 @@ final class Bits {
             if (!d.addr32) {
                 ea &= 0xFFFF;
             }
-            bitOpMem(c, op, size, c.linear(d.seg, ea, size), offset & (size * 8 - 1));
+            int lin = op == 0 ? c.linear(d.seg, ea, size) : c.linearWrite(d.seg, ea, size);
+            bitOpMem(c, op, size, lin, offset & (size * 8 - 1));
         }
     }
 
@@ -203,7 +204,7 @@ final class Bits {
         if (d.mod == 3) {
             bitOpReg(c, d, size, d.reg - 4, bit);
         } else {
-            bitOpMem(c, d.reg - 4, size, c.rmLinear(d, size), bit);
+            bitOpMem(c, d.reg - 4, size, d.reg == 4 ? c.rmLinear(d, size) : c.rmLinearWrite(d, size), bit);
         }
     }
 

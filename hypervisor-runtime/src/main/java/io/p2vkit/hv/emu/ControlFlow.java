@@ -4,7 +4,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 
 /**
  * Jumps, calls, returns, loops, software interrupts and IRET, near and far, in real and
- * protected mode (no call gates, no task switches, no virtual-8086 returns).
+ * protected mode (call gates through {@link CallGates}; no task switches, no virtual-8086 returns).
  */
 final class ControlFlow {
 
@@ -78,8 +78,12 @@ final class ControlFlow {
             c.eip = op32 ? offset : offset & 0xFFFF;
         } else {
             long desc = Segments.checkFarTarget(c, sel);
-            Segments.commitCs(c, sel, desc, c.cpl);
-            c.eip = c.cs32 ? offset : offset & 0xFFFF;
+            if (CallGates.isCallGate(desc)) {
+                CallGates.transfer(c, sel, desc, false);
+            } else {
+                Segments.commitCs(c, sel, desc, c.cpl);
+                c.eip = c.cs32 ? offset : offset & 0xFFFF;
+            }
         }
         c.breakSlice = true;
     }
@@ -89,6 +93,11 @@ final class ControlFlow {
         long desc = 0;
         if (c.protectedMode()) {
             desc = Segments.checkFarTarget(c, sel & 0xFFFF);
+            if (CallGates.isCallGate(desc)) {
+                CallGates.transfer(c, sel & 0xFFFF, desc, true);
+                c.breakSlice = true;
+                return;
+            }
         }
         c.push(size, c.segSel[Cpu.CS]);
         c.push(size, c.eip);

@@ -64,6 +64,8 @@ final class Cpu {
     final int[] segAttr = new int[6];
     /** Limit as an unsigned long, or -1 when every access must take the checked path. */
     final long[] segCheckLimit = new long[6];
+    /** Code or read-only data: writes raise #GP (#SS) in protected mode (SDM Vol. 3 §5.4). */
+    final boolean[] segReadOnly = new boolean[6];
     boolean cs32;
     boolean ss32;
     int cpl;
@@ -107,6 +109,10 @@ final class Cpu {
     private int fetchVpn = -1;
     private int fetchGen = -1;
     private CodePage fetchPage;
+    private static final int CODE_CACHE_SIZE = 64;
+    private final int[] codeCacheVpn = new int[CODE_CACHE_SIZE];
+    private final CodePage[] codeCachePage = new CodePage[CODE_CACHE_SIZE];
+    private int codeCacheGen = -1;
 
     Cpu(Mmu mmu, Bus bus) {
         this.mmu = mmu;
@@ -179,6 +185,7 @@ final class Cpu {
         segAttr[seg] = attr;
         boolean expandDown = (attr & ATTR_CODE) == 0 && (attr & 4) != 0 && (attr & ATTR_S) != 0;
         segCheckLimit[seg] = (attr & ATTR_P) == 0 || expandDown ? -1L : limit & 0xFFFF_FFFFL;
+        segReadOnly[seg] = (attr & ATTR_S) != 0 && ((attr & ATTR_CODE) != 0 || (attr & 2) == 0);
         if (seg == CS) {
             cs32 = (attr & ATTR_DB) != 0;
             ipMask = cs32 ? -1 : 0xFFFF;
@@ -253,6 +260,18 @@ final class Cpu {
         return linear(d.seg, ea(d), size);
     }
 
+    /** Linear address for a write: also refuses code and read-only data segments in protected mode. */
+    int linearWrite(int seg, int offset, int size) {
+        if (segReadOnly[seg] && protectedMode()) {
+            throw seg == SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);
+        }
+        return linear(seg, offset, size);
+    }
+
+    int rmLinearWrite(DecodedInsn d, int size) {
+        return linearWrite(d.seg, ea(d), size);
+    }
+
     int readRM(DecodedInsn d, int size) {
         if (d.mod == 3) {
             return reg(d.rm, size);
@@ -264,7 +283,7 @@ final class Cpu {
         if (d.mod == 3) {
             setReg(d.rm, size, v);
         } else {
-            mmu.write(rmLinear(d, size), size, v);
+            mmu.write(rmLinearWrite(d, size), size, v);
         }
     }
 
@@ -273,7 +292,7 @@ final class Cpu {
     }
 
     void writeMem(int seg, int offset, int size, int v) {
-        mmu.write(linear(seg, offset, size), size, v);
+        mmu.write(linearWrite(seg, offset, size), size, v);
     }
 
     // ---- stack ----
@@ -392,6 +411,9 @@ final class Cpu {
             insnEsp = r[ESP];
             DecodedInsn d = fetch();
             eip = (eip + d.length) & ipMask;
+            if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
+                throw CpuFault.ud(); // a guest error, not an opcode we lack: not counted
+            }
             table[d.opcode].exec(this, d);
             retired++;
             if (breakSlice) {
@@ -407,7 +429,7 @@ final class Cpu {
         }
         int lin = segBase[CS] + eip;
         if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
-            fetchPage = mmu.codePageFor(lin);
+            fetchPage = codePage(lin);
             fetchVpn = lin >>> 12;
             fetchGen = mmu.generation;
         }
@@ -424,6 +446,30 @@ final class Cpu {
             page.insns[off] = d;
         }
         return d;
+    }
+
+    /**
+     * The code page for linear {@code lin}, through a small direct-mapped cache of recent code
+     * pages so that calls and returns between pages need no page walk or map lookup. The cache
+     * is emptied whenever the MMU's generation moves (a translation or a code page went away).
+     */
+    private CodePage codePage(int lin) {
+        int vpn = lin >>> 12;
+        if (codeCacheGen != mmu.generation) {
+            java.util.Arrays.fill(codeCacheVpn, -1);
+            codeCacheGen = mmu.generation;
+        }
+        int idx = vpn & (CODE_CACHE_SIZE - 1);
+        if (codeCacheVpn[idx] == vpn) {
+            return codeCachePage[idx];
+        }
+        CodePage page = mmu.codePageFor(lin);
+        if (codeCacheGen != mmu.generation) {
+            return page; // the walk itself changed something (A/D bits in a code page): do not cache
+        }
+        codeCacheVpn[idx] = vpn;
+        codeCachePage[idx] = page;
+        return page;
     }
 
     DecodedInsn decodeAt(int lin) {

@@ -43,15 +43,15 @@ public final class EmuVcpu implements Vcpu {
     }
 
     /**
-     * Runs at most {@code maxInstructions} more instructions (tests and lockstep traces use
-     * this); returns {@link Stop#REQUESTED} when the budget is spent.
+     * Runs at most {@code maxInstructions} more instructions or delivered exceptions (tests and
+     * lockstep traces use this); returns {@link Stop#REQUESTED} when the budget is spent.
      */
     public Stop run(long maxInstructions) {
         runner = Thread.currentThread();
-        long end = cpu.retired + maxInstructions < cpu.retired ? Long.MAX_VALUE : cpu.retired + maxInstructions;
-        // A guest can fault forever without retiring anything (a handler that faults again):
-        // delivered faults count toward the budget so that run(n) always returns.
-        long faultsAtStart = faultsDelivered;
+        // The budget counts delivered exceptions too: a handler that faults again forever would
+        // otherwise never retire an instruction and never spend it.
+        long start = cpu.retired + faultsDelivered;
+        long end = start + maxInstructions < start ? Long.MAX_VALUE : start + maxInstructions;
         try {
             for (;;) {
                 if (stopRequested) {
@@ -62,7 +62,7 @@ public final class EmuVcpu implements Vcpu {
                     resetRequested = false;
                     cpu.reset();
                 }
-                if (cpu.retired + (faultsDelivered - faultsAtStart) >= end) {
+                if (cpu.retired + faultsDelivered >= end) {
                     return stop(Stop.REQUESTED, "instruction budget spent");
                 }
                 if (cpu.halted && !waitForInterrupt()) {
@@ -84,7 +84,7 @@ public final class EmuVcpu implements Vcpu {
                 // EFLAGS.TF: one instruction at a time, then a single-step #DB trap (SDM Vol. 3
                 // §17.3.1.4). Instructions that change TF end their slice, so this is exact.
                 boolean stepping = cpu.flags.isSet(Flags.TF);
-                int slice = shadow || stepping ? 1 : (int) Math.min(SLICE, end - cpu.retired);
+                int slice = shadow || stepping ? 1 : (int) Math.min(SLICE, end - cpu.retired - faultsDelivered);
                 long before = cpu.retired;
                 cpu.deliveredInterrupt = false;
                 try {

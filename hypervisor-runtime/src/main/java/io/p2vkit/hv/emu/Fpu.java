@@ -23,6 +23,8 @@ final class Fpu {
             c.fpuControl = 0x37F;
             c.fpuStatus = 0;
             c.fpuTag = 0xFFFF;
+        } else if (op == 0xDB && d.mod == 3 && d.reg == 4 && (d.rm == 0 || d.rm == 1 || d.rm == 4)) {
+            // FNENI, FNDISI, FNSETPM: 8087/287 controls that a 387 and later execute as NOPs
         } else if (op == 0xDB && d.mod == 3 && d.reg == 4 && d.rm == 2) { // FNCLEX
             c.fpuStatus &= 0x7F00;
         } else if (op == 0xDF && d.mod == 3 && d.reg == 4 && d.rm == 0) { // FNSTSW AX

@@ -147,33 +147,14 @@ final class Interrupts {
         int stackBase;
         int sp;
         boolean stack32;
-        long newSsDesc = 0;
-        int newSs = 0;
         boolean inner = !conforming && dpl < c.cpl;
+        Segments.InnerStack stack = null;
         if (inner) {
             newCpl = dpl;
-            boolean tss32 = (c.trAttr & 8) != 0;
-            int spOff = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
-            int ssOff = tss32 ? 8 + dpl * 8 : 4 + dpl * 4;
-            if (ssOff + 1 > c.trLimit) {
-                throw CpuFault.withCode(CpuFault.TS, c.trSel & 0xFFFC);
-            }
-            sp = c.mmu.systemRead(c.trBase + spOff, tss32 ? 4 : 2);
-            newSs = c.mmu.systemRead(c.trBase + ssOff, 2) & 0xFFFF;
-            if ((newSs & 0xFFFC) == 0 || (newSs & 3) != dpl) {
-                throw CpuFault.withCode(CpuFault.TS, newSs & 0xFFFC);
-            }
-            newSsDesc = Segments.readDescriptor(c, newSs);
-            int ssAttr = Segments.attr(newSsDesc);
-            if ((ssAttr & Cpu.ATTR_S) == 0 || (ssAttr & Cpu.ATTR_CODE) != 0 || (ssAttr & 2) == 0
-                    || Segments.dpl(ssAttr) != dpl) {
-                throw CpuFault.withCode(CpuFault.TS, newSs & 0xFFFC);
-            }
-            if ((ssAttr & Cpu.ATTR_P) == 0) {
-                throw CpuFault.withCode(CpuFault.SS, newSs & 0xFFFC);
-            }
-            stackBase = Segments.base(newSsDesc);
-            stack32 = (ssAttr & Cpu.ATTR_DB) != 0;
+            stack = Segments.innerStack(c, dpl);
+            sp = stack.sp();
+            stackBase = stack.base();
+            stack32 = stack.is32();
         } else {
             newCpl = c.cpl;
             stackBase = c.segBase[Cpu.SS];
@@ -201,9 +182,7 @@ final class Interrupts {
         }
 
         if (inner) {
-            c.setSegmentCache(Cpu.SS, newSs, stackBase, Segments.limit(newSsDesc),
-                    Segments.attr(newSsDesc) | Cpu.ATTR_ACCESSED);
-            c.r[Cpu.ESP] = stack32 ? newSp : (c.r[Cpu.ESP] & 0xFFFF_0000) | (newSp & 0xFFFF);
+            Segments.commitStack(c, stack, newSp);
         } else if (stack32) {
             c.r[Cpu.ESP] = newSp;
         } else {

@@ -65,6 +65,8 @@ final class Mmu {
     /** Bumped whenever a translation or a code page goes away; the fetch path re-checks then. */
     int generation;
     long romWritesDropped;
+    /** Whether a 2 MiB or 4 MiB page has entered the TLB since the last full flush. */
+    private boolean largePagesCached;
 
     Mmu(GuestMemory memory, Bus bus) {
         this.memory = memory;
@@ -76,14 +78,22 @@ final class Mmu {
 
     /** Drops every translation (CR3 load, paging mode change, CPL change). */
     void flush() {
+        largePagesCached = false;
         java.util.Arrays.fill(readTag, -1);
         java.util.Arrays.fill(writeTag, -1);
         java.util.Arrays.fill(fetchTag, -1);
         generation++;
     }
 
-    /** INVLPG. */
+    /**
+     * INVLPG. The TLB holds 4 KiB pieces, so when any 2/4 MiB page has been cached the whole TLB
+     * goes (INVLPG must drop every piece of a large page, SDM Vol. 3 §4.10.4.1).
+     */
     void flushPage(int lin) {
+        if (largePagesCached) {
+            flush();
+            return;
+        }
         int idx = (lin >>> 12) & TLB_MASK;
         readTag[idx] = -1;
         writeTag[idx] = -1;
@@ -365,6 +375,7 @@ final class Mmu {
         }
         if ((pde & PTE_PS) != 0 && (cr4 & CR4_PSE) != 0) {
             check(lin, pde, -1, access, userAccess, 0);
+            largePagesCached = true;
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
                 physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
@@ -409,6 +420,7 @@ final class Mmu {
         boolean nx = nxe && pde < 0;
         if ((pde & PTE_PS) != 0) {
             check(lin, pde, -1, access, userAccess, nx ? 1 : 0);
+            largePagesCached = true;
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
                 physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));

@@ -66,7 +66,7 @@ final class Moves {
             c.setReg(d.reg, size, c.reg(d.rm, size));
             c.setReg(d.rm, size, regVal);
         } else {
-            int lin = c.rmLinear(d, size);
+            int lin = c.rmLinearWrite(d, size);
             int memVal = c.mmu.readRmw(lin, size);
             c.mmu.write(lin, size, regVal);
             c.setReg(d.reg, size, memVal);

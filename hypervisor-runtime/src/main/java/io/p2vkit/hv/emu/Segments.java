@@ -3,8 +3,8 @@ package io.p2vkit.hv.emu;
 /**
  * Segment register loads: real-mode loads (selector and base only, so limits set in protected
  * mode survive: "unreal mode", which SeaBIOS uses) and protected-mode descriptor loads with the
- * checks of SDM Vol. 3 §5.5-5.8 and Vol. 2 MOV/POP/LDS. Call gates and task switches are not
- * emulated: a far transfer through one raises #GP and is counted.
+ * checks of SDM Vol. 3 §5.5-5.8 and Vol. 2 MOV/POP/LDS. Task switches are not emulated: a far
+ * transfer to a TSS or task gate raises #GP and is counted. Call gates are in {@link CallGates}.
  */
 final class Segments {
 
@@ -121,7 +121,11 @@ final class Segments {
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
         if ((attr & Cpu.ATTR_S) == 0) {
-            c.undefinedOpcodes++; // call gate, task gate or TSS: not emulated
+            int type = attr & 0xF;
+            if (type == 0x4 || type == 0xC) {
+                return desc; // a call gate: the caller hands it to CallGates
+            }
+            c.undefinedOpcodes++; // task gate or TSS: task switches are not emulated
             throw CpuFault.gp(sel & 0xFFFC);
         }
         if ((attr & Cpu.ATTR_CODE) == 0) {
@@ -169,6 +173,50 @@ final class Segments {
         setAccessed(c, sel, attr);
         c.setSegmentCache(Cpu.CS, (sel & 0xFFFC) | newCpl, base(desc), limit(desc), attr | Cpu.ATTR_ACCESSED);
         c.setCpl(newCpl);
+    }
+
+    /** The stack a transfer to an inner ring switches to: selector, pointer and descriptor. */
+    record InnerStack(int sel, int sp, long desc) {
+        int base() {
+            return Segments.base(desc);
+        }
+
+        boolean is32() {
+            return (Segments.attr(desc) & Cpu.ATTR_DB) != 0;
+        }
+    }
+
+    /**
+     * Reads and checks the SS:ESP for privilege level {@code dpl} from the current TSS (16- or
+     * 32-bit format), raising #TS or #SS as SDM Vol. 3 §6.12.1 and §5.8.5 describe.
+     */
+    static InnerStack innerStack(Cpu c, int dpl) {
+        boolean tss32 = (c.trAttr & 8) != 0;
+        int spOff = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+        int ssOff = tss32 ? 8 + dpl * 8 : 4 + dpl * 4;
+        if (ssOff + 1 > c.trLimit) {
+            throw CpuFault.withCode(CpuFault.TS, c.trSel & 0xFFFC);
+        }
+        int sp = c.mmu.systemRead(c.trBase + spOff, tss32 ? 4 : 2);
+        int ss = c.mmu.systemRead(c.trBase + ssOff, 2) & 0xFFFF;
+        if ((ss & 0xFFFC) == 0 || (ss & 3) != dpl) {
+            throw CpuFault.withCode(CpuFault.TS, ss & 0xFFFC);
+        }
+        long desc = readDescriptor(c, ss);
+        int attr = attr(desc);
+        if ((attr & Cpu.ATTR_S) == 0 || (attr & Cpu.ATTR_CODE) != 0 || (attr & 2) == 0 || dpl(attr) != dpl) {
+            throw CpuFault.withCode(CpuFault.TS, ss & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.SS, ss & 0xFFFC);
+        }
+        return new InnerStack(ss, sp, desc);
+    }
+
+    /** Makes {@code stack} the current stack with ESP = {@code sp}. */
+    static void commitStack(Cpu c, InnerStack stack, int sp) {
+        c.setSegmentCache(Cpu.SS, stack.sel(), stack.base(), limit(stack.desc()), attr(stack.desc()) | Cpu.ATTR_ACCESSED);
+        c.r[Cpu.ESP] = stack.is32() ? sp : (c.r[Cpu.ESP] & 0xFFFF_0000) | (sp & 0xFFFF);
     }
 
     /** Real-mode far transfer: CS base = selector * 16, the cached limit and size are kept. */

@@ -105,7 +105,7 @@ final class StringOps {
             }
             int bytes = (int) elems * size;
             try {
-                c.linear(Cpu.ES, di, bytes);
+                c.linearWrite(Cpu.ES, di, bytes);
                 if (kind == MOVS) {
                     c.linear(d.seg, si, bytes);
                 }
@@ -198,7 +198,7 @@ final class StringOps {
                 advance(c, Cpu.EDI, delta, a32);
             }
             case INS -> {
-                int lin = c.linear(Cpu.ES, index(c, Cpu.EDI, a32), size);
+                int lin = c.linearWrite(Cpu.ES, index(c, Cpu.EDI, a32), size);
                 c.mmu.probeWrite(lin, size);
                 int v = c.bus.pioRead(c.r[Cpu.EDX] & 0xFFFF, size);
                 c.mmu.write(lin, size, v);

@@ -423,4 +423,101 @@ class ModeTransitionTest {
             assertEquals(0x7000, m.memory.readInt(0x2010), "the fault points at the target");
         }
     }
+
+    @Test
+    void writesThroughReadOnlyOrCodeSegmentsFault() {
+        try (FlatMachine m = machine()) {
+            protectedWithTables(m);
+            pageFaultHandler(m);
+            interruptGate(m, 13, 0x5000);
+            m.memory.writeLong(GDT + 24, 0x00CF_9000_0000_FFFFL); // 0x18: read-only data
+            m.memory.writeInt(0x4000, 0x77);
+            m.load(0x6000, asm(
+                    "66 b8 18 00",               // mov ax, 0x18
+                    "8e c0",                     // mov es, ax
+                    "26 8b 1d 00 40 00 00",      // mov ebx, es:[0x4000]  (reads are fine)
+                    "2e 89 1d 04 40 00 00",      // mov cs:[0x4004], ebx  (code segment: #GP)
+                    "f4"));
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0x77, m.cpu.r[Cpu.EBX]);
+            assertEquals(0x6000 + 4 + 2 + 7, m.memory.readInt(0x2010), "#GP at the write through CS");
+            assertEquals(0, m.memory.readInt(0x4004));
+        }
+    }
+
+    @Test
+    void noExecutePageFaultsOnFetch() {
+        try (FlatMachine m = machine()) {
+            protectedWithTables(m);
+            pageFaultHandler(m);
+            // PAE: 0-2 MiB executable, 2-4 MiB present, writable and NX (bit 63).
+            m.memory.writeLong(0x12000, 0x13000 | 1);
+            m.memory.writeLong(0x13000, 0x83);
+            m.memory.writeLong(0x13008, 0x8000_0000_0020_0083L);
+            m.memory.writeByte(0x200000, (byte) 0xF4);      // a HLT that must not run
+            m.load(0x6000, asm(
+                    "b9 80 00 00 c0",            // mov ecx, 0xc0000080 (EFER)
+                    "0f 32",                     // rdmsr
+                    "0d 00 08 00 00",            // or eax, 0x800 (NXE)
+                    "0f 30",                     // wrmsr
+                    "0f 20 e0",                  // mov eax, cr4
+                    "83 c8 20",                  // or eax, PAE
+                    "0f 22 e0",                  // mov cr4, eax
+                    "b8 00 20 01 00",            // mov eax, 0x12000
+                    "0f 22 d8",                  // mov cr3, eax
+                    "0f 20 c0",                  // mov eax, cr0
+                    "0d 00 00 00 80",            // or eax, PG
+                    "0f 22 c0",                  // mov cr0, eax
+                    "8b 1d 00 00 20 00",         // mov ebx, [0x200000] (reading NX memory is fine)
+                    "b9 00 00 20 00",            // mov ecx, 0x200000
+                    "ff e1"));                   // jmp ecx
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            assertEquals(0x200000, m.memory.readInt(0x2008), "CR2");
+            assertEquals(0x11, m.memory.readInt(0x200C), "error code: present, instruction fetch");
+            assertEquals(0x200000, m.memory.readInt(0x2010), "the fault is at the target");
+            assertEquals(0xF4, m.cpu.r[Cpu.EBX] & 0xFF);
+        }
+    }
+
+    @Test
+    void lockPrefixOnlyOnMemoryReadModifyWrite() {
+        try (FlatMachine m = machine()) {
+            m.memory.writeInt(6 * 4, 0x0000_8000);       // IVT[6] = 0000:8000
+            m.load(0x8000, asm("5b", "f4"));             // pop bx (faulting IP); hlt
+            m.load(0x7C00, asm(
+                    "f0 01 06 00 20",            // lock add [0x2000], ax (allowed)
+                    "f0 01 c0"));                // lock add ax, ax (register: #UD)
+            m.real(0, 0x7C00, 0);
+            m.cpu.r[Cpu.EAX] = 5;
+            m.cpu.r[Cpu.ESP] = 0x7000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(5, m.memory.readShort(0x2000));
+            assertEquals(0x7C05, m.cpu.r[Cpu.EBX] & 0xFFFF);
+        }
+    }
+
+    @Test
+    void fpuDetectionSequence() {
+        try (FlatMachine m = machine()) {
+            m.load(0x7C00, asm(
+                    "c7 06 00 20 5a 5a",         // mov word [0x2000], 0x5a5a
+                    "c7 06 02 20 5a 5a",         // mov word [0x2002], 0x5a5a
+                    "db e3",                     // fninit
+                    "df e0",                     // fnstsw ax
+                    "dd 3e 00 20",               // fnstsw [0x2000]
+                    "d9 3e 02 20",               // fnstcw [0x2002]
+                    "9b",                        // fwait
+                    "db e4",                     // fnsetpm (a NOP)
+                    "f4"));
+            m.real(0, 0x7C00, 0);
+            m.cpu.r[Cpu.EAX] = 0xFFFF;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0, m.cpu.r[Cpu.EAX] & 0xFFFF, "status word after FNINIT");
+            assertEquals(0, m.memory.readShort(0x2000));
+            assertEquals(0x37F, m.memory.readShort(0x2002), "control word after FNINIT");
+            assertEquals(0, m.vcpu.undefinedOpcodes());
+        }
+    }
 }

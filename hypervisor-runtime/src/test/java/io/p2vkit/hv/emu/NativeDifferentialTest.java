@@ -30,8 +30,9 @@ class NativeDifferentialTest {
 
     static final int CODE = 0x2000_0000;
     static final int TEST_OFFSET = 0x100;
-    static final int SEQUENCES = 4000;
-    static final long SEED = 0x5EED_2026L;
+    /** Override with -Demu.diff.sequences=N and -Demu.diff.seed=S for longer or different runs. */
+    static final int SEQUENCES = Integer.getInteger("emu.diff.sequences", 4000);
+    static final long SEED = Long.getLong("emu.diff.seed", 0x5EED_2026L);
 
     @TempDir
     Path tmp;

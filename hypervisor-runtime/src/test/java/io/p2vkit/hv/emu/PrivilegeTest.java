@@ -130,4 +130,55 @@ class PrivilegeTest {
             assertEquals(0x6100 + 2 + 2 + 2 + 2, m.cpu.r[Cpu.ECX], "OUT to port 0x81 faulted");
         }
     }
+
+    @Test
+    void callGateToRing0WithAParameterAndFarReturn() {
+        try (FlatMachine m = new FlatMachine(new long[] {0, 0x100000})) {
+            int gdt = 0x1000;
+            m.memory.writeLong(gdt + 0x08, 0x00CF_9A00_0000_FFFFL);
+            m.memory.writeLong(gdt + 0x10, 0x00CF_9200_0000_FFFFL);
+            m.memory.writeLong(gdt + 0x20, 0x0000_8900_7000_0067L);
+            m.memory.writeLong(gdt + 0x28, 0x00CF_FA00_0000_FFFFL);
+            m.memory.writeLong(gdt + 0x30, 0x00CF_F200_0000_FFFFL);
+            // 0x38: 32-bit call gate, DPL 3, one parameter, to 0x08:0x6400.
+            m.memory.writeInt(gdt + 0x38, 0x08 << 16 | 0x6400);
+            m.memory.writeInt(gdt + 0x3C, 0xEC01);
+            m.memory.writeInt(0x7004, 0x9000);
+            m.memory.writeInt(0x7008, 0x10);
+            m.memory.writeInt(0x3000 + 13 * 8, 0x08 << 16 | 0x6300);
+            m.memory.writeInt(0x3000 + 13 * 8 + 4, 0x8E00);
+            m.load(0x6000, ModeTransitionTest.asm("66 b8 20 00", "0f 00 d8", "6a 33", "68 00 80 00 00",
+                    "6a 02", "6a 2b", "68 00 61 00 00", "cf"));
+            m.load(0x6100, ModeTransitionTest.asm(
+                    "66 bb 33 00",               // mov bx, 0x33
+                    "8e db",                     // mov ds, bx
+                    "68 34 12 00 00",            // push 0x1234 (the parameter)
+                    "9a 00 00 00 00 3b 00",      // call 0x3b:0 (the gate; the offset is ignored)
+                    "89 25 00 20 00 00",         // mov [0x2000], esp
+                    "8c c8",                     // mov eax, cs
+                    "a3 04 20 00 00",            // mov [0x2004], eax
+                    "f4"));                      // #GP ends the test
+            m.load(0x6400, ModeTransitionTest.asm(
+                    "8b 44 24 08",               // mov eax, [esp+8] (the copied parameter)
+                    "a3 0c 20 00 00",            // mov [0x200c], eax
+                    "8c c8",                     // mov eax, cs
+                    "a3 08 20 00 00",            // mov [0x2008], eax
+                    "89 25 10 20 00 00",         // mov [0x2010], esp
+                    "ca 04 00"));                // retf 4
+            m.load(0x6300, ModeTransitionTest.asm("5b", "f4"));
+            m.flat32();
+            m.cpu.gdtBase = gdt;
+            m.cpu.gdtLimit = 0x3F;
+            m.cpu.idtBase = 0x3000;
+            m.cpu.idtLimit = 0x7FF;
+            m.cpu.r[Cpu.ESP] = 0x9000;
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            assertEquals(0x1234, m.memory.readInt(0x200C), "parameter copied to the ring-0 stack");
+            assertEquals(0x08, m.memory.readInt(0x2008) & 0xFFFF, "ran at ring 0");
+            assertEquals(0x9000 - 20, m.memory.readInt(0x2010), "SS, ESP, 1 parameter, CS, EIP pushed");
+            assertEquals(0x8000, m.memory.readInt(0x2000), "RETF 4 released the parameter on the user stack");
+            assertEquals(0x2B, m.memory.readInt(0x2004) & 0xFFFF);
+        }
+    }
 }

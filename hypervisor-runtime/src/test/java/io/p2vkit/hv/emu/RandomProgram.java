@@ -220,7 +220,7 @@ final class RandomProgram {
     private void one() {
         addr16 = false;
         setEsi();
-        switch (rnd.nextInt(24)) {
+        switch (rnd.nextInt(28)) {
             case 0, 1, 2 -> alu();
             case 3 -> aluImm();
             case 4 -> incDec();
@@ -241,6 +241,10 @@ final class RandomProgram {
             case 20 -> bcd();
             case 21 -> jcc();
             case 22 -> movForms();
+            case 23 -> frames();
+            case 24 -> loops();
+            case 25 -> tables();
+            case 26 -> cmpxchg8b();
             default -> bswap();
         }
     }
@@ -460,7 +464,8 @@ final class RandomProgram {
             // The bit offset register: a small signed value so memory forms stay in scratch.
             emit(0xBA);
             imm32(rnd.nextInt(2048) - 1024);
-            begin();
+            // No 16-bit addressing here: whether EA + offset/8 wraps at 64 KiB differs between
+            // implementations (AMD hardware does not wrap; QEMU does).
             opsizePrefix(size);
             emit(0x0F, 0xA3 | op << 3);
             if (rnd.nextBoolean()) {
@@ -747,6 +752,66 @@ final class RandomProgram {
             }
         }
         note("mov");
+    }
+
+    /** PUSHA, changes, POPA; ENTER (nesting 0 or 1) and LEAVE. */
+    private void frames() {
+        if (rnd.nextBoolean()) {
+            int size = rnd.nextInt(4) == 0 ? 2 : 4;
+            opsizePrefix(size);
+            emit(0x60); // pusha
+            emit(0x05);
+            imm32(rnd.nextInt()); // add eax, imm32
+            emit(0xF7, 0xD5); // not ebp
+            opsizePrefix(size);
+            emit(0x61); // popa
+            note("pusha/popa/" + size);
+            flags(ALL, 0);
+        } else {
+            emit(0xC8);
+            imm16(rnd.nextInt(64) * 4);
+            emit(rnd.nextInt(2)); // enter n, 0|1
+            emit(0x89, 0xE8 | rnd.nextInt(2)); // mov eax|ecx, ebp
+            emit(0xC9); // leave
+            note("enter/leave");
+        }
+    }
+
+    /** LOOP, LOOPE, LOOPNE, JECXZ over a 5-byte ADD. */
+    private void loops() {
+        int op = 0xE0 + rnd.nextInt(4);
+        if (op == 0xE0 || op == 0xE1) {
+            need(ZF);
+        }
+        if (rnd.nextBoolean()) {
+            emit(0xB9);
+            imm32(rnd.nextInt(3)); // mov ecx, 0..2 so that the count matters
+        }
+        emit(op, 5);
+        emit(0x05);
+        imm32(rnd.nextInt());
+        note("loop" + Integer.toHexString(op));
+    }
+
+    /** XLAT and MOV with a direct offset (moffs). */
+    private void tables() {
+        if (rnd.nextBoolean()) {
+            emit(0xD7); // xlat: [ebx + al]
+            note("xlat");
+        } else {
+            int size = size();
+            opsizePrefix(size);
+            emit(0xA0 + rnd.nextInt(4) / 2 * 2 + (size == 1 ? 0 : 1));
+            imm32(SCRATCH + 0x100 + rnd.nextInt(0x1000));
+            note("moffs/" + size);
+        }
+    }
+
+    private void cmpxchg8b() {
+        emit(0x0F, 0xC7);
+        memOperand(1);
+        note("cmpxchg8b");
+        flags(ZF, 0);
     }
 
     private void bswap() {
