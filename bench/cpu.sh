@@ -12,7 +12,7 @@ disk="$(dirname "$(bash "$root/scripts/build-test-guest.sh" | tail -1)")/test-gu
 gcc -O2 -static -o "$work/cpu-bench" "$root/bench/guest/cpu-bench.c" -lm
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-field() { grep -a "P2V-BENCH $1" | head -1; }
+field() { tr -d '\r' | grep -a "P2V-BENCH $1" | head -1 || true; }  # consoles end lines in CRLF
 
 : >"$work/native.ms"; : >"$work/tcg.ms"; : >"$work/emu.ms"
 have_emu=0
@@ -26,7 +26,7 @@ for ((i = 0; i < runs; i++)); do
     if ((have_emu)); then
         "$root/bin/p2v" vm verify --accel emu --memory 256M --timeout 600s --expect 'P2V-GUEST-OK' \
             --log "$work/emu.out" "$disk" >/dev/null 2>&1 || true
-        field TIME <"$work/emu.out" | sed 's/.*ms=//' >>"$work/emu.ms"
+        [[ -f "$work/emu.out" ]] && field TIME <"$work/emu.out" | sed 's/.*ms=//' | grep . >>"$work/emu.ms" || true
     fi
 done
 expect=$(field RESULT <"$work/native.out")
