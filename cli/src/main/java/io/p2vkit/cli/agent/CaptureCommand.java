@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
                 + "opened read-only and never written. Only blocks in use by ext2/3/4, FAT and NTFS "
                 + "are copied (free blocks, including deleted files, become zeros); unknown or "
                 + "damaged filesystems are copied whole; partition tables, boot loader gaps and "
-                + "space outside partitions are always copied. A manifest with the content digest "
+                + "space outside partitions are always copied. A manifest with the disk's SHA-256 "
                 + "is written next to the image (FILE.manifest.json)."},
         footer = {"", "Example:", "  p2v capture /dev/sda -O vmdk -o sda.vmdk -p --verify"})
 public final class CaptureCommand implements Callable<Integer>, Failing {
@@ -75,7 +75,7 @@ public final class CaptureCommand implements Callable<Integer>, Failing {
             System.out.println("captured " + source + " -> " + output + " (" + format + ")");
             System.out.println("  copied " + Sizes.human((Long) m.get("copied_regions_bytes")) + " of "
                     + Sizes.human((Long) img.get("virtual_size")) + ", wrote " + Sizes.human((Long) img.get("bytes_written")));
-            System.out.println("  digest " + r.manifestData().digest() + (verify ? " (verified)" : ""));
+            System.out.println("  sha256 " + r.manifestData().sha256() + (verify ? " (verified)" : ""));
             System.out.println("  manifest " + r.manifest());
         }
         return 0;

@@ -73,7 +73,7 @@ public final class Capture {
         }
         List<String> warnings = new ArrayList<>();
         try (Freezer freezer = new Freezer();
-             TreeDigest tree = new TreeDigest();
+             ContentDigest sha256 = new ContentDigest();
              VirtualDisk source = new RawFormat().open(r.source(), OpenOptions.READ_ONLY, null)) {
             freezeOrWarn(described, r, freezer, warnings);
             CapturePlan plan = CapturePlan.of(source, described.logicalSector(), r.all());
@@ -87,7 +87,7 @@ public final class Capture {
             long tPlan = System.nanoTime();
 
             UsedRegionsDisk view = new UsedRegionsDisk(source, plan.used());
-            DigestingDisk digesting = new DigestingDisk(view, tree);
+            DigestingDisk digesting = new DigestingDisk(view, sha256);
             Converter.Result copy = Converter.convert(digesting, r.format(), r.output(), exactSize(r), r.force(),
                     progress);
             String digest = digesting.finish();

@@ -10,19 +10,19 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Feeds a {@link TreeDigest} with what a single ascending pass of reads sees (the conversion
+ * Feeds a {@link ContentDigest} with what a single ascending pass of reads sees (the conversion
  * engine's pass); the gaps it skips are zeros by the extents' word. Reads out of order make
  * the digest meaningless, so they are refused.
  */
 final class DigestingDisk implements VirtualDisk {
 
     private final VirtualDisk inner;
-    private final TreeDigest digest;
+    private final ContentDigest sha256;
     private long next;
 
-    DigestingDisk(VirtualDisk inner, TreeDigest digest) {
+    DigestingDisk(VirtualDisk inner, ContentDigest sha256) {
         this.inner = inner;
-        this.digest = digest;
+        this.sha256 = sha256;
     }
 
     @Override
@@ -37,16 +37,13 @@ final class DigestingDisk implements VirtualDisk {
         }
         int start = dst.position();
         inner.read(offset, dst);
-        digest.zeros(offset - next);
-        digest.data(dst.duplicate().flip().position(start));
+        sha256.data(offset, dst.duplicate().flip().position(start));
         next = offset + (dst.position() - start);
     }
 
-    /** Accounts for the zeros after the last read; call once the pass is over. */
-    String finish() {
-        digest.zeros(inner.size() - next);
-        next = inner.size();
-        return digest.hex();
+    /** The SHA-256 of the whole disk, the zeros after the last read included; call once the pass is over. */
+    String finish() throws IOException {
+        return sha256.finish(inner.size());
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.Map;
 /** The JSON record written beside a captured image: where it came from and what was copied. */
 public record Manifest(Map<String, Object> content) {
 
-    static Manifest of(BlockDevice source, CapturePlan plan, Capture.Request r, Converter.Result copy, String digest,
+    static Manifest of(BlockDevice source, CapturePlan plan, Capture.Request r, Converter.Result copy, String sha256,
                        Boolean verified, List<String> warnings, List<Path> frozen, Instant started,
                        long[] phaseMillis) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -59,11 +59,9 @@ public record Manifest(Map<String, Object> content) {
         m.put("image", img);
         m.put("copied_regions_bytes", plan.copiedBytes());
         m.put("mode", r.all() ? "all" : "used-blocks");
-        Map<String, Object> dig = new LinkedHashMap<>();
-        dig.put("algorithm", TreeDigest.NAME);
-        dig.put("value", digest);
-        dig.put("of", "the virtual disk as captured (free blocks read as zeros)");
-        m.put("digest", dig);
+        m.put("sha256", sha256);
+        m.put("sha256_of", "the virtual disk as captured (free blocks read as zeros): sha256sum of a raw "
+                + "conversion of the image prints the same");
         m.put("verified", verified);
         m.put("warnings", warnings);
         m.put("frozen", frozen.stream().map(Path::toString).toList());
@@ -82,9 +80,9 @@ public record Manifest(Map<String, Object> content) {
         Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    public String digest() {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> d = (Map<String, Object>) content.get("digest");
-        return (String) d.get("value");
+    public String sha256() {
+        return (String) content.get("sha256");
     }
+
+
 }

@@ -57,24 +57,17 @@ class UsedRegionsDiskTest {
     }
 
     @Test
-    void treeDigestMatchesItsDefinition() throws Exception {
-        byte[] disk = new byte[3 * TreeDigest.PIECE + 1234];
+    void contentDigestIsThePlainSha256WithGapsAsZeros() throws Exception {
+        byte[] disk = new byte[3 * (1 << 20) + 1234];
         new Random(3).nextBytes(disk);
-        Arrays.fill(disk, TreeDigest.PIECE, 2 * TreeDigest.PIECE + 77, (byte) 0);
-        MessageDigest top = MessageDigest.getInstance("SHA-256");
-        for (int off = 0; off < disk.length; off += TreeDigest.PIECE) {
-            int n = Math.min(TreeDigest.PIECE, disk.length - off);
-            top.update(MessageDigest.getInstance("SHA-256").digest(Arrays.copyOfRange(disk, off, off + n)));
-        }
-        String expected = HexFormat.of().formatHex(top.digest());
-
-        try (TreeDigest d = new TreeDigest()) {
-            d.data(ByteBuffer.wrap(disk, 0, 1000));
-            d.data(ByteBuffer.wrap(disk, 1000, TreeDigest.PIECE - 1000));
-            d.zeros(TreeDigest.PIECE + 77);
-            d.data(ByteBuffer.wrap(disk, 2 * TreeDigest.PIECE + 77, disk.length - 2 * TreeDigest.PIECE - 77));
-            assertEquals(expected, d.hex());
-            assertEquals(disk.length, d.bytes());
+        Arrays.fill(disk, 1 << 20, (2 << 20) + 77, (byte) 0);
+        Arrays.fill(disk, disk.length - 500, disk.length, (byte) 0); // the tail after the last run
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(disk));
+        try (ContentDigest d = new ContentDigest()) {
+            d.data(0, ByteBuffer.wrap(disk, 0, 1000));
+            d.data(1000, ByteBuffer.wrap(disk, 1000, (1 << 20) - 1000));
+            d.data((2 << 20) + 77, ByteBuffer.wrap(disk, (2 << 20) + 77, disk.length - (2 << 20) - 77 - 500));
+            assertEquals(expected, d.finish(disk.length));
         }
     }
 }
