@@ -1,8 +1,7 @@
 package io.p2vkit.cli.agent;
 
 import io.p2vkit.agent.capture.Capture;
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.cli.Progress;
 import io.p2vkit.image.CreateOptions;
 import io.p2vkit.image.Formats;
@@ -10,13 +9,11 @@ import io.p2vkit.image.Sizes;
 import io.p2vkit.image.convert.ProgressListener;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code p2v capture}: image a source disk, copying only used blocks. */
 @Command(name = "capture", mixinStandardHelpOptions = true,
@@ -27,10 +24,7 @@ import java.util.concurrent.Callable;
                 + "space outside partitions are always copied. A manifest with the disk's SHA-256 "
                 + "is written next to the image (FILE.manifest.json)."},
         footer = {"", "Example:", "  p2v capture /dev/sda -O vmdk -o sda.vmdk -p --verify"})
-public final class CaptureCommand implements Callable<Integer>, Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class CaptureCommand extends P2vCommand {
 
     @Option(names = "-O", paramLabel = "FMT", defaultValue = "vmdk", description = "Image format (default: ${DEFAULT-VALUE}).")
     String format;
@@ -79,15 +73,5 @@ public final class CaptureCommand implements Callable<Integer>, Failing {
             System.out.println("  manifest " + r.manifest());
         }
         return 0;
-    }
-
-    @Override
-    public int errorExitCode() {
-        return 1;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

@@ -3,19 +3,16 @@ package io.p2vkit.cli.agent;
 import io.p2vkit.agent.discovery.BlockDevice;
 import io.p2vkit.agent.discovery.BlockDevices;
 import io.p2vkit.agent.discovery.Volume;
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.image.Sizes;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code p2v disks}: the disks of this machine, their tables, filesystems and use. */
 @Command(name = "disks", mixinStandardHelpOptions = true,
@@ -24,10 +21,7 @@ import java.util.concurrent.Callable;
                 + "mount point and used space.",
                 "Filesystems are recognised by their superblocks. Reading partition tables needs root."},
         footer = {"", "Examples:", "  p2v disks", "  p2v disks --output json /dev/sda"})
-public final class DisksCommand implements Callable<Integer>, Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class DisksCommand extends P2vCommand {
 
     @Parameters(paramLabel = "DEVICE", arity = "0..*", description = "Devices or raw image files (default: all disks).")
     List<Path> devices = new ArrayList<>();
@@ -69,15 +63,5 @@ public final class DisksCommand implements Callable<Integer>, Failing {
             }
         }
         return 0;
-    }
-
-    @Override
-    public int errorExitCode() {
-        return 1;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

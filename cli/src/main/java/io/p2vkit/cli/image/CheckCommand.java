@@ -1,20 +1,17 @@
 package io.p2vkit.cli.image;
 
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.image.CheckReport;
 import io.p2vkit.image.Formats;
 import io.p2vkit.image.ImageFormat;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code p2v image check}: structural check with qemu-img's exit codes. */
 @Command(name = "check", mixinStandardHelpOptions = true,
@@ -23,10 +20,7 @@ import java.util.concurrent.Callable;
                 + "the format cannot hold.",
                 "Exit 0 clean, 1 could not check, 2 corrupt, 3 leaks only."},
         footer = {"", "Example:", "  p2v image check --output json disk.qcow2"})
-public final class CheckCommand implements Callable<Integer>, Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class CheckCommand extends P2vCommand {
 
     @Option(names = "-f", paramLabel = "FMT", description = "Image format (default: probe).")
     String format;
@@ -76,10 +70,5 @@ public final class CheckCommand implements Callable<Integer>, Failing {
     @Override
     public int errorExitCode() {
         return CheckReport.EXIT_CANNOT_CHECK;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

@@ -1,7 +1,6 @@
 package io.p2vkit.cli.image;
 
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.cli.Progress;
 import io.p2vkit.image.Formats;
 import io.p2vkit.image.VirtualDisk;
@@ -9,14 +8,12 @@ import io.p2vkit.image.compare.DiskComparator;
 import io.p2vkit.image.convert.ProgressListener;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code p2v image compare}: do two images of any formats hold the same disk? */
 @Command(name = "compare", mixinStandardHelpOptions = true,
@@ -25,10 +22,7 @@ import java.util.concurrent.Callable;
                 "Images of different sizes are identical when the larger one holds only zeros "
                         + "past the smaller's end."},
         footer = {"", "Example:", "  p2v image compare -p disk.raw disk.vhd"})
-public final class CompareCommand implements Callable<Integer>, Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class CompareCommand extends P2vCommand {
 
     @Option(names = "-f", paramLabel = "FMT", description = "Format of A (default: probe).")
     String formatA;
@@ -72,10 +66,5 @@ public final class CompareCommand implements Callable<Integer>, Failing {
     @Override
     public int errorExitCode() {
         return 2;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

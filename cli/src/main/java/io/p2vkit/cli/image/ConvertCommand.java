@@ -1,7 +1,6 @@
 package io.p2vkit.cli.image;
 
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.cli.Progress;
 import io.p2vkit.image.CreateOptions;
 import io.p2vkit.image.Formats;
@@ -12,13 +11,11 @@ import io.p2vkit.image.convert.Converter;
 import io.p2vkit.image.convert.ProgressListener;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 /** {@code p2v image convert}: copy a disk into a new image of any format. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
@@ -33,10 +30,7 @@ import java.util.concurrent.Callable;
                 "  qcow2: cluster_size=65536, compat=1.1|0.10, compress=on (same as -c)",
                 "", "Examples:", "  p2v image convert -p -O vmdk -o subformat=streamOptimized disk.raw disk.vmdk",
                 "  p2v image convert -O vpc -o subformat=fixed,azure=on disk.qcow2 azure.vhd"})
-public final class ConvertCommand implements Callable<Integer>, Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class ConvertCommand extends P2vCommand {
 
     @Option(names = "-f", paramLabel = "FMT", description = "Source format (default: probe).")
     String sourceFormat;
@@ -82,15 +76,5 @@ public final class ConvertCommand implements Callable<Integer>, Failing {
             System.out.println(Json.write(r));
         }
         return 0;
-    }
-
-    @Override
-    public int errorExitCode() {
-        return 1;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

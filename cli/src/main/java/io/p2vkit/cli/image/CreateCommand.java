@@ -1,7 +1,6 @@
 package io.p2vkit.cli.image;
 
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.image.CreateOptions;
 import io.p2vkit.image.Formats;
 import io.p2vkit.image.ImageFormat;
@@ -10,21 +9,16 @@ import io.p2vkit.image.Sizes;
 import io.p2vkit.image.VirtualDisk;
 import io.p2vkit.image.convert.AtomicOutput;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 /** {@code p2v image create}: a new, empty image. */
 @Command(name = "create", mixinStandardHelpOptions = true,
         description = "Create a new empty image of SIZE bytes (suffixes K, M, G, T: powers of 1024).",
         footer = {"", "Example:", "  p2v image create -f vpc -o subformat=dynamic disk.vhd 20G"})
-public final class CreateCommand implements Callable<Integer>, Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class CreateCommand extends P2vCommand {
 
     @Option(names = "-f", paramLabel = "FMT", required = true, description = "Format: raw, vpc (alias vhd), vmdk, qcow2.")
     String format;
@@ -64,15 +58,5 @@ public final class CreateCommand implements Callable<Integer>, Failing {
         }
         System.out.println("Formatting '" + file + "', fmt=" + f.name() + " size=" + bytes);
         return 0;
-    }
-
-    @Override
-    public int errorExitCode() {
-        return 1;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

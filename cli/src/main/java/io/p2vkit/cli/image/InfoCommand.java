@@ -1,13 +1,12 @@
 package io.p2vkit.cli.image;
 
-import io.p2vkit.cli.CommonOptions;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.image.Formats;
 import io.p2vkit.image.ImageInfo;
 import io.p2vkit.image.Sizes;
 import io.p2vkit.image.VirtualDisk;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -15,17 +14,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code p2v image info}: format, sizes and structure of an image; references are only reported. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show an image's format, virtual size, space used and format details. Files the "
                 + "image refers to are listed, not opened.",
         footer = {"", "Example:", "  p2v image info --output json disk.vmdk"})
-public final class InfoCommand implements Callable<Integer>, io.p2vkit.cli.Failing {
-
-    @Mixin
-    CommonOptions common;
+public final class InfoCommand extends P2vCommand {
 
     @Option(names = "-f", paramLabel = "FMT", description = "Image format (default: probe).")
     String format;
@@ -68,15 +63,5 @@ public final class InfoCommand implements Callable<Integer>, io.p2vkit.cli.Faili
             return String.join(", ", l.stream().map(String::valueOf).toList());
         }
         return String.valueOf(v);
-    }
-
-    @Override
-    public int errorExitCode() {
-        return 1;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }

@@ -1,13 +1,11 @@
 package io.p2vkit.cli.image;
 
-import io.p2vkit.cli.CommonOptions;
-import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.P2vCommand;
 import io.p2vkit.image.Extent;
 import io.p2vkit.image.Formats;
 import io.p2vkit.image.VirtualDisk;
 import io.p2vkit.image.json.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -16,19 +14,15 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code p2v image map}: which runs of the disk hold data, zeros, or nothing. */
 @Command(name = "map", mixinStandardHelpOptions = true,
         description = {"List the runs of the virtual disk: data (stored), zero (stored as zeros), "
                 + "unallocated (not stored here: zeros, or the backing disk's data)."},
         footer = {"", "Example:", "  p2v image map --output json disk.qcow2"})
-public final class MapCommand implements Callable<Integer>, Failing {
+public final class MapCommand extends P2vCommand {
 
     private static final long WINDOW = 1L << 30;
-
-    @Mixin
-    CommonOptions common;
 
     @Option(names = "-f", paramLabel = "FMT", description = "Image format (default: probe).")
     String format;
@@ -81,15 +75,5 @@ public final class MapCommand implements Callable<Integer>, Failing {
             out.printf(Locale.ROOT, "0x%-18x 0x%-18x %s%n", e.offset(), e.length(),
                     e.kind().name().toLowerCase(Locale.ROOT));
         }
-    }
-
-    @Override
-    public int errorExitCode() {
-        return 1;
-    }
-
-    @Override
-    public boolean debug() {
-        return common.debug;
     }
 }
