@@ -25,8 +25,8 @@ public final class FilesystemProbe {
         }
         Filesystem fs = luks(head);
         if (fs == null) fs = xfs(head);
-        if (fs == null) fs = ntfs(head);
-        if (fs == null) fs = exfat(head);
+        if (fs == null) fs = ntfs(head, disk, start, length);
+        if (fs == null) fs = exfat(head, disk, start, length);
         if (fs == null) fs = fat(head, length);
         if (fs == null) fs = ext(head);
         if (fs == null) fs = swap(head);
@@ -71,17 +71,24 @@ public final class FilesystemProbe {
                 sb.getLong(0x78));
     }
 
-    private static Filesystem ntfs(ByteBuffer h) {
+    /** NTFS: the label lives in $Volume (MFT record 3); a damaged MFT leaves it empty. */
+    private static Filesystem ntfs(ByteBuffer h, VirtualDisk disk, long start, long length) throws IOException {
         if (!Bytes.matches(h, 3, "NTFS    ")) {
             return null;
         }
         long sectors = h.getLong(40);
         int bps = h.getShort(11) & 0xFFFF;
         String serial = String.format(Locale.ROOT, "%016X", h.getLong(72));
-        return new Filesystem("ntfs", "", serial, bps > 0 && sectors > 0 ? (sectors + 1) * bps : -1, -1);
+        String label;
+        try {
+            label = NtfsVolume.open(disk, start, length).label();
+        } catch (AllocationException e) {
+            label = "";
+        }
+        return new Filesystem("ntfs", label, serial, bps > 0 && sectors > 0 ? (sectors + 1) * bps : -1, -1);
     }
 
-    private static Filesystem exfat(ByteBuffer h) {
+    private static Filesystem exfat(ByteBuffer h, VirtualDisk disk, long start, long length) throws IOException {
         if (!Bytes.matches(h, 3, "EXFAT   ")) {
             return null;
         }
@@ -89,7 +96,38 @@ public final class FilesystemProbe {
         String id = String.format(Locale.ROOT, "%04X-%04X", (serial >>> 16) & 0xFFFF, serial & 0xFFFF);
         int shift = h.get(108);
         long len = h.getLong(72);
-        return new Filesystem("exfat", "", id, shift >= 9 && shift <= 12 && len > 0 ? len << shift : -1, -1);
+        return new Filesystem("exfat", exfatLabel(h, disk, start, length), id,
+                shift >= 9 && shift <= 12 && len > 0 ? len << shift : -1, -1);
+    }
+
+    /** exFAT keeps its label in a Volume Label entry (type 0x83) of the root directory's first cluster. */
+    private static String exfatLabel(ByteBuffer h, VirtualDisk disk, long start, long length) throws IOException {
+        int sectorShift = h.get(108);
+        int clusterShift = h.get(109);
+        long heap = h.getInt(88) & 0xFFFF_FFFFL;
+        long root = h.getInt(96) & 0xFFFF_FFFFL;
+        if (sectorShift < 9 || sectorShift > 12 || clusterShift < 0 || clusterShift > 25 - sectorShift || root < 2) {
+            return "";
+        }
+        long offset = (heap << sectorShift) + ((root - 2) << (sectorShift + clusterShift));
+        int bytes = (int) Math.min(1L << (sectorShift + clusterShift), 64 * 1024);
+        ByteBuffer dir = Bytes.read(disk, start, length, offset, bytes);
+        if (dir == null) {
+            return "";
+        }
+        for (int e = 0; e + 32 <= dir.limit(); e += 32) {
+            int type = dir.get(e) & 0xFF;
+            if (type == 0) {
+                break;
+            }
+            if (type == 0x83) {
+                int chars = Math.min(dir.get(e + 1) & 0xFF, 11);
+                byte[] name = new byte[chars * 2];
+                dir.get(e + 2, name);
+                return new String(name, java.nio.charset.StandardCharsets.UTF_16LE);
+            }
+        }
+        return "";
     }
 
     private static Filesystem fat(ByteBuffer h, long partLength) {

@@ -14,39 +14,15 @@ import java.nio.ByteOrder;
 final class NtfsAllocation {
 
     private static final int BITMAP_RECORD = 6;
-    private static final int ATTR_DATA = 0x80;
-    private static final int ATTR_END = 0xFFFFFFFF;
 
     private NtfsAllocation() {
     }
 
     static ByteRanges usedRanges(VirtualDisk disk, long start, long length) throws IOException {
-        ByteBuffer boot = Bytes.read(disk, start, length, 0, 512);
-        if (boot == null || !Bytes.matches(boot, 3, "NTFS    ")) {
-            throw new AllocationException("NTFS boot sector is damaged");
-        }
-        int bps = boot.getShort(11) & 0xFFFF;
-        int spcRaw = boot.get(13) & 0xFF;
-        long spc = spcRaw <= 0x80 ? spcRaw : 1L << (256 - spcRaw);
-        long clusterSize = bps * spc;
-        long totalSectors = boot.getLong(40);
-        if (bps < 256 || bps > 4096 || Integer.bitCount(bps) != 1 || spc == 0 || clusterSize > (2 << 20)
-                || totalSectors <= 0 || totalSectors > length / bps) {
-            throw new AllocationException("NTFS geometry in the boot sector is invalid or larger than the partition");
-        }
-        long clusters = totalSectors * bps / clusterSize;
-        int recRaw = boot.get(64);
-        long recordSize = recRaw > 0 ? recRaw * clusterSize : 1L << -recRaw;
-        long mftLcn = boot.getLong(48);
-        if (recordSize < 256 || recordSize > 65536 || mftLcn <= 0 || mftLcn >= clusters) {
-            throw new AllocationException("NTFS MFT location or record size is invalid");
-        }
-        ByteBuffer rec = Bytes.read(disk, start, length, mftLcn * clusterSize + BITMAP_RECORD * recordSize,
-                (int) recordSize);
-        if (rec == null) {
-            throw new AllocationException("NTFS $Bitmap record lies outside the partition");
-        }
-        applyFixups(rec, bps);
+        NtfsVolume v = NtfsVolume.open(disk, start, length);
+        long clusterSize = v.clusterSize();
+        long clusters = v.clusters();
+        ByteBuffer rec = v.record(BITMAP_RECORD);
         ByteBuffer bitmap = readBitmapData(disk, start, length, rec, clusterSize, clusters);
         ByteRanges used = new ByteRanges();
         long runStart = -1;
@@ -67,64 +43,34 @@ final class NtfsAllocation {
         return used;
     }
 
-    /** Puts back the last two bytes of each sector from the update sequence array (NTFS "fixups"). */
-    private static void applyFixups(ByteBuffer rec, int sectorSize) throws AllocationException {
-        if (!Bytes.matches(rec, 0, "FILE")) {
-            throw new AllocationException("NTFS $Bitmap record has no FILE signature");
-        }
-        int usaOff = rec.getShort(4) & 0xFFFF;
-        int usaCount = rec.getShort(6) & 0xFFFF;
-        int sectors = rec.limit() / sectorSize;
-        if (usaCount != sectors + 1 || usaOff + usaCount * 2 > rec.limit()) {
-            throw new AllocationException("NTFS $Bitmap record's update sequence is invalid");
-        }
-        short usn = rec.getShort(usaOff);
-        for (int i = 1; i < usaCount; i++) {
-            int tail = i * sectorSize - 2;
-            if (rec.getShort(tail) != usn) {
-                throw new AllocationException("NTFS $Bitmap record is torn (update sequence mismatch)");
-            }
-            rec.putShort(tail, rec.getShort(usaOff + 2 * i));
-        }
-    }
-
     private static ByteBuffer readBitmapData(VirtualDisk disk, long start, long length, ByteBuffer rec,
                                              long clusterSize, long clusters) throws IOException {
-        int off = rec.getShort(20) & 0xFFFF;
-        for (int guard = 0; guard < 64 && off + 16 <= rec.limit(); guard++) {
-            int type = rec.getInt(off);
-            long attrLen = rec.getInt(off + 4) & 0xFFFF_FFFFL;
-            if (type == ATTR_END) {
-                break;
-            }
-            if (attrLen < 16 || off + attrLen > rec.limit()) {
-                throw new AllocationException("NTFS $Bitmap attribute list is damaged");
-            }
-            boolean nonResident = rec.get(off + 8) != 0;
-            int nameLen = rec.get(off + 9) & 0xFF;
-            if (type == ATTR_DATA && nameLen == 0) {
-                long need = (clusters + 7) / 8;
-                ByteBuffer out = ByteBuffer.allocate((int) need);
-                if (!nonResident) {
-                    int valLen = rec.getInt(off + 16);
-                    int valOff = rec.getShort(off + 20) & 0xFFFF;
-                    if (valLen < need || off + valOff + need > off + attrLen) {
-                        throw new AllocationException("NTFS $Bitmap is shorter than the volume");
-                    }
-                    out.put(rec.slice(off + valOff, (int) need));
-                    return out.flip();
-                }
-                int runsOff = rec.getShort(off + 32) & 0xFFFF;
-                readRuns(disk, start, length, rec.slice(off + runsOff, (int) attrLen - runsOff)
-                        .order(ByteOrder.LITTLE_ENDIAN), clusterSize, clusters, out);
-                if (out.hasRemaining()) {
-                    throw new AllocationException("NTFS $Bitmap's runs are shorter than the volume");
-                }
-                return out.flip();
-            }
-            off += (int) attrLen;
+        int off = NtfsVolume.attribute(rec, NtfsVolume.ATTR_DATA);
+        if (off < 0) {
+            throw new AllocationException("NTFS $Bitmap has no data attribute");
         }
-        throw new AllocationException("NTFS $Bitmap has no data attribute");
+        long attrLen = rec.getInt(off + 4) & 0xFFFF_FFFFL;
+        long need = (clusters + 7) / 8;
+        ByteBuffer out = ByteBuffer.allocate((int) need);
+        if (rec.get(off + 8) == 0) { // resident
+            int valLen = rec.getInt(off + 16);
+            int valOff = rec.getShort(off + 20) & 0xFFFF;
+            if (valLen < need || valOff + need > attrLen) {
+                throw new AllocationException("NTFS $Bitmap is shorter than the volume");
+            }
+            out.put(rec.slice(off + valOff, (int) need));
+            return out.flip();
+        }
+        int runsOff = rec.getShort(off + 32) & 0xFFFF;
+        if (runsOff >= attrLen) {
+            throw new AllocationException("NTFS $Bitmap run list is damaged");
+        }
+        readRuns(disk, start, length, rec.slice(off + runsOff, (int) attrLen - runsOff)
+                .order(ByteOrder.LITTLE_ENDIAN), clusterSize, clusters, out);
+        if (out.hasRemaining()) {
+            throw new AllocationException("NTFS $Bitmap's runs are shorter than the volume");
+        }
+        return out.flip();
     }
 
     /** Decodes a run list (header nibbles: length bytes, offset bytes) and reads the runs. */

@@ -166,7 +166,7 @@ class CaptureLoopDeviceTest {
                     + (v.filesystem() == null ? "-" : v.filesystem().type() + "/" + v.filesystem().label()));
         }
         assertEquals(List.of("1:Linux:ext4/rootfs", "2:W95 FAT32 (LBA):fat32/BOOT", "3:Extended:-",
-                "5:HPFS/NTFS/exFAT:ntfs/", "6:Linux swap:swap/swp"), seen);
+                "5:HPFS/NTFS/exFAT:ntfs/data", "6:Linux swap:swap/swp"), seen);
         Volume ext = d.volumes().get(0);
         assertTrue(ext.usedBytes() > 4 << 20 && ext.usedBytes() < 24 << 20, "ext4 use " + ext.usedBytes());
         Volume fat = d.volumes().get(1);

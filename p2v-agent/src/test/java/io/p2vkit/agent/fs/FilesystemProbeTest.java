@@ -84,13 +84,15 @@ class FilesystemProbeTest {
     void ntfsExfatXfsBtrfsSwap() throws Exception {
         if (Sh.has("mkntfs")) {
             Path f = blank("ntfs.img", "64M");
-            Sh.run("mkntfs", "-q", "-F", "-f", f.toString());
+            Sh.run("mkntfs", "-q", "-F", "-f", "-L", "Windows", f.toString());
             check(f, "ntfs");
+            assertEquals("Windows", probe(f).label());
         }
         if (Sh.has("mkfs.exfat")) {
             Path f = blank("exfat.img", "64M");
-            Sh.run("mkfs.exfat", f.toString());
+            Sh.run("mkfs.exfat", "-L", "USBKEY", f.toString());
             check(f, "exfat");
+            assertEquals("USBKEY", probe(f).label());
         }
         if (Sh.has("mkfs.xfs")) {
             Path f = blank("xfs.img", "320M");
