@@ -47,6 +47,11 @@ class VmCommandsTest {
 
     /** A boot sector that writes "P2V HELLO" to COM1 and halts. */
     private Path helloDisk() throws Exception {
+        return helloDisk(false);
+    }
+
+    /** The same, then either halts with interrupts off or spins forever ({@code spin}). */
+    private Path helloDisk(boolean spin) throws Exception {
         byte[] sector = new byte[512];
         int p = 0;
         sector[p++] = (byte) 0xBA; // mov dx, 0x3F8
@@ -57,8 +62,13 @@ class VmCommandsTest {
             sector[p++] = (byte) c;
             sector[p++] = (byte) 0xEE; // out dx, al
         }
-        sector[p++] = (byte) 0xFA; // cli
-        sector[p++] = (byte) 0xF4; // hlt
+        if (spin) {
+            sector[p++] = (byte) 0xEB; // jmp $
+            sector[p++] = (byte) 0xFE;
+        } else {
+            sector[p++] = (byte) 0xFA; // cli
+            sector[p++] = (byte) 0xF4; // hlt
+        }
         sector[510] = 0x55;
         sector[511] = (byte) 0xAA;
         byte[] disk = new byte[1 << 20];
@@ -90,6 +100,38 @@ class VmCommandsTest {
                 "--timeout", "60s");
         assertEquals(1, rc, out + "\n" + err);
         assertTrue(out.toString().contains("No bootable device"), out.toString());
+    }
+
+    @Test
+    void bootShowsTheConsoleAndQuitsOnCtrlAX() throws Exception {
+        Path disk = helloDisk(true);
+        java.io.InputStream oldIn = System.in;
+        // The keys arrive once the guest has had time to print: Ctrl-A, then x.
+        System.setIn(new java.io.InputStream() {
+            private final long start = System.nanoTime();
+            private final byte[] keys = {1, 'x'};
+            private int next;
+
+            @Override
+            public int read() throws java.io.IOException {
+                while (System.nanoTime() - start < 3_000_000_000L) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                return next < keys.length ? keys[next++] : -1;
+            }
+        });
+        try {
+            int rc = Main.run("vm", "boot", "--accel", "emu", "--memory", "64M", disk.toString());
+            assertEquals(0, rc, out + "\n" + err);
+        } finally {
+            System.setIn(oldIn);
+        }
+        assertTrue(out.toString().contains("P2V HELLO"), out.toString());
+        assertTrue(err.toString().contains("quit with Ctrl-A X"), err.toString());
     }
 
     @Test
