@@ -29,4 +29,11 @@ public interface Vcpu {
 
     /** Instructions retired so far, where the engine knows (the emulator does; KVM returns -1). */
     long instructionsRetired();
+
+    /**
+     * A device wrote guest RAM behind the CPU's back (DMA). Engines that cache decoded code drop
+     * what covers {@code [gpa, gpa + length)}; hardware-assisted ones need nothing.
+     */
+    default void memoryWritten(long gpa, long length) {
+    }
 }

@@ -183,6 +183,11 @@ public final class EmuVcpu implements Vcpu {
     }
 
     /** Forgets decoded instructions in {@code [gpa, gpa + length)}: call after DMA into guest RAM. */
+    @Override
+    public void memoryWritten(long gpa, long length) {
+        invalidateCode(gpa, length);
+    }
+
     public void invalidateCode(long gpa, long length) {
         for (long page = gpa >>> 12; page <= (gpa + Math.max(length, 1) - 1) >>> 12; page++) {
             cpu.mmu.invalidateCode(page);

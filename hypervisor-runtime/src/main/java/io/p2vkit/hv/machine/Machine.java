@@ -142,6 +142,12 @@ public final class Machine implements AutoCloseable {
         for (int i = 0; i < config.cpus(); i++) {
             vcpus.add(binding.createVcpu(i, pic));   // vCPU 0 is the bootstrap processor
         }
+        // Device DMA (virtio-blk reads) lands in RAM without the CPU seeing it: tell every vCPU.
+        memory.setHostWriteListener((gpa, len) -> {
+            for (Vcpu v : vcpus) {
+                v.memoryWritten(gpa, len);
+            }
+        });
     }
 
     private IrqLine isaIrq(int irq) {

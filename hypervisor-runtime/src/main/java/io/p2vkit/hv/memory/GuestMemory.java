@@ -31,7 +31,14 @@ public final class GuestMemory implements AutoCloseable {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    /** Told of every write the host side (a device's DMA, firmware loading) makes into guest RAM. */
+    @FunctionalInterface
+    public interface HostWriteListener {
+        void written(long gpa, long length);
+    }
+
     private final Arena arena = Arena.ofShared();
+    private volatile HostWriteListener hostWrites;
     private final List<Region> regions = new ArrayList<>();
 
     /** Adds a region of fresh zeroed memory at {@code base}; regions must not overlap. */
@@ -127,10 +134,22 @@ public final class GuestMemory implements AutoCloseable {
         MemorySegment.copy(data, 0, r.segment(), ValueLayout.JAVA_BYTE, gpa - r.base(), data.length);
     }
 
+    /**
+     * Registers who must hear of host-side writes: an emulated CPU caches decoded code per page
+     * and must drop what a device overwrites behind its back.
+     */
+    public void setHostWriteListener(HostWriteListener listener) {
+        this.hostWrites = listener;
+    }
+
     private MemorySegment writable(long gpa, long len) {
         Region r = require(gpa, len);
         if (r.readOnly()) {
             throw new GuestMemoryException(gpa, len);
+        }
+        HostWriteListener l = hostWrites;
+        if (l != null) {
+            l.written(gpa, len);
         }
         return r.segment();
     }

@@ -70,6 +70,24 @@ class CodeCacheTest {
     }
 
     @Test
+    void deviceWritesReachTheCodeCacheThroughTheMemoryListener() {
+        try (FlatMachine m = new FlatMachine(new long[] {0, 0x10000})) {
+            m.memory.setHostWriteListener(m.vcpu::memoryWritten); // as Machine wires it
+            m.load(0x1000, ModeTransitionTest.asm("b8 01 00 00 00", "f4"));
+            m.flat32();
+            m.cpu.eip = 0x1000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10));
+            assertEquals(1, m.cpu.r[Cpu.EAX]);
+            byte[] dma = ModeTransitionTest.asm("b8 07 00 00 00", "f4");
+            m.memory.write(0x1000, dma, 0, dma.length); // a virtio read landing on a code page
+            m.cpu.eip = 0x1000;
+            m.cpu.halted = false;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10));
+            assertEquals(7, m.cpu.r[Cpu.EAX]);
+        }
+    }
+
+    @Test
     void sameBytesDecodeDifferentlyIn16And32BitCode() {
         try (FlatMachine m = new FlatMachine(new long[] {0, 0x10000})) {
             // b8 34 12 f4 ...: in 32-bit code "mov eax, 0xf41234xx"; in 16-bit code "mov ax, 0x1234; hlt".
