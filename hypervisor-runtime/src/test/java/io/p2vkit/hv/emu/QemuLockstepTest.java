@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  * entry, the switch to 32-bit protected mode, BSS clearing, the banner, the PCI probe and the
  * start of fw_cfg detection.
  */
-@Tag("slow")
 class QemuLockstepTest {
 
     static final int WINDOW = 400_000;
