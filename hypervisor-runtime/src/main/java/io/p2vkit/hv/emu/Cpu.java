@@ -35,6 +35,7 @@ final class Cpu {
     static final int ATTR_CODE = 8;
     static final int ATTR_S = 0x10;
     static final int ATTR_P = 0x80;
+    static final int ATTR_L = 0x2000;
     static final int ATTR_DB = 0x4000;
     static final int ATTR_G = 0x8000;
 
@@ -163,6 +164,32 @@ final class Cpu {
 
     boolean protectedMode() {
         return (mmu.cr0 & CR0_PE) != 0;
+    }
+
+    /** IA-32e mode is active (EFER.LMA): 4-level paging, compatibility or 64-bit code. */
+    boolean ia32e() {
+        return (mmu.efer & Mmu.EFER_LMA) != 0;
+    }
+
+    /** 64-bit mode: IA-32e mode with CS.L = 1 (never entered yet: such a CS load raises #GP). */
+    boolean longMode64() {
+        return ia32e() && (segAttr[CS] & ATTR_L) != 0;
+    }
+
+    /**
+     * WRMSR to IA32_EFER: NXE and LME are writable; LMA is the CPU's to set (writes to it are
+     * ignored); LME may not change while paging is on (SDM Vol. 3 §9.8.5); other bits #GP.
+     */
+    void writeEfer(long v) {
+        if ((v & ~(Mmu.EFER_NXE | Mmu.EFER_LME | Mmu.EFER_LMA)) != 0) {
+            throw CpuFault.gp(0);
+        }
+        long old = mmu.efer;
+        if (((old ^ v) & Mmu.EFER_LME) != 0 && mmu.pagingOn()) {
+            throw CpuFault.gp(0);
+        }
+        mmu.efer = (v & ~Mmu.EFER_LMA) | (old & Mmu.EFER_LMA);
+        mmu.flush();
     }
 
     int cr0() {
@@ -366,12 +393,29 @@ final class Cpu {
 
     // ---- control registers ----
 
+    /**
+     * MOV to CR0. Setting PG with EFER.LME activates IA-32e mode (EFER.LMA), which needs CR4.PAE
+     * (SDM Vol. 3 §9.8.5); clearing PG leaves it, which 64-bit code may not do (§9.8.5.4).
+     */
     void writeCr0(int v) {
         v |= CR0_ET;
         if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) {
             throw CpuFault.gp(0);
         }
         int old = mmu.cr0;
+        boolean pagingOn = (old & CR0_PG) == 0 && (v & CR0_PG) != 0;
+        boolean pagingOff = (old & CR0_PG) != 0 && (v & CR0_PG) == 0;
+        if (pagingOn && (mmu.efer & Mmu.EFER_LME) != 0) {
+            if ((mmu.cr4 & Mmu.CR4_PAE) == 0) {
+                throw CpuFault.gp(0);
+            }
+            mmu.efer |= Mmu.EFER_LMA;
+        } else if (pagingOff && (mmu.efer & Mmu.EFER_LMA) != 0) {
+            if (longMode64()) {
+                throw CpuFault.gp(0);
+            }
+            mmu.efer &= ~Mmu.EFER_LMA;
+        }
         mmu.cr0 = v;
         if (((old ^ v) & (CR0_PG | CR0_PE | CR0_WP)) != 0) {
             mmu.flush();
@@ -393,6 +437,9 @@ final class Cpu {
     void writeCr4(int v) {
         if ((v & ~CR4_SUPPORTED) != 0) {
             throw CpuFault.gp(0);
+        }
+        if (ia32e() && (v & Mmu.CR4_PAE) == 0) {
+            throw CpuFault.gp(0); // IA-32e mode cannot leave PAE (SDM Vol. 3 §9.8.5.4)
         }
         int old = mmu.cr4;
         mmu.cr4 = v;

@@ -24,6 +24,8 @@ final class Mmu {
     static final int CR0_PG = 1 << 31;
     static final int CR4_PSE = 1 << 4;
     static final int CR4_PAE = 1 << 5;
+    static final long EFER_LME = 1L << 8;
+    static final long EFER_LMA = 1L << 10;
     static final long EFER_NXE = 1L << 11;
 
     private static final int TLB_BITS = 10;
@@ -335,6 +337,11 @@ final class Mmu {
         boolean executable = true;
         if ((cr0 & CR0_PG) == 0) {
             pa = lin & 0xFFFF_FFFFL;
+        } else if ((efer & EFER_LMA) != 0) {
+            long[] out = walk4Level(lin, access, userAccess);
+            pa = out[0];
+            writable = out[1] != 0;
+            executable = out[2] != 0;
         } else if ((cr4 & CR4_PAE) != 0) {
             long[] out = walkPae(lin, access, userAccess);
             pa = out[0];
@@ -448,6 +455,79 @@ final class Mmu {
         boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
         return new long[] {(pte & PAE_ADDR) | (lin & 0xFFF), w ? 1 : 0, nx ? 0 : 1};
     }
+
+    /**
+     * 4-level paging (IA-32e mode, SDM Vol. 3 §4.5): PML4, PDPT (PS=1: a 1 GiB page), PD (PS=1:
+     * a 2 MiB page), PT. Linear addresses are 32 bits here (compatibility mode), zero-extended to
+     * the 48 bits the walk indexes. Rights combine over every level: U/S and R/W must allow the
+     * access at each one, XD at any level (with EFER.NXE) forbids fetches. Reserved bits: PS in a
+     * PML4E, bit 63 without NXE, and the bits between the PAT bit and the page base of a large
+     * page; MAXPHYADDR is taken as 52, so no address bit is reserved. Accessed bits are set only
+     * once the access is allowed, the dirty bit on the leaf for writes.
+     */
+    private long[] walk4Level(int lin, int access, boolean userAccess) {
+        long la = lin & 0xFFFF_FFFFL;
+        long rsvd63 = (efer & EFER_NXE) != 0 ? 0 : 1L << 63;
+        long table = cr3 & 0xFFFF_F000L;
+        long[] addrs = walkAddrs;
+        long[] entries = walkEntries;
+        int level = 3;
+        long e;
+        while (true) {
+            int shift = 12 + 9 * level;
+            long addr = table + (((la >>> shift) & 0x1FF) << 3);
+            e = physRead64(addr);
+            addrs[level] = addr;
+            entries[level] = e;
+            if ((e & PTE_P) == 0) {
+                throw pageFault(lin, false, access, userAccess);
+            }
+            boolean large = (level == 1 || level == 2) && (e & PTE_PS) != 0;
+            long reserved = rsvd63 | (level == 3 ? PTE_PS : 0)
+                    | (large ? ((1L << shift) - 1) & ~0x1FFFL : 0);
+            if ((e & reserved) != 0) {
+                throw pageFaultReserved(lin, access, userAccess);
+            }
+            if (level == 0 || large) {
+                break;
+            }
+            table = e & PAE_ADDR;
+            level--;
+        }
+        int leaf = level;
+        boolean userOk = true;
+        boolean writeOk = true;
+        boolean nx = false;
+        for (int l = 3; l >= leaf; l--) {
+            long ent = entries[l];
+            userOk &= (ent & PTE_US) != 0;
+            writeOk &= writableFor(ent, userAccess);
+            nx |= (efer & EFER_NXE) != 0 && ent < 0;
+        }
+        if ((userAccess && !userOk) || (access == ACCESS_WRITE && !writeOk)
+                || (access == ACCESS_FETCH && nx)) {
+            throw pageFault(lin, true, access, userAccess);
+        }
+        for (int l = 3; l > leaf; l--) {
+            if ((entries[l] & PTE_A) == 0) {
+                physWrite(addrs[l], 4, (int) (entries[l] | PTE_A));
+            }
+        }
+        long dirty = access == ACCESS_WRITE ? PTE_D : 0;
+        if ((e & (PTE_A | dirty)) != (PTE_A | dirty)) {
+            physWrite(addrs[leaf], 4, (int) (e | PTE_A | dirty));
+        }
+        long pageMask = (1L << (12 + 9 * leaf)) - 1;
+        if (leaf > 0) {
+            largePagesCached = true;
+        }
+        long pa = (e & PAE_ADDR & ~pageMask) | (la & pageMask);
+        return new long[] {pa, writeOk ? 1 : 0, nx ? 0 : 1};
+    }
+
+    /** Scratch for {@link #walk4Level}: the entries met at each level and where they live. */
+    private final long[] walkAddrs = new long[4];
+    private final long[] walkEntries = new long[4];
 
     /** Whether an entry permits writes for this kind of access (CR0.WP, SDM §4.6.1). */
     private boolean writableFor(long entry, boolean userAccess) {

@@ -120,6 +120,7 @@ final class Segments {
         }
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
+        refuseIa32eGaps(c, sel, attr);
         if ((attr & Cpu.ATTR_S) == 0) {
             int type = attr & 0xF;
             if (type == 0x4 || type == 0xC) {
@@ -142,6 +143,22 @@ final class Segments {
         return desc;
     }
 
+    /**
+     * What IA-32e mode adds to far transfers and is not emulated yet raises #GP (counted as
+     * unimplemented): a code segment with L = 1 (64-bit mode) and the 16-byte system
+     * descriptors (call gates) of IA-32e mode.
+     */
+    static void refuseIa32eGaps(Cpu c, int sel, int attr) {
+        if (!c.ia32e()) {
+            return;
+        }
+        boolean code64 = (attr & Cpu.ATTR_S) != 0 && (attr & Cpu.ATTR_CODE) != 0 && (attr & Cpu.ATTR_L) != 0;
+        if (code64 || (attr & Cpu.ATTR_S) == 0) {
+            c.undefinedOpcodes++;
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+    }
+
     /** Checks a code segment for a far RET/IRET to privilege {@code rpl} (the selector's RPL). */
     static long checkReturnTarget(Cpu c, int sel) {
         if ((sel & 0xFFFC) == 0) {
@@ -153,6 +170,7 @@ final class Segments {
         }
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
+        refuseIa32eGaps(c, sel, attr);
         if ((attr & Cpu.ATTR_S) == 0 || (attr & Cpu.ATTR_CODE) == 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }

@@ -116,6 +116,10 @@ final class SystemOps {
 
     private static void lldt(Cpu c, int sel) {
         requireCpl0(c);
+        if (c.ia32e()) {
+            c.undefinedOpcodes++; // IA-32e mode's 16-byte LDT/TSS descriptors are not emulated yet
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
         if ((sel & 0xFFFC) == 0) {
             c.ldtSel = sel;
             c.ldtBase = 0;
@@ -140,6 +144,10 @@ final class SystemOps {
 
     private static void ltr(Cpu c, int sel) {
         requireCpl0(c);
+        if (c.ia32e()) {
+            c.undefinedOpcodes++; // IA-32e mode's 16-byte LDT/TSS descriptors are not emulated yet
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
         if ((sel & 0xFFFC) == 0 || (sel & 4) != 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
@@ -331,7 +339,7 @@ final class SystemOps {
         c.r[Cpu.EDX] = (int) (v >>> 32);
     }
 
-    /** 0F 30: WRMSR. EFER accepts only NXE: long mode and SYSCALL are not emulated yet. */
+    /** 0F 30: WRMSR. EFER accepts NXE and LME (SYSCALL's SCE is not emulated yet: #GP). */
     static void wrmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         long v = (c.r[Cpu.EDX] & 0xFFFF_FFFFL) << 32 | (c.r[Cpu.EAX] & 0xFFFF_FFFFL);
@@ -340,13 +348,7 @@ final class SystemOps {
             case MSR_BIOS_SIGN_ID -> {
                 // microcode update signature: writes are how software asks for it; nothing to do
             }
-            case MSR_EFER -> {
-                if ((v & ~Mmu.EFER_NXE) != 0) {
-                    throw CpuFault.gp(0);
-                }
-                c.mmu.efer = v;
-                c.mmu.flush();
-            }
+            case MSR_EFER -> c.writeEfer(v);
             default -> throw CpuFault.gp(0);
         }
     }

@@ -1,0 +1,221 @@
+package io.p2vkit.hv.emu;
+
+import static io.p2vkit.hv.emu.ModeTransitionTest.asm;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2vkit.hv.cpu.Vcpu;
+import org.junit.jupiter.api.Test;
+
+/**
+ * IA-32e mode entry (SDM Vol. 3 §9.8.5) and 4-level paging (§4.5) in compatibility mode: the
+ * EFER.LME/CR4.PAE/CR0.PG rules, 1 GiB, 2 MiB and 4 KiB pages with their rights, NX, reserved
+ * bits and accessed/dirty bits, the software TLB under INVLPG and CR3 loads, and the #GP that
+ * guards what is not emulated yet (64-bit code segments, IA-32e system descriptors).
+ */
+class LongModeTest {
+
+    static final int PML4 = 0x10000;
+    static final int PDPT = 0x11000;
+    static final int PD = 0x12000;
+    static final int PT = 0x13000;
+    static final long NX = 1L << 63;
+
+    static FlatMachine machine() {
+        return new FlatMachine(new long[] {0, 0x400000});
+    }
+
+    /**
+     * Linear 0-2 MiB through a page table (identity, but 0x30000 maps 0x31000); 2-4 MiB one
+     * 2 MiB page; 1-2 GiB a 1 GiB page onto physical 0; 2-3 GiB a read-only, NX 1 GiB page onto
+     * physical 0; 3-4 GiB absent. Only the PML4 entry allows user access.
+     */
+    static void pageTables(FlatMachine m) {
+        m.memory.writeLong(PML4, PDPT | 7);
+        m.memory.writeLong(PDPT, PD | 3);
+        m.memory.writeLong(PDPT + 8, 0x83);
+        m.memory.writeLong(PDPT + 16, 0x81 | NX);
+        m.memory.writeLong(PD, PT | 3);
+        m.memory.writeLong(PD + 8, 0x20_0000 | 0x83);
+        for (int i = 0; i < 512; i++) {
+            m.memory.writeLong(PT + i * 8, (long) i << 12 | 3);
+        }
+        m.memory.writeLong(PT + 0x30 * 8, 0x31000 | 3);
+    }
+
+    /** Enters IA-32e mode (compatibility mode, flat 32-bit CS) without running code. */
+    static void enterCompat(FlatMachine m) {
+        m.flat32();
+        pageTables(m);
+        m.cpu.writeCr4(Mmu.CR4_PAE);
+        m.cpu.writeCr3(PML4);
+        m.cpu.writeEfer(Mmu.EFER_LME | Mmu.EFER_NXE);
+        m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
+    }
+
+    static CpuFault fault(Runnable r) {
+        return assertThrows(CpuFault.class, r::run);
+    }
+
+    @Test
+    void guestEntersCompatibilityModeAndWalksFourLevels() {
+        try (FlatMachine m = machine()) {
+            m.flat32();
+            pageTables(m);
+            m.memory.writeInt(0x4000, 0xCAFE_BABE);
+            m.memory.writeInt(0x31000, 0x1234_5678);
+            m.load(0x6000, asm(
+                    "0f 20 e0",                  // mov eax, cr4
+                    "83 c8 20",                  // or eax, 0x20 (PAE)
+                    "0f 22 e0",                  // mov cr4, eax
+                    "b8 00 00 01 00",            // mov eax, 0x10000
+                    "0f 22 d8",                  // mov cr3, eax
+                    "b9 80 00 00 c0",            // mov ecx, 0xC0000080 (EFER)
+                    "0f 32",                     // rdmsr
+                    "0d 00 09 00 00",            // or eax, 0x900 (NXE | LME)
+                    "0f 30",                     // wrmsr
+                    "0f 20 c0",                  // mov eax, cr0
+                    "0d 00 00 00 80",            // or eax, PG
+                    "0f 22 c0",                  // mov cr0, eax
+                    "0f 32",                     // rdmsr
+                    "a3 00 20 00 00",            // mov [0x2000], eax
+                    "8b 1d 00 40 00 40",         // mov ebx, [0x40004000] (1 GiB page)
+                    "89 1d 04 20 00 00",         // mov [0x2004], ebx
+                    "8b 15 00 00 03 00",         // mov edx, [0x30000] (4 KiB page onto 0x31000)
+                    "89 15 08 20 00 00",         // mov [0x2008], edx
+                    "c7 05 10 00 20 00 55 00 00 00", // mov dword [0x200010], 0x55 (2 MiB page)
+                    "f4"));                      // hlt
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            assertEquals(0xD00, m.memory.readInt(0x2000), "EFER: NXE, LMA, LME");
+            assertTrue(m.cpu.ia32e());
+            assertEquals(0xCAFE_BABE, m.memory.readInt(0x2004));
+            assertEquals(0x1234_5678, m.memory.readInt(0x2008));
+            assertEquals(0x55, m.memory.readInt(0x200010));
+            assertEquals(0x27, m.memory.readLong(PML4) & 0xFF, "PML4E accessed");
+            assertEquals(0xA3, m.memory.readLong(PDPT + 8) & 0xFF, "1 GiB page accessed, not dirty");
+            assertEquals(0xE3, m.memory.readLong(PD + 8) & 0xFF, "2 MiB page accessed and dirty");
+            assertEquals(0x23, m.memory.readLong(PT + 0x30 * 8) & 0xFF, "PTE accessed, not dirty");
+        }
+    }
+
+    @Test
+    void entryRulesOfSdm985() {
+        try (FlatMachine m = machine()) {
+            m.flat32();
+            pageTables(m);
+            m.cpu.writeCr3(PML4);
+            m.cpu.writeEfer(Mmu.EFER_LME | Mmu.EFER_LMA);
+            assertEquals(Mmu.EFER_LME, m.cpu.mmu.efer, "LMA is not software's to set");
+            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG)).vector,
+                    "PG with LME needs PAE");
+            assertEquals(0, m.cpu.cr0() & Cpu.CR0_PG);
+            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeEfer(1)).vector, "SCE: SYSCALL not emulated");
+            m.cpu.writeCr4(Mmu.CR4_PAE);
+            m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
+            assertTrue(m.cpu.ia32e());
+            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeCr4(0)).vector, "PAE stays on in IA-32e mode");
+            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeEfer(0)).vector, "LME is fixed while paging");
+            m.cpu.writeEfer(Mmu.EFER_LME | Mmu.EFER_NXE);
+            assertTrue(m.cpu.ia32e(), "NXE may change; LMA is kept");
+            m.cpu.writeCr0(m.cpu.cr0() & ~Cpu.CR0_PG);
+            assertEquals(Mmu.EFER_LME | Mmu.EFER_NXE, m.cpu.mmu.efer, "clearing PG leaves IA-32e mode");
+            m.cpu.writeEfer(0);
+            m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
+            assertEquals(0, m.cpu.mmu.efer, "PAE paging without LME stays legacy");
+        }
+    }
+
+    @Test
+    void cpuidDoesNotClaimLongModeYet() {
+        try (FlatMachine m = machine()) {
+            m.cpu.r[Cpu.EAX] = 0x8000_0001;
+            Cpuid.execute(m.cpu);
+            assertEquals(0, m.cpu.r[Cpu.EDX] & (1 << 29), "64-bit mode is not executable yet");
+        }
+    }
+
+    @Test
+    void rightsNxReservedBitsAndAbsentEntries() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            CpuFault f = fault(() -> mmu.translate(0x8000_1000, Mmu.ACCESS_FETCH, false));
+            assertEquals(CpuFault.PF, f.vector);
+            assertEquals(0x11, f.errorCode, "present, instruction fetch");
+            assertEquals(0x8000_1000, mmu.faultAddress);
+            assertEquals(0x1000, mmu.translate(0x8000_1000, Mmu.ACCESS_WRITE, false),
+                    "supervisor writes ignore R/W while CR0.WP = 0");
+            m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_WP);
+            assertEquals(0x03, fault(() -> mmu.translate(0x8000_1000, Mmu.ACCESS_WRITE, false)).errorCode);
+            assertEquals(0x05, fault(() -> mmu.translate(0x6000, Mmu.ACCESS_READ, true)).errorCode,
+                    "U/S clear in the PDPTE denies user access though the PML4E allows it");
+            assertEquals(0x10, fault(() -> mmu.translate(0xC000_0000, Mmu.ACCESS_FETCH, false)).errorCode,
+                    "absent PDPTE");
+            m.memory.writeLong(PDPT + 24, 0x83 | 1 << 13);
+            mmu.flush();
+            assertEquals(0x09, fault(() -> mmu.translate(0xC000_0000, Mmu.ACCESS_READ, false)).errorCode,
+                    "bit 13 of a 1 GiB page is reserved");
+            m.memory.writeLong(PDPT + 24, 0x83 | NX);
+            m.cpu.writeEfer(Mmu.EFER_LME);
+            assertEquals(0x09, fault(() -> mmu.translate(0xC000_0000, Mmu.ACCESS_READ, false)).errorCode,
+                    "XD is reserved without EFER.NXE");
+            assertEquals(0x09, fault(() -> mmu.translate(0x8000_1000, Mmu.ACCESS_FETCH, false)).errorCode,
+                    "the NX 2-3 GiB page too; no I/D bit without NXE");
+            assertEquals(0x1000, mmu.translate(0x4000_1000, Mmu.ACCESS_FETCH, false));
+        }
+    }
+
+    @Test
+    void tlbFollowsInvlpgAndCr3Loads() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            m.memory.writeInt(0x31000, 1);
+            m.memory.writeInt(0x32000, 2);
+            m.memory.writeInt(0x34000, 4);
+            m.memory.writeInt(0x35000, 5);
+            assertEquals(1, mmu.read32(0x30000));
+            assertEquals(4, mmu.read32(0x34000));
+            m.memory.writeLong(PT + 0x30 * 8, 0x32000 | 3);
+            m.memory.writeLong(PT + 0x34 * 8, 0x35000 | 3);
+            mmu.flushPage(0x30000);
+            assertEquals(2, mmu.read32(0x30000), "INVLPG dropped the entry");
+            assertEquals(4, mmu.read32(0x34000), "only that one: no large page was cached");
+            m.cpu.writeCr3(PML4);
+            assertEquals(5, mmu.read32(0x34000), "a CR3 load drops every entry");
+
+            mmu.write32(0x20_0010, 0x55);
+            assertEquals(0x55, mmu.read32(0x20_0010));
+            m.memory.writeLong(PD + 8, 0);
+            mmu.flushPage(0x3F_F000);
+            CpuFault f = fault(() -> mmu.read32(0x20_0010));
+            assertEquals(0, f.errorCode, "INVLPG anywhere in a 2 MiB page drops all of it");
+        }
+    }
+
+    @Test
+    void sixtyFourBitCodeSegmentIsRefusedUntilEmulated() {
+        try (FlatMachine m = machine()) {
+            m.memory.writeLong(0x1000, 0);
+            m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
+            m.memory.writeLong(0x1010, 0x00CF_9200_0000_FFFFL);  // data
+            m.memory.writeLong(0x1018, 0x00AF_9A00_0000_FFFFL);  // 64-bit code (L = 1)
+            m.memory.writeLong(0x1020, 0x0000_8C00_0008_6000L);  // 32-bit call gate
+            enterCompat(m);
+            m.cpu.gdtBase = 0x1000;
+            m.cpu.gdtLimit = 0x27;
+            assertEquals(0x18, fault(() -> Segments.checkFarTarget(m.cpu, 0x18)).errorCode);
+            assertEquals(0x20, fault(() -> Segments.checkFarTarget(m.cpu, 0x20)).errorCode,
+                    "IA-32e call gates are 16 bytes: not emulated");
+            Segments.checkFarTarget(m.cpu, 0x08); // compatibility-mode code stays reachable
+            m.load(0x6000, asm("ea 00 70 00 00 18 00")); // jmp 0x18:0x7000
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.ERROR, m.vcpu.run(10));
+            assertTrue(m.vcpu.stopReason().contains("interrupt delivery in IA-32e mode is not implemented"),
+                    m.vcpu.stopReason());
+            assertEquals(0x6000, m.cpu.eip, "the far jump did not happen");
+        }
+    }
+}
