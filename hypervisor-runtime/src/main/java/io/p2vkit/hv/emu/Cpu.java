@@ -484,7 +484,7 @@ final class Cpu {
         int off = lin & 0xFFF;
         if (page != null) {
             DecodedInsn d = page.insns[off];
-            if (d != null && d.code32 == cs32) {
+            if (d != null && d.code32 == cs32 && !d.code64) {
                 return d;
             }
         }
