@@ -556,7 +556,8 @@ final class Mmu {
 
     private CpuFault pageFaultReserved(int lin, int access, boolean userAccess) {
         faultAddress = lin;
-        int code = 1 | 8 | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0);
+        int code = 1 | 8 | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0)
+                | (access == ACCESS_FETCH && (efer & EFER_NXE) != 0 ? 16 : 0); // only PAE/4-level get here
         return CpuFault.withCode(CpuFault.PF, code);
     }
 

@@ -202,9 +202,13 @@ final class SystemOps {
                 int attr = Segments.attr(desc);
                 boolean conformingCode = (attr & Cpu.ATTR_S) != 0 && (attr & 0xC) == 0xC;
                 int type = attr & 0x1F;
-                boolean typeOk = (attr & Cpu.ATTR_S) != 0 || type == 1 || type == 2 || type == 3
-                        || type == 9 || type == 11 || (d.opcode == 0x102 && (type == 4 || type == 5
-                        || type == 12));
+                boolean lar = d.opcode == 0x102;
+                boolean typeOk = (attr & Cpu.ATTR_S) != 0 || (c.ia32e()
+                        // IA-32e mode (SDM Vol. 2 LAR/LSL type tables): 64-bit TSS, LAR also the
+                        // 64-bit call gate, LSL also the LDT and type 0 (a 16-byte descriptor's top)
+                        ? type == 9 || type == 11 || (lar ? type == 12 : type == 0 || type == 2)
+                        : type == 1 || type == 2 || type == 3 || type == 9 || type == 11
+                                || (lar && (type == 4 || type == 5 || type == 12)));
                 ok = typeOk && (conformingCode || Segments.dpl(attr) >= Math.max(c.cpl, sel & 3));
             } catch (CpuFault outsideTable) {
                 ok = false;

@@ -157,6 +157,8 @@ class LongModeTest {
             mmu.flush();
             assertEquals(0x09, fault(() -> mmu.translate(0xC000_0000, Mmu.ACCESS_READ, false)).errorCode,
                     "bit 13 of a 1 GiB page is reserved");
+            assertEquals(0x19, fault(() -> mmu.translate(0xC000_0000, Mmu.ACCESS_FETCH, false)).errorCode,
+                    "a reserved-bit fault on a fetch has I/D set when NXE is on");
             m.memory.writeLong(PDPT + 24, 0x83 | NX);
             m.cpu.writeEfer(Mmu.EFER_LME);
             assertEquals(0x09, fault(() -> mmu.translate(0xC000_0000, Mmu.ACCESS_READ, false)).errorCode,
@@ -192,6 +194,43 @@ class LongModeTest {
             mmu.flushPage(0x3F_F000);
             CpuFault f = fault(() -> mmu.read32(0x20_0010));
             assertEquals(0, f.errorCode, "INVLPG anywhere in a 2 MiB page drops all of it");
+        }
+    }
+
+    /** Runs LAR or LSL eax, ebx on {@code sel}: the ZF result and EAX (0xDEAD when unloaded). */
+    static String larLsl(FlatMachine m, boolean lar, int sel) {
+        m.load(0x6000, asm(lar ? "0f 02 c3" : "0f 03 c3"));
+        m.cpu.eip = 0x6000;
+        m.cpu.r[Cpu.EBX] = sel;
+        m.cpu.r[Cpu.EAX] = 0xDEAD;
+        assertEquals(Vcpu.Stop.REQUESTED, m.vcpu.run(1), m.vcpu.stopReason());
+        return ((m.cpu.eflags() & Flags.ZF) != 0 ? "ok " : "no ") + Integer.toHexString(m.cpu.r[Cpu.EAX]);
+    }
+
+    @Test
+    void larAndLslUseTheIa32eTypeTables() {
+        try (FlatMachine m = machine()) {
+            m.memory.writeLong(0x1018, 0x0000_8C00_0008_6000L);  // 64-bit call gate (low half)
+            m.memory.writeLong(0x1020, 0);                       // its upper half: type 0
+            m.memory.writeLong(0x1028, 0x0000_8200_5000_00FFL);  // LDT, limit 0xFF
+            m.memory.writeLong(0x1030, 0x0000_8900_6000_0067L);  // available 64-bit TSS, limit 0x67
+            m.memory.writeLong(0x1040, 0x0000_8100_7000_002BL);  // type 1 (16-bit TSS in legacy mode)
+            m.flat32();
+            m.cpu.gdtBase = 0x1000;
+            m.cpu.gdtLimit = 0x47;
+            assertEquals("ok 8200", larLsl(m, true, 0x28), "legacy protected mode: LAR takes an LDT");
+            assertEquals("ok 8100", larLsl(m, true, 0x40));
+            enterCompat(m);
+            assertEquals("ok 8c00", larLsl(m, true, 0x18));
+            assertEquals("no dead", larLsl(m, true, 0x20));
+            assertEquals("no dead", larLsl(m, true, 0x28));
+            assertEquals("ok 8900", larLsl(m, true, 0x30));
+            assertEquals("no dead", larLsl(m, true, 0x40));
+            assertEquals("no dead", larLsl(m, false, 0x18));
+            assertEquals("ok 0", larLsl(m, false, 0x20));
+            assertEquals("ok ff", larLsl(m, false, 0x28));
+            assertEquals("ok 67", larLsl(m, false, 0x30));
+            assertEquals("no dead", larLsl(m, false, 0x40));
         }
     }
 
