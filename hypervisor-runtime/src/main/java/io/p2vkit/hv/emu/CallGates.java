@@ -63,7 +63,7 @@ final class CallGates {
         int[] frame = new int[4 + params];
         int n = 0;
         frame[n++] = c.segSel[Cpu.SS];
-        frame[n++] = c.r[Cpu.ESP];
+        frame[n++] = c.r32(Cpu.ESP);
         for (int i = params - 1; i >= 0; i--) {
             frame[n++] = c.peek(i * size, size);
         }

@@ -51,11 +51,16 @@ final class Cpu {
     static final int CR0_CD = 1 << 30;
     static final int CR0_PG = 1 << 31;
 
-    final int[] r = new int[8];
+    /**
+     * The 16 general registers, 64 bits wide (only 0-7 and the low halves are used outside
+     * 64-bit mode). A 32-bit write zero-extends (SDM Vol. 1 §3.4.1.1), 8- and 16-bit writes keep
+     * the rest; {@link #r32}/{@link #set32} are the 32-bit accessors.
+     */
+    final long[] r = new long[16];
     int eip;
     /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
     int insnEip;
-    int insnEsp;
+    long insnEsp;
     /** 0xFFFF in 16-bit code, all ones in 32-bit code. */
     int ipMask = 0xFFFF;
 
@@ -223,11 +228,20 @@ final class Cpu {
 
     // ---- registers ----
 
+    int r32(int n) {
+        return (int) r[n];
+    }
+
+    /** Writes a 32-bit register, zero-extending into the upper half. */
+    void set32(int n, int v) {
+        r[n] = v & 0xFFFF_FFFFL;
+    }
+
     int reg(int n, int size) {
         return switch (size) {
-            case 1 -> n < 4 ? r[n] & 0xFF : (r[n - 4] >>> 8) & 0xFF;
-            case 2 -> r[n] & 0xFFFF;
-            default -> r[n];
+            case 1 -> n < 4 ? (int) r[n] & 0xFF : ((int) r[n - 4] >>> 8) & 0xFF;
+            case 2 -> (int) r[n] & 0xFFFF;
+            default -> (int) r[n];
         };
     }
 
@@ -241,7 +255,7 @@ final class Cpu {
                 }
             }
             case 2 -> r[n] = (r[n] & 0xFFFF_0000) | (v & 0xFFFF);
-            default -> r[n] = v;
+            default -> set32(n, v);
         }
     }
 
@@ -251,10 +265,10 @@ final class Cpu {
     int ea(DecodedInsn d) {
         int a = d.disp;
         if (d.base >= 0) {
-            a += r[d.base];
+            a += (int) r[d.base];
         }
         if (d.index >= 0) {
-            a += r[d.index] << d.scale;
+            a += (int) r[d.index] << d.scale;
         }
         return d.addr32 ? a : a & 0xFFFF;
     }
@@ -325,11 +339,15 @@ final class Cpu {
     // ---- stack ----
 
     int sp() {
-        return ss32 ? r[ESP] : r[ESP] & 0xFFFF;
+        return ss32 ? (int) r[ESP] : (int) r[ESP] & 0xFFFF;
     }
 
     void setSp(int v) {
-        r[ESP] = ss32 ? v : (r[ESP] & 0xFFFF_0000) | (v & 0xFFFF);
+        if (ss32) {
+            set32(ESP, v);
+        } else {
+            r[ESP] = (r[ESP] & 0xFFFF_0000) | (v & 0xFFFF);
+        }
     }
 
     void push(int size, int v) {

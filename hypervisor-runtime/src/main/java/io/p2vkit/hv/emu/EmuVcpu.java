@@ -213,8 +213,8 @@ public final class EmuVcpu implements Vcpu {
         return String.format(
                 "EAX=%08X EBX=%08X ECX=%08X EDX=%08X ESI=%08X EDI=%08X EBP=%08X ESP=%08X EIP=%08X "
                         + "EFL=%08X CS=%04X SS=%04X DS=%04X ES=%04X CR0=%08X",
-                cpu.r[Cpu.EAX], cpu.r[Cpu.EBX], cpu.r[Cpu.ECX], cpu.r[Cpu.EDX], cpu.r[Cpu.ESI],
-                cpu.r[Cpu.EDI], cpu.r[Cpu.EBP], cpu.r[Cpu.ESP], cpu.eip, cpu.eflags(),
+                cpu.r32(Cpu.EAX), cpu.r32(Cpu.EBX), cpu.r32(Cpu.ECX), cpu.r32(Cpu.EDX), cpu.r32(Cpu.ESI),
+                cpu.r32(Cpu.EDI), cpu.r32(Cpu.EBP), cpu.r32(Cpu.ESP), cpu.eip, cpu.eflags(),
                 cpu.segSel[Cpu.CS], cpu.segSel[Cpu.SS], cpu.segSel[Cpu.DS], cpu.segSel[Cpu.ES], cpu.cr0());
     }
 

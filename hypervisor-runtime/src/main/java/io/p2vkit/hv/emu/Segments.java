@@ -234,7 +234,7 @@ final class Segments {
     /** Makes {@code stack} the current stack with ESP = {@code sp}. */
     static void commitStack(Cpu c, InnerStack stack, int sp) {
         c.setSegmentCache(Cpu.SS, stack.sel(), stack.base(), limit(stack.desc()), attr(stack.desc()) | Cpu.ATTR_ACCESSED);
-        c.r[Cpu.ESP] = stack.is32() ? sp : (c.r[Cpu.ESP] & 0xFFFF_0000) | (sp & 0xFFFF);
+        c.set32(Cpu.ESP, stack.is32() ? sp : (c.r32(Cpu.ESP) & 0xFFFF_0000) | (sp & 0xFFFF));
     }
 
     /** Real-mode far transfer: CS base = selector * 16, the cached limit and size are kept. */

@@ -285,15 +285,15 @@ final class SystemOps {
             throw c.undefined(d);
         }
         if (!toCr) {
-            c.r[d.rm] = switch (cr) {
+            c.set32(d.rm, switch (cr) {
                 case 0 -> c.cr0();
                 case 2 -> c.cr2;
                 case 3 -> c.mmu.cr3;
                 default -> c.mmu.cr4;
-            };
+            });
             return;
         }
-        int v = c.r[d.rm];
+        int v = c.r32(d.rm);
         switch (cr) {
             case 0 -> c.writeCr0(v);
             case 2 -> c.cr2 = v;
@@ -313,9 +313,9 @@ final class SystemOps {
             n += 2;
         }
         if (d.opcode == 0x121) {
-            c.r[d.rm] = c.dr[n];
+            c.set32(d.rm, c.dr[n]);
         } else {
-            c.dr[n] = c.r[d.rm];
+            c.dr[n] = c.r32(d.rm);
         }
     }
 
@@ -326,28 +326,28 @@ final class SystemOps {
     /** 0F 31: RDTSC (a 1 GHz clock from the host's monotonic time). */
     static void rdtsc(Cpu c, DecodedInsn d) {
         long t = tsc(c);
-        c.r[Cpu.EAX] = (int) t;
-        c.r[Cpu.EDX] = (int) (t >>> 32);
+        c.set32(Cpu.EAX, (int) t);
+        c.set32(Cpu.EDX, (int) (t >>> 32));
     }
 
     /** 0F 32: RDMSR; unknown MSRs raise #GP as on hardware. */
     static void rdmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
-        long v = switch (c.r[Cpu.ECX]) {
+        long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
             case MSR_EFER -> c.mmu.efer;
             default -> throw CpuFault.gp(0);
         };
-        c.r[Cpu.EAX] = (int) v;
-        c.r[Cpu.EDX] = (int) (v >>> 32);
+        c.set32(Cpu.EAX, (int) v);
+        c.set32(Cpu.EDX, (int) (v >>> 32));
     }
 
     /** 0F 30: WRMSR. EFER accepts NXE and LME (SYSCALL's SCE is not emulated yet: #GP). */
     static void wrmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
-        long v = (c.r[Cpu.EDX] & 0xFFFF_FFFFL) << 32 | (c.r[Cpu.EAX] & 0xFFFF_FFFFL);
-        switch (c.r[Cpu.ECX]) {
+        long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
+        switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> c.tscOffset = v - System.nanoTime();
             case MSR_BIOS_SIGN_ID -> {
                 // microcode update signature: writes are how software asks for it; nothing to do

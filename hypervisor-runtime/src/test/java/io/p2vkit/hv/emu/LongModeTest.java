@@ -128,11 +128,32 @@ class LongModeTest {
     }
 
     @Test
+    void registerFileIs64BitsWide() {
+        try (FlatMachine m = machine()) {
+            Cpu c = m.cpu;
+            c.r[15] = 0x1122_3344_5566_7788L;
+            c.r[Cpu.EAX] = 0xFFFF_FFFF_FFFF_FFFFL;
+            c.setReg(Cpu.EAX, 2, 0x3400);
+            c.setReg(Cpu.EAX, 1, 0x12);
+            assertEquals(0xFFFF_FFFF_FFFF_3412L, c.r[Cpu.EAX], "8- and 16-bit writes keep bits 16-63");
+            c.r[Cpu.ECX] = 0xAAAA_AAAA_0000_0000L;
+            c.setReg(4 + Cpu.ECX, 1, 0x56);             // CH
+            assertEquals(0xAAAA_AAAA_0000_5600L, c.r[Cpu.ECX]);
+            c.setReg(Cpu.EAX, 4, 0x8000_0000);
+            assertEquals(0x8000_0000L, c.r[Cpu.EAX], "a 32-bit write zero-extends");
+            c.set32(Cpu.EDX, -1);
+            assertEquals(0xFFFF_FFFFL, c.r[Cpu.EDX]);
+            assertEquals(-1, c.r32(Cpu.EDX));
+            assertEquals(0x1122_3344_5566_7788L, c.r[15]);
+        }
+    }
+
+    @Test
     void cpuidDoesNotClaimLongModeYet() {
         try (FlatMachine m = machine()) {
-            m.cpu.r[Cpu.EAX] = 0x8000_0001;
+            m.cpu.set32(Cpu.EAX, 0x8000_0001);
             Cpuid.execute(m.cpu);
-            assertEquals(0, m.cpu.r[Cpu.EDX] & (1 << 29), "64-bit mode is not executable yet");
+            assertEquals(0, m.cpu.r32(Cpu.EDX) & (1 << 29), "64-bit mode is not executable yet");
         }
     }
 
@@ -201,10 +222,10 @@ class LongModeTest {
     static String larLsl(FlatMachine m, boolean lar, int sel) {
         m.load(0x6000, asm(lar ? "0f 02 c3" : "0f 03 c3"));
         m.cpu.eip = 0x6000;
-        m.cpu.r[Cpu.EBX] = sel;
-        m.cpu.r[Cpu.EAX] = 0xDEAD;
+        m.cpu.set32(Cpu.EBX, sel);
+        m.cpu.set32(Cpu.EAX, 0xDEAD);
         assertEquals(Vcpu.Stop.REQUESTED, m.vcpu.run(1), m.vcpu.stopReason());
-        return ((m.cpu.eflags() & Flags.ZF) != 0 ? "ok " : "no ") + Integer.toHexString(m.cpu.r[Cpu.EAX]);
+        return ((m.cpu.eflags() & Flags.ZF) != 0 ? "ok " : "no ") + Integer.toHexString(m.cpu.r32(Cpu.EAX));
     }
 
     @Test
