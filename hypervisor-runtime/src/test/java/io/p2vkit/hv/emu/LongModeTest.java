@@ -256,6 +256,47 @@ class LongModeTest {
     }
 
     @Test
+    void ia32eSystemDescriptorsAndReturnsTo64BitCodeAreRefused() {
+        try (FlatMachine m = machine()) {
+            m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
+            m.memory.writeLong(0x1018, 0x00AF_9A00_0000_FFFFL);  // 64-bit code
+            m.memory.writeLong(0x1028, 0x0000_8200_5000_00FFL);  // LDT
+            m.memory.writeLong(0x1030, 0x0000_8900_6000_0067L);  // TSS
+            enterCompat(m);
+            m.cpu.gdtBase = 0x1000;
+            m.cpu.gdtLimit = 0x3F;
+            assertEquals(0x18, fault(() -> Segments.checkReturnTarget(m.cpu, 0x18)).errorCode,
+                    "RETF/IRET to 64-bit code");
+            Segments.checkReturnTarget(m.cpu, 0x08);
+            long undefined = m.cpu.undefinedOpcodes;
+            m.cpu.set32(Cpu.EAX, 0x28);
+            m.load(0x6000, asm("0f 00 d0"));             // lldt ax
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.ERROR, m.vcpu.run(1), "the #GP cannot be delivered yet");
+            assertEquals(0, m.cpu.ldtSel);
+            m.cpu.set32(Cpu.EAX, 0x30);
+            m.load(0x6000, asm("0f 00 d8"));             // ltr ax
+            m.cpu.eip = 0x6000;
+            assertEquals(Vcpu.Stop.ERROR, m.vcpu.run(1));
+            assertEquals(0, m.cpu.trSel);
+            assertEquals(0x89, m.memory.readLong(0x1030) >>> 40 & 0xFF, "the TSS is not marked busy");
+            assertEquals(undefined + 2, m.cpu.undefinedOpcodes);
+        }
+    }
+
+    @Test
+    void pagingCannotBeTurnedOffFrom64BitCode() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            // No instruction loads a CS with L = 1 yet; the cache is loaded directly.
+            m.cpu.setSegmentCache(Cpu.CS, 0x18, 0, -1, FlatMachine.FLAT_CODE32 & ~Cpu.ATTR_DB | Cpu.ATTR_L);
+            assertTrue(m.cpu.longMode64());
+            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeCr0(m.cpu.cr0() & ~Cpu.CR0_PG)).vector);
+            assertTrue(m.cpu.ia32e());
+        }
+    }
+
+    @Test
     void sixtyFourBitCodeSegmentIsRefusedUntilEmulated() {
         try (FlatMachine m = machine()) {
             m.memory.writeLong(0x1000, 0);
