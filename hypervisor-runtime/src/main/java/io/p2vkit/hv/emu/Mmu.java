@@ -52,13 +52,18 @@ final class Mmu {
     long efer;
     /** Whether the current privilege level is 3 (user accesses). */
     boolean user;
+    /**
+     * Linear addresses wrap at 4 GiB outside 64-bit mode: accesses that cross a page end step
+     * through this mask. All ones once 64-bit code runs (whoever enters 64-bit mode sets it).
+     */
+    long linearMask = 0xFFFF_FFFFL;
     /** The faulting linear address of the last #PF (the CPU copies it to CR2). */
-    int faultAddress;
+    long faultAddress;
 
     // The software TLB: per linear page, read/write/fetch tags and the host segment behind it.
-    private final int[] readTag = new int[TLB_SIZE];
-    private final int[] writeTag = new int[TLB_SIZE];
-    private final int[] fetchTag = new int[TLB_SIZE];
+    private final long[] readTag = new long[TLB_SIZE];
+    private final long[] writeTag = new long[TLB_SIZE];
+    private final long[] fetchTag = new long[TLB_SIZE];
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
     private final long[] physPage = new long[TLB_SIZE];
@@ -91,12 +96,12 @@ final class Mmu {
      * INVLPG. The TLB holds 4 KiB pieces, so when any 2/4 MiB page has been cached the whole TLB
      * goes (INVLPG must drop every piece of a large page, SDM Vol. 3 §4.10.4.1).
      */
-    void flushPage(int lin) {
+    void flushPage(long lin) {
         if (largePagesCached) {
             flush();
             return;
         }
-        int idx = (lin >>> 12) & TLB_MASK;
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         readTag[idx] = -1;
         writeTag[idx] = -1;
         fetchTag[idx] = -1;
@@ -109,36 +114,36 @@ final class Mmu {
 
     // ---- fast paths ----
 
-    int read8(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int read8(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12) {
             return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
         }
         return readSlow(lin, 1);
     }
 
-    int read16(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int read16(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
             return segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
         }
         return readSlow(lin, 2);
     }
 
-    int read32(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int read32(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
             return segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
         }
         return readSlow(lin, 4);
     }
 
-    int read(int lin, int size) {
+    int read(long lin, int size) {
         return size == 4 ? read32(lin) : size == 2 ? read16(lin) : read8(lin);
     }
 
-    void write8(int lin, int v) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    void write8(long lin, int v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12) {
             segment[idx].set(BYTE, segmentOffset[idx] + (lin & 0xFFF), (byte) v);
             return;
@@ -146,8 +151,8 @@ final class Mmu {
         writeSlow(lin, 1, v);
     }
 
-    void write16(int lin, int v) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    void write16(long lin, int v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
             segment[idx].set(SHORT, segmentOffset[idx] + (lin & 0xFFF), (short) v);
             return;
@@ -155,8 +160,8 @@ final class Mmu {
         writeSlow(lin, 2, v);
     }
 
-    void write32(int lin, int v) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    void write32(long lin, int v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
             segment[idx].set(INT, segmentOffset[idx] + (lin & 0xFFF), v);
             return;
@@ -164,7 +169,7 @@ final class Mmu {
         writeSlow(lin, 4, v);
     }
 
-    void write(int lin, int size, int v) {
+    void write(long lin, int size, int v) {
         if (size == 4) {
             write32(lin, v);
         } else if (size == 2) {
@@ -178,8 +183,8 @@ final class Mmu {
      * Reads an operand the instruction will write back: the write permission is checked first,
      * so a fault never leaves flags updated for a write that did not happen.
      */
-    int readRmw(int lin, int size) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int readRmw(long lin, int size) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] != lin >>> 12 || (lin & 0xFFF) > 0x1000 - size) {
             probeWrite(lin, size);
         }
@@ -187,16 +192,16 @@ final class Mmu {
     }
 
     /** Checks that {@code [lin, lin+size)} may be written, faulting now rather than mid-update. */
-    void probeWrite(int lin, int size) {
+    void probeWrite(long lin, int size) {
         translate(lin, ACCESS_WRITE, user);
         if (((lin & 0xFFF) + size) > 0x1000) {
-            translate(lin + size - 1, ACCESS_WRITE, user);
+            translate((lin + size - 1) & linearMask, ACCESS_WRITE, user);
         }
     }
 
     /** An instruction byte at {@code lin}. */
-    int fetch8(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int fetch8(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (fetchTag[idx] == lin >>> 12) {
             return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
         }
@@ -213,8 +218,8 @@ final class Mmu {
      * The RAM segment behind {@code lin} for reading (translating and filling the TLB, which may
      * raise #PF), or null when the page is not plain RAM. The offset goes to {@link #bulkOffset}.
      */
-    MemorySegment readSegmentAt(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    MemorySegment readSegmentAt(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] != lin >>> 12) {
             translate(lin, ACCESS_READ, user);
             if (readTag[idx] != lin >>> 12) {
@@ -226,8 +231,8 @@ final class Mmu {
     }
 
     /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
-    MemorySegment writeSegmentAt(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    MemorySegment writeSegmentAt(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] != lin >>> 12) {
             translate(lin, ACCESS_WRITE, user);
             if (writeTag[idx] != lin >>> 12) {
@@ -240,11 +245,11 @@ final class Mmu {
 
     // ---- slow paths ----
 
-    private int readSlow(int lin, int size) {
+    private int readSlow(long lin, int size) {
         if ((lin & 0xFFF) + size > 0x1000) {
             int v = 0;
             for (int i = 0; i < size; i++) {
-                v |= read8(lin + i) << (8 * i);
+                v |= read8((lin + i) & linearMask) << (8 * i);
             }
             return v;
         }
@@ -252,11 +257,11 @@ final class Mmu {
         return physRead(pa, size);
     }
 
-    private void writeSlow(int lin, int size, int v) {
+    private void writeSlow(long lin, int size, int v) {
         if ((lin & 0xFFF) + size > 0x1000) {
             probeWrite(lin, size);
             for (int i = 0; i < size; i++) {
-                write8(lin + i, v >>> (8 * i));
+                write8((lin + i) & linearMask, v >>> (8 * i));
             }
             return;
         }
@@ -303,21 +308,21 @@ final class Mmu {
     }
 
     /** Reads with supervisor rights whatever the CPL (descriptor tables, the TSS: SDM §4.6.1). */
-    int systemRead(int lin, int size) {
+    int systemRead(long lin, int size) {
         if ((lin & 0xFFF) + size > 0x1000) {
             int v = 0;
             for (int i = 0; i < size; i++) {
-                v |= systemRead(lin + i, 1) << (8 * i);
+                v |= systemRead((lin + i) & linearMask, 1) << (8 * i);
             }
             return v;
         }
         return physRead(translate(lin, ACCESS_READ, false), size);
     }
 
-    void systemWrite(int lin, int size, int v) {
+    void systemWrite(long lin, int size, int v) {
         if ((lin & 0xFFF) + size > 0x1000) {
             for (int i = 0; i < size; i++) {
-                systemWrite(lin + i, 1, v >>> (8 * i));
+                systemWrite((lin + i) & linearMask, 1, v >>> (8 * i));
             }
             return;
         }
@@ -331,7 +336,7 @@ final class Mmu {
      * accessed/dirty bits, raising #PF with CR2 and the error code of SDM §4.7 on failure, and
      * filling the TLB when the page is plain memory.
      */
-    long translate(int lin, int access, boolean userAccess) {
+    long translate(long lin, int access, boolean userAccess) {
         long pa;
         boolean writable = true;
         boolean executable = true;
@@ -358,14 +363,14 @@ final class Mmu {
         return pa;
     }
 
-    private void fill(int lin, long pa, boolean writable, boolean executable) {
+    private void fill(long lin, long pa, boolean writable, boolean executable) {
         long ppn = pa >>> 12;
         GuestMemory.Region r = memory.find(ppn << 12, 4096);
         if (r == null) {
             return; // MMIO: every access takes the slow path
         }
-        int idx = (lin >>> 12) & TLB_MASK;
-        int vpn = lin >>> 12;
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        long vpn = lin >>> 12;
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
         physPage[idx] = ppn;
@@ -374,7 +379,7 @@ final class Mmu {
         fetchTag[idx] = executable ? vpn : -1;
     }
 
-    private long[] walkLegacy(int lin, int access, boolean userAccess) {
+    private long[] walkLegacy(long lin, int access, boolean userAccess) {
         long pdeAddr = (cr3 & 0xFFFF_F000L) + ((lin >>> 22) << 2);
         long pde = physRead(pdeAddr, 4) & 0xFFFF_FFFFL;
         if ((pde & PTE_P) == 0) {
@@ -408,7 +413,7 @@ final class Mmu {
         return new long[] {(pte & 0xFFFF_F000L) | (lin & 0xFFF), w ? 1 : 0, 1};
     }
 
-    private long[] walkPae(int lin, int access, boolean userAccess) {
+    private long[] walkPae(long lin, int access, boolean userAccess) {
         boolean nxe = (efer & EFER_NXE) != 0;
         long rsvdHigh = nxe ? 0x7FF0_0000_0000_0000L : 0xFFF0_0000_0000_0000L;
         long pdpteAddr = (cr3 & 0xFFFF_FFE0L) + ((lin >>> 30) << 3);
@@ -458,15 +463,15 @@ final class Mmu {
 
     /**
      * 4-level paging (IA-32e mode, SDM Vol. 3 §4.5): PML4, PDPT (PS=1: a 1 GiB page), PD (PS=1:
-     * a 2 MiB page), PT. Linear addresses are 32 bits here (compatibility mode), zero-extended to
-     * the 48 bits the walk indexes. Rights combine over every level: U/S and R/W must allow the
+     * a 2 MiB page), PT. The walk indexes bits 47:0 of the linear address (32-bit addresses in
+     * compatibility mode arrive zero-extended); 64-bit code must check canonicality before. Rights combine over every level: U/S and R/W must allow the
      * access at each one, XD at any level (with EFER.NXE) forbids fetches. Reserved bits: PS in a
      * PML4E, bit 63 without NXE, and the bits between the PAT bit and the page base of a large
      * page; MAXPHYADDR is taken as 52, so no address bit is reserved. Accessed bits are set only
      * once the access is allowed, the dirty bit on the leaf for writes.
      */
-    private long[] walk4Level(int lin, int access, boolean userAccess) {
-        long la = lin & 0xFFFF_FFFFL;
+    private long[] walk4Level(long lin, int access, boolean userAccess) {
+        long la = lin;
         long rsvd63 = (efer & EFER_NXE) != 0 ? 0 : 1L << 63;
         long table = cr3 & 0xFFFF_F000L;
         long[] addrs = walkAddrs;
@@ -534,7 +539,7 @@ final class Mmu {
         return (entry & PTE_RW) != 0 || (!userAccess && (cr0 & CR0_WP) == 0);
     }
 
-    private void check(int lin, long pde, long pte, int access, boolean userAccess, int nx) {
+    private void check(long lin, long pde, long pte, int access, boolean userAccess, int nx) {
         if (userAccess && ((pde & PTE_US) == 0 || (pte != -1 && (pte & PTE_US) == 0))) {
             throw pageFault(lin, true, access, userAccess);
         }
@@ -547,14 +552,14 @@ final class Mmu {
         }
     }
 
-    private CpuFault pageFault(int lin, boolean present, int access, boolean userAccess) {
+    private CpuFault pageFault(long lin, boolean present, int access, boolean userAccess) {
         faultAddress = lin;
         int code = (present ? 1 : 0) | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0)
                 | (access == ACCESS_FETCH && (efer & EFER_NXE) != 0 && (cr4 & CR4_PAE) != 0 ? 16 : 0);
         return CpuFault.withCode(CpuFault.PF, code);
     }
 
-    private CpuFault pageFaultReserved(int lin, int access, boolean userAccess) {
+    private CpuFault pageFaultReserved(long lin, int access, boolean userAccess) {
         faultAddress = lin;
         int code = 1 | 8 | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0)
                 | (access == ACCESS_FETCH && (efer & EFER_NXE) != 0 ? 16 : 0); // only PAE/4-level get here
@@ -568,7 +573,7 @@ final class Mmu {
      * when the code runs from MMIO. Creating a code page revokes write TLB entries for it, so the
      * next write to it takes the slow path and invalidates.
      */
-    CodePage codePageFor(int lin) {
+    CodePage codePageFor(long lin) {
         long pa = translate(lin, ACCESS_FETCH, user);
         long ppn = pa >>> 12;
         CodePage page = codePages.get(ppn);
@@ -596,5 +601,65 @@ final class Mmu {
 
     int cachedCodePages() {
         return codePages.size();
+    }
+
+    // ---- 32-bit linear addresses ----
+    // Everything outside 64-bit mode computes linear addresses in an int: these overloads
+    // zero-extend them (an int address is a 32-bit address, never a sign-extended one).
+
+    int read(int lin, int size) {
+        return read(lin & 0xFFFF_FFFFL, size);
+    }
+
+    int read32(int lin) {
+        return read32(lin & 0xFFFF_FFFFL);
+    }
+
+    void write(int lin, int size, int v) {
+        write(lin & 0xFFFF_FFFFL, size, v);
+    }
+
+    void write32(int lin, int v) {
+        write32(lin & 0xFFFF_FFFFL, v);
+    }
+
+    int readRmw(int lin, int size) {
+        return readRmw(lin & 0xFFFF_FFFFL, size);
+    }
+
+    void probeWrite(int lin, int size) {
+        probeWrite(lin & 0xFFFF_FFFFL, size);
+    }
+
+    int fetch8(int lin) {
+        return fetch8(lin & 0xFFFF_FFFFL);
+    }
+
+    MemorySegment readSegmentAt(int lin) {
+        return readSegmentAt(lin & 0xFFFF_FFFFL);
+    }
+
+    MemorySegment writeSegmentAt(int lin) {
+        return writeSegmentAt(lin & 0xFFFF_FFFFL);
+    }
+
+    int systemRead(int lin, int size) {
+        return systemRead(lin & 0xFFFF_FFFFL, size);
+    }
+
+    void systemWrite(int lin, int size, int v) {
+        systemWrite(lin & 0xFFFF_FFFFL, size, v);
+    }
+
+    long translate(int lin, int access, boolean userAccess) {
+        return translate(lin & 0xFFFF_FFFFL, access, userAccess);
+    }
+
+    void flushPage(int lin) {
+        flushPage(lin & 0xFFFF_FFFFL);
+    }
+
+    CodePage codePageFor(int lin) {
+        return codePageFor(lin & 0xFFFF_FFFFL);
     }
 }

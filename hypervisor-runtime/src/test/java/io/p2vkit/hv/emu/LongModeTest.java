@@ -165,7 +165,7 @@ class LongModeTest {
             CpuFault f = fault(() -> mmu.translate(0x8000_1000, Mmu.ACCESS_FETCH, false));
             assertEquals(CpuFault.PF, f.vector);
             assertEquals(0x11, f.errorCode, "present, instruction fetch");
-            assertEquals(0x8000_1000, mmu.faultAddress);
+            assertEquals(0x8000_1000L, mmu.faultAddress, "an int linear address is zero-extended");
             assertEquals(0x1000, mmu.translate(0x8000_1000, Mmu.ACCESS_WRITE, false),
                     "supervisor writes ignore R/W while CR0.WP = 0");
             m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_WP);
@@ -187,6 +187,34 @@ class LongModeTest {
             assertEquals(0x09, fault(() -> mmu.translate(0x8000_1000, Mmu.ACCESS_FETCH, false)).errorCode,
                     "the NX 2-3 GiB page too; no I/D bit without NXE");
             assertEquals(0x1000, mmu.translate(0x4000_1000, Mmu.ACCESS_FETCH, false));
+        }
+    }
+
+    @Test
+    void walkUsesAll48BitsOfTheLinearAddress() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            // PML4[0xFF] -> PDPT 0x14000 [0] -> PD 0x15000 [0]: a 2 MiB page at 0x200000.
+            m.memory.writeLong(PML4 + 0xFF * 8, 0x14000 | 3);
+            m.memory.writeLong(0x14000, 0x15000 | 3);
+            m.memory.writeLong(0x15000, 0x20_0000 | 0x83);
+            // PML4[0x100] (the first upper-half entry) -> PDPT 0x16000 [0]: a 1 GiB page at 0.
+            m.memory.writeLong(PML4 + 0x100 * 8, 0x16000 | 3);
+            m.memory.writeLong(0x16000, 0x83);
+            m.memory.writeInt(0x1000, 0x1111);
+            m.memory.writeInt(0x20_1000, 0x2222);
+            m.memory.writeInt(0x3000, 0x3333);
+            assertEquals(0x20_1000L, mmu.translate(0x7F80_0000_1000L, Mmu.ACCESS_READ, false));
+            assertEquals(0x3000L, mmu.translate(0xFFFF_8000_0000_3000L, Mmu.ACCESS_READ, false));
+            // 0x1000 and 0x7F8000001000 share a TLB slot: the tag must tell them apart.
+            assertEquals(0x1111, mmu.read32(0x1000));
+            assertEquals(0x2222, mmu.read32(0x7F80_0000_1000L));
+            assertEquals(0x1111, mmu.read32(0x1000));
+            assertEquals(0x3333, mmu.read32(0xFFFF_8000_0000_3000L));
+            CpuFault f = fault(() -> mmu.read32(0x7F80_0020_0000L));
+            assertEquals(0, f.errorCode, "PD[1] of that table is absent");
+            assertEquals(0x7F80_0020_0000L, mmu.faultAddress);
         }
     }
 
