@@ -140,6 +140,7 @@ final class Cpu {
         mmu.cr3 = 0;
         mmu.cr4 = 0;
         mmu.efer = 0;
+        mmu.linearMask = 0xFFFF_FFFFL;
         mmu.user = false;
         cpl = 0;
         cr2 = 0;

@@ -34,6 +34,7 @@ final class Mmu {
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final long PTE_P = 1;
     private static final long PTE_RW = 2;
     private static final long PTE_US = 4;
@@ -167,6 +168,30 @@ final class Mmu {
             return;
         }
         writeSlow(lin, 4, v);
+    }
+
+    /**
+     * A 64-bit read. Off the fast path (page end, TLB miss, MMIO) it is two 32-bit reads, so an
+     * MMIO device sees two 4-byte accesses.
+     */
+    long read64(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
+            return segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+        }
+        return (read32(lin) & 0xFFFF_FFFFL) | (long) read32((lin + 4) & linearMask) << 32;
+    }
+
+    /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
+    void write64(long lin, long v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
+            segment[idx].set(LONG, segmentOffset[idx] + (lin & 0xFFF), v);
+            return;
+        }
+        probeWrite(lin, 8);
+        write32(lin, (int) v);
+        write32((lin + 4) & linearMask, (int) (v >>> 32));
     }
 
     void write(long lin, int size, int v) {

@@ -219,6 +219,28 @@ class LongModeTest {
     }
 
     @Test
+    void sixtyFourBitAccessesWithinAndAcrossPages() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            mmu.write64(0x5008, 0x8877_6655_4433_2211L);
+            assertEquals(0x8877_6655_4433_2211L, mmu.read64(0x5008));
+            assertEquals(0x4433_2211, m.memory.readInt(0x5008));
+            mmu.write64(0x5FFC, 0x0102_0304_0506_0708L);    // across 0x6000
+            assertEquals(0x0102_0304_0506_0708L, mmu.read64(0x5FFC));
+            assertEquals(0x0102_0304, m.memory.readInt(0x6000));
+            m.memory.writeLong(PT + 0x41 * 8, 0);              // 0x41000 absent
+            mmu.flush();
+            m.memory.writeInt(0x40FFC, 0x5A5A_5A5A);
+            CpuFault f = fault(() -> mmu.write64(0x40FFC, -1L));
+            assertEquals(0x02, f.errorCode, "not present, write");
+            assertEquals(0x41L, mmu.faultAddress >>> 12, "CR2 is on the absent page");
+            assertEquals(0x5A5A_5A5A, m.memory.readInt(0x40FFC), "the first half was not written");
+            assertEquals(0x00, fault(() -> mmu.read64(0x40FFC)).errorCode, "not present, read");
+        }
+    }
+
+    @Test
     void tlbFollowsInvlpgAndCr3Loads() {
         try (FlatMachine m = machine()) {
             enterCompat(m);
