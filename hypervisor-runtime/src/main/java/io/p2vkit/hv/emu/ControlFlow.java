@@ -83,7 +83,7 @@ final class ControlFlow {
                 CallGates.transfer(c, sel, desc, false);
             } else {
                 Segments.commitCs(c, sel, desc, c.cpl);
-                c.eip = c.cs32 ? offset : offset & 0xFFFF;
+                c.eip = offset & c.ipMask;
             }
         }
         c.breakSlice = true;
@@ -107,7 +107,7 @@ final class ControlFlow {
             c.eip = op32 ? offset : offset & 0xFFFF;
         } else {
             Segments.commitCs(c, sel & 0xFFFF, desc, c.cpl);
-            c.eip = c.cs32 ? offset : offset & 0xFFFF;
+            c.eip = offset & c.ipMask;
         }
         c.breakSlice = true;
     }
@@ -148,7 +148,7 @@ final class ControlFlow {
             c.set32(Cpu.ESP, c.ss32 ? newSp + release : (c.r32(Cpu.ESP) & 0xFFFF_0000) | ((newSp + release) & 0xFFFF));
             Segments.nullifyForOuterRing(c);
         }
-        c.eip = c.cs32 ? offset : offset & 0xFFFF;
+        c.eip = offset & c.ipMask;
         c.breakSlice = true;
     }
 
@@ -188,7 +188,7 @@ final class ControlFlow {
             c.set32(Cpu.ESP, c.ss32 || size == 4 ? newSp : (c.r32(Cpu.ESP) & 0xFFFF_0000) | (newSp & 0xFFFF));
             Segments.nullifyForOuterRing(c);
         }
-        c.eip = c.cs32 ? offset : offset & 0xFFFF;
+        c.eip = offset & c.ipMask;
         // The privilege for which flags may change is the one before the return (SDM IRET).
         int newCpl = c.cpl;
         c.cpl = oldCpl;

@@ -61,8 +61,14 @@ final class Cpu {
     /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
     int insnEip;
     long insnEsp;
-    /** 0xFFFF in 16-bit code, all ones in 32-bit code. */
+    /** 0xFFFF in 16-bit code, all ones in 32- and 64-bit code. */
     int ipMask = 0xFFFF;
+    /** 64-bit mode (IA-32e mode with CS.L = 1): {@link #rip} is the instruction pointer there. */
+    boolean mode64;
+    long rip;
+    long insnRip;
+    /** Set when CS switches to 64-bit code: the next slice starts at RIP = EIP (zero-extended). */
+    private boolean enter64;
 
     final int[] segSel = new int[6];
     final int[] segBase = new int[6];
@@ -112,11 +118,11 @@ final class Cpu {
     int lastUndefinedOpcode = -1;
     String lastUndefinedAt = "";
 
-    private int fetchVpn = -1;
+    private long fetchVpn = -1;
     private int fetchGen = -1;
     private CodePage fetchPage;
     private static final int CODE_CACHE_SIZE = 64;
-    private final int[] codeCacheVpn = new int[CODE_CACHE_SIZE];
+    private final long[] codeCacheVpn = new long[CODE_CACHE_SIZE];
     private final CodePage[] codeCachePage = new CodePage[CODE_CACHE_SIZE];
     private int codeCacheGen = -1;
 
@@ -161,6 +167,7 @@ final class Cpu {
         fpuControl = 0x40;
         fpuStatus = 0;
         halted = false;
+        enter64 = false;
         interruptShadow = false;
         fpuTag = 0xFFFF;
         mmu.flush();
@@ -221,7 +228,11 @@ final class Cpu {
         segReadOnly[seg] = (attr & ATTR_S) != 0 && ((attr & ATTR_CODE) != 0 || (attr & 2) == 0);
         if (seg == CS) {
             cs32 = (attr & ATTR_DB) != 0;
-            ipMask = cs32 ? -1 : 0xFFFF;
+            boolean m64 = ia32e() && (attr & ATTR_L) != 0;
+            enter64 |= m64 && !mode64;
+            mode64 = m64;
+            mmu.linearMask = m64 ? -1L : 0xFFFF_FFFFL;
+            ipMask = cs32 || m64 ? -1 : 0xFFFF;
         } else if (seg == SS) {
             ss32 = (attr & ATTR_DB) != 0;
         }
@@ -471,6 +482,14 @@ final class Cpu {
 
     /** Runs up to {@code max} instructions; a {@link CpuFault} escapes to the caller. */
     void runSlice(int max) {
+        if (mode64) {
+            if (enter64) {
+                rip = eip & 0xFFFF_FFFFL;
+                enter64 = false;
+            }
+            Exec64.run(this, max);
+            return;
+        }
         Handler[] table = Dispatch.TABLE;
         for (int i = 0; i < max; i++) {
             insnEip = eip;
@@ -489,21 +508,30 @@ final class Cpu {
         }
     }
 
-    private DecodedInsn fetch() {
-        if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) {
-            throw CpuFault.gp(0); // EIP beyond the code segment limit (SDM Vol. 3 §5.3)
+    /** The instruction at CS:EIP, or at RIP in 64-bit mode, from the decode cache when it can. */
+    DecodedInsn fetch() {
+        long lin;
+        if (mode64) {
+            lin = rip;
+            if (lin << 16 >> 16 != lin) {
+                throw CpuFault.gp(0); // a non-canonical RIP
+            }
+        } else {
+            if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) {
+                throw CpuFault.gp(0); // EIP beyond the code segment limit (SDM Vol. 3 §5.3)
+            }
+            lin = (segBase[CS] + eip) & 0xFFFF_FFFFL;
         }
-        int lin = segBase[CS] + eip;
         if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
             fetchPage = codePage(lin);
             fetchVpn = lin >>> 12;
             fetchGen = mmu.generation;
         }
         CodePage page = fetchPage;
-        int off = lin & 0xFFF;
+        int off = (int) lin & 0xFFF;
         if (page != null) {
             DecodedInsn d = page.insns[off];
-            if (d != null && d.code32 == cs32 && !d.code64) {
+            if (d != null && d.code64 == mode64 && (mode64 || d.code32 == cs32)) {
                 return d;
             }
         }
@@ -519,13 +547,13 @@ final class Cpu {
      * pages so that calls and returns between pages need no page walk or map lookup. The cache
      * is emptied whenever the MMU's generation moves (a translation or a code page went away).
      */
-    private CodePage codePage(int lin) {
-        int vpn = lin >>> 12;
+    private CodePage codePage(long lin) {
+        long vpn = lin >>> 12;
         if (codeCacheGen != mmu.generation) {
             java.util.Arrays.fill(codeCacheVpn, -1);
             codeCacheGen = mmu.generation;
         }
-        int idx = vpn & (CODE_CACHE_SIZE - 1);
+        int idx = (int) vpn & (CODE_CACHE_SIZE - 1);
         if (codeCacheVpn[idx] == vpn) {
             return codeCachePage[idx];
         }
@@ -538,9 +566,12 @@ final class Cpu {
         return page;
     }
 
-    DecodedInsn decodeAt(int lin) {
+    DecodedInsn decodeAt(long lin) {
         try {
-            return Decoder.decode(i -> mmu.fetch8(lin + i), cs32);
+            if (mode64) {
+                return Decoder.decode64(i -> mmu.fetch8(lin + i));
+            }
+            return Decoder.decode(i -> mmu.fetch8((lin + i) & 0xFFFF_FFFFL), cs32);
         } catch (DecodeException e) {
             throw CpuFault.gp(0);
         }
@@ -555,7 +586,8 @@ final class Cpu {
     CpuFault undefined(DecodedInsn d) {
         undefinedOpcodes++;
         lastUndefinedOpcode = d.opcode;
-        lastUndefinedAt = String.format("%04X:%08X", segSel[CS], insnEip);
+        lastUndefinedAt = mode64 ? String.format("%04X:%016X", segSel[CS], insnRip)
+                : String.format("%04X:%08X", segSel[CS], insnEip);
         return CpuFault.ud();
     }
 }

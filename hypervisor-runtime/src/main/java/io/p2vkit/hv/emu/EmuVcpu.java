@@ -97,6 +97,7 @@ public final class EmuVcpu implements Vcpu {
                     }
                 } catch (CpuFault fault) {
                     cpu.eip = cpu.insnEip;
+                    cpu.rip = cpu.insnRip;
                     cpu.r[Cpu.ESP] = cpu.insnEsp;
                     faultsDelivered++;
                     Interrupts.deliverFault(cpu, fault);
@@ -145,7 +146,8 @@ public final class EmuVcpu implements Vcpu {
     }
 
     private Stop stop(Stop why, String detail) {
-        stopReason = detail + " at " + String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip)
+        stopReason = detail + " at " + (cpu.mode64 ? String.format("%04X:%016X", cpu.segSel[Cpu.CS], cpu.rip)
+                : String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip))
                 + " after " + cpu.retired + " instructions";
         return why;
     }

@@ -144,16 +144,19 @@ final class Segments {
     }
 
     /**
-     * What IA-32e mode adds to far transfers and is not emulated yet raises #GP (counted as
-     * unimplemented): a code segment with L = 1 (64-bit mode) and the 16-byte system
-     * descriptors (call gates) of IA-32e mode.
+     * Far-transfer checks of IA-32e mode: a code segment with L = 1 and D = 1 is reserved (#GP);
+     * the 16-byte system descriptors (call gates) of IA-32e mode are not emulated yet and raise
+     * #GP too, counted as unimplemented.
      */
     static void refuseIa32eGaps(Cpu c, int sel, int attr) {
         if (!c.ia32e()) {
             return;
         }
-        boolean code64 = (attr & Cpu.ATTR_S) != 0 && (attr & Cpu.ATTR_CODE) != 0 && (attr & Cpu.ATTR_L) != 0;
-        if (code64 || (attr & Cpu.ATTR_S) == 0) {
+        boolean code = (attr & Cpu.ATTR_S) != 0 && (attr & Cpu.ATTR_CODE) != 0;
+        if (code && (attr & Cpu.ATTR_L) != 0 && (attr & Cpu.ATTR_DB) != 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_S) == 0) {
             c.undefinedOpcodes++;
             throw CpuFault.gp(sel & 0xFFFC);
         }

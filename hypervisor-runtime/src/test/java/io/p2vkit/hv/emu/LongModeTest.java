@@ -306,7 +306,7 @@ class LongModeTest {
     }
 
     @Test
-    void ia32eSystemDescriptorsAndReturnsTo64BitCodeAreRefused() {
+    void ia32eLdtAndTssDescriptorsAreRefused() {
         try (FlatMachine m = machine()) {
             m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
             m.memory.writeLong(0x1018, 0x00AF_9A00_0000_FFFFL);  // 64-bit code
@@ -315,8 +315,7 @@ class LongModeTest {
             enterCompat(m);
             m.cpu.gdtBase = 0x1000;
             m.cpu.gdtLimit = 0x3F;
-            assertEquals(0x18, fault(() -> Segments.checkReturnTarget(m.cpu, 0x18)).errorCode,
-                    "RETF/IRET to 64-bit code");
+            Segments.checkReturnTarget(m.cpu, 0x18); // RETF/IRET may return to 64-bit code
             Segments.checkReturnTarget(m.cpu, 0x08);
             long undefined = m.cpu.undefinedOpcodes;
             m.cpu.set32(Cpu.EAX, 0x28);
@@ -347,26 +346,32 @@ class LongModeTest {
     }
 
     @Test
-    void sixtyFourBitCodeSegmentIsRefusedUntilEmulated() {
+    void farJumpToALongCodeSegmentEnters64BitMode() {
         try (FlatMachine m = machine()) {
             m.memory.writeLong(0x1000, 0);
             m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
             m.memory.writeLong(0x1010, 0x00CF_9200_0000_FFFFL);  // data
             m.memory.writeLong(0x1018, 0x00AF_9A00_0000_FFFFL);  // 64-bit code (L = 1)
             m.memory.writeLong(0x1020, 0x0000_8C00_0008_6000L);  // 32-bit call gate
+            m.memory.writeLong(0x1028, 0x00EF_9A00_0000_FFFFL);  // L = 1 with D = 1: reserved
             enterCompat(m);
             m.cpu.gdtBase = 0x1000;
-            m.cpu.gdtLimit = 0x27;
-            assertEquals(0x18, fault(() -> Segments.checkFarTarget(m.cpu, 0x18)).errorCode);
+            m.cpu.gdtLimit = 0x2F;
             assertEquals(0x20, fault(() -> Segments.checkFarTarget(m.cpu, 0x20)).errorCode,
                     "IA-32e call gates are 16 bytes: not emulated");
-            Segments.checkFarTarget(m.cpu, 0x08); // compatibility-mode code stays reachable
-            m.load(0x6000, asm("ea 00 70 00 00 18 00")); // jmp 0x18:0x7000
+            assertEquals(0x28, fault(() -> Segments.checkFarTarget(m.cpu, 0x28)).errorCode);
+            m.load(0x6000, asm("ea 00 70 00 00 18 00"));  // jmp 0x18:0x7000
+            m.load(0x7000, asm(
+                    "48 b8 88 77 66 55 44 33 22 11",       // mov rax, 0x1122334455667788
+                    "49 89 c7",                            // mov r15, rax
+                    "41 83 c7 01",                         // add r15d, 1 (zero-extends)
+                    "f4"));                                // hlt
             m.cpu.eip = 0x6000;
-            assertEquals(Vcpu.Stop.ERROR, m.vcpu.run(10));
-            assertTrue(m.vcpu.stopReason().contains("interrupt delivery in IA-32e mode is not implemented"),
-                    m.vcpu.stopReason());
-            assertEquals(0x6000, m.cpu.eip, "the far jump did not happen");
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10), m.vcpu.stopReason());
+            assertTrue(m.cpu.mode64);
+            assertEquals(0x7000 + 10 + 3 + 4 + 1, m.cpu.rip);
+            assertEquals(0x1122_3344_5566_7788L, m.cpu.r[Cpu.EAX]);
+            assertEquals(0x5566_7789L, m.cpu.r[15]);
         }
     }
 }

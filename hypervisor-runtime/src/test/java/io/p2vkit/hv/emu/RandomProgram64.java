@@ -1,0 +1,335 @@
+package io.p2vkit.hv.emu;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+
+/**
+ * Random 64-bit instruction sequences over what {@link Ops64} emulates, for
+ * {@link NativeDifferential64Test}: ALU ops in every form and size (REX.W, 66, REX.R/B with
+ * R8-R15, SPL..DIL and AH..BH), group 1, TEST, INC/DEC, NOT/NEG, MOV forms with imm32 and imm64,
+ * LEA with random base/index/scale and RIP-relative, MOVSXD, MOVZX/MOVSX, CBW..CQO, XCHG,
+ * CMOVcc, SETcc, BSWAP, PUSH/POP, CALL/POP, forward Jcc, CLC/STC/CMC. RBX points at the scratch
+ * data (memory operands are [rbx+disp8] and [rbx+disp32]) and RSP at the scratch stack; neither
+ * is ever a destination. Tracks whether AF ends up undefined (after AND/OR/XOR/TEST).
+ */
+final class RandomProgram64 {
+
+    private final Random rnd;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final StringBuilder listing = new StringBuilder();
+    private boolean afUndefined;
+
+    RandomProgram64(long seed) {
+        rnd = new Random(seed);
+    }
+
+    byte[] code() {
+        return out.toByteArray();
+    }
+
+    String listing() {
+        return listing.toString();
+    }
+
+    boolean afUndefined() {
+        return afUndefined;
+    }
+
+    RandomProgram64 generate(int count) {
+        for (int i = 0; i < count; i++) {
+            byte[] insn = next();
+            if (rnd.nextInt(12) == 0 && insn.length < 0x7F) {
+                int cc = rnd.nextInt(16);
+                emit(new byte[] {(byte) (0x70 | cc), (byte) insn.length}, "jcc" + cc + " over");
+            }
+            emit(insn, null);
+        }
+        return this;
+    }
+
+    private void emit(byte[] b, String note) {
+        out.writeBytes(b);
+        StringBuilder hex = new StringBuilder();
+        for (byte x : b) {
+            hex.append(String.format("%02x ", x & 0xFF));
+        }
+        listing.append(note != null ? note + ": " : "").append(hex.toString().trim()).append(" | ");
+    }
+
+    private int size() {
+        return 1 << rnd.nextInt(4);
+    }
+
+    /** A destination register for {@code size}, given whether a REX prefix is present. */
+    private int dest(int size, boolean rex) {
+        while (true) {
+            int n = rnd.nextInt(16);
+            if (n == Cpu.EBX || n == Cpu.ESP) {
+                continue;
+            }
+            if (size == 1 && !rex && n == 7) {
+                continue; // BH is part of RBX
+            }
+            if (size == 1 && !rex && n >= 8) {
+                continue;
+            }
+            return n;
+        }
+    }
+
+    private int src(int size, boolean rex) {
+        int n = rnd.nextInt(16);
+        return size == 1 && !rex && n >= 8 ? n - 8 : n;
+    }
+
+    /** Builds prefix + (REX) + opcode + ModRM for reg and a register rm, or [rbx+disp]. */
+    private byte[] modrm(int size, boolean wideOnly, int[] opcode, int reg, int rm, boolean memory,
+            boolean rex, byte[] tail) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (size == 2) {
+            b.write(0x66);
+        }
+        int r = (size == 8 && !wideOnly ? 8 : 0) | (reg >= 8 ? 4 : 0) | (!memory && rm >= 8 ? 1 : 0);
+        if (rex || r != 0) {
+            b.write(0x40 | r);
+        }
+        for (int op : opcode) {
+            b.write(op);
+        }
+        if (memory) {
+            if (rnd.nextBoolean()) {
+                b.write(0x40 | (reg & 7) << 3 | Cpu.EBX);
+                b.write(rnd.nextInt(0x100));
+            } else {
+                b.write(0x80 | (reg & 7) << 3 | Cpu.EBX);
+                int disp = rnd.nextInt(0x100) - 0x80;
+                b.write(disp);
+                b.write(disp >> 8);
+                b.write(disp >> 16);
+                b.write(disp >> 24);
+            }
+        } else {
+            b.write(0xC0 | (reg & 7) << 3 | (rm & 7));
+        }
+        b.writeBytes(tail);
+        return b.toByteArray();
+    }
+
+    private byte[] imm(int bytes) {
+        byte[] b = new byte[bytes];
+        long v = rnd.nextInt(4) == 0 ? -rnd.nextInt(3) : rnd.nextLong();
+        for (int i = 0; i < bytes; i++) {
+            b[i] = (byte) (v >>> (8 * i));
+        }
+        return b;
+    }
+
+    private static int immBytes(int size) {
+        return size == 1 ? 1 : size == 2 ? 2 : 4;
+    }
+
+    private void alu(int op) {
+        afUndefined = op == 1 || op == 4 || op == 6;
+    }
+
+    private byte[] next() {
+        int size = size();
+        boolean rex = rnd.nextBoolean();
+        boolean mem = rnd.nextInt(3) == 0;
+        int sized = size == 1 ? 0 : 1;
+        switch (rnd.nextInt(20)) {
+            case 0, 1 -> { // ALU Ev,Gv
+                int op = rnd.nextInt(8);
+                alu(op);
+                int dst = dest(size, rex);
+                return modrm(size, false, new int[] {op << 3 | sized}, src(size, rex), dst, mem, rex, new byte[0]);
+            }
+            case 2, 3 -> { // ALU Gv,Ev
+                int op = rnd.nextInt(8);
+                alu(op);
+                return modrm(size, false, new int[] {op << 3 | 2 | sized}, dest(size, rex), src(size, rex), mem, rex,
+                        new byte[0]);
+            }
+            case 4 -> { // ALU rAX, imm
+                int op = rnd.nextInt(8);
+                alu(op);
+                byte[] head = size == 2 ? new byte[] {0x66} : size == 8 ? new byte[] {0x48} : new byte[0];
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                b.writeBytes(head);
+                b.write(op << 3 | 4 | sized);
+                b.writeBytes(imm(immBytes(size)));
+                return b.toByteArray();
+            }
+            case 5 -> { // group 1
+                int op = rnd.nextInt(8);
+                alu(op);
+                boolean ib = size != 1 && rnd.nextBoolean();
+                int opcode = size == 1 ? 0x80 : ib ? 0x83 : 0x81;
+                return modrm(size, false, new int[] {opcode}, op, dest(size, rex), mem, rex,
+                        imm(ib ? 1 : immBytes(size)));
+            }
+            case 6 -> { // TEST, INC/DEC, NOT/NEG
+                int kind = rnd.nextInt(4);
+                if (kind == 0) {
+                    afUndefined = true;
+                    return modrm(size, false, new int[] {0x84 | sized}, src(size, rex), src(size, rex), mem, rex,
+                            new byte[0]);
+                }
+                if (kind == 1) {
+                    afUndefined = false;
+                    return modrm(size, false, new int[] {0xFE | sized}, rnd.nextInt(2), dest(size, rex), mem, rex,
+                            new byte[0]);
+                }
+                int ext = 2 + rnd.nextInt(2);
+                if (ext == 3) {
+                    afUndefined = false;
+                }
+                return modrm(size, false, new int[] {0xF6 | sized}, ext, dest(size, rex), mem, rex, new byte[0]);
+            }
+            case 7 -> { // TEST r/m, imm (F6/F7 /0)
+                afUndefined = true;
+                return modrm(size, false, new int[] {0xF6 | sized}, 0, src(size, rex), mem, rex, imm(immBytes(size)));
+            }
+            case 8, 9 -> { // MOV forms
+                int kind = rnd.nextInt(4);
+                if (kind == 0) {
+                    return modrm(size, false, new int[] {0x88 | sized}, src(size, rex), dest(size, rex), mem, rex,
+                            new byte[0]);
+                }
+                if (kind == 1) {
+                    return modrm(size, false, new int[] {0x8A | sized}, dest(size, rex), src(size, rex), mem, rex,
+                            new byte[0]);
+                }
+                if (kind == 2) {
+                    return modrm(size, false, new int[] {0xC6 | sized}, 0, dest(size, rex), mem, rex, imm(immBytes(size)));
+                }
+                int r = dest(size, rex);
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                if (size == 2) {
+                    b.write(0x66);
+                }
+                int rexBits = (size == 8 ? 8 : 0) | (r >= 8 ? 1 : 0);
+                if (rex || rexBits != 0) {
+                    b.write(0x40 | rexBits);
+                }
+                b.write((size == 1 ? 0xB0 : 0xB8) | (r & 7));
+                b.writeBytes(imm(size == 8 ? 8 : immBytes(size)));
+                return b.toByteArray();
+            }
+            case 10 -> { // LEA with a random address form (no memory access)
+                int lsize = 2 << rnd.nextInt(3);
+                int r = dest(lsize, true);
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                if (lsize == 2) {
+                    b.write(0x66);
+                }
+                if (rnd.nextInt(4) == 0) {
+                    b.write(0x67);
+                }
+                int base = rnd.nextInt(16);
+                int index = rnd.nextInt(16);
+                int form = rnd.nextInt(3);
+                int rexBits = (lsize == 8 ? 8 : 0) | (r >= 8 ? 4 : 0)
+                        | (form == 2 && index >= 8 ? 2 : 0) | (form != 0 && base >= 8 ? 1 : 0);
+                b.write(0x40 | rexBits);
+                b.write(0x8D);
+                if (form == 0) { // [rip+disp32]
+                    b.write((r & 7) << 3 | 5);
+                    b.writeBytes(imm(4));
+                } else if (form == 1 && (base & 7) != 4) { // [base+disp8]
+                    b.write(0x40 | (r & 7) << 3 | (base & 7));
+                    b.write(rnd.nextInt(0x100));
+                } else { // [base+index*scale+disp32]
+                    b.write(0x80 | (r & 7) << 3 | 4);
+                    b.write(rnd.nextInt(4) << 6 | (index & 7) << 3 | (base & 7));
+                    b.writeBytes(imm(4));
+                }
+                return b.toByteArray();
+            }
+            case 11 -> { // MOVSXD, MOVZX/MOVSX
+                if (rnd.nextBoolean()) {
+                    int s = rnd.nextBoolean() ? 8 : 4;
+                    return modrm(s, false, new int[] {0x63}, dest(s, rex), src(4, rex), mem, rex, new byte[0]);
+                }
+                int s = 2 << rnd.nextInt(3);
+                int op = 0xB6 | (rnd.nextBoolean() ? 8 : 0) | (s == 2 ? 0 : rnd.nextInt(2));
+                int from = (op & 1) == 0 ? 1 : 2;
+                return modrm(s, false, new int[] {0x0F, op}, dest(s, true), src(from, true), mem, true, new byte[0]);
+            }
+            case 12 -> { // CBW..CQO
+                int s = 2 << rnd.nextInt(3);
+                byte[] head = s == 2 ? new byte[] {0x66} : s == 8 ? new byte[] {0x48} : new byte[0];
+                byte[] b = new byte[head.length + 1];
+                System.arraycopy(head, 0, b, 0, head.length);
+                b[head.length] = (byte) (0x98 | rnd.nextInt(2));
+                return b;
+            }
+            case 13 -> { // XCHG
+                if (rnd.nextBoolean() && size != 1) {
+                    int r = dest(size, rex);
+                    ByteArrayOutputStream b = new ByteArrayOutputStream();
+                    if (size == 2) {
+                        b.write(0x66);
+                    }
+                    int rexBits = (size == 8 ? 8 : 0) | (r >= 8 ? 1 : 0);
+                    if (rex || rexBits != 0) {
+                        b.write(0x40 | rexBits);
+                    }
+                    b.write(0x90 | (r & 7));
+                    return b.toByteArray();
+                }
+                return modrm(size, false, new int[] {0x86 | sized}, dest(size, rex), dest(size, rex), mem, rex,
+                        new byte[0]);
+            }
+            case 14 -> { // CMOVcc, SETcc
+                if (rnd.nextBoolean()) {
+                    int s = 2 << rnd.nextInt(3);
+                    return modrm(s, false, new int[] {0x0F, 0x40 | rnd.nextInt(16)}, dest(s, rex), src(s, rex), mem,
+                            rex, new byte[0]);
+                }
+                return modrm(1, false, new int[] {0x0F, 0x90 | rnd.nextInt(16)}, 0, dest(1, rex), mem, rex,
+                        new byte[0]);
+            }
+            case 15 -> { // BSWAP
+                int s = rnd.nextBoolean() ? 8 : 4;
+                int r = dest(s, true);
+                int rexBits = (s == 8 ? 8 : 0) | (r >= 8 ? 1 : 0);
+                return rexBits != 0 ? new byte[] {(byte) (0x40 | rexBits), 0x0F, (byte) (0xC8 | (r & 7))}
+                        : new byte[] {0x0F, (byte) (0xC8 | (r & 7))};
+            }
+            case 16 -> { // PUSH r / PUSH imm / POP r
+                int kind = rnd.nextInt(3);
+                int s = rnd.nextInt(4) == 0 ? 2 : 8;
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                if (s == 2) {
+                    b.write(0x66);
+                }
+                if (kind == 2) {
+                    b.write(rnd.nextBoolean() ? 0x6A : 0x68);
+                    b.writeBytes(imm(b.toByteArray()[b.size() - 1] == 0x6A ? 1 : s == 2 ? 2 : 4));
+                    return b.toByteArray();
+                }
+                int r = kind == 0 ? rnd.nextInt(16) : dest(8, true);
+                if (r >= 8 || rex) {
+                    b.write(0x40 | (r >= 8 ? 1 : 0));
+                }
+                b.write((kind == 0 ? 0x50 : 0x58) | (r & 7));
+                return b.toByteArray();
+            }
+            case 17 -> { // CALL next; POP r
+                int r = dest(8, true);
+                return r >= 8 ? new byte[] {(byte) 0xE8, 0, 0, 0, 0, 0x41, (byte) (0x58 | (r & 7))}
+                        : new byte[] {(byte) 0xE8, 0, 0, 0, 0, (byte) (0x58 | r)};
+            }
+            case 18 -> { // CLC, STC, CMC
+                return new byte[] {(byte) new int[] {0xF8, 0xF9, 0xF5}[rnd.nextInt(3)]};
+            }
+            default -> { // POP/PUSH through memory
+                if (rnd.nextBoolean()) {
+                    return modrm(8, true, new int[] {0xFF}, 6, 0, true, rex, new byte[0]);
+                }
+                return modrm(8, true, new int[] {0x8F}, 0, 0, true, rex, new byte[0]);
+            }
+        }
+    }
+}
