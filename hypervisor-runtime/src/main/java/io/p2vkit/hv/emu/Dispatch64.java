@@ -75,7 +75,9 @@ final class Dispatch64 {
         }
         t[0x063] = Ops64::movsxd; // MOVSXD Gv,Ed
         t[0x068] = Ops64::pushImm; // PUSH Iz
+        t[0x069] = Arith64::imul; // IMUL Gv,Ev,Iz
         t[0x06A] = Ops64::pushImm; // PUSH Ib
+        t[0x06B] = Arith64::imul; // IMUL Gv,Ev,Ib
         for (int op = 0x070; op <= 0x07F; op++) {
             t[op] = Ops64::jcc; // Jcc rel8
         }
@@ -102,10 +104,16 @@ final class Dispatch64 {
         for (int op = 0x0B0; op <= 0x0BF; op++) {
             t[op] = Ops64::movImmReg; // MOV r8,Ib / MOV r,Iz / MOV r64,imm64
         }
+        t[0x0C0] = Arith64::group2; // group 2 Eb,Ib
+        t[0x0C1] = Arith64::group2; // group 2 Ev,Ib
         t[0x0C2] = Ops64::ret; // RET Iw
         t[0x0C3] = Ops64::ret; // RET
         t[0x0C6] = Ops64::movImmRm; // MOV Eb,Ib
         t[0x0C7] = Ops64::movImmRm; // MOV Ev,Iz
+        t[0x0D0] = Arith64::group2; // group 2 Eb,1
+        t[0x0D1] = Arith64::group2; // group 2 Ev,1
+        t[0x0D2] = Arith64::group2; // group 2 Eb,CL
+        t[0x0D3] = Arith64::group2; // group 2 Ev,CL
         t[0x0E8] = Ops64::callRel; // CALL rel32
         t[0x0E9] = Ops64::jmpRel; // JMP rel32
         t[0x0EB] = Ops64::jmpRel; // JMP rel8
@@ -133,6 +141,7 @@ final class Dispatch64 {
             t[op] = Ops64::setcc; // SETcc Eb
         }
         t[0x1A2] = SystemOps::cpuid; // CPUID
+        t[0x1AF] = Arith64::imul; // IMUL Gv,Ev
         t[0x1B6] = Ops64::movx; // MOVZX Gv,Eb
         t[0x1B7] = Ops64::movx; // MOVZX Gv,Ew
         t[0x1BE] = Ops64::movx; // MOVSX Gv,Eb

@@ -92,7 +92,7 @@ final class Ops64 {
         }
     }
 
-    /** F6/F7: TEST, NOT, NEG (MUL/IMUL/DIV/IDIV are not emulated in 64-bit mode yet: #UD). */
+    /** F6/F7: TEST, NOT, NEG; MUL, IMUL, DIV, IDIV in {@link Arith64}. */
     static void group3(Cpu c, DecodedInsn d) {
         int size = size(d);
         switch (d.reg & 7) {
@@ -108,7 +108,7 @@ final class Ops64 {
                     Exec64.write(c, lin, size, not ? ~v : alu(c, Alu.SUB, size, 0, v));
                 }
             }
-            default -> throw c.undefined(d);
+            default -> Arith64.mulDiv(c, d);
         }
     }
 

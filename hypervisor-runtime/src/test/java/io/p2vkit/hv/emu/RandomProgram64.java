@@ -17,7 +17,8 @@ final class RandomProgram64 {
     private final Random rnd;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final StringBuilder listing = new StringBuilder();
-    private boolean afUndefined;
+    /** Flags whose value is undefined after the sequence so far (SDM per instruction). */
+    private int undefined;
 
     RandomProgram64(long seed) {
         rnd = new Random(seed);
@@ -31,15 +32,22 @@ final class RandomProgram64 {
         return listing.toString();
     }
 
-    boolean afUndefined() {
-        return afUndefined;
+    int undefinedFlags() {
+        return undefined;
+    }
+
+    /** An instruction writes {@code written} flags, of which {@code undef} are undefined. */
+    private void flags(int written, int undef) {
+        undefined = (undefined & ~written) | undef;
     }
 
     RandomProgram64 generate(int count) {
         for (int i = 0; i < count; i++) {
+            int before = undefined;
+            int cc = pickCc();
             byte[] insn = next();
-            if (rnd.nextInt(12) == 0 && insn.length < 0x7F) {
-                int cc = rnd.nextInt(16);
+            if (rnd.nextInt(12) == 0 && insn.length < 0x7F && cc >= 0) {
+                undefined |= before; // skipped or not: a flag is only known if it is in both cases
                 emit(new byte[] {(byte) (0x70 | cc), (byte) insn.length}, "jcc" + cc + " over");
             }
             emit(insn, null);
@@ -128,8 +136,43 @@ final class RandomProgram64 {
         return size == 1 ? 1 : size == 2 ? 2 : 4;
     }
 
+    /** The flags condition code {@code cc} reads (SDM Vol. 1 Table B-1). */
+    private static int ccFlags(int cc) {
+        return switch (cc >>> 1) {
+            case 0 -> Flags.OF;
+            case 1 -> Flags.CF;
+            case 2 -> Flags.ZF;
+            case 3 -> Flags.CF | Flags.ZF;
+            case 4 -> Flags.SF;
+            case 5 -> Flags.PF;
+            case 6 -> Flags.SF | Flags.OF;
+            default -> Flags.ZF | Flags.SF | Flags.OF;
+        };
+    }
+
+    /** A condition whose flags are all defined now, or -1 (reading undefined flags would diverge). */
+    private int pickCc() {
+        for (int i = 0; i < 16; i++) {
+            int cc = rnd.nextInt(16);
+            if ((ccFlags(cc) & undefined) == 0) {
+                return cc;
+            }
+        }
+        return -1;
+    }
+
+    private boolean cfDefined() {
+        return (undefined & Flags.CF) == 0;
+    }
+
     private void alu(int op) {
-        afUndefined = op == 1 || op == 4 || op == 6;
+        flags(RandomProgram.ALL, op == 1 || op == 4 || op == 6 ? Flags.AF : 0);
+    }
+
+    /** An ALU operation; ADC/SBB only while CF is defined. */
+    private int aluOp() {
+        int op = rnd.nextInt(8);
+        return (op == 2 || op == 3) && !cfDefined() ? op - 2 : op;
     }
 
     private byte[] next() {
@@ -137,21 +180,21 @@ final class RandomProgram64 {
         boolean rex = rnd.nextBoolean();
         boolean mem = rnd.nextInt(3) == 0;
         int sized = size == 1 ? 0 : 1;
-        switch (rnd.nextInt(20)) {
+        switch (rnd.nextInt(24)) {
             case 0, 1 -> { // ALU Ev,Gv
-                int op = rnd.nextInt(8);
+                int op = aluOp();
                 alu(op);
                 int dst = dest(size, rex);
                 return modrm(size, false, new int[] {op << 3 | sized}, src(size, rex), dst, mem, rex, new byte[0]);
             }
             case 2, 3 -> { // ALU Gv,Ev
-                int op = rnd.nextInt(8);
+                int op = aluOp();
                 alu(op);
                 return modrm(size, false, new int[] {op << 3 | 2 | sized}, dest(size, rex), src(size, rex), mem, rex,
                         new byte[0]);
             }
             case 4 -> { // ALU rAX, imm
-                int op = rnd.nextInt(8);
+                int op = aluOp();
                 alu(op);
                 byte[] head = size == 2 ? new byte[] {0x66} : size == 8 ? new byte[] {0x48} : new byte[0];
                 ByteArrayOutputStream b = new ByteArrayOutputStream();
@@ -161,7 +204,7 @@ final class RandomProgram64 {
                 return b.toByteArray();
             }
             case 5 -> { // group 1
-                int op = rnd.nextInt(8);
+                int op = aluOp();
                 alu(op);
                 boolean ib = size != 1 && rnd.nextBoolean();
                 int opcode = size == 1 ? 0x80 : ib ? 0x83 : 0x81;
@@ -171,23 +214,23 @@ final class RandomProgram64 {
             case 6 -> { // TEST, INC/DEC, NOT/NEG
                 int kind = rnd.nextInt(4);
                 if (kind == 0) {
-                    afUndefined = true;
+                    flags(RandomProgram.ALL, Flags.AF);
                     return modrm(size, false, new int[] {0x84 | sized}, src(size, rex), src(size, rex), mem, rex,
                             new byte[0]);
                 }
                 if (kind == 1) {
-                    afUndefined = false;
+                    flags(RandomProgram.ALL & ~Flags.CF, 0);
                     return modrm(size, false, new int[] {0xFE | sized}, rnd.nextInt(2), dest(size, rex), mem, rex,
                             new byte[0]);
                 }
                 int ext = 2 + rnd.nextInt(2);
                 if (ext == 3) {
-                    afUndefined = false;
+                    flags(RandomProgram.ALL, 0);
                 }
                 return modrm(size, false, new int[] {0xF6 | sized}, ext, dest(size, rex), mem, rex, new byte[0]);
             }
             case 7 -> { // TEST r/m, imm (F6/F7 /0)
-                afUndefined = true;
+                flags(RandomProgram.ALL, Flags.AF);
                 return modrm(size, false, new int[] {0xF6 | sized}, 0, src(size, rex), mem, rex, imm(immBytes(size)));
             }
             case 8, 9 -> { // MOV forms
@@ -282,12 +325,17 @@ final class RandomProgram64 {
                         new byte[0]);
             }
             case 14 -> { // CMOVcc, SETcc
+                int cc = pickCc();
+                if (cc < 0) {
+                    flags(RandomProgram.ALL, 0);
+                    return new byte[] {0x48, 0x39, (byte) 0xD8}; // cmp rax, rbx defines them again
+                }
                 if (rnd.nextBoolean()) {
                     int s = 2 << rnd.nextInt(3);
-                    return modrm(s, false, new int[] {0x0F, 0x40 | rnd.nextInt(16)}, dest(s, rex), src(s, rex), mem,
+                    return modrm(s, false, new int[] {0x0F, 0x40 | cc}, dest(s, rex), src(s, rex), mem,
                             rex, new byte[0]);
                 }
-                return modrm(1, false, new int[] {0x0F, 0x90 | rnd.nextInt(16)}, 0, dest(1, rex), mem, rex,
+                return modrm(1, false, new int[] {0x0F, 0x90 | cc}, 0, dest(1, rex), mem, rex,
                         new byte[0]);
             }
             case 15 -> { // BSWAP
@@ -321,8 +369,26 @@ final class RandomProgram64 {
                 return r >= 8 ? new byte[] {(byte) 0xE8, 0, 0, 0, 0, 0x41, (byte) (0x58 | (r & 7))}
                         : new byte[] {(byte) 0xE8, 0, 0, 0, 0, (byte) (0x58 | r)};
             }
-            case 18 -> { // CLC, STC, CMC
-                return new byte[] {(byte) new int[] {0xF8, 0xF9, 0xF5}[rnd.nextInt(3)]};
+            case 18 -> { // CLC, STC, CMC (CMC only when CF is defined)
+                int pick = rnd.nextInt(cfDefined() ? 3 : 2);
+                flags(Flags.CF, 0);
+                return new byte[] {(byte) new int[] {0xF8, 0xF9, 0xF5}[pick]};
+            }
+            case 20, 21 -> {
+                return shift(size, rex, mem);
+            }
+            case 22 -> {
+                return mulDiv(size, rex, mem);
+            }
+            case 23 -> { // IMUL Gv,Ev / Gv,Ev,Iz / Gv,Ev,Ib
+                int s = 2 << rnd.nextInt(3);
+                flags(RandomProgram.ALL, Flags.SF | Flags.ZF | Flags.AF | Flags.PF);
+                int form = rnd.nextInt(3);
+                if (form == 0) {
+                    return modrm(s, false, new int[] {0x0F, 0xAF}, dest(s, rex), src(s, rex), mem, rex, new byte[0]);
+                }
+                return modrm(s, false, new int[] {form == 1 ? 0x69 : 0x6B}, dest(s, rex), src(s, rex), mem, rex,
+                        imm(form == 1 ? (s == 2 ? 2 : 4) : 1));
             }
             default -> { // POP/PUSH through memory
                 if (rnd.nextBoolean()) {
@@ -331,5 +397,88 @@ final class RandomProgram64 {
                 return modrm(8, true, new int[] {0x8F}, 0, 0, true, rex, new byte[0]);
             }
         }
+    }
+
+    /** Group 2 by 1, by an immediate, or by CL (loaded just before, so the count is known). */
+    private byte[] shift(int size, boolean rex, boolean mem) {
+        int bits = size * 8;
+        int kind = rnd.nextInt(8);
+        if ((kind == 2 || kind == 3) && !cfDefined()) {
+            kind -= 2; // RCL/RCR read CF: ROL/ROR instead
+        }
+        int form = rnd.nextInt(3);
+        int raw = form == 0 ? 1 : rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(64);
+        int count = raw & (size == 8 ? 0x3F : 0x1F);
+        if ((kind == 2 || kind == 3) && count != 0 && bits < 32 && count % (bits + 1) == 0) {
+            raw = count = 1; // a rotation through CF by a multiple of bits+1: flags are model-specific
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (form == 2) {
+            b.writeBytes(new byte[] {(byte) 0xB1, (byte) raw}); // mov cl, raw
+        }
+        int sized = size == 1 ? 0 : 1;
+        int opcode = form == 0 ? 0xD0 | sized : form == 1 ? 0xC0 | sized : 0xD2 | sized;
+        b.writeBytes(modrm(size, false, new int[] {opcode}, kind, destNot(size, rex, Cpu.ECX), mem, rex,
+                form == 1 ? new byte[] {(byte) raw} : new byte[0]));
+        if (count != 0) {
+            if (kind <= 3) { // rotates: CF and OF only
+                flags(Flags.CF | Flags.OF, count != 1 ? Flags.OF : 0);
+            } else {
+                flags(RandomProgram.ALL, Flags.AF | (count != 1 ? Flags.OF : 0) | (count >= bits ? Flags.CF : 0));
+            }
+        }
+        return b.toByteArray();
+    }
+
+    /** A destination that is not {@code avoid} (nor RBX, RSP, BH). */
+    private int destNot(int size, boolean rex, int avoid) {
+        int n;
+        do {
+            n = dest(size, rex);
+        } while (n == avoid || (size == 1 && !rex && n == avoid + 4));
+        return n;
+    }
+
+    /**
+     * MUL/IMUL of rAX, or DIV/IDIV set up so that they cannot fault: the divisor register is
+     * loaded with a non-zero value (|d| >= 2 for IDIV) and the dividend's high half is zeroed
+     * (DIV) or sign-extended from the low half (IDIV).
+     */
+    private byte[] mulDiv(int size, boolean rex, boolean mem) {
+        int op = 4 + rnd.nextInt(4);
+        int sized = size == 1 ? 0 : 1;
+        if (op < 6) {
+            flags(RandomProgram.ALL, Flags.SF | Flags.ZF | Flags.AF | Flags.PF);
+            return modrm(size, false, new int[] {0xF6 | sized}, op, src(size, rex), mem, rex, new byte[0]);
+        }
+        flags(RandomProgram.ALL, RandomProgram.ALL);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (op == 6) {
+            b.writeBytes(size == 1 ? new byte[] {0x0F, (byte) 0xB6, (byte) 0xC0} : new byte[] {0x31, (byte) 0xD2});
+        } else {
+            b.writeBytes(switch (size) {
+                case 1 -> new byte[] {0x66, (byte) 0x98};
+                case 2 -> new byte[] {0x66, (byte) 0x99};
+                case 4 -> new byte[] {(byte) 0x99};
+                default -> new byte[] {0x48, (byte) 0x99};
+            });
+        }
+        long value = 2 + rnd.nextInt(size == 1 ? 100 : 1000); // never 0 (nor +-1 for IDIV) at the size
+        if (op == 7 && rnd.nextBoolean()) {
+            value = -value;
+        }
+        int r = new int[] {1, 9, 10, 11, 12, 13, 14, 15}[rnd.nextInt(8)];
+        if (size == 2) {
+            b.write(0x66);
+        }
+        if (r >= 8 || size == 8) {
+            b.write(0x40 | (size == 8 ? 8 : 0) | (r >= 8 ? 1 : 0));
+        }
+        b.write((size == 1 ? 0xB0 : 0xB8) | (r & 7));
+        for (int i = 0; i < (size == 8 ? 8 : size); i++) {
+            b.write((int) (value >>> (8 * i)));
+        }
+        b.writeBytes(modrm(size, false, new int[] {0xF6 | sized}, op, r, false, r >= 8, new byte[0]));
+        return b.toByteArray();
     }
 }
