@@ -114,6 +114,10 @@ final class Dispatch64 {
         t[0x0D1] = Arith64::group2; // group 2 Ev,1
         t[0x0D2] = Arith64::group2; // group 2 Eb,CL
         t[0x0D3] = Arith64::group2; // group 2 Ev,CL
+        t[0x0E0] = Bits64::loop; // LOOPNE rel8
+        t[0x0E1] = Bits64::loop; // LOOPE rel8
+        t[0x0E2] = Bits64::loop; // LOOP rel8
+        t[0x0E3] = Bits64::loop; // JRCXZ rel8
         t[0x0E8] = Ops64::callRel; // CALL rel32
         t[0x0E9] = Ops64::jmpRel; // JMP rel32
         t[0x0EB] = Ops64::jmpRel; // JMP rel8
@@ -141,11 +145,22 @@ final class Dispatch64 {
             t[op] = Ops64::setcc; // SETcc Eb
         }
         t[0x1A2] = SystemOps::cpuid; // CPUID
+        t[0x1A3] = Bits64::bitTest; // BT Ev,Gv
+        t[0x1AB] = Bits64::bitTest; // BTS Ev,Gv
         t[0x1AF] = Arith64::imul; // IMUL Gv,Ev
+        t[0x1B0] = Bits64::cmpxchg; // CMPXCHG Eb,Gb
+        t[0x1B1] = Bits64::cmpxchg; // CMPXCHG Ev,Gv
+        t[0x1B3] = Bits64::bitTest; // BTR Ev,Gv
         t[0x1B6] = Ops64::movx; // MOVZX Gv,Eb
         t[0x1B7] = Ops64::movx; // MOVZX Gv,Ew
+        t[0x1BA] = Bits64::bitTest; // group 8: BT/BTS/BTR/BTC Ev,Ib
+        t[0x1BB] = Bits64::bitTest; // BTC Ev,Gv
+        t[0x1BC] = Bits64::bitScan; // BSF Gv,Ev
+        t[0x1BD] = Bits64::bitScan; // BSR Gv,Ev
         t[0x1BE] = Ops64::movx; // MOVSX Gv,Eb
         t[0x1BF] = Ops64::movx; // MOVSX Gv,Ew
+        t[0x1C0] = Bits64::xadd; // XADD Eb,Gb
+        t[0x1C1] = Bits64::xadd; // XADD Ev,Gv
         for (int op = 0x1C8; op <= 0x1CF; op++) {
             t[op] = Ops64::bswap; // BSWAP
         }

@@ -49,6 +49,14 @@ final class RandomProgram64 {
             if (rnd.nextInt(12) == 0 && insn.length < 0x7F && cc >= 0) {
                 undefined |= before; // skipped or not: a flag is only known if it is in both cases
                 emit(new byte[] {(byte) (0x70 | cc), (byte) insn.length}, "jcc" + cc + " over");
+            } else if (rnd.nextInt(20) == 0 && insn.length < 0x7F) {
+                // LOOP/JRCXZ over it; LOOPE/LOOPNE only while ZF is defined
+                int op = 0xE2 + rnd.nextInt(2);
+                if ((before & Flags.ZF) == 0 && rnd.nextBoolean()) {
+                    op = 0xE0 + rnd.nextInt(2);
+                }
+                undefined |= before;
+                emit(new byte[] {(byte) op, (byte) insn.length}, "loop" + Integer.toHexString(op) + " over");
             }
             emit(insn, null);
         }
@@ -180,7 +188,7 @@ final class RandomProgram64 {
         boolean rex = rnd.nextBoolean();
         boolean mem = rnd.nextInt(3) == 0;
         int sized = size == 1 ? 0 : 1;
-        switch (rnd.nextInt(24)) {
+        switch (rnd.nextInt(28)) {
             case 0, 1 -> { // ALU Ev,Gv
                 int op = aluOp();
                 alu(op);
@@ -390,6 +398,22 @@ final class RandomProgram64 {
                 return modrm(s, false, new int[] {form == 1 ? 0x69 : 0x6B}, dest(s, rex), src(s, rex), mem, rex,
                         imm(form == 1 ? (s == 2 ? 2 : 4) : 1));
             }
+            case 24 -> {
+                return bitTest(size, rex, mem);
+            }
+            case 25 -> { // BSF/BSR
+                int s = 2 << rnd.nextInt(3);
+                flags(RandomProgram.ALL, RandomProgram.ALL & ~Flags.ZF);
+                return modrm(s, false, new int[] {0x0F, 0xBC | rnd.nextInt(2)}, dest(s, rex), src(s, rex), mem, rex,
+                        new byte[0]);
+            }
+            case 26 -> { // XADD, CMPXCHG
+                flags(RandomProgram.ALL, 0);
+                int op = rnd.nextBoolean() ? 0xC0 : 0xB0;
+                int r = op == 0xB0 ? src(size, rex) : dest(size, rex);
+                int rm = dest(size, rex);
+                return modrm(size, false, new int[] {0x0F, op | sized}, r, rm, mem, rex, new byte[0]);
+            }
             default -> { // POP/PUSH through memory
                 if (rnd.nextBoolean()) {
                     return modrm(8, true, new int[] {0xFF}, 6, 0, true, rex, new byte[0]);
@@ -479,6 +503,34 @@ final class RandomProgram64 {
             b.write((int) (value >>> (8 * i)));
         }
         b.writeBytes(modrm(size, false, new int[] {0xF6 | sized}, op, r, false, r >= 8, new byte[0]));
+        return b.toByteArray();
+    }
+
+    /**
+     * BT/BTS/BTR/BTC with an immediate, or with a register offset loaded just before (into
+     * memory: -0x400..0x3FF bits, so the byte addressed stays inside the scratch data).
+     */
+    private byte[] bitTest(int size, boolean rex, boolean mem) {
+        int s = 2 << rnd.nextInt(3);
+        flags(Flags.CF | Flags.OF | Flags.SF | Flags.AF | Flags.PF, Flags.OF | Flags.SF | Flags.AF | Flags.PF);
+        int op = rnd.nextInt(4);
+        if (rnd.nextBoolean()) {
+            return modrm(s, false, new int[] {0x0F, 0xBA}, 4 + op, dest(s, rex), mem, rex,
+                    new byte[] {(byte) rnd.nextInt(0x100)});
+        }
+        int r = new int[] {1, 9, 10, 11, 12, 13, 14, 15}[rnd.nextInt(8)];
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (mem) {
+            int offset = rnd.nextInt(0x800) - 0x400;
+            b.write(0x48 | (r >= 8 ? 1 : 0));                 // mov r64, imm32 (sign-extended)
+            b.write(0xC7);
+            b.write(0xC0 | (r & 7));
+            for (int i = 0; i < 4; i++) {
+                b.write(offset >> (8 * i));
+            }
+        }
+        int rm = destNot(s, true, r);
+        b.writeBytes(modrm(s, false, new int[] {0x0F, 0xA3 | op << 3}, r, rm, mem, rex, new byte[0]));
         return b.toByteArray();
     }
 }
