@@ -99,8 +99,20 @@ final class Dispatch64 {
         }
         t[0x098] = Ops64::convert; // CBW/CWDE/CDQE
         t[0x099] = Ops64::convert; // CWD/CDQ/CQO
+        t[0x09C] = StringOps64::pushf; // PUSHFQ
+        t[0x09D] = StringOps64::popf; // POPFQ
+        t[0x0A4] = StringOps64::string; // MOVSB
+        t[0x0A5] = StringOps64::string; // MOVSW/D/Q
+        t[0x0A6] = StringOps64::string; // CMPSB
+        t[0x0A7] = StringOps64::string; // CMPSW/D/Q
         t[0x0A8] = Ops64::test; // TEST AL,Ib
         t[0x0A9] = Ops64::test; // TEST rAX,Iz
+        t[0x0AA] = StringOps64::string; // STOSB
+        t[0x0AB] = StringOps64::string; // STOSW/D/Q
+        t[0x0AC] = StringOps64::string; // LODSB
+        t[0x0AD] = StringOps64::string; // LODSW/D/Q
+        t[0x0AE] = StringOps64::string; // SCASB
+        t[0x0AF] = StringOps64::string; // SCASW/D/Q
         for (int op = 0x0B0; op <= 0x0BF; op++) {
             t[op] = Ops64::movImmReg; // MOV r8,Ib / MOV r,Iz / MOV r64,imm64
         }
@@ -110,6 +122,7 @@ final class Dispatch64 {
         t[0x0C3] = Ops64::ret; // RET
         t[0x0C6] = Ops64::movImmRm; // MOV Eb,Ib
         t[0x0C7] = Ops64::movImmRm; // MOV Ev,Iz
+        t[0x0C9] = StringOps64::leave; // LEAVE
         t[0x0D0] = Arith64::group2; // group 2 Eb,1
         t[0x0D1] = Arith64::group2; // group 2 Ev,1
         t[0x0D2] = Arith64::group2; // group 2 Eb,CL

@@ -374,4 +374,22 @@ class LongModeTest {
             assertEquals(0x5566_7789L, m.cpu.r[15]);
         }
     }
+
+    @Test
+    void repStosqRestartsItselfAfterEachChunk() {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            long start = NativeHarness64.CODE;
+            m.load(start, asm("f3 48 ab", "f4"));        // rep stosq; hlt
+            m.cpu.r[Cpu.EAX] = 0x0102_0304_0506_0708L;
+            m.cpu.r[Cpu.ECX] = 5000;
+            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH;
+            m.cpu.rip = start;
+            m.cpu.eip = (int) start;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0, m.cpu.r[Cpu.ECX]);
+            assertEquals(RandomProgram.SCRATCH + 5000 * 8L, m.cpu.r[Cpu.EDI]);
+            assertEquals(0x0102_0304_0506_0708L, m.memory.readLong(RandomProgram.SCRATCH + 4999 * 8L));
+            assertEquals(3, m.cpu.retired, "4096 elements, then the remaining 904, then HLT");
+        }
+    }
 }

@@ -121,7 +121,7 @@ class NativeDifferential64Test {
                 diff.append(String.format(" %s native=%016X emu=%016X", NAMES[n], want.regs()[n], cpu.r[n]));
             }
         }
-        int flagMask = RandomProgram.ALL & ~c.program().undefinedFlags();
+        int flagMask = (RandomProgram.ALL & ~c.program().undefinedFlags()) | Flags.DF;
         int got = cpu.eflags();
         if ((got & flagMask) != ((int) want.rflags() & flagMask)) {
             diff.append(String.format(" RFLAGS native=%08X emu=%08X (compared %03X)", want.rflags(), got, flagMask));

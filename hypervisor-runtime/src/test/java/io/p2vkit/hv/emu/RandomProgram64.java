@@ -188,7 +188,7 @@ final class RandomProgram64 {
         boolean rex = rnd.nextBoolean();
         boolean mem = rnd.nextInt(3) == 0;
         int sized = size == 1 ? 0 : 1;
-        switch (rnd.nextInt(28)) {
+        switch (rnd.nextInt(30)) {
             case 0, 1 -> { // ALU Ev,Gv
                 int op = aluOp();
                 alu(op);
@@ -414,6 +414,25 @@ final class RandomProgram64 {
                 int rm = dest(size, rex);
                 return modrm(size, false, new int[] {0x0F, op | sized}, r, rm, mem, rex, new byte[0]);
             }
+            case 27 -> {
+                return string();
+            }
+            case 28 -> { // PUSHFQ/POP r (all flags defined), PUSH imm/POPFQ, MOV RBP,RSP/LEAVE
+                int kind = rnd.nextInt(3);
+                if (kind == 0 && undefined == 0) {
+                    int r = dest(8, true);
+                    return r >= 8 ? new byte[] {(byte) 0x9C, 0x41, (byte) (0x58 | (r & 7))}
+                            : new byte[] {(byte) 0x9C, (byte) (0x58 | r)};
+                }
+                if (kind == 1) {
+                    int v = 0x202 | (rnd.nextInt() & (RandomProgram.ALL | Flags.DF));
+                    flags(RandomProgram.ALL, 0);
+                    return new byte[] {0x68, (byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24),
+                        (byte) 0x9D};
+                }
+                return rnd.nextBoolean() ? new byte[] {0x48, (byte) 0x89, (byte) 0xE5, (byte) 0xC9}
+                        : new byte[] {0x48, (byte) 0x89, (byte) 0xE5, 0x66, (byte) 0xC9};
+            }
             default -> { // POP/PUSH through memory
                 if (rnd.nextBoolean()) {
                     return modrm(8, true, new int[] {0xFF}, 6, 0, true, rex, new byte[0]);
@@ -531,6 +550,36 @@ final class RandomProgram64 {
         }
         int rm = destNot(s, true, r);
         b.writeBytes(modrm(s, false, new int[] {0x0F, 0xA3 | op << 3}, r, rm, mem, rex, new byte[0]));
+        return b.toByteArray();
+    }
+
+    /**
+     * A string instruction, REP or not, after CLD or STD and with RSI and RDI pointed into the
+     * scratch data ([rbx+disp8]) and ECX set to a small count.
+     */
+    private byte[] string() {
+        int kind = new int[] {0xA4, 0xA6, 0xAA, 0xAC, 0xAE}[rnd.nextInt(5)];
+        int s = size();
+        boolean rep = rnd.nextBoolean();
+        int n = rnd.nextInt(12);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(rnd.nextBoolean() ? 0xFC : 0xFD);                       // cld / std
+        b.writeBytes(new byte[] {0x48, (byte) 0x8D, 0x73, (byte) (rnd.nextInt(0x100))}); // lea rsi, [rbx+d8]
+        b.writeBytes(new byte[] {0x48, (byte) 0x8D, 0x7B, (byte) (rnd.nextInt(0x100))}); // lea rdi, [rbx+d8]
+        b.writeBytes(new byte[] {(byte) 0xB9, (byte) n, 0, 0, 0});         // mov ecx, n
+        if (s == 2) {
+            b.write(0x66);
+        }
+        if (rep) {
+            b.write((kind == 0xA6 || kind == 0xAE) && rnd.nextBoolean() ? 0xF2 : 0xF3);
+        }
+        if (s == 8) {
+            b.write(0x48);
+        }
+        b.write(kind | (s == 1 ? 0 : 1));
+        if ((kind == 0xA6 || kind == 0xAE) && (!rep || n > 0)) {
+            flags(RandomProgram.ALL, 0);
+        }
         return b.toByteArray();
     }
 }
