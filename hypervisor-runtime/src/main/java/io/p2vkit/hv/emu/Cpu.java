@@ -72,6 +72,13 @@ final class Cpu {
 
     final int[] segSel = new int[6];
     final int[] segBase = new int[6];
+    /**
+     * The FS and GS bases in 64 bits (IA32_FS_BASE, IA32_GS_BASE): a descriptor load sets them
+     * to the 32-bit base, the MSRs and SWAPGS to any canonical value; 64-bit code uses these.
+     */
+    long fsBase;
+    long gsBase;
+    long kernelGsBase;
     final int[] segLimit = new int[6];
     final int[] segAttr = new int[6];
     /** Limit as an unsigned long, or -1 when every access must take the checked path. */
@@ -146,6 +153,7 @@ final class Cpu {
         mmu.cr3 = 0;
         mmu.cr4 = 0;
         mmu.efer = 0;
+        kernelGsBase = 0;
         mmu.linearMask = 0xFFFF_FFFFL;
         mmu.user = false;
         cpl = 0;
@@ -221,6 +229,11 @@ final class Cpu {
     void setSegmentCache(int seg, int sel, int base, int limit, int attr) {
         segSel[seg] = sel & 0xFFFF;
         segBase[seg] = base;
+        if (seg == FS) {
+            fsBase = base & 0xFFFF_FFFFL;
+        } else if (seg == GS) {
+            gsBase = base & 0xFFFF_FFFFL;
+        }
         segLimit[seg] = limit;
         segAttr[seg] = attr;
         boolean expandDown = (attr & ATTR_CODE) == 0 && (attr & 4) != 0 && (attr & ATTR_S) != 0;
@@ -235,6 +248,16 @@ final class Cpu {
             ipMask = cs32 || m64 ? -1 : 0xFFFF;
         } else if (seg == SS) {
             ss32 = (attr & ATTR_DB) != 0;
+        }
+    }
+
+    /** Sets the FS or GS base from a 64-bit value (WRMSR, SWAPGS); legacy code sees its low half. */
+    void setSegmentBase64(int seg, long base) {
+        segBase[seg] = (int) base;
+        if (seg == FS) {
+            fsBase = base;
+        } else {
+            gsBase = base;
         }
     }
 

@@ -92,8 +92,10 @@ final class Exec64 {
     /** The linear address of {@code offset} in segment {@code seg}, checked to be canonical. */
     static long linear(Cpu c, int seg, long offset) {
         long lin = offset;
-        if (seg == Cpu.FS || seg == Cpu.GS) {
-            lin += c.segBase[seg] & 0xFFFF_FFFFL;
+        if (seg == Cpu.FS) {
+            lin += c.fsBase;
+        } else if (seg == Cpu.GS) {
+            lin += c.gsBase;
         }
         if (lin << 16 >> 16 != lin) {
             throw seg == Cpu.SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);

@@ -11,6 +11,9 @@ final class SystemOps {
     static final int MSR_TSC = 0x10;
     static final int MSR_BIOS_SIGN_ID = 0x8B;
     static final int MSR_EFER = 0xC000_0080;
+    static final int MSR_FS_BASE = 0xC000_0100;
+    static final int MSR_GS_BASE = 0xC000_0101;
+    static final int MSR_KERNEL_GS_BASE = 0xC000_0102;
 
     private SystemOps() {
     }
@@ -337,13 +340,16 @@ final class SystemOps {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
             case MSR_EFER -> c.mmu.efer;
+            case MSR_FS_BASE -> c.fsBase;
+            case MSR_GS_BASE -> c.gsBase;
+            case MSR_KERNEL_GS_BASE -> c.kernelGsBase;
             default -> throw CpuFault.gp(0);
         };
         c.set32(Cpu.EAX, (int) v);
         c.set32(Cpu.EDX, (int) (v >>> 32));
     }
 
-    /** 0F 30: WRMSR. EFER accepts NXE and LME (SYSCALL's SCE is not emulated yet: #GP). */
+    /** 0F 30: WRMSR. EFER accepts NXE and LME (SYSCALL's SCE is not emulated yet: #GP); FS/GS bases. */
     static void wrmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
@@ -353,6 +359,16 @@ final class SystemOps {
                 // microcode update signature: writes are how software asks for it; nothing to do
             }
             case MSR_EFER -> c.writeEfer(v);
+            case MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE -> {
+                if (v << 16 >> 16 != v) {
+                    throw CpuFault.gp(0); // bases must be canonical
+                }
+                switch (c.r32(Cpu.ECX)) {
+                    case MSR_FS_BASE -> c.setSegmentBase64(Cpu.FS, v);
+                    case MSR_GS_BASE -> c.setSegmentBase64(Cpu.GS, v);
+                    default -> c.kernelGsBase = v;
+                }
+            }
             default -> throw CpuFault.gp(0);
         }
     }
@@ -360,5 +376,16 @@ final class SystemOps {
     /** 0F A2: CPUID. */
     static void cpuid(Cpu c, DecodedInsn d) {
         Cpuid.execute(c);
+    }
+
+    /** 0F 01 F8 in 64-bit mode: SWAPGS (CPL 0) exchanges the GS base with IA32_KERNEL_GS_BASE. */
+    static void group7In64(Cpu c, DecodedInsn d) {
+        if (d.mod != 3 || (d.reg & 7) != 7 || d.rm != 0) {
+            throw c.undefined(d); // LGDT, LIDT, INVLPG... are not emulated in 64-bit mode yet
+        }
+        requireCpl0(c);
+        long gs = c.gsBase;
+        c.setSegmentBase64(Cpu.GS, c.kernelGsBase);
+        c.kernelGsBase = gs;
     }
 }

@@ -9,10 +9,10 @@ import io.p2vkit.hv.cpu.Vcpu;
 import org.junit.jupiter.api.Test;
 
 /**
- * IA-32e mode entry (SDM Vol. 3 §9.8.5) and 4-level paging (§4.5) in compatibility mode: the
- * EFER.LME/CR4.PAE/CR0.PG rules, 1 GiB, 2 MiB and 4 KiB pages with their rights, NX, reserved
- * bits and accessed/dirty bits, the software TLB under INVLPG and CR3 loads, and the #GP that
- * guards what is not emulated yet (64-bit code segments, IA-32e system descriptors).
+ * IA-32e mode entry (SDM Vol. 3 §9.8.5) and 4-level paging (§4.5): the EFER.LME/CR4.PAE/CR0.PG
+ * rules, 1 GiB, 2 MiB and 4 KiB pages with their rights, NX, reserved bits and accessed/dirty
+ * bits, 48-bit walks, the software TLB under INVLPG and CR3 loads, the entry into 64-bit code,
+ * FS/GS bases, and the #GP that guards what is not emulated yet (IA-32e system descriptors).
  */
 class LongModeTest {
 
@@ -390,6 +390,42 @@ class LongModeTest {
             assertEquals(RandomProgram.SCRATCH + 5000 * 8L, m.cpu.r[Cpu.EDI]);
             assertEquals(0x0102_0304_0506_0708L, m.memory.readLong(RandomProgram.SCRATCH + 4999 * 8L));
             assertEquals(3, m.cpu.retired, "4096 elements, then the remaining 904, then HLT");
+        }
+    }
+
+    @Test
+    void fsAndGsBasesFromMsrsAndSwapgs() {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.memory.writeLong(0x2000 + 4 * 8, 0x83);   // linear 4-5 GiB -> physical 0 (1 GiB page)
+            m.memory.writeLong(RandomProgram.SCRATCH, 0x1111_2222_3333_4444L);
+            m.memory.writeLong(RandomProgram.SCRATCH + 8, 0x5555_6666_7777_8888L);
+            long start = NativeHarness64.CODE;
+            m.load(start, asm(
+                    "b9 00 01 00 c0",                  // mov ecx, IA32_FS_BASE
+                    "b8 00 00 00 10",                  // mov eax, 0x10000000
+                    "ba 01 00 00 00",                  // mov edx, 1 (base 0x110000000: above 4 GiB)
+                    "0f 30",                           // wrmsr
+                    "64 48 8b 34 25 00 00 00 00",      // mov rsi, fs:[0]
+                    "0f 01 f8",                        // swapgs
+                    "65 48 8b 3c 25 08 00 00 00",      // mov rdi, gs:[8]
+                    "b9 01 01 00 c0",                  // mov ecx, IA32_GS_BASE
+                    "0f 32",                           // rdmsr
+                    "f4"));
+            m.cpu.kernelGsBase = RandomProgram.SCRATCH;
+            m.cpu.rip = start;
+            m.cpu.eip = (int) start;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0x1_1000_0000L, m.cpu.fsBase);
+            assertEquals(0x1111_2222_3333_4444L, m.cpu.r[Cpu.ESI]);
+            assertEquals(0x5555_6666_7777_8888L, m.cpu.r[Cpu.EDI]);
+            assertEquals(0L, m.cpu.kernelGsBase, "SWAPGS exchanged the two bases");
+            assertEquals(RandomProgram.SCRATCH, m.cpu.r[Cpu.EAX], "RDMSR IA32_GS_BASE, zero-extended");
+            assertEquals(0L, m.cpu.r[Cpu.EDX]);
+            m.cpu.set32(Cpu.ECX, SystemOps.MSR_FS_BASE);
+            m.cpu.set32(Cpu.EDX, 0x0000_8000);                 // 0x0000800000000000: not canonical
+            m.cpu.set32(Cpu.EAX, 0);
+            assertEquals(CpuFault.GP, fault(() -> SystemOps.wrmsr(m.cpu, null)).vector);
+            assertEquals(0x1_1000_0000L, m.cpu.fsBase);
         }
     }
 }
