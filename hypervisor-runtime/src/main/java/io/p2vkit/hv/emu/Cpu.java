@@ -103,6 +103,8 @@ final class Cpu {
     int ldtLimit;
     int trSel;
     int trBase;
+    /** The TSS base in 64 bits (a 16-byte TSS descriptor loaded by LTR in IA-32e mode). */
+    long trBase64;
     int trLimit;
     int trAttr;
     final int[] dr = new int[8];
@@ -167,6 +169,7 @@ final class Cpu {
         ldtLimit = 0xFFFF;
         trSel = 0;
         trBase = 0;
+        trBase64 = 0;
         trLimit = 0xFFFF;
         trAttr = 0x8B;
         java.util.Arrays.fill(dr, 0);
@@ -249,6 +252,13 @@ final class Cpu {
         } else if (seg == SS) {
             ss32 = (attr & ATTR_DB) != 0;
         }
+    }
+
+    /** Continues at {@code target} in 64-bit code (interrupt delivery, IRETQ). */
+    void jumpTo64(long target) {
+        rip = target;
+        eip = (int) target;
+        enter64 = false;
     }
 
     /** Sets the FS or GS base from a 64-bit value (WRMSR, SWAPGS); legacy code sees its low half. */

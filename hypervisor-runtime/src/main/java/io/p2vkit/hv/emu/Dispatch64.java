@@ -123,6 +123,9 @@ final class Dispatch64 {
         t[0x0C6] = Ops64::movImmRm; // MOV Eb,Ib
         t[0x0C7] = Ops64::movImmRm; // MOV Ev,Iz
         t[0x0C9] = StringOps64::leave; // LEAVE
+        t[0x0CC] = ControlFlow::softwareInterrupt; // INT3
+        t[0x0CD] = ControlFlow::softwareInterrupt; // INT Ib
+        t[0x0CF] = Interrupts64::iret; // IRETQ / IRETD / IRET
         t[0x0D0] = Arith64::group2; // group 2 Eb,1
         t[0x0D1] = Arith64::group2; // group 2 Ev,1
         t[0x0D2] = Arith64::group2; // group 2 Eb,CL
@@ -134,6 +137,7 @@ final class Dispatch64 {
         t[0x0E8] = Ops64::callRel; // CALL rel32
         t[0x0E9] = Ops64::jmpRel; // JMP rel32
         t[0x0EB] = Ops64::jmpRel; // JMP rel8
+        t[0x0F1] = ControlFlow::softwareInterrupt; // INT1
         t[0x0F4] = SystemOps::hlt; // HLT
         t[0x0F5] = Moves::flagOp; // CMC
         t[0x0F6] = Ops64::group3; // group 3 Eb

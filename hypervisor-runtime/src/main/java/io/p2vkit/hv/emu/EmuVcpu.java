@@ -92,6 +92,7 @@ public final class EmuVcpu implements Vcpu {
                     if (stepping && cpu.retired > before && !cpu.deliveredInterrupt) {
                         cpu.dr[6] |= 0x4000; // DR6.BS
                         cpu.insnEip = cpu.eip;
+                        cpu.insnRip = cpu.rip;
                         cpu.insnEsp = cpu.r[Cpu.ESP];
                         Interrupts.deliver(cpu, CpuFault.DB, 0, false, Interrupts.EXCEPTION, cpu.eip);
                     }
@@ -119,11 +120,13 @@ public final class EmuVcpu implements Vcpu {
         }
         int vector = interrupts.acknowledge() & 0xFF;
         cpu.insnEip = cpu.eip;
+        cpu.insnRip = cpu.rip;
         cpu.insnEsp = cpu.r[Cpu.ESP];
         try {
             Interrupts.deliver(cpu, vector, 0, false, Interrupts.EXTERNAL, cpu.eip);
         } catch (CpuFault fault) {
             cpu.eip = cpu.insnEip;
+            cpu.rip = cpu.insnRip;
             cpu.r[Cpu.ESP] = cpu.insnEsp;
             Interrupts.deliverFault(cpu, fault);
         }

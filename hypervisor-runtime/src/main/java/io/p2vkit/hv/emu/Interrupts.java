@@ -103,10 +103,11 @@ final class Interrupts {
     private static void deliverProtected(Cpu c, int vector, int error, boolean hasError, int source,
             int returnEip) {
         if (c.ia32e()) {
-            // IA-32e mode uses 16-byte IDT gates and a 64-bit stack frame, not emulated yet: stop
-            // the vCPU with a reason rather than deliver through a 32-bit gate.
-            throw new UnsupportedOperationException("vector " + vector
-                    + ": interrupt delivery in IA-32e mode is not implemented");
+            // 16-byte gates and the 64-bit frame; from compatibility mode the return address is
+            // the 32-bit EIP, zero-extended.
+            Interrupts64.deliver(c, vector, error, hasError, source,
+                    c.mode64 ? c.rip : returnEip & 0xFFFF_FFFFL);
+            return;
         }
         int ext = source == EXTERNAL ? 1 : 0;
         int idtError = vector * 8 + 2 + ext;

@@ -148,8 +148,8 @@ final class SystemOps {
     private static void ltr(Cpu c, int sel) {
         requireCpl0(c);
         if (c.ia32e()) {
-            c.undefinedOpcodes++; // IA-32e mode's 16-byte LDT/TSS descriptors are not emulated yet
-            throw CpuFault.gp(sel & 0xFFFC);
+            ltr64(c, sel);
+            return;
         }
         if ((sel & 0xFFFC) == 0 || (sel & 4) != 0) {
             throw CpuFault.gp(sel & 0xFFFC);
@@ -166,6 +166,34 @@ final class SystemOps {
         c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
         c.trSel = sel;
         c.trBase = Segments.base(desc);
+        c.trBase64 = c.trBase & 0xFFFF_FFFFL;
+        c.trLimit = Segments.limit(desc);
+        c.trAttr = attr | 2;
+    }
+
+    /** LTR in IA-32e mode: a 16-byte available 64-bit TSS descriptor in the GDT (SDM Vol. 3 §8.2.3). */
+    private static void ltr64(Cpu c, int sel) {
+        if ((sel & 0xFFFC) == 0 || (sel & 4) != 0 || (sel & 0xFFF8) + 15 > (c.gdtLimit & 0xFFFF_FFFFL)) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        long desc = Segments.readDescriptor(c, sel);
+        int attr = Segments.attr(desc);
+        int upper = c.mmu.systemRead(c.gdtBase + (sel & 0xFFF8) + 8, 4);
+        int upperType = c.mmu.systemRead(c.gdtBase + (sel & 0xFFF8) + 12, 4) >>> 8 & 0x1F;
+        if ((attr & 0x1F) != 9 || upperType != 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+        }
+        long base = (Segments.base(desc) & 0xFFFF_FFFFL) | (long) upper << 32;
+        if (base << 16 >> 16 != base) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
+        c.trSel = sel;
+        c.trBase = (int) base;
+        c.trBase64 = base;
         c.trLimit = Segments.limit(desc);
         c.trAttr = attr | 2;
     }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2vkit.hv.cpu.Vcpu;
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+import io.p2vkit.hv.emu.decode.Decoder;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -306,12 +308,13 @@ class LongModeTest {
     }
 
     @Test
-    void ia32eLdtAndTssDescriptorsAreRefused() {
+    void ia32eLdtIsRefusedAndTheTssMustBeA16ByteDescriptor() {
         try (FlatMachine m = machine()) {
             m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
             m.memory.writeLong(0x1018, 0x00AF_9A00_0000_FFFFL);  // 64-bit code
             m.memory.writeLong(0x1028, 0x0000_8200_5000_00FFL);  // LDT
-            m.memory.writeLong(0x1030, 0x0000_8900_6000_0067L);  // TSS
+            m.memory.writeLong(0x1030, 0x0000_8900_6000_0067L);  // TSS, whose upper half is...
+            m.memory.writeLong(0x1038, 0x0000_8900_6000_0067L);  // ...not a type-0 upper half
             enterCompat(m);
             m.cpu.gdtBase = 0x1000;
             m.cpu.gdtLimit = 0x3F;
@@ -319,17 +322,19 @@ class LongModeTest {
             Segments.checkReturnTarget(m.cpu, 0x08);
             long undefined = m.cpu.undefinedOpcodes;
             m.cpu.set32(Cpu.EAX, 0x28);
-            m.load(0x6000, asm("0f 00 d0"));             // lldt ax
-            m.cpu.eip = 0x6000;
-            assertEquals(Vcpu.Stop.ERROR, m.vcpu.run(1), "the #GP cannot be delivered yet");
+            DecodedInsn lldt = Decoder.decode(i -> new int[] {0x0F, 0x00, 0xD0}[i], true);
+            assertEquals(0x28, fault(() -> SystemOps.group6(m.cpu, lldt)).errorCode);
             assertEquals(0, m.cpu.ldtSel);
+            assertEquals(undefined + 1, m.cpu.undefinedOpcodes, "16-byte LDT descriptors: not emulated");
             m.cpu.set32(Cpu.EAX, 0x30);
-            m.load(0x6000, asm("0f 00 d8"));             // ltr ax
-            m.cpu.eip = 0x6000;
-            assertEquals(Vcpu.Stop.ERROR, m.vcpu.run(1));
+            DecodedInsn ltr = Decoder.decode(i -> new int[] {0x0F, 0x00, 0xD8}[i], true);
+            assertEquals(0x30, fault(() -> SystemOps.group6(m.cpu, ltr)).errorCode);
             assertEquals(0, m.cpu.trSel);
             assertEquals(0x89, m.memory.readLong(0x1030) >>> 40 & 0xFF, "the TSS is not marked busy");
-            assertEquals(undefined + 2, m.cpu.undefinedOpcodes);
+            m.memory.writeLong(0x1038, 0x0000_0000_0000_0001L);  // upper half: base 63:32 = 1
+            SystemOps.group6(m.cpu, ltr);
+            assertEquals(0x1_0000_6000L, m.cpu.trBase64);
+            assertEquals(0x8B, m.memory.readLong(0x1030) >>> 40 & 0xFF, "marked busy");
         }
     }
 
