@@ -79,6 +79,11 @@ final class Cpu {
     long fsBase;
     long gsBase;
     long kernelGsBase;
+    /** SYSCALL's MSRs: IA32_STAR, IA32_LSTAR, IA32_CSTAR (kept, unused by Intel), IA32_FMASK. */
+    long star;
+    long lstar;
+    long cstar;
+    long fmask;
     final int[] segLimit = new int[6];
     final int[] segAttr = new int[6];
     /** Limit as an unsigned long, or -1 when every access must take the checked path. */
@@ -156,6 +161,10 @@ final class Cpu {
         mmu.cr4 = 0;
         mmu.efer = 0;
         kernelGsBase = 0;
+        star = 0;
+        lstar = 0;
+        cstar = 0;
+        fmask = 0;
         mmu.linearMask = 0xFFFF_FFFFL;
         mmu.user = false;
         cpl = 0;
@@ -201,11 +210,11 @@ final class Cpu {
     }
 
     /**
-     * WRMSR to IA32_EFER: NXE and LME are writable; LMA is the CPU's to set (writes to it are
+     * WRMSR to IA32_EFER: SCE, NXE and LME are writable; LMA is the CPU's to set (writes to it are
      * ignored); LME may not change while paging is on (SDM Vol. 3 §9.8.5); other bits #GP.
      */
     void writeEfer(long v) {
-        if ((v & ~(Mmu.EFER_NXE | Mmu.EFER_LME | Mmu.EFER_LMA)) != 0) {
+        if ((v & ~(Syscall64.EFER_SCE | Mmu.EFER_NXE | Mmu.EFER_LME | Mmu.EFER_LMA)) != 0) {
             throw CpuFault.gp(0);
         }
         long old = mmu.efer;

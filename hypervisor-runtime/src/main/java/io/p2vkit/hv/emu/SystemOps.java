@@ -371,13 +371,17 @@ final class SystemOps {
             case MSR_FS_BASE -> c.fsBase;
             case MSR_GS_BASE -> c.gsBase;
             case MSR_KERNEL_GS_BASE -> c.kernelGsBase;
+            case Syscall64.MSR_STAR -> c.star;
+            case Syscall64.MSR_LSTAR -> c.lstar;
+            case Syscall64.MSR_CSTAR -> c.cstar;
+            case Syscall64.MSR_FMASK -> c.fmask;
             default -> throw CpuFault.gp(0);
         };
         c.set32(Cpu.EAX, (int) v);
         c.set32(Cpu.EDX, (int) (v >>> 32));
     }
 
-    /** 0F 30: WRMSR. EFER accepts NXE and LME (SYSCALL's SCE is not emulated yet: #GP); FS/GS bases. */
+    /** 0F 30: WRMSR: EFER (SCE, NXE, LME), FS/GS bases, SYSCALL's MSRs (addresses must be canonical). */
     static void wrmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
@@ -387,13 +391,17 @@ final class SystemOps {
                 // microcode update signature: writes are how software asks for it; nothing to do
             }
             case MSR_EFER -> c.writeEfer(v);
-            case MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE -> {
+            case Syscall64.MSR_STAR -> c.star = v;
+            case Syscall64.MSR_FMASK -> c.fmask = v & 0xFFFF_FFFFL;
+            case MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, Syscall64.MSR_LSTAR, Syscall64.MSR_CSTAR -> {
                 if (v << 16 >> 16 != v) {
                     throw CpuFault.gp(0); // bases must be canonical
                 }
                 switch (c.r32(Cpu.ECX)) {
                     case MSR_FS_BASE -> c.setSegmentBase64(Cpu.FS, v);
                     case MSR_GS_BASE -> c.setSegmentBase64(Cpu.GS, v);
+                    case Syscall64.MSR_LSTAR -> c.lstar = v;
+                    case Syscall64.MSR_CSTAR -> c.cstar = v;
                     default -> c.kernelGsBase = v;
                 }
             }

@@ -113,7 +113,7 @@ class LongModeTest {
             assertEquals(CpuFault.GP, fault(() -> m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG)).vector,
                     "PG with LME needs PAE");
             assertEquals(0, m.cpu.cr0() & Cpu.CR0_PG);
-            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeEfer(1)).vector, "SCE: SYSCALL not emulated");
+            assertEquals(CpuFault.GP, fault(() -> m.cpu.writeEfer(1 << 2)).vector, "a reserved EFER bit");
             m.cpu.writeCr4(Mmu.CR4_PAE);
             m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
             assertTrue(m.cpu.ia32e());
