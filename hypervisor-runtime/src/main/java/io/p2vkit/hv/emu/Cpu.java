@@ -98,7 +98,8 @@ final class Cpu {
     final Mmu mmu;
     final Bus bus;
 
-    int cr2;
+    /** The last page-fault address, 64 bits wide (legacy code sees its low half). */
+    long cr2;
     int gdtBase;
     int gdtLimit;
     int idtBase;
@@ -499,7 +500,7 @@ final class Cpu {
     }
 
     void writeCr3(int v) {
-        mmu.cr3 = v;
+        mmu.cr3 = v & 0xFFFF_FFFFL;
         mmu.flush();
     }
 

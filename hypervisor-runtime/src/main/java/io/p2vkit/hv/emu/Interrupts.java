@@ -29,7 +29,7 @@ final class Interrupts {
         boolean hasError = fault.hasErrorCode;
         for (int attempt = 0; ; attempt++) {
             if (vector == CpuFault.PF) {
-                c.cr2 = (int) c.mmu.faultAddress; // CR2 is 32 bits until 64-bit mode runs
+                c.cr2 = c.mmu.faultAddress;
             }
             long savedEsp = c.r[Cpu.ESP];
             try {

@@ -48,7 +48,8 @@ final class Mmu {
 
     // Paging controls, kept in sync by the CPU.
     int cr0;
-    int cr3;
+    /** CR3: a 52-bit physical address in IA-32e mode, 32 bits otherwise. */
+    long cr3;
     int cr4;
     long efer;
     /** Whether the current privilege level is 3 (user accesses). */
@@ -498,7 +499,7 @@ final class Mmu {
     private long[] walk4Level(long lin, int access, boolean userAccess) {
         long la = lin;
         long rsvd63 = (efer & EFER_NXE) != 0 ? 0 : 1L << 63;
-        long table = cr3 & 0xFFFF_F000L;
+        long table = cr3 & PAE_ADDR;
         long[] addrs = walkAddrs;
         long[] entries = walkEntries;
         int level = 3;

@@ -318,8 +318,8 @@ final class SystemOps {
         if (!toCr) {
             c.set32(d.rm, switch (cr) {
                 case 0 -> c.cr0();
-                case 2 -> c.cr2;
-                case 3 -> c.mmu.cr3;
+                case 2 -> (int) c.cr2;
+                case 3 -> (int) c.mmu.cr3;
                 default -> c.mmu.cr4;
             });
             return;
@@ -327,9 +327,51 @@ final class SystemOps {
         int v = c.r32(d.rm);
         switch (cr) {
             case 0 -> c.writeCr0(v);
-            case 2 -> c.cr2 = v;
+            case 2 -> c.cr2 = v & 0xFFFF_FFFFL;
             case 3 -> c.writeCr3(v);
             default -> c.writeCr4(v);
+        }
+    }
+
+    /**
+     * 0F 20/22 in 64-bit mode: MOV r64, CRn / MOV CRn, r64 for CR0, CR2, CR3, CR4 (CR8, the task
+     * priority, needs a local APIC: #UD). Bits the register cannot hold raise #GP.
+     */
+    static void movCr64(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        int cr = d.reg;
+        if (cr != 0 && cr != 2 && cr != 3 && cr != 4) {
+            throw c.undefined(d);
+        }
+        if (d.opcode == 0x120) {
+            c.r[d.rm] = switch (cr) {
+                case 0 -> c.cr0() & 0xFFFF_FFFFL;
+                case 2 -> c.cr2;
+                case 3 -> c.mmu.cr3;
+                default -> c.mmu.cr4 & 0xFFFF_FFFFL;
+            };
+            return;
+        }
+        long v = c.r[d.rm];
+        switch (cr) {
+            case 0, 4 -> {
+                if (v >>> 32 != 0) {
+                    throw CpuFault.gp(0);
+                }
+                if (cr == 0) {
+                    c.writeCr0((int) v);
+                } else {
+                    c.writeCr4((int) v);
+                }
+            }
+            case 2 -> c.cr2 = v;
+            default -> {
+                if (v >>> 52 != 0) {
+                    throw CpuFault.gp(0);
+                }
+                c.mmu.cr3 = v;
+                c.mmu.flush();
+            }
         }
     }
 
@@ -414,8 +456,16 @@ final class SystemOps {
         Cpuid.execute(c);
     }
 
-    /** 0F 01 F8 in 64-bit mode: SWAPGS (CPL 0) exchanges the GS base with IA32_KERNEL_GS_BASE. */
+    /**
+     * 0F 01 in 64-bit mode: INVLPG m (0F 01 /7) and SWAPGS (0F 01 F8, CPL 0), which exchanges the
+     * GS base with IA32_KERNEL_GS_BASE.
+     */
     static void group7In64(Cpu c, DecodedInsn d) {
+        if (d.mod != 3 && (d.reg & 7) == 7) {
+            requireCpl0(c);
+            c.mmu.flushPage(Exec64.rmLinear(c, d));
+            return;
+        }
         if (d.mod != 3 || (d.reg & 7) != 7 || d.rm != 0) {
             throw c.undefined(d); // LGDT, LIDT, INVLPG... are not emulated in 64-bit mode yet
         }

@@ -139,4 +139,30 @@ class Interrupts64Test {
             assertEquals(0x38, m.cpu.r[Cpu.ECX]);
         }
     }
+
+    @Test
+    void pageFaultIn64BitModeReportsA64BitCr2() {
+        try (FlatMachine m = machine()) {
+            gate(m, 14, CODE + 0x100, 0xE, 0, 0);
+            m.load(CODE + 0x100, asm(
+                    "0f 20 d0",                                  // mov rax, cr2
+                    "0f 20 d9",                                  // mov rcx, cr3
+                    "5a",                                        // pop rdx (the error code)
+                    "f4"));
+            m.load(CODE, asm(
+                    "0f 20 d8", "0f 22 d8",                      // mov rax, cr3; mov cr3, rax
+                    "48 b9 00 10 00 00 80 7f 00 00",             // mov rcx, 0x7f8000001000
+                    "0f 01 39",                                  // invlpg [rcx]
+                    "48 8b 01"));                                // mov rax, [rcx]: PML4[0xff] absent
+            m.cpu.r[Cpu.ESP] = 0x7000;
+            m.cpu.rip = CODE;
+            m.cpu.eip = (int) CODE;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(20), m.vcpu.stopReason());
+            assertEquals(0x7F80_0000_1000L, m.cpu.r[Cpu.EAX]);
+            assertEquals(0x7F80_0000_1000L, m.cpu.cr2);
+            assertEquals(0x1000, m.cpu.r[Cpu.ECX]);
+            assertEquals(0, m.cpu.r[Cpu.EDX], "not present, read, supervisor");
+            assertEquals(CODE + 3 + 3 + 10 + 3, m.memory.readLong(0x7000 - 40), "the faulting MOV (above the error code)");
+        }
+    }
 }
