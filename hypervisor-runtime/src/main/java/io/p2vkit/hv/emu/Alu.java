@@ -224,15 +224,15 @@ final class Alu {
         int hi = c.mmu.read32(lin + 4);
         c.mmu.probeWrite(lin, 8);
         c.flags.materialize();
-        if (lo == c.r[Cpu.EAX] && hi == c.r[Cpu.EDX]) {
-            c.mmu.write32(lin, c.r[Cpu.EBX]);
-            c.mmu.write32(lin + 4, c.r[Cpu.ECX]);
+        if (lo == c.r32(Cpu.EAX) && hi == c.r32(Cpu.EDX)) {
+            c.mmu.write32(lin, c.r32(Cpu.EBX));
+            c.mmu.write32(lin + 4, c.r32(Cpu.ECX));
             c.flags.setBit(Flags.ZF, true);
         } else {
             c.mmu.write32(lin, lo);
             c.mmu.write32(lin + 4, hi);
-            c.r[Cpu.EAX] = lo;
-            c.r[Cpu.EDX] = hi;
+            c.set32(Cpu.EAX, lo);
+            c.set32(Cpu.EDX, hi);
             c.flags.setBit(Flags.ZF, false);
         }
     }

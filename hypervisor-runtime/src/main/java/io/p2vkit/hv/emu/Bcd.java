@@ -10,7 +10,7 @@ final class Bcd {
 
     /** 27: DAA. */
     static void daa(Cpu c, DecodedInsn d) {
-        int al = c.r[Cpu.EAX] & 0xFF;
+        int al = c.r32(Cpu.EAX) & 0xFF;
         boolean cf = c.flags.cf();
         boolean af = c.flags.af();
         int oldAl = al;
@@ -33,7 +33,7 @@ final class Bcd {
 
     /** 2F: DAS. */
     static void das(Cpu c, DecodedInsn d) {
-        int al = c.r[Cpu.EAX] & 0xFF;
+        int al = c.r32(Cpu.EAX) & 0xFF;
         boolean cf = c.flags.cf();
         boolean af = c.flags.af();
         int oldAl = al;
@@ -56,7 +56,7 @@ final class Bcd {
 
     /** 37: AAA; 3F: AAS. */
     static void aaaAas(Cpu c, DecodedInsn d) {
-        int ax = c.r[Cpu.EAX] & 0xFFFF;
+        int ax = c.r32(Cpu.EAX) & 0xFFFF;
         boolean adjust = (ax & 0xF) > 9 || c.flags.af();
         if (adjust) {
             ax = d.opcode == 0x37 ? ax + 0x106 : ax - 0x106;
@@ -71,7 +71,7 @@ final class Bcd {
         if (base == 0) {
             throw CpuFault.of(CpuFault.DE);
         }
-        int al = c.r[Cpu.EAX] & 0xFF;
+        int al = c.r32(Cpu.EAX) & 0xFF;
         int res = (al / base) << 8 | (al % base);
         c.setReg(Cpu.EAX, 2, res);
         c.flags.setArith(Flags.szp(1, res));
@@ -79,7 +79,7 @@ final class Bcd {
 
     /** D5: AAD Ib. */
     static void aad(Cpu c, DecodedInsn d) {
-        int ax = c.r[Cpu.EAX];
+        int ax = c.r32(Cpu.EAX);
         int al = ((ax & 0xFF) + ((ax >>> 8) & 0xFF) * (d.imm & 0xFF)) & 0xFF;
         c.setReg(Cpu.EAX, 2, al);
         c.flags.setArith(Flags.szp(1, al));

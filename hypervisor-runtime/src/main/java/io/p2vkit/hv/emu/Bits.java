@@ -18,7 +18,7 @@ final class Bits {
         int count = switch (d.opcode) {
             case 0xC0, 0xC1 -> d.imm;
             case 0xD0, 0xD1 -> 1;
-            default -> c.r[Cpu.ECX];
+            default -> c.r32(Cpu.ECX);
         } & 0x1F;
         if (count == 0) {
             if (d.mod != 3) {
@@ -129,7 +129,7 @@ final class Bits {
     static void doubleShift(Cpu c, DecodedInsn d) {
         int size = d.opSize();
         int bits = size * 8;
-        int count = ((d.opcode & 1) == 0 ? d.imm : c.r[Cpu.ECX]) & 0x1F;
+        int count = ((d.opcode & 1) == 0 ? d.imm : c.r32(Cpu.ECX)) & 0x1F;
         boolean left = d.opcode < 0x1A8;
         int lin = 0;
         int dest;

@@ -47,7 +47,7 @@ final class CallGates {
                 throw CpuFault.gp(targetSel & 0xFFFC);
             }
             Segments.commitCs(c, targetSel, desc, c.cpl);
-            c.eip = c.cs32 ? offset : offset & 0xFFFF;
+            c.eip = offset & c.ipMask;
             return;
         }
         int size = gate32 ? 4 : 2;
@@ -55,7 +55,7 @@ final class CallGates {
             c.push(size, c.segSel[Cpu.CS]);
             c.push(size, c.eip);
             Segments.commitCs(c, targetSel, desc, c.cpl);
-            c.eip = c.cs32 ? offset : offset & 0xFFFF;
+            c.eip = offset & c.ipMask;
             return;
         }
         // More privileged: new stack from the TSS, then old SS:ESP, the parameters, CS:EIP.
@@ -63,7 +63,7 @@ final class CallGates {
         int[] frame = new int[4 + params];
         int n = 0;
         frame[n++] = c.segSel[Cpu.SS];
-        frame[n++] = c.r[Cpu.ESP];
+        frame[n++] = c.r32(Cpu.ESP);
         for (int i = params - 1; i >= 0; i--) {
             frame[n++] = c.peek(i * size, size);
         }
@@ -76,6 +76,6 @@ final class CallGates {
         }
         Segments.commitStack(c, stack, sp);
         Segments.commitCs(c, targetSel, desc, dpl);
-        c.eip = c.cs32 ? offset : offset & 0xFFFF;
+        c.eip = offset & c.ipMask;
     }
 }

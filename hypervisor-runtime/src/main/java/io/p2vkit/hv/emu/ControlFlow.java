@@ -38,16 +38,17 @@ final class ControlFlow {
     static void loop(Cpu c, DecodedInsn d) {
         int count;
         if (d.opcode == 0xE3) {
-            count = d.addr32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF;
+            count = d.addr32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
             if (count == 0) {
                 jumpRel(c, d);
             }
             return;
         }
         if (d.addr32) {
-            count = --c.r[Cpu.ECX];
+            count = c.r32(Cpu.ECX) - 1;
+            c.set32(Cpu.ECX, count);
         } else {
-            count = (c.r[Cpu.ECX] - 1) & 0xFFFF;
+            count = (c.r32(Cpu.ECX) - 1) & 0xFFFF;
             c.setReg(Cpu.ECX, 2, count);
         }
         boolean take = count != 0 && switch (d.opcode) {
@@ -82,7 +83,7 @@ final class ControlFlow {
                 CallGates.transfer(c, sel, desc, false);
             } else {
                 Segments.commitCs(c, sel, desc, c.cpl);
-                c.eip = c.cs32 ? offset : offset & 0xFFFF;
+                c.eip = offset & c.ipMask;
             }
         }
         c.breakSlice = true;
@@ -106,7 +107,7 @@ final class ControlFlow {
             c.eip = op32 ? offset : offset & 0xFFFF;
         } else {
             Segments.commitCs(c, sel & 0xFFFF, desc, c.cpl);
-            c.eip = c.cs32 ? offset : offset & 0xFFFF;
+            c.eip = offset & c.ipMask;
         }
         c.breakSlice = true;
     }
@@ -144,10 +145,10 @@ final class ControlFlow {
             int newSs = c.peek(3 * size + release, size) & 0xFFFF;
             Segments.commitCs(c, sel, desc, rpl);
             Segments.load(c, Cpu.SS, newSs);
-            c.r[Cpu.ESP] = c.ss32 ? newSp + release : (c.r[Cpu.ESP] & 0xFFFF_0000) | ((newSp + release) & 0xFFFF);
+            c.set32(Cpu.ESP, c.ss32 ? newSp + release : (c.r32(Cpu.ESP) & 0xFFFF_0000) | ((newSp + release) & 0xFFFF));
             Segments.nullifyForOuterRing(c);
         }
-        c.eip = c.cs32 ? offset : offset & 0xFFFF;
+        c.eip = offset & c.ipMask;
         c.breakSlice = true;
     }
 
@@ -184,10 +185,10 @@ final class ControlFlow {
             int newSs = c.peek(4 * size, size) & 0xFFFF;
             Segments.commitCs(c, sel, desc, rpl);
             Segments.load(c, Cpu.SS, newSs);
-            c.r[Cpu.ESP] = c.ss32 || size == 4 ? newSp : (c.r[Cpu.ESP] & 0xFFFF_0000) | (newSp & 0xFFFF);
+            c.set32(Cpu.ESP, c.ss32 || size == 4 ? newSp : (c.r32(Cpu.ESP) & 0xFFFF_0000) | (newSp & 0xFFFF));
             Segments.nullifyForOuterRing(c);
         }
-        c.eip = c.cs32 ? offset : offset & 0xFFFF;
+        c.eip = offset & c.ipMask;
         // The privilege for which flags may change is the one before the return (SDM IRET).
         int newCpl = c.cpl;
         c.cpl = oldCpl;

@@ -35,6 +35,7 @@ final class Cpu {
     static final int ATTR_CODE = 8;
     static final int ATTR_S = 0x10;
     static final int ATTR_P = 0x80;
+    static final int ATTR_L = 0x2000;
     static final int ATTR_DB = 0x4000;
     static final int ATTR_G = 0x8000;
 
@@ -50,16 +51,39 @@ final class Cpu {
     static final int CR0_CD = 1 << 30;
     static final int CR0_PG = 1 << 31;
 
-    final int[] r = new int[8];
+    /**
+     * The 16 general registers, 64 bits wide (only 0-7 and the low halves are used outside
+     * 64-bit mode). A 32-bit write zero-extends (SDM Vol. 1 §3.4.1.1), 8- and 16-bit writes keep
+     * the rest; {@link #r32}/{@link #set32} are the 32-bit accessors.
+     */
+    final long[] r = new long[16];
     int eip;
     /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
     int insnEip;
-    int insnEsp;
-    /** 0xFFFF in 16-bit code, all ones in 32-bit code. */
+    long insnEsp;
+    /** 0xFFFF in 16-bit code, all ones in 32- and 64-bit code. */
     int ipMask = 0xFFFF;
+    /** 64-bit mode (IA-32e mode with CS.L = 1): {@link #rip} is the instruction pointer there. */
+    boolean mode64;
+    long rip;
+    long insnRip;
+    /** Set when CS switches to 64-bit code: the next slice starts at RIP = EIP (zero-extended). */
+    private boolean enter64;
 
     final int[] segSel = new int[6];
     final int[] segBase = new int[6];
+    /**
+     * The FS and GS bases in 64 bits (IA32_FS_BASE, IA32_GS_BASE): a descriptor load sets them
+     * to the 32-bit base, the MSRs and SWAPGS to any canonical value; 64-bit code uses these.
+     */
+    long fsBase;
+    long gsBase;
+    long kernelGsBase;
+    /** SYSCALL's MSRs: IA32_STAR, IA32_LSTAR, IA32_CSTAR (kept, unused by Intel), IA32_FMASK. */
+    long star;
+    long lstar;
+    long cstar;
+    long fmask;
     final int[] segLimit = new int[6];
     final int[] segAttr = new int[6];
     /** Limit as an unsigned long, or -1 when every access must take the checked path. */
@@ -74,7 +98,8 @@ final class Cpu {
     final Mmu mmu;
     final Bus bus;
 
-    int cr2;
+    /** The last page-fault address, 64 bits wide (legacy code sees its low half). */
+    long cr2;
     int gdtBase;
     int gdtLimit;
     int idtBase;
@@ -84,6 +109,8 @@ final class Cpu {
     int ldtLimit;
     int trSel;
     int trBase;
+    /** The TSS base in 64 bits (a 16-byte TSS descriptor loaded by LTR in IA-32e mode). */
+    long trBase64;
     int trLimit;
     int trAttr;
     final int[] dr = new int[8];
@@ -106,11 +133,11 @@ final class Cpu {
     int lastUndefinedOpcode = -1;
     String lastUndefinedAt = "";
 
-    private int fetchVpn = -1;
+    private long fetchVpn = -1;
     private int fetchGen = -1;
     private CodePage fetchPage;
     private static final int CODE_CACHE_SIZE = 64;
-    private final int[] codeCacheVpn = new int[CODE_CACHE_SIZE];
+    private final long[] codeCacheVpn = new long[CODE_CACHE_SIZE];
     private final CodePage[] codeCachePage = new CodePage[CODE_CACHE_SIZE];
     private int codeCacheGen = -1;
 
@@ -134,6 +161,12 @@ final class Cpu {
         mmu.cr3 = 0;
         mmu.cr4 = 0;
         mmu.efer = 0;
+        kernelGsBase = 0;
+        star = 0;
+        lstar = 0;
+        cstar = 0;
+        fmask = 0;
+        mmu.linearMask = 0xFFFF_FFFFL;
         mmu.user = false;
         cpl = 0;
         cr2 = 0;
@@ -146,6 +179,7 @@ final class Cpu {
         ldtLimit = 0xFFFF;
         trSel = 0;
         trBase = 0;
+        trBase64 = 0;
         trLimit = 0xFFFF;
         trAttr = 0x8B;
         java.util.Arrays.fill(dr, 0);
@@ -154,6 +188,7 @@ final class Cpu {
         fpuControl = 0x40;
         fpuStatus = 0;
         halted = false;
+        enter64 = false;
         interruptShadow = false;
         fpuTag = 0xFFFF;
         mmu.flush();
@@ -163,6 +198,32 @@ final class Cpu {
 
     boolean protectedMode() {
         return (mmu.cr0 & CR0_PE) != 0;
+    }
+
+    /** IA-32e mode is active (EFER.LMA): 4-level paging, compatibility or 64-bit code. */
+    boolean ia32e() {
+        return (mmu.efer & Mmu.EFER_LMA) != 0;
+    }
+
+    /** 64-bit mode: IA-32e mode with CS.L = 1 (never entered yet: such a CS load raises #GP). */
+    boolean longMode64() {
+        return ia32e() && (segAttr[CS] & ATTR_L) != 0;
+    }
+
+    /**
+     * WRMSR to IA32_EFER: SCE, NXE and LME are writable; LMA is the CPU's to set (writes to it are
+     * ignored); LME may not change while paging is on (SDM Vol. 3 §9.8.5); other bits #GP.
+     */
+    void writeEfer(long v) {
+        if ((v & ~(Syscall64.EFER_SCE | Mmu.EFER_NXE | Mmu.EFER_LME | Mmu.EFER_LMA)) != 0) {
+            throw CpuFault.gp(0);
+        }
+        long old = mmu.efer;
+        if (((old ^ v) & Mmu.EFER_LME) != 0 && mmu.pagingOn()) {
+            throw CpuFault.gp(0);
+        }
+        mmu.efer = (v & ~Mmu.EFER_LMA) | (old & Mmu.EFER_LMA);
+        mmu.flush();
     }
 
     int cr0() {
@@ -181,6 +242,11 @@ final class Cpu {
     void setSegmentCache(int seg, int sel, int base, int limit, int attr) {
         segSel[seg] = sel & 0xFFFF;
         segBase[seg] = base;
+        if (seg == FS) {
+            fsBase = base & 0xFFFF_FFFFL;
+        } else if (seg == GS) {
+            gsBase = base & 0xFFFF_FFFFL;
+        }
         segLimit[seg] = limit;
         segAttr[seg] = attr;
         boolean expandDown = (attr & ATTR_CODE) == 0 && (attr & 4) != 0 && (attr & ATTR_S) != 0;
@@ -188,19 +254,49 @@ final class Cpu {
         segReadOnly[seg] = (attr & ATTR_S) != 0 && ((attr & ATTR_CODE) != 0 || (attr & 2) == 0);
         if (seg == CS) {
             cs32 = (attr & ATTR_DB) != 0;
-            ipMask = cs32 ? -1 : 0xFFFF;
+            boolean m64 = ia32e() && (attr & ATTR_L) != 0;
+            enter64 |= m64 && !mode64;
+            mode64 = m64;
+            mmu.linearMask = m64 ? -1L : 0xFFFF_FFFFL;
+            ipMask = cs32 || m64 ? -1 : 0xFFFF;
         } else if (seg == SS) {
             ss32 = (attr & ATTR_DB) != 0;
         }
     }
 
+    /** Continues at {@code target} in 64-bit code (interrupt delivery, IRETQ). */
+    void jumpTo64(long target) {
+        rip = target;
+        eip = (int) target;
+        enter64 = false;
+    }
+
+    /** Sets the FS or GS base from a 64-bit value (WRMSR, SWAPGS); legacy code sees its low half. */
+    void setSegmentBase64(int seg, long base) {
+        segBase[seg] = (int) base;
+        if (seg == FS) {
+            fsBase = base;
+        } else {
+            gsBase = base;
+        }
+    }
+
     // ---- registers ----
+
+    int r32(int n) {
+        return (int) r[n];
+    }
+
+    /** Writes a 32-bit register, zero-extending into the upper half. */
+    void set32(int n, int v) {
+        r[n] = v & 0xFFFF_FFFFL;
+    }
 
     int reg(int n, int size) {
         return switch (size) {
-            case 1 -> n < 4 ? r[n] & 0xFF : (r[n - 4] >>> 8) & 0xFF;
-            case 2 -> r[n] & 0xFFFF;
-            default -> r[n];
+            case 1 -> n < 4 ? (int) r[n] & 0xFF : ((int) r[n - 4] >>> 8) & 0xFF;
+            case 2 -> (int) r[n] & 0xFFFF;
+            default -> (int) r[n];
         };
     }
 
@@ -214,7 +310,7 @@ final class Cpu {
                 }
             }
             case 2 -> r[n] = (r[n] & 0xFFFF_0000) | (v & 0xFFFF);
-            default -> r[n] = v;
+            default -> set32(n, v);
         }
     }
 
@@ -224,10 +320,10 @@ final class Cpu {
     int ea(DecodedInsn d) {
         int a = d.disp;
         if (d.base >= 0) {
-            a += r[d.base];
+            a += (int) r[d.base];
         }
         if (d.index >= 0) {
-            a += r[d.index] << d.scale;
+            a += (int) r[d.index] << d.scale;
         }
         return d.addr32 ? a : a & 0xFFFF;
     }
@@ -298,11 +394,15 @@ final class Cpu {
     // ---- stack ----
 
     int sp() {
-        return ss32 ? r[ESP] : r[ESP] & 0xFFFF;
+        return ss32 ? (int) r[ESP] : (int) r[ESP] & 0xFFFF;
     }
 
     void setSp(int v) {
-        r[ESP] = ss32 ? v : (r[ESP] & 0xFFFF_0000) | (v & 0xFFFF);
+        if (ss32) {
+            set32(ESP, v);
+        } else {
+            r[ESP] = (r[ESP] & 0xFFFF_0000) | (v & 0xFFFF);
+        }
     }
 
     void push(int size, int v) {
@@ -366,12 +466,29 @@ final class Cpu {
 
     // ---- control registers ----
 
+    /**
+     * MOV to CR0. Setting PG with EFER.LME activates IA-32e mode (EFER.LMA), which needs CR4.PAE
+     * (SDM Vol. 3 §9.8.5); clearing PG leaves it, which 64-bit code may not do (§9.8.5.4).
+     */
     void writeCr0(int v) {
         v |= CR0_ET;
         if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) {
             throw CpuFault.gp(0);
         }
         int old = mmu.cr0;
+        boolean pagingOn = (old & CR0_PG) == 0 && (v & CR0_PG) != 0;
+        boolean pagingOff = (old & CR0_PG) != 0 && (v & CR0_PG) == 0;
+        if (pagingOn && (mmu.efer & Mmu.EFER_LME) != 0) {
+            if ((mmu.cr4 & Mmu.CR4_PAE) == 0) {
+                throw CpuFault.gp(0);
+            }
+            mmu.efer |= Mmu.EFER_LMA;
+        } else if (pagingOff && (mmu.efer & Mmu.EFER_LMA) != 0) {
+            if (longMode64()) {
+                throw CpuFault.gp(0);
+            }
+            mmu.efer &= ~Mmu.EFER_LMA;
+        }
         mmu.cr0 = v;
         if (((old ^ v) & (CR0_PG | CR0_PE | CR0_WP)) != 0) {
             mmu.flush();
@@ -383,7 +500,7 @@ final class Cpu {
     }
 
     void writeCr3(int v) {
-        mmu.cr3 = v;
+        mmu.cr3 = v & 0xFFFF_FFFFL;
         mmu.flush();
     }
 
@@ -393,6 +510,9 @@ final class Cpu {
     void writeCr4(int v) {
         if ((v & ~CR4_SUPPORTED) != 0) {
             throw CpuFault.gp(0);
+        }
+        if (ia32e() && (v & Mmu.CR4_PAE) == 0) {
+            throw CpuFault.gp(0); // IA-32e mode cannot leave PAE (SDM Vol. 3 §9.8.5.4)
         }
         int old = mmu.cr4;
         mmu.cr4 = v;
@@ -405,6 +525,14 @@ final class Cpu {
 
     /** Runs up to {@code max} instructions; a {@link CpuFault} escapes to the caller. */
     void runSlice(int max) {
+        if (mode64) {
+            if (enter64) {
+                rip = eip & 0xFFFF_FFFFL;
+                enter64 = false;
+            }
+            Exec64.run(this, max);
+            return;
+        }
         Handler[] table = Dispatch.TABLE;
         for (int i = 0; i < max; i++) {
             insnEip = eip;
@@ -423,21 +551,30 @@ final class Cpu {
         }
     }
 
-    private DecodedInsn fetch() {
-        if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) {
-            throw CpuFault.gp(0); // EIP beyond the code segment limit (SDM Vol. 3 §5.3)
+    /** The instruction at CS:EIP, or at RIP in 64-bit mode, from the decode cache when it can. */
+    DecodedInsn fetch() {
+        long lin;
+        if (mode64) {
+            lin = rip;
+            if (lin << 16 >> 16 != lin) {
+                throw CpuFault.gp(0); // a non-canonical RIP
+            }
+        } else {
+            if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) {
+                throw CpuFault.gp(0); // EIP beyond the code segment limit (SDM Vol. 3 §5.3)
+            }
+            lin = (segBase[CS] + eip) & 0xFFFF_FFFFL;
         }
-        int lin = segBase[CS] + eip;
         if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
             fetchPage = codePage(lin);
             fetchVpn = lin >>> 12;
             fetchGen = mmu.generation;
         }
         CodePage page = fetchPage;
-        int off = lin & 0xFFF;
+        int off = (int) lin & 0xFFF;
         if (page != null) {
             DecodedInsn d = page.insns[off];
-            if (d != null && d.code32 == cs32) {
+            if (d != null && d.code64 == mode64 && (mode64 || d.code32 == cs32)) {
                 return d;
             }
         }
@@ -453,13 +590,13 @@ final class Cpu {
      * pages so that calls and returns between pages need no page walk or map lookup. The cache
      * is emptied whenever the MMU's generation moves (a translation or a code page went away).
      */
-    private CodePage codePage(int lin) {
-        int vpn = lin >>> 12;
+    private CodePage codePage(long lin) {
+        long vpn = lin >>> 12;
         if (codeCacheGen != mmu.generation) {
             java.util.Arrays.fill(codeCacheVpn, -1);
             codeCacheGen = mmu.generation;
         }
-        int idx = vpn & (CODE_CACHE_SIZE - 1);
+        int idx = (int) vpn & (CODE_CACHE_SIZE - 1);
         if (codeCacheVpn[idx] == vpn) {
             return codeCachePage[idx];
         }
@@ -472,9 +609,12 @@ final class Cpu {
         return page;
     }
 
-    DecodedInsn decodeAt(int lin) {
+    DecodedInsn decodeAt(long lin) {
         try {
-            return Decoder.decode(i -> mmu.fetch8(lin + i), cs32);
+            if (mode64) {
+                return Decoder.decode64(i -> mmu.fetch8(lin + i));
+            }
+            return Decoder.decode(i -> mmu.fetch8((lin + i) & 0xFFFF_FFFFL), cs32);
         } catch (DecodeException e) {
             throw CpuFault.gp(0);
         }
@@ -489,7 +629,8 @@ final class Cpu {
     CpuFault undefined(DecodedInsn d) {
         undefinedOpcodes++;
         lastUndefinedOpcode = d.opcode;
-        lastUndefinedAt = String.format("%04X:%08X", segSel[CS], insnEip);
+        lastUndefinedAt = mode64 ? String.format("%04X:%016X", segSel[CS], insnRip)
+                : String.format("%04X:%08X", segSel[CS], insnEip);
         return CpuFault.ud();
     }
 }

@@ -28,7 +28,7 @@ final class Cpuid {
     }
 
     static void execute(Cpu c) {
-        int leaf = c.r[Cpu.EAX];
+        int leaf = c.r32(Cpu.EAX);
         int a = 0;
         int b = 0;
         int cx = 0;
@@ -50,9 +50,9 @@ final class Cpuid {
                 // reserved leaves read as zero
             }
         }
-        c.r[Cpu.EAX] = a;
-        c.r[Cpu.EBX] = b;
-        c.r[Cpu.ECX] = cx;
-        c.r[Cpu.EDX] = dx;
+        c.set32(Cpu.EAX, a);
+        c.set32(Cpu.EBX, b);
+        c.set32(Cpu.ECX, cx);
+        c.set32(Cpu.EDX, dx);
     }
 }

@@ -92,11 +92,13 @@ public final class EmuVcpu implements Vcpu {
                     if (stepping && cpu.retired > before && !cpu.deliveredInterrupt) {
                         cpu.dr[6] |= 0x4000; // DR6.BS
                         cpu.insnEip = cpu.eip;
+                        cpu.insnRip = cpu.rip;
                         cpu.insnEsp = cpu.r[Cpu.ESP];
                         Interrupts.deliver(cpu, CpuFault.DB, 0, false, Interrupts.EXCEPTION, cpu.eip);
                     }
                 } catch (CpuFault fault) {
                     cpu.eip = cpu.insnEip;
+                    cpu.rip = cpu.insnRip;
                     cpu.r[Cpu.ESP] = cpu.insnEsp;
                     faultsDelivered++;
                     Interrupts.deliverFault(cpu, fault);
@@ -118,11 +120,13 @@ public final class EmuVcpu implements Vcpu {
         }
         int vector = interrupts.acknowledge() & 0xFF;
         cpu.insnEip = cpu.eip;
+        cpu.insnRip = cpu.rip;
         cpu.insnEsp = cpu.r[Cpu.ESP];
         try {
             Interrupts.deliver(cpu, vector, 0, false, Interrupts.EXTERNAL, cpu.eip);
         } catch (CpuFault fault) {
             cpu.eip = cpu.insnEip;
+            cpu.rip = cpu.insnRip;
             cpu.r[Cpu.ESP] = cpu.insnEsp;
             Interrupts.deliverFault(cpu, fault);
         }
@@ -145,7 +149,8 @@ public final class EmuVcpu implements Vcpu {
     }
 
     private Stop stop(Stop why, String detail) {
-        stopReason = detail + " at " + String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip)
+        stopReason = detail + " at " + (cpu.mode64 ? String.format("%04X:%016X", cpu.segSel[Cpu.CS], cpu.rip)
+                : String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip))
                 + " after " + cpu.retired + " instructions";
         return why;
     }
@@ -218,8 +223,8 @@ public final class EmuVcpu implements Vcpu {
         return String.format(
                 "EAX=%08X EBX=%08X ECX=%08X EDX=%08X ESI=%08X EDI=%08X EBP=%08X ESP=%08X EIP=%08X "
                         + "EFL=%08X CS=%04X SS=%04X DS=%04X ES=%04X CR0=%08X",
-                cpu.r[Cpu.EAX], cpu.r[Cpu.EBX], cpu.r[Cpu.ECX], cpu.r[Cpu.EDX], cpu.r[Cpu.ESI],
-                cpu.r[Cpu.EDI], cpu.r[Cpu.EBP], cpu.r[Cpu.ESP], cpu.eip, cpu.eflags(),
+                cpu.r32(Cpu.EAX), cpu.r32(Cpu.EBX), cpu.r32(Cpu.ECX), cpu.r32(Cpu.EDX), cpu.r32(Cpu.ESI),
+                cpu.r32(Cpu.EDI), cpu.r32(Cpu.EBP), cpu.r32(Cpu.ESP), cpu.eip, cpu.eflags(),
                 cpu.segSel[Cpu.CS], cpu.segSel[Cpu.SS], cpu.segSel[Cpu.DS], cpu.segSel[Cpu.ES], cpu.cr0());
     }
 

@@ -37,11 +37,11 @@ final class Flags {
     /** Materialized EFLAGS; the arithmetic bits are valid only while kind == NONE (CF also for INC/DEC). */
     int stored = 2;
     int kind;
-    /** Operand size in bytes: 1, 2 or 4. */
+    /** Operand size in bytes: 1, 2, 4 or 8. Operands and result are kept in 64 bits. */
     int size = 4;
-    int a;
-    int b;
-    int res;
+    long a;
+    long b;
+    long res;
     /** Carry-in of ADC/SBB. */
     int carryIn;
 
@@ -53,8 +53,17 @@ final class Flags {
         return 1 << (size * 8 - 1);
     }
 
+    /** {@link #mask} for sizes up to 8 bytes. */
+    static long mask64(int size) {
+        return size == 8 ? -1L : (1L << (size * 8)) - 1;
+    }
+
+    static long sign64(int size) {
+        return 1L << (size * 8 - 1);
+    }
+
     /** Records an ALU result for lazy evaluation. */
-    void set(int kind, int size, int a, int b, int res) {
+    void set(int kind, int size, long a, long b, long res) {
         if (kind == INC || kind == DEC) {
             stored = (stored & ~CF) | (cf() ? CF : 0);
         }
@@ -65,7 +74,7 @@ final class Flags {
         this.res = res;
     }
 
-    void setWithCarry(int kind, int size, int a, int b, int res, int carryIn) {
+    void setWithCarry(int kind, int size, long a, long b, long res, int carryIn) {
         this.carryIn = carryIn;
         set(kind, size, a, b, res);
     }
@@ -77,34 +86,34 @@ final class Flags {
     }
 
     /** SF, ZF and PF bits of a result of {@code size} bytes. */
-    static int szp(int size, int res) {
-        int m = res & mask(size);
+    static int szp(int size, long res) {
+        long m = res & mask64(size);
         int f = m == 0 ? ZF : 0;
-        if ((m & sign(size)) != 0) {
+        if ((m & sign64(size)) != 0) {
             f |= SF;
         }
-        if ((Integer.bitCount(m & 0xFF) & 1) == 0) {
+        if ((Long.bitCount(m & 0xFF) & 1) == 0) {
             f |= PF;
         }
         return f;
     }
 
     boolean cf() {
-        int m = mask(size);
+        long m = mask64(size);
         return switch (kind) {
             case NONE, INC, DEC -> (stored & CF) != 0;
-            case ADD -> Integer.compareUnsigned(res & m, a & m) < 0;
-            case ADC -> carryIn != 0 ? Integer.compareUnsigned(res & m, a & m) <= 0
-                    : Integer.compareUnsigned(res & m, a & m) < 0;
-            case SUB -> Integer.compareUnsigned(a & m, b & m) < 0;
-            case SBB -> carryIn != 0 ? Integer.compareUnsigned(a & m, b & m) <= 0
-                    : Integer.compareUnsigned(a & m, b & m) < 0;
+            case ADD -> Long.compareUnsigned(res & m, a & m) < 0;
+            case ADC -> carryIn != 0 ? Long.compareUnsigned(res & m, a & m) <= 0
+                    : Long.compareUnsigned(res & m, a & m) < 0;
+            case SUB -> Long.compareUnsigned(a & m, b & m) < 0;
+            case SBB -> carryIn != 0 ? Long.compareUnsigned(a & m, b & m) <= 0
+                    : Long.compareUnsigned(a & m, b & m) < 0;
             default -> false;
         };
     }
 
     boolean of() {
-        int s = sign(size);
+        long s = sign64(size);
         return switch (kind) {
             case NONE -> (stored & OF) != 0;
             case ADD, ADC, INC -> ((a ^ res) & (b ^ res) & s) != 0;
@@ -118,15 +127,15 @@ final class Flags {
     }
 
     boolean zf() {
-        return kind == NONE ? (stored & ZF) != 0 : (res & mask(size)) == 0;
+        return kind == NONE ? (stored & ZF) != 0 : (res & mask64(size)) == 0;
     }
 
     boolean sf() {
-        return kind == NONE ? (stored & SF) != 0 : (res & sign(size)) != 0;
+        return kind == NONE ? (stored & SF) != 0 : (res & sign64(size)) != 0;
     }
 
     boolean pf() {
-        return kind == NONE ? (stored & PF) != 0 : (Integer.bitCount(res & 0xFF) & 1) == 0;
+        return kind == NONE ? (stored & PF) != 0 : (Long.bitCount(res & 0xFF) & 1) == 0;
     }
 
     /** The whole EFLAGS value (bit 1 always set). */

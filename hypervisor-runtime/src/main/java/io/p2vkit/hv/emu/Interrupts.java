@@ -31,12 +31,12 @@ final class Interrupts {
             if (vector == CpuFault.PF) {
                 c.cr2 = c.mmu.faultAddress;
             }
-            int savedEsp = c.r[Cpu.ESP];
+            long savedEsp = c.r[Cpu.ESP];
             try {
                 deliver(c, vector, error, hasError, EXCEPTION, c.eip);
                 return;
             } catch (CpuFault second) {
-                c.r[Cpu.ESP] = savedEsp;
+                c.r[Cpu.ESP] = savedEsp; // the whole register
                 if (vector == CpuFault.DF || attempt >= 3) {
                     throw new TripleFault("fault " + second.vector + " while delivering #DF");
                 }
@@ -102,6 +102,13 @@ final class Interrupts {
 
     private static void deliverProtected(Cpu c, int vector, int error, boolean hasError, int source,
             int returnEip) {
+        if (c.ia32e()) {
+            // 16-byte gates and the 64-bit frame; from compatibility mode the return address is
+            // the 32-bit EIP, zero-extended.
+            Interrupts64.deliver(c, vector, error, hasError, source,
+                    c.mode64 ? c.rip : returnEip & 0xFFFF_FFFFL);
+            return;
+        }
         int ext = source == EXTERNAL ? 1 : 0;
         int idtError = vector * 8 + 2 + ext;
         if (vector * 8 + 7 > (c.idtLimit & 0xFFFF_FFFFL)) {
@@ -158,7 +165,7 @@ final class Interrupts {
         } else {
             newCpl = c.cpl;
             stackBase = c.segBase[Cpu.SS];
-            sp = c.r[Cpu.ESP];
+            sp = c.r32(Cpu.ESP);
             stack32 = c.ss32;
         }
 
@@ -166,7 +173,7 @@ final class Interrupts {
         int n = 0;
         if (inner) {
             frame[n++] = c.segSel[Cpu.SS];
-            frame[n++] = c.r[Cpu.ESP];
+            frame[n++] = c.r32(Cpu.ESP);
         }
         frame[n++] = oldFlags;
         frame[n++] = oldCs;
@@ -184,9 +191,9 @@ final class Interrupts {
         if (inner) {
             Segments.commitStack(c, stack, newSp);
         } else if (stack32) {
-            c.r[Cpu.ESP] = newSp;
+            c.set32(Cpu.ESP, newSp);
         } else {
-            c.r[Cpu.ESP] = (c.r[Cpu.ESP] & 0xFFFF_0000) | (newSp & 0xFFFF);
+            c.set32(Cpu.ESP, (c.r32(Cpu.ESP) & 0xFFFF_0000) | (newSp & 0xFFFF));
         }
         Segments.commitCs(c, sel, desc, newCpl);
         c.eip = offset;

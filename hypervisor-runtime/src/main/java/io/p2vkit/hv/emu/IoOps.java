@@ -39,7 +39,7 @@ final class IoOps {
     /** E4/E5 (port Ib), EC/ED (port DX): IN. */
     static void in(Cpu c, DecodedInsn d) {
         int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
-        int port = d.opcode < 0xE8 ? d.imm & 0xFF : c.r[Cpu.EDX] & 0xFFFF;
+        int port = d.opcode < 0xE8 ? d.imm & 0xFF : c.r32(Cpu.EDX) & 0xFFFF;
         checkIoPermission(c, port, size);
         c.setReg(Cpu.EAX, size, c.bus.pioRead(port, size));
     }
@@ -47,7 +47,7 @@ final class IoOps {
     /** E6/E7 (port Ib), EE/EF (port DX): OUT. */
     static void out(Cpu c, DecodedInsn d) {
         int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
-        int port = d.opcode < 0xE8 ? d.imm & 0xFF : c.r[Cpu.EDX] & 0xFFFF;
+        int port = d.opcode < 0xE8 ? d.imm & 0xFF : c.r32(Cpu.EDX) & 0xFFFF;
         checkIoPermission(c, port, size);
         c.bus.pioWrite(port, size, c.reg(Cpu.EAX, size));
         c.breakSlice = true; // a device may have raised an interrupt line

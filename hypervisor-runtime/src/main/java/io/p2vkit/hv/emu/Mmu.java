@@ -24,6 +24,8 @@ final class Mmu {
     static final int CR0_PG = 1 << 31;
     static final int CR4_PSE = 1 << 4;
     static final int CR4_PAE = 1 << 5;
+    static final long EFER_LME = 1L << 8;
+    static final long EFER_LMA = 1L << 10;
     static final long EFER_NXE = 1L << 11;
 
     private static final int TLB_BITS = 10;
@@ -32,6 +34,7 @@ final class Mmu {
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final long PTE_P = 1;
     private static final long PTE_RW = 2;
     private static final long PTE_US = 4;
@@ -45,18 +48,24 @@ final class Mmu {
 
     // Paging controls, kept in sync by the CPU.
     int cr0;
-    int cr3;
+    /** CR3: a 52-bit physical address in IA-32e mode, 32 bits otherwise. */
+    long cr3;
     int cr4;
     long efer;
     /** Whether the current privilege level is 3 (user accesses). */
     boolean user;
+    /**
+     * Linear addresses wrap at 4 GiB outside 64-bit mode: accesses that cross a page end step
+     * through this mask. All ones once 64-bit code runs (whoever enters 64-bit mode sets it).
+     */
+    long linearMask = 0xFFFF_FFFFL;
     /** The faulting linear address of the last #PF (the CPU copies it to CR2). */
-    int faultAddress;
+    long faultAddress;
 
     // The software TLB: per linear page, read/write/fetch tags and the host segment behind it.
-    private final int[] readTag = new int[TLB_SIZE];
-    private final int[] writeTag = new int[TLB_SIZE];
-    private final int[] fetchTag = new int[TLB_SIZE];
+    private final long[] readTag = new long[TLB_SIZE];
+    private final long[] writeTag = new long[TLB_SIZE];
+    private final long[] fetchTag = new long[TLB_SIZE];
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
     private final long[] physPage = new long[TLB_SIZE];
@@ -89,12 +98,12 @@ final class Mmu {
      * INVLPG. The TLB holds 4 KiB pieces, so when any 2/4 MiB page has been cached the whole TLB
      * goes (INVLPG must drop every piece of a large page, SDM Vol. 3 §4.10.4.1).
      */
-    void flushPage(int lin) {
+    void flushPage(long lin) {
         if (largePagesCached) {
             flush();
             return;
         }
-        int idx = (lin >>> 12) & TLB_MASK;
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         readTag[idx] = -1;
         writeTag[idx] = -1;
         fetchTag[idx] = -1;
@@ -107,36 +116,36 @@ final class Mmu {
 
     // ---- fast paths ----
 
-    int read8(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int read8(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12) {
             return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
         }
         return readSlow(lin, 1);
     }
 
-    int read16(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int read16(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
             return segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
         }
         return readSlow(lin, 2);
     }
 
-    int read32(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int read32(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
             return segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
         }
         return readSlow(lin, 4);
     }
 
-    int read(int lin, int size) {
+    int read(long lin, int size) {
         return size == 4 ? read32(lin) : size == 2 ? read16(lin) : read8(lin);
     }
 
-    void write8(int lin, int v) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    void write8(long lin, int v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12) {
             segment[idx].set(BYTE, segmentOffset[idx] + (lin & 0xFFF), (byte) v);
             return;
@@ -144,8 +153,8 @@ final class Mmu {
         writeSlow(lin, 1, v);
     }
 
-    void write16(int lin, int v) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    void write16(long lin, int v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
             segment[idx].set(SHORT, segmentOffset[idx] + (lin & 0xFFF), (short) v);
             return;
@@ -153,8 +162,8 @@ final class Mmu {
         writeSlow(lin, 2, v);
     }
 
-    void write32(int lin, int v) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    void write32(long lin, int v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
             segment[idx].set(INT, segmentOffset[idx] + (lin & 0xFFF), v);
             return;
@@ -162,7 +171,31 @@ final class Mmu {
         writeSlow(lin, 4, v);
     }
 
-    void write(int lin, int size, int v) {
+    /**
+     * A 64-bit read. Off the fast path (page end, TLB miss, MMIO) it is two 32-bit reads, so an
+     * MMIO device sees two 4-byte accesses.
+     */
+    long read64(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
+            return segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+        }
+        return (read32(lin) & 0xFFFF_FFFFL) | (long) read32((lin + 4) & linearMask) << 32;
+    }
+
+    /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
+    void write64(long lin, long v) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
+            segment[idx].set(LONG, segmentOffset[idx] + (lin & 0xFFF), v);
+            return;
+        }
+        probeWrite(lin, 8);
+        write32(lin, (int) v);
+        write32((lin + 4) & linearMask, (int) (v >>> 32));
+    }
+
+    void write(long lin, int size, int v) {
         if (size == 4) {
             write32(lin, v);
         } else if (size == 2) {
@@ -176,8 +209,8 @@ final class Mmu {
      * Reads an operand the instruction will write back: the write permission is checked first,
      * so a fault never leaves flags updated for a write that did not happen.
      */
-    int readRmw(int lin, int size) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int readRmw(long lin, int size) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] != lin >>> 12 || (lin & 0xFFF) > 0x1000 - size) {
             probeWrite(lin, size);
         }
@@ -185,16 +218,16 @@ final class Mmu {
     }
 
     /** Checks that {@code [lin, lin+size)} may be written, faulting now rather than mid-update. */
-    void probeWrite(int lin, int size) {
+    void probeWrite(long lin, int size) {
         translate(lin, ACCESS_WRITE, user);
         if (((lin & 0xFFF) + size) > 0x1000) {
-            translate(lin + size - 1, ACCESS_WRITE, user);
+            translate((lin + size - 1) & linearMask, ACCESS_WRITE, user);
         }
     }
 
     /** An instruction byte at {@code lin}. */
-    int fetch8(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    int fetch8(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (fetchTag[idx] == lin >>> 12) {
             return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
         }
@@ -211,8 +244,8 @@ final class Mmu {
      * The RAM segment behind {@code lin} for reading (translating and filling the TLB, which may
      * raise #PF), or null when the page is not plain RAM. The offset goes to {@link #bulkOffset}.
      */
-    MemorySegment readSegmentAt(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    MemorySegment readSegmentAt(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] != lin >>> 12) {
             translate(lin, ACCESS_READ, user);
             if (readTag[idx] != lin >>> 12) {
@@ -224,8 +257,8 @@ final class Mmu {
     }
 
     /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
-    MemorySegment writeSegmentAt(int lin) {
-        int idx = (lin >>> 12) & TLB_MASK;
+    MemorySegment writeSegmentAt(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] != lin >>> 12) {
             translate(lin, ACCESS_WRITE, user);
             if (writeTag[idx] != lin >>> 12) {
@@ -238,11 +271,11 @@ final class Mmu {
 
     // ---- slow paths ----
 
-    private int readSlow(int lin, int size) {
+    private int readSlow(long lin, int size) {
         if ((lin & 0xFFF) + size > 0x1000) {
             int v = 0;
             for (int i = 0; i < size; i++) {
-                v |= read8(lin + i) << (8 * i);
+                v |= read8((lin + i) & linearMask) << (8 * i);
             }
             return v;
         }
@@ -250,11 +283,11 @@ final class Mmu {
         return physRead(pa, size);
     }
 
-    private void writeSlow(int lin, int size, int v) {
+    private void writeSlow(long lin, int size, int v) {
         if ((lin & 0xFFF) + size > 0x1000) {
             probeWrite(lin, size);
             for (int i = 0; i < size; i++) {
-                write8(lin + i, v >>> (8 * i));
+                write8((lin + i) & linearMask, v >>> (8 * i));
             }
             return;
         }
@@ -301,21 +334,21 @@ final class Mmu {
     }
 
     /** Reads with supervisor rights whatever the CPL (descriptor tables, the TSS: SDM §4.6.1). */
-    int systemRead(int lin, int size) {
+    int systemRead(long lin, int size) {
         if ((lin & 0xFFF) + size > 0x1000) {
             int v = 0;
             for (int i = 0; i < size; i++) {
-                v |= systemRead(lin + i, 1) << (8 * i);
+                v |= systemRead((lin + i) & linearMask, 1) << (8 * i);
             }
             return v;
         }
         return physRead(translate(lin, ACCESS_READ, false), size);
     }
 
-    void systemWrite(int lin, int size, int v) {
+    void systemWrite(long lin, int size, int v) {
         if ((lin & 0xFFF) + size > 0x1000) {
             for (int i = 0; i < size; i++) {
-                systemWrite(lin + i, 1, v >>> (8 * i));
+                systemWrite((lin + i) & linearMask, 1, v >>> (8 * i));
             }
             return;
         }
@@ -329,12 +362,17 @@ final class Mmu {
      * accessed/dirty bits, raising #PF with CR2 and the error code of SDM §4.7 on failure, and
      * filling the TLB when the page is plain memory.
      */
-    long translate(int lin, int access, boolean userAccess) {
+    long translate(long lin, int access, boolean userAccess) {
         long pa;
         boolean writable = true;
         boolean executable = true;
         if ((cr0 & CR0_PG) == 0) {
             pa = lin & 0xFFFF_FFFFL;
+        } else if ((efer & EFER_LMA) != 0) {
+            long[] out = walk4Level(lin, access, userAccess);
+            pa = out[0];
+            writable = out[1] != 0;
+            executable = out[2] != 0;
         } else if ((cr4 & CR4_PAE) != 0) {
             long[] out = walkPae(lin, access, userAccess);
             pa = out[0];
@@ -351,14 +389,14 @@ final class Mmu {
         return pa;
     }
 
-    private void fill(int lin, long pa, boolean writable, boolean executable) {
+    private void fill(long lin, long pa, boolean writable, boolean executable) {
         long ppn = pa >>> 12;
         GuestMemory.Region r = memory.find(ppn << 12, 4096);
         if (r == null) {
             return; // MMIO: every access takes the slow path
         }
-        int idx = (lin >>> 12) & TLB_MASK;
-        int vpn = lin >>> 12;
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        long vpn = lin >>> 12;
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
         physPage[idx] = ppn;
@@ -367,7 +405,7 @@ final class Mmu {
         fetchTag[idx] = executable ? vpn : -1;
     }
 
-    private long[] walkLegacy(int lin, int access, boolean userAccess) {
+    private long[] walkLegacy(long lin, int access, boolean userAccess) {
         long pdeAddr = (cr3 & 0xFFFF_F000L) + ((lin >>> 22) << 2);
         long pde = physRead(pdeAddr, 4) & 0xFFFF_FFFFL;
         if ((pde & PTE_P) == 0) {
@@ -401,7 +439,7 @@ final class Mmu {
         return new long[] {(pte & 0xFFFF_F000L) | (lin & 0xFFF), w ? 1 : 0, 1};
     }
 
-    private long[] walkPae(int lin, int access, boolean userAccess) {
+    private long[] walkPae(long lin, int access, boolean userAccess) {
         boolean nxe = (efer & EFER_NXE) != 0;
         long rsvdHigh = nxe ? 0x7FF0_0000_0000_0000L : 0xFFF0_0000_0000_0000L;
         long pdpteAddr = (cr3 & 0xFFFF_FFE0L) + ((lin >>> 30) << 3);
@@ -449,12 +487,85 @@ final class Mmu {
         return new long[] {(pte & PAE_ADDR) | (lin & 0xFFF), w ? 1 : 0, nx ? 0 : 1};
     }
 
+    /**
+     * 4-level paging (IA-32e mode, SDM Vol. 3 §4.5): PML4, PDPT (PS=1: a 1 GiB page), PD (PS=1:
+     * a 2 MiB page), PT. The walk indexes bits 47:0 of the linear address (32-bit addresses in
+     * compatibility mode arrive zero-extended); 64-bit code must check canonicality before. Rights combine over every level: U/S and R/W must allow the
+     * access at each one, XD at any level (with EFER.NXE) forbids fetches. Reserved bits: PS in a
+     * PML4E, bit 63 without NXE, and the bits between the PAT bit and the page base of a large
+     * page; MAXPHYADDR is taken as 52, so no address bit is reserved. Accessed bits are set only
+     * once the access is allowed, the dirty bit on the leaf for writes.
+     */
+    private long[] walk4Level(long lin, int access, boolean userAccess) {
+        long la = lin;
+        long rsvd63 = (efer & EFER_NXE) != 0 ? 0 : 1L << 63;
+        long table = cr3 & PAE_ADDR;
+        long[] addrs = walkAddrs;
+        long[] entries = walkEntries;
+        int level = 3;
+        long e;
+        while (true) {
+            int shift = 12 + 9 * level;
+            long addr = table + (((la >>> shift) & 0x1FF) << 3);
+            e = physRead64(addr);
+            addrs[level] = addr;
+            entries[level] = e;
+            if ((e & PTE_P) == 0) {
+                throw pageFault(lin, false, access, userAccess);
+            }
+            boolean large = (level == 1 || level == 2) && (e & PTE_PS) != 0;
+            long reserved = rsvd63 | (level == 3 ? PTE_PS : 0)
+                    | (large ? ((1L << shift) - 1) & ~0x1FFFL : 0);
+            if ((e & reserved) != 0) {
+                throw pageFaultReserved(lin, access, userAccess);
+            }
+            if (level == 0 || large) {
+                break;
+            }
+            table = e & PAE_ADDR;
+            level--;
+        }
+        int leaf = level;
+        boolean userOk = true;
+        boolean writeOk = true;
+        boolean nx = false;
+        for (int l = 3; l >= leaf; l--) {
+            long ent = entries[l];
+            userOk &= (ent & PTE_US) != 0;
+            writeOk &= writableFor(ent, userAccess);
+            nx |= (efer & EFER_NXE) != 0 && ent < 0;
+        }
+        if ((userAccess && !userOk) || (access == ACCESS_WRITE && !writeOk)
+                || (access == ACCESS_FETCH && nx)) {
+            throw pageFault(lin, true, access, userAccess);
+        }
+        for (int l = 3; l > leaf; l--) {
+            if ((entries[l] & PTE_A) == 0) {
+                physWrite(addrs[l], 4, (int) (entries[l] | PTE_A));
+            }
+        }
+        long dirty = access == ACCESS_WRITE ? PTE_D : 0;
+        if ((e & (PTE_A | dirty)) != (PTE_A | dirty)) {
+            physWrite(addrs[leaf], 4, (int) (e | PTE_A | dirty));
+        }
+        long pageMask = (1L << (12 + 9 * leaf)) - 1;
+        if (leaf > 0) {
+            largePagesCached = true;
+        }
+        long pa = (e & PAE_ADDR & ~pageMask) | (la & pageMask);
+        return new long[] {pa, writeOk ? 1 : 0, nx ? 0 : 1};
+    }
+
+    /** Scratch for {@link #walk4Level}: the entries met at each level and where they live. */
+    private final long[] walkAddrs = new long[4];
+    private final long[] walkEntries = new long[4];
+
     /** Whether an entry permits writes for this kind of access (CR0.WP, SDM §4.6.1). */
     private boolean writableFor(long entry, boolean userAccess) {
         return (entry & PTE_RW) != 0 || (!userAccess && (cr0 & CR0_WP) == 0);
     }
 
-    private void check(int lin, long pde, long pte, int access, boolean userAccess, int nx) {
+    private void check(long lin, long pde, long pte, int access, boolean userAccess, int nx) {
         if (userAccess && ((pde & PTE_US) == 0 || (pte != -1 && (pte & PTE_US) == 0))) {
             throw pageFault(lin, true, access, userAccess);
         }
@@ -467,16 +578,17 @@ final class Mmu {
         }
     }
 
-    private CpuFault pageFault(int lin, boolean present, int access, boolean userAccess) {
+    private CpuFault pageFault(long lin, boolean present, int access, boolean userAccess) {
         faultAddress = lin;
         int code = (present ? 1 : 0) | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0)
                 | (access == ACCESS_FETCH && (efer & EFER_NXE) != 0 && (cr4 & CR4_PAE) != 0 ? 16 : 0);
         return CpuFault.withCode(CpuFault.PF, code);
     }
 
-    private CpuFault pageFaultReserved(int lin, int access, boolean userAccess) {
+    private CpuFault pageFaultReserved(long lin, int access, boolean userAccess) {
         faultAddress = lin;
-        int code = 1 | 8 | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0);
+        int code = 1 | 8 | (access == ACCESS_WRITE ? 2 : 0) | (userAccess ? 4 : 0)
+                | (access == ACCESS_FETCH && (efer & EFER_NXE) != 0 ? 16 : 0); // only PAE/4-level get here
         return CpuFault.withCode(CpuFault.PF, code);
     }
 
@@ -487,7 +599,7 @@ final class Mmu {
      * when the code runs from MMIO. Creating a code page revokes write TLB entries for it, so the
      * next write to it takes the slow path and invalidates.
      */
-    CodePage codePageFor(int lin) {
+    CodePage codePageFor(long lin) {
         long pa = translate(lin, ACCESS_FETCH, user);
         long ppn = pa >>> 12;
         CodePage page = codePages.get(ppn);
@@ -515,5 +627,65 @@ final class Mmu {
 
     int cachedCodePages() {
         return codePages.size();
+    }
+
+    // ---- 32-bit linear addresses ----
+    // Everything outside 64-bit mode computes linear addresses in an int: these overloads
+    // zero-extend them (an int address is a 32-bit address, never a sign-extended one).
+
+    int read(int lin, int size) {
+        return read(lin & 0xFFFF_FFFFL, size);
+    }
+
+    int read32(int lin) {
+        return read32(lin & 0xFFFF_FFFFL);
+    }
+
+    void write(int lin, int size, int v) {
+        write(lin & 0xFFFF_FFFFL, size, v);
+    }
+
+    void write32(int lin, int v) {
+        write32(lin & 0xFFFF_FFFFL, v);
+    }
+
+    int readRmw(int lin, int size) {
+        return readRmw(lin & 0xFFFF_FFFFL, size);
+    }
+
+    void probeWrite(int lin, int size) {
+        probeWrite(lin & 0xFFFF_FFFFL, size);
+    }
+
+    int fetch8(int lin) {
+        return fetch8(lin & 0xFFFF_FFFFL);
+    }
+
+    MemorySegment readSegmentAt(int lin) {
+        return readSegmentAt(lin & 0xFFFF_FFFFL);
+    }
+
+    MemorySegment writeSegmentAt(int lin) {
+        return writeSegmentAt(lin & 0xFFFF_FFFFL);
+    }
+
+    int systemRead(int lin, int size) {
+        return systemRead(lin & 0xFFFF_FFFFL, size);
+    }
+
+    void systemWrite(int lin, int size, int v) {
+        systemWrite(lin & 0xFFFF_FFFFL, size, v);
+    }
+
+    long translate(int lin, int access, boolean userAccess) {
+        return translate(lin & 0xFFFF_FFFFL, access, userAccess);
+    }
+
+    void flushPage(int lin) {
+        flushPage(lin & 0xFFFF_FFFFL);
+    }
+
+    CodePage codePageFor(int lin) {
+        return codePageFor(lin & 0xFFFF_FFFFL);
     }
 }

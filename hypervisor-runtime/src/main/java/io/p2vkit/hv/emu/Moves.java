@@ -98,18 +98,18 @@ final class Moves {
     /** 98: CBW / CWDE. */
     static void cbw(Cpu c, DecodedInsn d) {
         if (d.op32) {
-            c.r[Cpu.EAX] = (short) c.r[Cpu.EAX];
+            c.set32(Cpu.EAX, (short) c.r32(Cpu.EAX));
         } else {
-            c.setReg(Cpu.EAX, 2, (byte) c.r[Cpu.EAX]);
+            c.setReg(Cpu.EAX, 2, (byte) c.r32(Cpu.EAX));
         }
     }
 
     /** 99: CWD / CDQ. */
     static void cwd(Cpu c, DecodedInsn d) {
         if (d.op32) {
-            c.r[Cpu.EDX] = c.r[Cpu.EAX] >> 31;
+            c.set32(Cpu.EDX, c.r32(Cpu.EAX) >> 31);
         } else {
-            c.setReg(Cpu.EDX, 2, (short) c.r[Cpu.EAX] >> 15);
+            c.setReg(Cpu.EDX, 2, (short) c.r32(Cpu.EAX) >> 15);
         }
     }
 
@@ -131,7 +131,7 @@ final class Moves {
     static void bswap(Cpu c, DecodedInsn d) {
         int n = d.opcode & 7;
         if (d.op32) {
-            c.r[n] = Integer.reverseBytes(c.r[n]);
+            c.set32(n, Integer.reverseBytes(c.r32(n)));
         } else {
             c.setReg(n, 2, 0);
         }
@@ -139,7 +139,7 @@ final class Moves {
 
     /** D7: XLAT. */
     static void xlat(Cpu c, DecodedInsn d) {
-        int off = c.r[Cpu.EBX] + (c.r[Cpu.EAX] & 0xFF);
+        int off = c.r32(Cpu.EBX) + (c.r32(Cpu.EAX) & 0xFF);
         if (!d.addr32) {
             off &= 0xFFFF;
         }

@@ -24,20 +24,20 @@ final class MulDiv {
     static void mul(Cpu c, int size, int src) {
         switch (size) {
             case 1 -> {
-                int p = (c.r[Cpu.EAX] & 0xFF) * src;
+                int p = (c.r32(Cpu.EAX) & 0xFF) * src;
                 c.setReg(Cpu.EAX, 2, p);
                 mulFlags(c, 1, p, (p & 0xFF00) != 0);
             }
             case 2 -> {
-                int p = (c.r[Cpu.EAX] & 0xFFFF) * src;
+                int p = (c.r32(Cpu.EAX) & 0xFFFF) * src;
                 c.setReg(Cpu.EAX, 2, p);
                 c.setReg(Cpu.EDX, 2, p >>> 16);
                 mulFlags(c, 2, p, (p >>> 16) != 0);
             }
             default -> {
-                long p = (c.r[Cpu.EAX] & 0xFFFF_FFFFL) * (src & 0xFFFF_FFFFL);
-                c.r[Cpu.EAX] = (int) p;
-                c.r[Cpu.EDX] = (int) (p >>> 32);
+                long p = (c.r32(Cpu.EAX) & 0xFFFF_FFFFL) * (src & 0xFFFF_FFFFL);
+                c.set32(Cpu.EAX, (int) p);
+                c.set32(Cpu.EDX, (int) (p >>> 32));
                 mulFlags(c, 4, (int) p, (p >>> 32) != 0);
             }
         }
@@ -47,20 +47,20 @@ final class MulDiv {
     static void imul1(Cpu c, int size, int src) {
         switch (size) {
             case 1 -> {
-                int p = (byte) c.r[Cpu.EAX] * (byte) src;
+                int p = (byte) c.r32(Cpu.EAX) * (byte) src;
                 c.setReg(Cpu.EAX, 2, p);
                 mulFlags(c, 1, p, p != (byte) p);
             }
             case 2 -> {
-                int p = (short) c.r[Cpu.EAX] * (short) src;
+                int p = (short) c.r32(Cpu.EAX) * (short) src;
                 c.setReg(Cpu.EAX, 2, p);
                 c.setReg(Cpu.EDX, 2, p >>> 16);
                 mulFlags(c, 2, p, p != (short) p);
             }
             default -> {
-                long p = (long) c.r[Cpu.EAX] * src;
-                c.r[Cpu.EAX] = (int) p;
-                c.r[Cpu.EDX] = (int) (p >>> 32);
+                long p = (long) c.r32(Cpu.EAX) * src;
+                c.set32(Cpu.EAX, (int) p);
+                c.set32(Cpu.EDX, (int) (p >>> 32));
                 mulFlags(c, 4, (int) p, p != (int) p);
             }
         }
@@ -96,7 +96,7 @@ final class MulDiv {
         }
         switch (size) {
             case 1 -> {
-                int n = c.r[Cpu.EAX] & 0xFFFF;
+                int n = c.r32(Cpu.EAX) & 0xFFFF;
                 int q = n / src;
                 if (q > 0xFF) {
                     throw CpuFault.of(CpuFault.DE);
@@ -104,7 +104,7 @@ final class MulDiv {
                 c.setReg(Cpu.EAX, 2, (n % src) << 8 | q);
             }
             case 2 -> {
-                long n = (c.r[Cpu.EDX] & 0xFFFFL) << 16 | (c.r[Cpu.EAX] & 0xFFFF);
+                long n = (c.r32(Cpu.EDX) & 0xFFFFL) << 16 | (c.r32(Cpu.EAX) & 0xFFFF);
                 long q = n / src;
                 if (q > 0xFFFF) {
                     throw CpuFault.of(CpuFault.DE);
@@ -113,14 +113,14 @@ final class MulDiv {
                 c.setReg(Cpu.EDX, 2, (int) (n % src));
             }
             default -> {
-                long hi = c.r[Cpu.EDX] & 0xFFFF_FFFFL;
+                long hi = c.r32(Cpu.EDX) & 0xFFFF_FFFFL;
                 long divisor = src & 0xFFFF_FFFFL;
                 if (hi >= divisor) {
                     throw CpuFault.of(CpuFault.DE);
                 }
-                long n = hi << 32 | (c.r[Cpu.EAX] & 0xFFFF_FFFFL);
-                c.r[Cpu.EAX] = (int) Long.divideUnsigned(n, divisor);
-                c.r[Cpu.EDX] = (int) Long.remainderUnsigned(n, divisor);
+                long n = hi << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
+                c.set32(Cpu.EAX, (int) Long.divideUnsigned(n, divisor));
+                c.set32(Cpu.EDX, (int) Long.remainderUnsigned(n, divisor));
             }
         }
     }
@@ -131,7 +131,7 @@ final class MulDiv {
         }
         switch (size) {
             case 1 -> {
-                int n = (short) c.r[Cpu.EAX];
+                int n = (short) c.r32(Cpu.EAX);
                 int s = (byte) src;
                 int q = n / s;
                 if (q != (byte) q) {
@@ -140,7 +140,7 @@ final class MulDiv {
                 c.setReg(Cpu.EAX, 2, ((n % s) & 0xFF) << 8 | (q & 0xFF));
             }
             case 2 -> {
-                int n = c.r[Cpu.EDX] << 16 | (c.r[Cpu.EAX] & 0xFFFF);
+                int n = c.r32(Cpu.EDX) << 16 | (c.r32(Cpu.EAX) & 0xFFFF);
                 int s = (short) src;
                 long q = (long) n / s;
                 if (q != (short) q) {
@@ -150,7 +150,7 @@ final class MulDiv {
                 c.setReg(Cpu.EDX, 2, (int) ((long) n % s));
             }
             default -> {
-                long n = (long) c.r[Cpu.EDX] << 32 | (c.r[Cpu.EAX] & 0xFFFF_FFFFL);
+                long n = (long) c.r32(Cpu.EDX) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
                 if (n == Long.MIN_VALUE && src == -1) {
                     throw CpuFault.of(CpuFault.DE);
                 }
@@ -158,8 +158,8 @@ final class MulDiv {
                 if (q != (int) q) {
                     throw CpuFault.of(CpuFault.DE);
                 }
-                c.r[Cpu.EAX] = (int) q;
-                c.r[Cpu.EDX] = (int) (n % src);
+                c.set32(Cpu.EAX, (int) q);
+                c.set32(Cpu.EDX, (int) (n % src));
             }
         }
     }

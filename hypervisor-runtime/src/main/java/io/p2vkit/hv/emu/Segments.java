@@ -120,6 +120,7 @@ final class Segments {
         }
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
+        refuseIa32eGaps(c, sel, attr);
         if ((attr & Cpu.ATTR_S) == 0) {
             int type = attr & 0xF;
             if (type == 0x4 || type == 0xC) {
@@ -142,6 +143,25 @@ final class Segments {
         return desc;
     }
 
+    /**
+     * Far-transfer checks of IA-32e mode: a code segment with L = 1 and D = 1 is reserved (#GP);
+     * the 16-byte system descriptors (call gates) of IA-32e mode are not emulated yet and raise
+     * #GP too, counted as unimplemented.
+     */
+    static void refuseIa32eGaps(Cpu c, int sel, int attr) {
+        if (!c.ia32e()) {
+            return;
+        }
+        boolean code = (attr & Cpu.ATTR_S) != 0 && (attr & Cpu.ATTR_CODE) != 0;
+        if (code && (attr & Cpu.ATTR_L) != 0 && (attr & Cpu.ATTR_DB) != 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_S) == 0) {
+            c.undefinedOpcodes++;
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+    }
+
     /** Checks a code segment for a far RET/IRET to privilege {@code rpl} (the selector's RPL). */
     static long checkReturnTarget(Cpu c, int sel) {
         if ((sel & 0xFFFC) == 0) {
@@ -153,6 +173,7 @@ final class Segments {
         }
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
+        refuseIa32eGaps(c, sel, attr);
         if ((attr & Cpu.ATTR_S) == 0 || (attr & Cpu.ATTR_CODE) == 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
@@ -216,7 +237,7 @@ final class Segments {
     /** Makes {@code stack} the current stack with ESP = {@code sp}. */
     static void commitStack(Cpu c, InnerStack stack, int sp) {
         c.setSegmentCache(Cpu.SS, stack.sel(), stack.base(), limit(stack.desc()), attr(stack.desc()) | Cpu.ATTR_ACCESSED);
-        c.r[Cpu.ESP] = stack.is32() ? sp : (c.r[Cpu.ESP] & 0xFFFF_0000) | (sp & 0xFFFF);
+        c.set32(Cpu.ESP, stack.is32() ? sp : (c.r32(Cpu.ESP) & 0xFFFF_0000) | (sp & 0xFFFF));
     }
 
     /** Real-mode far transfer: CS base = selector * 16, the cached limit and size are kept. */

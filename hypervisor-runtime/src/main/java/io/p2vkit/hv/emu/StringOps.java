@@ -35,7 +35,7 @@ final class StringOps {
         };
         int size = (op & 1) == 0 ? 1 : d.opSize();
         if (kind == INS || kind == OUTS) {
-            IoOps.checkIoPermission(c, c.r[Cpu.EDX] & 0xFFFF, size);
+            IoOps.checkIoPermission(c, c.r32(Cpu.EDX) & 0xFFFF, size);
         }
         boolean a32 = d.addr32;
         int delta = c.flags.isSet(Flags.DF) ? -size : size;
@@ -50,13 +50,13 @@ final class StringOps {
         boolean conditional = kind == CMPS || kind == SCAS;
         boolean whileEqual = d.rep();
         for (int i = 0; i < CHUNK; i++) {
-            int count = a32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF;
+            int count = a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
             if (count == 0) {
                 return;
             }
             step(c, d, kind, size, delta, a32);
             if (a32) {
-                c.r[Cpu.ECX] = count - 1;
+                c.set32(Cpu.ECX, count - 1);
             } else {
                 c.setReg(Cpu.ECX, 2, count - 1);
             }
@@ -64,7 +64,7 @@ final class StringOps {
                 return;
             }
         }
-        if ((a32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF) != 0) {
+        if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
             c.eip = c.insnEip; // not finished: run again after the run loop had its look
             c.breakSlice = true;
         }
@@ -82,7 +82,7 @@ final class StringOps {
     private static boolean bulk(Cpu c, DecodedInsn d, int kind, int size, boolean a32) {
         long budget = BULK_BUDGET;
         while (budget > 0) {
-            int count = a32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF;
+            int count = a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
             if (count == 0) {
                 return true;
             }
@@ -144,13 +144,13 @@ final class StringOps {
             }
             advance(c, Cpu.EDI, bytes, a32);
             if (a32) {
-                c.r[Cpu.ECX] = count - (int) elems;
+                c.set32(Cpu.ECX, count - (int) elems);
             } else {
                 c.setReg(Cpu.ECX, 2, count - (int) elems);
             }
             budget -= bytes;
         }
-        if ((a32 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF) != 0) {
+        if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
             c.eip = c.insnEip;
             c.breakSlice = true;
         }
@@ -158,14 +158,14 @@ final class StringOps {
     }
 
     private static int index(Cpu c, int reg, boolean a32) {
-        return a32 ? c.r[reg] : c.r[reg] & 0xFFFF;
+        return a32 ? c.r32(reg) : c.r32(reg) & 0xFFFF;
     }
 
     private static void advance(Cpu c, int reg, int delta, boolean a32) {
         if (a32) {
-            c.r[reg] += delta;
+            c.set32(reg, c.r32(reg) + delta);
         } else {
-            c.setReg(reg, 2, c.r[reg] + delta);
+            c.setReg(reg, 2, c.r32(reg) + delta);
         }
     }
 
@@ -200,13 +200,13 @@ final class StringOps {
             case INS -> {
                 int lin = c.linearWrite(Cpu.ES, index(c, Cpu.EDI, a32), size);
                 c.mmu.probeWrite(lin, size);
-                int v = c.bus.pioRead(c.r[Cpu.EDX] & 0xFFFF, size);
+                int v = c.bus.pioRead(c.r32(Cpu.EDX) & 0xFFFF, size);
                 c.mmu.write(lin, size, v);
                 advance(c, Cpu.EDI, delta, a32);
             }
             default -> {
                 int v = c.readMem(d.seg, index(c, Cpu.ESI, a32), size);
-                c.bus.pioWrite(c.r[Cpu.EDX] & 0xFFFF, size, v);
+                c.bus.pioWrite(c.r32(Cpu.EDX) & 0xFFFF, size, v);
                 advance(c, Cpu.ESI, delta, a32);
             }
         }

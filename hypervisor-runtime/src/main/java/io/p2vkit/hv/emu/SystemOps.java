@@ -11,6 +11,9 @@ final class SystemOps {
     static final int MSR_TSC = 0x10;
     static final int MSR_BIOS_SIGN_ID = 0x8B;
     static final int MSR_EFER = 0xC000_0080;
+    static final int MSR_FS_BASE = 0xC000_0100;
+    static final int MSR_GS_BASE = 0xC000_0101;
+    static final int MSR_KERNEL_GS_BASE = 0xC000_0102;
 
     private SystemOps() {
     }
@@ -116,6 +119,10 @@ final class SystemOps {
 
     private static void lldt(Cpu c, int sel) {
         requireCpl0(c);
+        if (c.ia32e()) {
+            c.undefinedOpcodes++; // IA-32e mode's 16-byte LDT/TSS descriptors are not emulated yet
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
         if ((sel & 0xFFFC) == 0) {
             c.ldtSel = sel;
             c.ldtBase = 0;
@@ -140,6 +147,10 @@ final class SystemOps {
 
     private static void ltr(Cpu c, int sel) {
         requireCpl0(c);
+        if (c.ia32e()) {
+            ltr64(c, sel);
+            return;
+        }
         if ((sel & 0xFFFC) == 0 || (sel & 4) != 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
@@ -155,6 +166,34 @@ final class SystemOps {
         c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
         c.trSel = sel;
         c.trBase = Segments.base(desc);
+        c.trBase64 = c.trBase & 0xFFFF_FFFFL;
+        c.trLimit = Segments.limit(desc);
+        c.trAttr = attr | 2;
+    }
+
+    /** LTR in IA-32e mode: a 16-byte available 64-bit TSS descriptor in the GDT (SDM Vol. 3 §8.2.3). */
+    private static void ltr64(Cpu c, int sel) {
+        if ((sel & 0xFFFC) == 0 || (sel & 4) != 0 || (sel & 0xFFF8) + 15 > (c.gdtLimit & 0xFFFF_FFFFL)) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        long desc = Segments.readDescriptor(c, sel);
+        int attr = Segments.attr(desc);
+        int upper = c.mmu.systemRead(c.gdtBase + (sel & 0xFFF8) + 8, 4);
+        int upperType = c.mmu.systemRead(c.gdtBase + (sel & 0xFFF8) + 12, 4) >>> 8 & 0x1F;
+        if ((attr & 0x1F) != 9 || upperType != 0) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        if ((attr & Cpu.ATTR_P) == 0) {
+            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
+        }
+        long base = (Segments.base(desc) & 0xFFFF_FFFFL) | (long) upper << 32;
+        if (base << 16 >> 16 != base) {
+            throw CpuFault.gp(sel & 0xFFFC);
+        }
+        c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
+        c.trSel = sel;
+        c.trBase = (int) base;
+        c.trBase64 = base;
         c.trLimit = Segments.limit(desc);
         c.trAttr = attr | 2;
     }
@@ -194,9 +233,13 @@ final class SystemOps {
                 int attr = Segments.attr(desc);
                 boolean conformingCode = (attr & Cpu.ATTR_S) != 0 && (attr & 0xC) == 0xC;
                 int type = attr & 0x1F;
-                boolean typeOk = (attr & Cpu.ATTR_S) != 0 || type == 1 || type == 2 || type == 3
-                        || type == 9 || type == 11 || (d.opcode == 0x102 && (type == 4 || type == 5
-                        || type == 12));
+                boolean lar = d.opcode == 0x102;
+                boolean typeOk = (attr & Cpu.ATTR_S) != 0 || (c.ia32e()
+                        // IA-32e mode (SDM Vol. 2 LAR/LSL type tables): 64-bit TSS, LAR also the
+                        // 64-bit call gate, LSL also the LDT and type 0 (a 16-byte descriptor's top)
+                        ? type == 9 || type == 11 || (lar ? type == 12 : type == 0 || type == 2)
+                        : type == 1 || type == 2 || type == 3 || type == 9 || type == 11
+                                || (lar && (type == 4 || type == 5 || type == 12)));
                 ok = typeOk && (conformingCode || Segments.dpl(attr) >= Math.max(c.cpl, sel & 3));
             } catch (CpuFault outsideTable) {
                 ok = false;
@@ -273,20 +316,62 @@ final class SystemOps {
             throw c.undefined(d);
         }
         if (!toCr) {
-            c.r[d.rm] = switch (cr) {
+            c.set32(d.rm, switch (cr) {
                 case 0 -> c.cr0();
+                case 2 -> (int) c.cr2;
+                case 3 -> (int) c.mmu.cr3;
+                default -> c.mmu.cr4;
+            });
+            return;
+        }
+        int v = c.r32(d.rm);
+        switch (cr) {
+            case 0 -> c.writeCr0(v);
+            case 2 -> c.cr2 = v & 0xFFFF_FFFFL;
+            case 3 -> c.writeCr3(v);
+            default -> c.writeCr4(v);
+        }
+    }
+
+    /**
+     * 0F 20/22 in 64-bit mode: MOV r64, CRn / MOV CRn, r64 for CR0, CR2, CR3, CR4 (CR8, the task
+     * priority, needs a local APIC: #UD). Bits the register cannot hold raise #GP.
+     */
+    static void movCr64(Cpu c, DecodedInsn d) {
+        requireCpl0(c);
+        int cr = d.reg;
+        if (cr != 0 && cr != 2 && cr != 3 && cr != 4) {
+            throw c.undefined(d);
+        }
+        if (d.opcode == 0x120) {
+            c.r[d.rm] = switch (cr) {
+                case 0 -> c.cr0() & 0xFFFF_FFFFL;
                 case 2 -> c.cr2;
                 case 3 -> c.mmu.cr3;
-                default -> c.mmu.cr4;
+                default -> c.mmu.cr4 & 0xFFFF_FFFFL;
             };
             return;
         }
-        int v = c.r[d.rm];
+        long v = c.r[d.rm];
         switch (cr) {
-            case 0 -> c.writeCr0(v);
+            case 0, 4 -> {
+                if (v >>> 32 != 0) {
+                    throw CpuFault.gp(0);
+                }
+                if (cr == 0) {
+                    c.writeCr0((int) v);
+                } else {
+                    c.writeCr4((int) v);
+                }
+            }
             case 2 -> c.cr2 = v;
-            case 3 -> c.writeCr3(v);
-            default -> c.writeCr4(v);
+            default -> {
+                if (v >>> 52 != 0) {
+                    throw CpuFault.gp(0);
+                }
+                c.mmu.cr3 = v;
+                c.mmu.flush();
+            }
         }
     }
 
@@ -301,9 +386,9 @@ final class SystemOps {
             n += 2;
         }
         if (d.opcode == 0x121) {
-            c.r[d.rm] = c.dr[n];
+            c.set32(d.rm, c.dr[n]);
         } else {
-            c.dr[n] = c.r[d.rm];
+            c.dr[n] = c.r32(d.rm);
         }
     }
 
@@ -314,38 +399,53 @@ final class SystemOps {
     /** 0F 31: RDTSC (a 1 GHz clock from the host's monotonic time). */
     static void rdtsc(Cpu c, DecodedInsn d) {
         long t = tsc(c);
-        c.r[Cpu.EAX] = (int) t;
-        c.r[Cpu.EDX] = (int) (t >>> 32);
+        c.set32(Cpu.EAX, (int) t);
+        c.set32(Cpu.EDX, (int) (t >>> 32));
     }
 
     /** 0F 32: RDMSR; unknown MSRs raise #GP as on hardware. */
     static void rdmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
-        long v = switch (c.r[Cpu.ECX]) {
+        long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
             case MSR_EFER -> c.mmu.efer;
+            case MSR_FS_BASE -> c.fsBase;
+            case MSR_GS_BASE -> c.gsBase;
+            case MSR_KERNEL_GS_BASE -> c.kernelGsBase;
+            case Syscall64.MSR_STAR -> c.star;
+            case Syscall64.MSR_LSTAR -> c.lstar;
+            case Syscall64.MSR_CSTAR -> c.cstar;
+            case Syscall64.MSR_FMASK -> c.fmask;
             default -> throw CpuFault.gp(0);
         };
-        c.r[Cpu.EAX] = (int) v;
-        c.r[Cpu.EDX] = (int) (v >>> 32);
+        c.set32(Cpu.EAX, (int) v);
+        c.set32(Cpu.EDX, (int) (v >>> 32));
     }
 
-    /** 0F 30: WRMSR. EFER accepts only NXE: long mode and SYSCALL are not emulated yet. */
+    /** 0F 30: WRMSR: EFER (SCE, NXE, LME), FS/GS bases, SYSCALL's MSRs (addresses must be canonical). */
     static void wrmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
-        long v = (c.r[Cpu.EDX] & 0xFFFF_FFFFL) << 32 | (c.r[Cpu.EAX] & 0xFFFF_FFFFL);
-        switch (c.r[Cpu.ECX]) {
+        long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
+        switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> c.tscOffset = v - System.nanoTime();
             case MSR_BIOS_SIGN_ID -> {
                 // microcode update signature: writes are how software asks for it; nothing to do
             }
-            case MSR_EFER -> {
-                if ((v & ~Mmu.EFER_NXE) != 0) {
-                    throw CpuFault.gp(0);
+            case MSR_EFER -> c.writeEfer(v);
+            case Syscall64.MSR_STAR -> c.star = v;
+            case Syscall64.MSR_FMASK -> c.fmask = v & 0xFFFF_FFFFL;
+            case MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, Syscall64.MSR_LSTAR, Syscall64.MSR_CSTAR -> {
+                if (v << 16 >> 16 != v) {
+                    throw CpuFault.gp(0); // bases must be canonical
                 }
-                c.mmu.efer = v;
-                c.mmu.flush();
+                switch (c.r32(Cpu.ECX)) {
+                    case MSR_FS_BASE -> c.setSegmentBase64(Cpu.FS, v);
+                    case MSR_GS_BASE -> c.setSegmentBase64(Cpu.GS, v);
+                    case Syscall64.MSR_LSTAR -> c.lstar = v;
+                    case Syscall64.MSR_CSTAR -> c.cstar = v;
+                    default -> c.kernelGsBase = v;
+                }
             }
             default -> throw CpuFault.gp(0);
         }
@@ -354,5 +454,24 @@ final class SystemOps {
     /** 0F A2: CPUID. */
     static void cpuid(Cpu c, DecodedInsn d) {
         Cpuid.execute(c);
+    }
+
+    /**
+     * 0F 01 in 64-bit mode: INVLPG m (0F 01 /7) and SWAPGS (0F 01 F8, CPL 0), which exchanges the
+     * GS base with IA32_KERNEL_GS_BASE.
+     */
+    static void group7In64(Cpu c, DecodedInsn d) {
+        if (d.mod != 3 && (d.reg & 7) == 7) {
+            requireCpl0(c);
+            c.mmu.flushPage(Exec64.rmLinear(c, d));
+            return;
+        }
+        if (d.mod != 3 || (d.reg & 7) != 7 || d.rm != 0) {
+            throw c.undefined(d); // LGDT, LIDT, INVLPG... are not emulated in 64-bit mode yet
+        }
+        requireCpl0(c);
+        long gs = c.gsBase;
+        c.setSegmentBase64(Cpu.GS, c.kernelGsBase);
+        c.kernelGsBase = gs;
     }
 }

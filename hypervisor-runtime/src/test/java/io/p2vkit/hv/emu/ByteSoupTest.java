@@ -36,7 +36,7 @@ class ByteSoupTest {
                     m.cpu.idtBase = rnd.nextInt(0x10000);
                     m.cpu.idtLimit = rnd.nextInt(0x800);
                     m.cpu.eip = rnd.nextInt(0x20000);
-                    m.cpu.r[Cpu.ESP] = rnd.nextInt(0x20000);
+                    m.cpu.set32(Cpu.ESP, rnd.nextInt(0x20000));
                     if (!mode.equals("protected")) {
                         // Page tables that map the soup with random flags (mostly present),
                         // inside the soup so that the random code may rewrite them.

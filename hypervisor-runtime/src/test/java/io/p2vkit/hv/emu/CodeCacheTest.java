@@ -22,8 +22,8 @@ class CodeCacheTest {
             m.flat32();
             m.cpu.eip = 0x1000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
-            assertEquals(7, m.cpu.r[Cpu.EAX]);
-            assertEquals(2, m.cpu.r[Cpu.ECX]);
+            assertEquals(7, m.cpu.r32(Cpu.EAX));
+            assertEquals(2, m.cpu.r32(Cpu.ECX));
         }
     }
 
@@ -49,7 +49,7 @@ class CodeCacheTest {
             m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
             m.cpu.eip = 0x1000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
-            assertEquals(9, m.cpu.r[Cpu.EAX]);
+            assertEquals(9, m.cpu.r32(Cpu.EAX));
         }
     }
 
@@ -60,12 +60,12 @@ class CodeCacheTest {
             m.flat32();
             m.cpu.eip = 0x1000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10));
-            assertEquals(1, m.cpu.r[Cpu.EAX]);
+            assertEquals(1, m.cpu.r32(Cpu.EAX));
             m.load(0x1000, ModeTransitionTest.asm("b8 05 00 00 00", "f4")); // load() invalidates
             m.cpu.eip = 0x1000;
             m.cpu.halted = false;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10));
-            assertEquals(5, m.cpu.r[Cpu.EAX]);
+            assertEquals(5, m.cpu.r32(Cpu.EAX));
         }
     }
 
@@ -94,12 +94,12 @@ class CodeCacheTest {
             m.load(0x1000, ModeTransitionTest.asm("b8 34 12 f4 90", "f4"));
             m.real(0, 0x1000, 0);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10));
-            assertEquals(0x1234, m.cpu.r[Cpu.EAX] & 0xFFFF);
+            assertEquals(0x1234, m.cpu.r32(Cpu.EAX) & 0xFFFF);
             m.flat32();
             m.cpu.eip = 0x1000;
             m.cpu.halted = false;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(10));
-            assertEquals(0x90F41234, m.cpu.r[Cpu.EAX]);
+            assertEquals(0x90F41234, m.cpu.r32(Cpu.EAX));
         }
     }
 }

@@ -24,7 +24,7 @@ class EmuSpeedTest {
                 m.cpu.eip = 0x1000;
                 m.cpu.halted = false;
                 java.util.Arrays.fill(m.cpu.r, 0);
-                m.cpu.r[Cpu.ESP] = 0x9000;
+                m.cpu.set32(Cpu.ESP, 0x9000);
                 long before = m.vcpu.instructionsRetired();
                 long t0 = System.nanoTime();
                 Vcpu.Stop stop = m.vcpu.run(Long.MAX_VALUE);
@@ -48,7 +48,7 @@ class EmuSpeedTest {
                 "d1 c2",                 // rol edx, 1
                 "49",                    // dec ecx
                 "75 f7",                 // jnz L
-                "f4"), 2, 5, m -> assertEquals(0, m.cpu.r[Cpu.ECX]));
+                "f4"), 2, 5, m -> assertEquals(0, m.cpu.r32(Cpu.ECX)));
     }
 
     @Test
@@ -67,6 +67,6 @@ class EmuSpeedTest {
                 "c3",                    // F: ret
                 "49",                    // dec ecx
                 "75 e6",                 // jnz L
-                "f4"), 3, 11, m -> assertEquals(0, m.cpu.r[Cpu.ECX]));
+                "f4"), 3, 11, m -> assertEquals(0, m.cpu.r32(Cpu.ECX)));
     }
 }

@@ -56,7 +56,7 @@ class ModeTransitionTest {
         m.cpu.gdtLimit = 0x1F;
         m.cpu.idtBase = IDT;
         m.cpu.idtLimit = 0x7FF;
-        m.cpu.r[Cpu.ESP] = 0x9000;
+        m.cpu.set32(Cpu.ESP, 0x9000);
     }
 
     @Test
@@ -112,7 +112,7 @@ class ModeTransitionTest {
                     "f4"));
             m.real(0, 0x7C00, 0);
             // EBX's upper half is set before the snippet so that [ebx] is above 1 MiB.
-            m.cpu.r[Cpu.EBX] = 0x0010_0000;
+            m.cpu.set32(Cpu.EBX, 0x0010_0000);
             Vcpu.Stop stop = m.vcpu.run(100);
             assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
             assertFalse(m.cpu.protectedMode());
@@ -260,10 +260,10 @@ class ModeTransitionTest {
             m.load(0x8000, asm("b8 34 12", "cf"));    // mov ax, 0x1234; iret
             m.load(0x7C00, asm("cd 10", "89 c3", "f4")); // int 0x10; mov bx, ax; hlt
             m.real(0, 0x7C00, 0);
-            m.cpu.r[Cpu.ESP] = 0x7000;
+            m.cpu.set32(Cpu.ESP, 0x7000);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
-            assertEquals(0x1234, m.cpu.r[Cpu.EBX] & 0xFFFF);
-            assertEquals(0x7000, m.cpu.r[Cpu.ESP]);
+            assertEquals(0x1234, m.cpu.r32(Cpu.EBX) & 0xFFFF);
+            assertEquals(0x7000, m.cpu.r32(Cpu.ESP));
         }
     }
 
@@ -274,9 +274,9 @@ class ModeTransitionTest {
             m.load(0x8000, asm("5b", "f4"));             // pop bx (the faulting IP); hlt
             m.load(0x7C00, asm("90", "0f 05"));          // nop; syscall (not implemented: #UD)
             m.real(0, 0x7C00, 0);
-            m.cpu.r[Cpu.ESP] = 0x7000;
+            m.cpu.set32(Cpu.ESP, 0x7000);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
-            assertEquals(0x7C01, m.cpu.r[Cpu.EBX] & 0xFFFF, "#UD is a fault: IP of the bad opcode");
+            assertEquals(0x7C01, m.cpu.r32(Cpu.EBX) & 0xFFFF, "#UD is a fault: IP of the bad opcode");
             assertEquals(1, m.vcpu.undefinedOpcodes());
         }
     }
@@ -316,7 +316,7 @@ class ModeTransitionTest {
             cpu.gdtLimit = 0x1F;
             cpu.idtBase = IDT;
             cpu.idtLimit = 0x7FF;
-            cpu.r[Cpu.ESP] = 0x9000;
+            cpu.set32(Cpu.ESP, 0x9000);
             interruptGate(m, 0x20, 0x5300);
             m.load(0x5300, asm("c7 05 00 20 00 00 01 00 00 00", "cf")); // mov dword [0x2000], 1; iretd
             m.load(0x6000, asm("fb", "f4", "fa", "f4"));                 // sti; hlt; cli; hlt
@@ -377,7 +377,7 @@ class ModeTransitionTest {
             assertEquals(0xF000, m.cpu.segSel[Cpu.CS]);
             assertEquals(0xFFFF_0000, m.cpu.segBase[Cpu.CS]);
             assertEquals(0xFFF0, m.cpu.eip);
-            assertEquals(0, m.cpu.r[Cpu.EAX]);
+            assertEquals(0, m.cpu.r32(Cpu.EAX));
         }
     }
 
@@ -403,9 +403,9 @@ class ModeTransitionTest {
                     "90",                        // nop: no trap
                     "f4"));
             m.real(0, 0x7C00, 0);
-            m.cpu.r[Cpu.ESP] = 0x7000;
+            m.cpu.set32(Cpu.ESP, 0x7000);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
-            assertEquals(7, m.cpu.r[Cpu.ESI] & 0xFFFF);
+            assertEquals(7, m.cpu.r32(Cpu.ESI) & 0xFFFF);
         }
     }
 
@@ -440,7 +440,7 @@ class ModeTransitionTest {
                     "f4"));
             m.cpu.eip = 0x6000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
-            assertEquals(0x77, m.cpu.r[Cpu.EBX]);
+            assertEquals(0x77, m.cpu.r32(Cpu.EBX));
             assertEquals(0x6000 + 4 + 2 + 7, m.memory.readInt(0x2010), "#GP at the write through CS");
             assertEquals(0, m.memory.readInt(0x4004));
         }
@@ -477,7 +477,7 @@ class ModeTransitionTest {
             assertEquals(0x200000, m.memory.readInt(0x2008), "CR2");
             assertEquals(0x11, m.memory.readInt(0x200C), "error code: present, instruction fetch");
             assertEquals(0x200000, m.memory.readInt(0x2010), "the fault is at the target");
-            assertEquals(0xF4, m.cpu.r[Cpu.EBX] & 0xFF);
+            assertEquals(0xF4, m.cpu.r32(Cpu.EBX) & 0xFF);
         }
     }
 
@@ -490,11 +490,11 @@ class ModeTransitionTest {
                     "f0 01 06 00 20",            // lock add [0x2000], ax (allowed)
                     "f0 01 c0"));                // lock add ax, ax (register: #UD)
             m.real(0, 0x7C00, 0);
-            m.cpu.r[Cpu.EAX] = 5;
-            m.cpu.r[Cpu.ESP] = 0x7000;
+            m.cpu.set32(Cpu.EAX, 5);
+            m.cpu.set32(Cpu.ESP, 0x7000);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
             assertEquals(5, m.memory.readShort(0x2000));
-            assertEquals(0x7C05, m.cpu.r[Cpu.EBX] & 0xFFFF);
+            assertEquals(0x7C05, m.cpu.r32(Cpu.EBX) & 0xFFFF);
         }
     }
 
@@ -512,9 +512,9 @@ class ModeTransitionTest {
                     "db e4",                     // fnsetpm (a NOP)
                     "f4"));
             m.real(0, 0x7C00, 0);
-            m.cpu.r[Cpu.EAX] = 0xFFFF;
+            m.cpu.set32(Cpu.EAX, 0xFFFF);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
-            assertEquals(0, m.cpu.r[Cpu.EAX] & 0xFFFF, "status word after FNINIT");
+            assertEquals(0, m.cpu.r32(Cpu.EAX) & 0xFFFF, "status word after FNINIT");
             assertEquals(0, m.memory.readShort(0x2000));
             assertEquals(0x37F, m.memory.readShort(0x2002), "control word after FNINIT");
             assertEquals(0, m.vcpu.undefinedOpcodes());

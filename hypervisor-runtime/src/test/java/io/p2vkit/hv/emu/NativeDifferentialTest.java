@@ -155,7 +155,9 @@ class NativeDifferentialTest {
         Cpu cpu = m.cpu;
         // FS as the harness sets it: LDT selector 7, base = the scratch area, limit 0xFFFF.
         cpu.setSegmentCache(Cpu.FS, 0x0007, RandomProgram.SCRATCH, 0xFFFF, 0x40F3);
-        System.arraycopy(c.regs(), 0, cpu.r, 0, 8);
+        for (int n = 0; n < 8; n++) {
+            cpu.set32(n, c.regs()[n]);
+        }
         cpu.flags.load(c.eflags());
         cpu.eip = CODE + TEST_OFFSET;
         long faultsBefore = m.vcpu.faultsDelivered();
@@ -179,8 +181,8 @@ class NativeDifferentialTest {
         StringBuilder diff = new StringBuilder();
         String[] names = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
         for (int n = 0; n < 8; n++) {
-            if (cpu.r[n] != want[n]) {
-                diff.append(String.format(" %s native=%08X emu=%08X", names[n], want[n], cpu.r[n]));
+            if (cpu.r32(n) != want[n]) {
+                diff.append(String.format(" %s native=%08X emu=%08X", names[n], want[n], cpu.r32(n)));
             }
         }
         int got = cpu.eflags();

@@ -62,15 +62,15 @@ class PrivilegeTest {
             m.cpu.gdtLimit = 0x37;
             m.cpu.idtBase = idt;
             m.cpu.idtLimit = 0x7FF;
-            m.cpu.r[Cpu.ESP] = 0x9000;
+            m.cpu.set32(Cpu.ESP, 0x9000);
             m.cpu.eip = 0x6000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason() + " " + m.vcpu.registers());
             assertEquals(15, m.memory.readInt(0x2000), "the system call ran and returned");
             assertEquals(0x2B, m.memory.readInt(0x2004) & 0xFFFF, "back at ring 3 after IRET");
             assertEquals(0x9000 - 20, m.memory.readInt(0x2008), "ring-0 stack from the TSS, 5 words pushed");
-            assertEquals(0, m.cpu.r[Cpu.EBX], "#GP(0)");
-            assertEquals(0x6100 + 4 + 2 + 5 + 2 + 5 + 2 + 5, m.cpu.r[Cpu.ECX], "the HLT faulted");
-            assertEquals(0x2B, m.cpu.r[Cpu.EDX]);
+            assertEquals(0, m.cpu.r32(Cpu.EBX), "#GP(0)");
+            assertEquals(0x6100 + 4 + 2 + 5 + 2 + 5 + 2 + 5, m.cpu.r32(Cpu.ECX), "the HLT faulted");
+            assertEquals(0x2B, m.cpu.r32(Cpu.EDX));
             assertEquals(0, m.cpu.cpl);
             assertEquals(0x10, m.cpu.segSel[Cpu.SS]);
             assertEquals(0x8B, m.cpu.trAttr & 0xFF, "LTR marked the TSS busy");
@@ -122,12 +122,12 @@ class PrivilegeTest {
             m.cpu.gdtLimit = 0x37;
             m.cpu.idtBase = 0x3000;
             m.cpu.idtLimit = 0x7FF;
-            m.cpu.r[Cpu.ESP] = 0x9000;
+            m.cpu.set32(Cpu.ESP, 0x9000);
             m.cpu.eip = 0x6000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
             assertEquals(0x111, written[0]);
-            assertEquals(0x5A, m.cpu.r[Cpu.ESI] & 0xFF);
-            assertEquals(0x6100 + 2 + 2 + 2 + 2, m.cpu.r[Cpu.ECX], "OUT to port 0x81 faulted");
+            assertEquals(0x5A, m.cpu.r32(Cpu.ESI) & 0xFF);
+            assertEquals(0x6100 + 2 + 2 + 2 + 2, m.cpu.r32(Cpu.ECX), "OUT to port 0x81 faulted");
         }
     }
 
@@ -171,7 +171,7 @@ class PrivilegeTest {
             m.cpu.gdtLimit = 0x3F;
             m.cpu.idtBase = 0x3000;
             m.cpu.idtLimit = 0x7FF;
-            m.cpu.r[Cpu.ESP] = 0x9000;
+            m.cpu.set32(Cpu.ESP, 0x9000);
             m.cpu.eip = 0x6000;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
             assertEquals(0x1234, m.memory.readInt(0x200C), "parameter copied to the ring-0 stack");

@@ -92,8 +92,8 @@ class QemuLockstepTest {
         StringBuilder d = new StringBuilder();
         String[] names = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
         for (int n = 0; n < 8; n++) {
-            if (c.r[n] != q.regs()[n]) {
-                d.append(String.format(" %s qemu=%08X emu=%08X", names[n], q.regs()[n], c.r[n]));
+            if (c.r32(n) != q.regs()[n]) {
+                d.append(String.format(" %s qemu=%08X emu=%08X", names[n], q.regs()[n], c.r32(n)));
             }
         }
         if (c.eip != q.eip()) {
@@ -159,7 +159,7 @@ class QemuLockstepTest {
             EmuVcpu vcpu = new EmuVcpu(memory, bus, null);
             Cpu c = vcpu.cpu();
             State q = parse(trace);
-            c.r[Cpu.EDX] = q.regs()[Cpu.EDX]; // the CPU signature differs by model
+            c.set32(Cpu.EDX, q.regs()[Cpu.EDX]); // the CPU signature differs by model
             int injected = 0;
             String previous = "(none)";
             for (int i = 0; i < WINDOW; i++) {
@@ -202,12 +202,14 @@ class QemuLockstepTest {
                 }
                 switch (insn.opcode) {
                     case 0xE4, 0xE5, 0xEC, 0xED, 0x131, 0x132 -> {
-                        c.r[Cpu.EAX] = next.regs()[Cpu.EAX];
-                        c.r[Cpu.EDX] = next.regs()[Cpu.EDX];
+                        c.set32(Cpu.EAX, next.regs()[Cpu.EAX]);
+                        c.set32(Cpu.EDX, next.regs()[Cpu.EDX]);
                         injected++;
                     }
                     case 0x1A2 -> {
-                        System.arraycopy(next.regs(), 0, c.r, 0, 4);
+                        for (int n = 0; n < 4; n++) {
+                            c.set32(n, next.regs()[n]);
+                        }
                         injected++;
                     }
                     default -> {

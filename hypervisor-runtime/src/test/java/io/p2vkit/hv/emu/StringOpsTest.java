@@ -13,7 +13,7 @@ class StringOpsTest {
         m.load(0x1000, ModeTransitionTest.asm(code));
         m.flat32();
         m.cpu.eip = 0x1000;
-        m.cpu.r[Cpu.ESP] = 0x9000;
+        m.cpu.set32(Cpu.ESP, 0x9000);
         assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100_000), m.vcpu.stopReason());
         return m;
     }
@@ -25,8 +25,8 @@ class StringOpsTest {
                 assertEquals(0x12345678, m.memory.readInt(a), Integer.toHexString(a));
             }
             assertEquals(0, m.memory.readInt(0x12FF8 + 0x2000));
-            assertEquals(0x12FF8 + 0x2000, m.cpu.r[Cpu.EDI]);
-            assertEquals(0, m.cpu.r[Cpu.ECX]);
+            assertEquals(0x12FF8 + 0x2000, m.cpu.r32(Cpu.EDI));
+            assertEquals(0, m.cpu.r32(Cpu.ECX));
         }
     }
 
@@ -77,7 +77,7 @@ class StringOpsTest {
             assertEquals((short) 0x55AA, m.memory.readShort(0x20000));
             assertEquals((short) 0x55AA, m.memory.readShort(0x20002));
             assertEquals(0, m.memory.readShort(0x30000));
-            assertEquals(4, m.cpu.r[Cpu.EDI] & 0xFFFF);
+            assertEquals(4, m.cpu.r32(Cpu.EDI) & 0xFFFF);
         }
     }
 
@@ -98,10 +98,10 @@ class StringOpsTest {
                     "f4"));
             m.flat32();
             m.cpu.eip = 0x1000;
-            m.cpu.r[Cpu.ESP] = 0x9000;
+            m.cpu.set32(Cpu.ESP, 0x9000);
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
-            assertEquals(1, m.cpu.r[Cpu.EBX]);
-            assertEquals(2, m.cpu.r[Cpu.EAX]);
+            assertEquals(1, m.cpu.r32(Cpu.EBX));
+            assertEquals(2, m.cpu.r32(Cpu.EAX));
         }
     }
 }

@@ -17,6 +17,9 @@ public final class DecodedInsn {
     public static final int PREFIX_OPSIZE = 16;
     public static final int PREFIX_ADSIZE = 32;
 
+    /** {@link #base} of a RIP-relative operand (64-bit mode): the next instruction's address + disp. */
+    public static final int BASE_RIP = 16;
+
     /** Bytes the instruction occupies (1-15). */
     public final int length;
     /** 0x000-0x0FF one-byte map, 0x100-0x1FF two-byte (0F) map. */
@@ -47,10 +50,28 @@ public final class DecodedInsn {
     public final int imm;
     /** Second immediate: a far pointer's selector, ENTER's nesting level. */
     public final int imm2;
+    /** Decoded as 64-bit code (IA-32e mode, CS.L = 1); then registers are numbered 0-15. */
+    public final boolean code64;
+    /** Effective operand size is 64 bits (REX.W, or a d64/f64 opcode); {@link #op32} is then false. */
+    public final boolean op64;
+    /** Effective address size is 64 bits; {@link #addr32} is then false. */
+    public final boolean addr64;
+    /**
+     * The REX prefix byte (0x40-0x4F) in effect, or 0. Its R, X and B bits are already folded
+     * into reg, rm, base and index; a non-zero value also means byte registers 4-7 are SPL, BPL,
+     * SIL, DIL (not AH, CH, DH, BH). For opcodes naming a register in their low bits (PUSH/POP,
+     * XCHG, MOV imm, BSWAP) {@link #rm} holds that register, extended by REX.B, in 64-bit code.
+     */
+    public final int rex;
+    /** MOV r64, imm64's immediate, or the offset of a moffs operand with 64-bit addressing. */
+    public final long imm64;
+    /** The encoding is undefined in the mode it was decoded for (i64 opcodes): it raises #UD. */
+    public final boolean invalid;
 
     DecodedInsn(int length, int opcode, int prefixes, boolean code32, boolean op32, boolean addr32,
             boolean hasModrm, int mod, int reg, int rm, int base, int index, int scale, int disp,
-            int seg, int imm, int imm2) {
+            int seg, int imm, int imm2, boolean code64, boolean op64, boolean addr64, int rex,
+            long imm64, boolean invalid) {
         this.length = length;
         this.opcode = opcode;
         this.prefixes = prefixes;
@@ -68,6 +89,12 @@ public final class DecodedInsn {
         this.seg = seg;
         this.imm = imm;
         this.imm2 = imm2;
+        this.code64 = code64;
+        this.op64 = op64;
+        this.addr64 = addr64;
+        this.rex = rex;
+        this.imm64 = imm64;
+        this.invalid = invalid;
     }
 
     /** Whether the ModRM operand names memory (not a register). */
@@ -83,9 +110,9 @@ public final class DecodedInsn {
         return (prefixes & PREFIX_REPNE) != 0;
     }
 
-    /** Operand size in bytes for a "v" operand: 2 or 4. */
+    /** Operand size in bytes for a "v" operand: 2, 4 or 8. */
     public int opSize() {
-        return op32 ? 4 : 2;
+        return op64 ? 8 : op32 ? 4 : 2;
     }
 
     @Override
@@ -93,7 +120,14 @@ public final class DecodedInsn {
         StringBuilder sb = new StringBuilder();
         sb.append(opcode >= 0x100 ? "0F " : "").append(String.format("%02X", opcode & 0xFF))
                 .append(" len=").append(length)
-                .append(op32 ? " o32" : " o16").append(addr32 ? " a32" : " a16");
+                .append(op64 ? " o64" : op32 ? " o32" : " o16")
+                .append(addr64 ? " a64" : addr32 ? " a32" : " a16");
+        if (rex != 0) {
+            sb.append(" rex=").append(Integer.toHexString(rex));
+        }
+        if (invalid) {
+            sb.append(" invalid");
+        }
         if (hasModrm) {
             sb.append(" mod=").append(mod).append(" reg=").append(reg).append(" rm=").append(rm);
             if (mod != 3) {
@@ -102,6 +136,9 @@ public final class DecodedInsn {
             }
         }
         sb.append(" imm=0x").append(Integer.toHexString(imm));
+        if (imm64 != 0) {
+            sb.append(" imm64=0x").append(Long.toHexString(imm64));
+        }
         if (imm2 != 0) {
             sb.append(" imm2=0x").append(Integer.toHexString(imm2));
         }

@@ -17,6 +17,11 @@ final class OperandForms {
     static final int GRP3 = 128;    // F6/F7: TEST (reg 0 and 1) carries an immediate
     static final int REGONLY = 256; // MOV CR/DR: mod is ignored, the operand is a register
     static final int IB_UNSIGNED = 512; // ib that is zero-extended (ports, INT n, ENTER level)
+    // 64-bit mode only (SDM Vol. 2 Appendix A.2.5 superscripts):
+    static final int D64 = 1 << 10;   // d64: operand size defaults to 64 bits (66 makes it 16)
+    static final int F64 = 1 << 11;   // f64: operand size is 64 bits whatever the prefixes (Intel)
+    static final int INV64 = 1 << 12; // i64: invalid in 64-bit mode (#UD)
+    static final int OPREG = 1 << 13; // the low 3 opcode bits name a register, extended by REX.B
 
     /** Indexed by opcode (0x000-0x1FF). */
     static final int[] FORMS = new int[512];
@@ -112,6 +117,39 @@ final class OperandForms {
         set(MODRM, 0x1C3);
         for (int op = 0x1D0; op <= 0x1FE; op++) {
             set(MODRM, op);
+        }
+    }
+
+    /** The 64-bit mode superscripts, added on top of the operand forms above. */
+    static {
+        // i64: PUSH/POP ES/CS/SS/DS, DAA/DAS/AAA/AAS, PUSHA/POPA, BOUND, 82 (alias of 80), CALL/JMP
+        // far direct, LES/LDS (VEX in 64-bit mode, not emulated), INTO, AAM/AAD, SALC.
+        add(INV64, 0x06, 0x07, 0x0E, 0x16, 0x17, 0x1E, 0x1F, 0x27, 0x2F, 0x37, 0x3F, 0x60, 0x61,
+                0x62, 0x82, 0x9A, 0xC4, 0xC5, 0xCE, 0xD4, 0xD5, 0xD6, 0xEA);
+        for (int op = 0x50; op <= 0x5F; op++) {
+            add(D64 | OPREG, op);                  // PUSH/POP r64
+        }
+        add(D64, 0x68, 0x6A, 0x8F, 0x9C, 0x9D, 0xC8, 0xC9); // PUSH imm, POP Ev, PUSHF/POPF, ENTER/LEAVE
+        add(D64, 0x1A0, 0x1A1, 0x1A8, 0x1A9);     // PUSH/POP FS, GS
+        for (int op = 0x70; op <= 0x7F; op++) {
+            add(F64, op, op + 0x110);              // Jcc rel8, Jcc rel32 (0F 80-8F)
+        }
+        add(F64, 0xC2, 0xC3, 0xE0, 0xE1, 0xE2, 0xE3, 0xE8, 0xE9, 0xEB); // RET, LOOPcc/JrCXZ, CALL/JMP
+        add(F64, 0x120, 0x121, 0x122, 0x123);     // MOV CR/DR: 64-bit operands
+        for (int op = 0x90; op <= 0x97; op++) {
+            add(OPREG, op);                        // XCHG r, rAX (90 without REX.B is NOP)
+        }
+        for (int op = 0xB0; op <= 0xBF; op++) {
+            add(OPREG, op);                        // MOV r, imm (B8-BF with REX.W: imm64)
+        }
+        for (int op = 0x1C8; op <= 0x1CF; op++) {
+            add(OPREG, op);                        // BSWAP
+        }
+    }
+
+    private static void add(int bits, int... opcodes) {
+        for (int op : opcodes) {
+            FORMS[op] |= bits;
         }
     }
 

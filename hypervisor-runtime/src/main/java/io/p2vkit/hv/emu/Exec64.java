@@ -1,0 +1,165 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+/**
+ * 64-bit mode (IA-32e mode with CS.L = 1): the run loop and the operand, memory and stack
+ * accessors its handlers ({@link Ops64}, through {@link Dispatch64}) use. Registers are the 16
+ * of {@link Cpu#r}; byte registers 4-7 are SPL..DIL with a REX prefix, AH..BH without; 32-bit
+ * results zero-extend. Segment bases apply to FS and GS only (the 32-bit bases of their
+ * descriptors: the base MSRs are not emulated yet); linear addresses must be canonical (#GP,
+ * #SS for stack references).
+ */
+final class Exec64 {
+
+    private Exec64() {
+    }
+
+    /** Runs up to {@code max} 64-bit instructions; a {@link CpuFault} escapes to the caller. */
+    static void run(Cpu c, int max) {
+        Handler[] table = Dispatch64.TABLE;
+        for (int i = 0; i < max; i++) {
+            c.insnRip = c.rip;
+            c.insnEip = (int) c.rip;
+            c.insnEsp = c.r[Cpu.ESP];
+            DecodedInsn d = c.fetch();
+            c.rip += d.length;
+            c.eip = (int) c.rip;
+            if (d.invalid) {
+                throw CpuFault.ud(); // an i64 opcode: undefined in 64-bit mode, not a gap of ours
+            }
+            if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
+                throw CpuFault.ud();
+            }
+            table[d.opcode].exec(c, d);
+            c.eip = (int) c.rip;
+            c.retired++;
+            if (c.breakSlice) {
+                c.breakSlice = false;
+                return;
+            }
+        }
+    }
+
+    static long mask(int size) {
+        return Flags.mask64(size);
+    }
+
+    // ---- registers ----
+
+    /** Register {@code n} at {@code size} bytes, zero-extended. */
+    static long reg(Cpu c, DecodedInsn d, int n, int size) {
+        return switch (size) {
+            case 8 -> c.r[n];
+            case 4 -> c.r[n] & 0xFFFF_FFFFL;
+            case 2 -> c.r[n] & 0xFFFF;
+            default -> n < 4 || d.rex != 0 ? c.r[n] & 0xFF : (c.r[n - 4] >>> 8) & 0xFF;
+        };
+    }
+
+    /** Writes register {@code n}: 32-bit writes zero-extend, 8/16-bit writes keep the rest. */
+    static void setReg(Cpu c, DecodedInsn d, int n, int size, long v) {
+        switch (size) {
+            case 8 -> c.r[n] = v;
+            case 4 -> c.r[n] = v & 0xFFFF_FFFFL;
+            case 2 -> c.r[n] = (c.r[n] & ~0xFFFFL) | (v & 0xFFFF);
+            default -> {
+                if (n < 4 || d.rex != 0) {
+                    c.r[n] = (c.r[n] & ~0xFFL) | (v & 0xFF);
+                } else {
+                    c.r[n - 4] = (c.r[n - 4] & ~0xFF00L) | ((v & 0xFF) << 8);
+                }
+            }
+        }
+    }
+
+    // ---- memory ----
+
+    /** The effective address of a ModRM memory operand (RIP-relative to the next instruction). */
+    static long ea(Cpu c, DecodedInsn d) {
+        long a = d.disp;
+        if (d.base == DecodedInsn.BASE_RIP) {
+            a += c.rip;
+        } else if (d.base >= 0) {
+            a += c.r[d.base];
+        }
+        if (d.index >= 0) {
+            a += c.r[d.index] << d.scale;
+        }
+        return d.addr64 ? a : a & 0xFFFF_FFFFL;
+    }
+
+    /** The linear address of {@code offset} in segment {@code seg}, checked to be canonical. */
+    static long linear(Cpu c, int seg, long offset) {
+        long lin = offset;
+        if (seg == Cpu.FS) {
+            lin += c.fsBase;
+        } else if (seg == Cpu.GS) {
+            lin += c.gsBase;
+        }
+        if (lin << 16 >> 16 != lin) {
+            throw seg == Cpu.SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);
+        }
+        return lin;
+    }
+
+    static long rmLinear(Cpu c, DecodedInsn d) {
+        return linear(c, d.seg, ea(c, d));
+    }
+
+    static long read(Cpu c, long lin, int size) {
+        return size == 8 ? c.mmu.read64(lin) : c.mmu.read(lin, size) & mask(size);
+    }
+
+    static void write(Cpu c, long lin, int size, long v) {
+        if (size == 8) {
+            c.mmu.write64(lin, v);
+        } else {
+            c.mmu.write(lin, size, (int) v);
+        }
+    }
+
+    /** Reads an operand that will be written back, checking the write permission first. */
+    static long readRmw(Cpu c, long lin, int size) {
+        if (size == 8) {
+            c.mmu.probeWrite(lin, 8);
+            return c.mmu.read64(lin);
+        }
+        return c.mmu.readRmw(lin, size) & mask(size);
+    }
+
+    static long readRM(Cpu c, DecodedInsn d, int size) {
+        return d.mod == 3 ? reg(c, d, d.rm, size) : read(c, rmLinear(c, d), size);
+    }
+
+    static void writeRM(Cpu c, DecodedInsn d, int size, long v) {
+        if (d.mod == 3) {
+            setReg(c, d, d.rm, size, v);
+        } else {
+            write(c, rmLinear(c, d), size, v);
+        }
+    }
+
+    // ---- stack (SS base is ignored in 64-bit mode; RSP is always 64 bits wide) ----
+
+    static void push(Cpu c, int size, long v) {
+        long sp = c.r[Cpu.ESP] - size;
+        write(c, linear(c, Cpu.SS, sp), size, v);
+        c.r[Cpu.ESP] = sp;
+    }
+
+    static long pop(Cpu c, int size) {
+        long sp = c.r[Cpu.ESP];
+        long v = read(c, linear(c, Cpu.SS, sp), size);
+        c.r[Cpu.ESP] = sp + size;
+        return v;
+    }
+
+    /** A branch target must be canonical: #GP on the branch itself, nothing changed. */
+    static long checkTarget(long target) {
+        if (target << 16 >> 16 != target) {
+            throw CpuFault.gp(0);
+        }
+        return target;
+    }
+}

@@ -1,0 +1,108 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+/**
+ * 64-bit mode string instructions (MOVS, CMPS, STOS, LODS, SCAS) with REP/REPE/REPNE, element by
+ * element: RSI/RDI/RCX (ESI/EDI/ECX with a 67 prefix, written zero-extended) are updated after
+ * every element, so a fault leaves them at the element that faulted and the instruction
+ * restarts there. A long REP gives up after {@link #CHUNK} elements and re-executes itself,
+ * so the run loop can look at interrupts in between. PUSHFQ/POPFQ and LEAVE live here too.
+ */
+final class StringOps64 {
+
+    /** Elements per execution of a REP instruction before it restarts itself. */
+    static final int CHUNK = 4096;
+
+    private StringOps64() {
+    }
+
+    private static long index(Cpu c, DecodedInsn d, int reg) {
+        return d.addr64 ? c.r[reg] : c.r[reg] & 0xFFFF_FFFFL;
+    }
+
+    private static void setIndex(Cpu c, DecodedInsn d, int reg, long v) {
+        c.r[reg] = d.addr64 ? v : v & 0xFFFF_FFFFL;
+    }
+
+    /** A4-AF: MOVS, CMPS, STOS, LODS, SCAS (byte forms even, the others by operand size). */
+    static void string(Cpu c, DecodedInsn d) {
+        int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
+        long delta = c.flags.isSet(Flags.DF) ? -size : size;
+        boolean rep = (d.prefixes & (DecodedInsn.PREFIX_REP | DecodedInsn.PREFIX_REPNE)) != 0;
+        int kind = d.opcode & 0xFE;
+        for (int n = 0; ; n++) {
+            if (rep) {
+                if (index(c, d, Cpu.ECX) == 0) {
+                    return;
+                }
+                if (n == CHUNK) {
+                    c.rip = c.insnRip; // not finished: run again (interrupts may come first)
+                    return;
+                }
+            }
+            long rsi = index(c, d, Cpu.ESI);
+            long rdi = index(c, d, Cpu.EDI);
+            switch (kind) {
+                case 0xA4 -> { // MOVS
+                    long v = Exec64.read(c, Exec64.linear(c, d.seg, rsi), size);
+                    Exec64.write(c, Exec64.linear(c, Cpu.ES, rdi), size, v);
+                    setIndex(c, d, Cpu.ESI, rsi + delta);
+                    setIndex(c, d, Cpu.EDI, rdi + delta);
+                }
+                case 0xA6 -> { // CMPS
+                    long a = Exec64.read(c, Exec64.linear(c, d.seg, rsi), size);
+                    long b = Exec64.read(c, Exec64.linear(c, Cpu.ES, rdi), size);
+                    Ops64.alu(c, Alu.CMP, size, a, b);
+                    setIndex(c, d, Cpu.ESI, rsi + delta);
+                    setIndex(c, d, Cpu.EDI, rdi + delta);
+                }
+                case 0xAA -> { // STOS
+                    Exec64.write(c, Exec64.linear(c, Cpu.ES, rdi), size, Exec64.reg(c, d, Cpu.EAX, size));
+                    setIndex(c, d, Cpu.EDI, rdi + delta);
+                }
+                case 0xAC -> { // LODS
+                    long v = Exec64.read(c, Exec64.linear(c, d.seg, rsi), size);
+                    Exec64.setReg(c, d, Cpu.EAX, size, v);
+                    setIndex(c, d, Cpu.ESI, rsi + delta);
+                }
+                default -> { // SCAS
+                    long b = Exec64.read(c, Exec64.linear(c, Cpu.ES, rdi), size);
+                    Ops64.alu(c, Alu.CMP, size, Exec64.reg(c, d, Cpu.EAX, size), b);
+                    setIndex(c, d, Cpu.EDI, rdi + delta);
+                }
+            }
+            if (!rep) {
+                return;
+            }
+            setIndex(c, d, Cpu.ECX, index(c, d, Cpu.ECX) - 1);
+            if (kind == 0xA6 || kind == 0xAE) {
+                boolean zf = c.flags.zf();
+                if (d.rep() ? !zf : zf) {
+                    return; // REPE stops on a difference, REPNE on a match
+                }
+            }
+        }
+    }
+
+    /** 9C: PUSHFQ (PUSHF with 66): RF and VM read as zero in the image. */
+    static void pushf(Cpu c, DecodedInsn d) {
+        Exec64.push(c, d.opSize(), c.eflags() & ~(Flags.RF | Flags.VM));
+    }
+
+    /** 9D: POPFQ (POPF with 66), with the privilege rules of {@link Cpu#writeEflags}. */
+    static void popf(Cpu c, DecodedInsn d) {
+        int size = d.opSize();
+        long v = Exec64.pop(c, size);
+        c.writeEflags((int) v, size == 2 ? 2 : 4);
+    }
+
+    /** C9: LEAVE (RSP = RBP, then POP RBP; BP with 66). */
+    static void leave(Cpu c, DecodedInsn d) {
+        int size = d.opSize();
+        long rbp = c.r[Cpu.EBP];
+        long v = Exec64.read(c, Exec64.linear(c, Cpu.SS, rbp), size);
+        c.r[Cpu.ESP] = rbp + size;
+        Exec64.setReg(c, d, Cpu.EBP, size, v);
+    }
+}

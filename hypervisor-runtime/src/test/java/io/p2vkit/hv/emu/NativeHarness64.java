@@ -1,0 +1,133 @@
+package io.p2vkit.hv.emu;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The host CPU as the oracle for 64-bit code: builds {@code native_harness64.c} with gcc (x86-64)
+ * and runs byte sequences through it with given registers, flags and scratch contents. The
+ * scratch area is {@link RandomProgram#SCRATCH} (filled by {@link #scratchPattern}), the code
+ * runs at {@link #CODE} + {@link #TEST_OFFSET}, as in the 32-bit {@link NativeDifferentialTest}.
+ */
+final class NativeHarness64 {
+
+    static final int CODE = 0x2000_0000;
+    static final int TEST_OFFSET = 0x200;
+
+    /** One sequence to run: the code, RAX..R15 in x86 numbering, RFLAGS, the scratch seed. */
+    record Input(byte[] code, long[] regs, long rflags, int memSeed) {
+    }
+
+    /** What the host CPU left: RAX..R15, RFLAGS, and the scratch bytes that changed. */
+    record Output(long[] regs, long rflags, TreeMap<Integer, Integer> memory) {
+    }
+
+    private final Path exe;
+
+    private NativeHarness64(Path exe) {
+        this.exe = exe;
+    }
+
+    /** Builds the harness in {@code dir}; aborts the calling test when gcc is missing or fails. */
+    static NativeHarness64 build(Path dir) throws Exception {
+        Path src = dir.resolve("native_harness64.c");
+        try (InputStream in = NativeHarness64.class.getResourceAsStream("native_harness64.c")) {
+            Files.write(src, in.readAllBytes());
+        }
+        Path exe = dir.resolve("native_harness64");
+        Process gcc;
+        try {
+            gcc = new ProcessBuilder("gcc", "-O1", "-o", exe.toString(), src.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("gcc is not installed: " + e.getMessage());
+            return null;
+        }
+        String log = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
+            Assumptions.abort("gcc cannot build the 64-bit harness: " + log);
+        }
+        Assumptions.assumeTrue(System.getProperty("os.arch").equals("amd64"), "the host is not x86-64");
+        return new NativeHarness64(exe);
+    }
+
+    /**
+     * Runs every input in one harness process. A sequence that crashes natively ends the process:
+     * its line reads "CRASH signal rip" and later inputs get no output (the list is shorter).
+     */
+    List<String> runRaw(List<Input> inputs) throws Exception {
+        Process proc = new ProcessBuilder(exe.toString()).redirectErrorStream(true).start();
+        Thread feeder = Thread.ofVirtual().start(() -> {
+            try (BufferedWriter w = new BufferedWriter(new OutputStreamWriter(proc.getOutputStream()))) {
+                for (Input in : inputs) {
+                    StringBuilder sb = new StringBuilder();
+                    for (byte b : in.code()) {
+                        sb.append(String.format("%02x", b & 0xFF));
+                    }
+                    for (int n = 0; n < 16; n++) {
+                        sb.append(' ').append(Long.toHexString(in.regs()[n]));
+                    }
+                    sb.append(' ').append(Long.toHexString(in.rflags()));
+                    sb.append(' ').append(Integer.toHexString(in.memSeed()));
+                    w.write(sb.append('\n').toString());
+                }
+            } catch (IOException ignored) {
+                // the harness died; the reader sees a short output
+            }
+        });
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader rd = new BufferedReader(new InputStreamReader(proc.getInputStream()))) {
+            String line;
+            while ((line = rd.readLine()) != null) {
+                lines.add(line);
+            }
+        }
+        feeder.join();
+        proc.waitFor(30, TimeUnit.SECONDS);
+        return lines;
+    }
+
+    /** Parses one harness output line (not a CRASH line). */
+    static Output parse(String line) {
+        String[] parts = line.split("\\|", 2);
+        String[] words = parts[0].trim().split(" ");
+        long[] regs = new long[16];
+        for (int n = 0; n < 16; n++) {
+            regs[n] = Long.parseUnsignedLong(words[n], 16);
+        }
+        long rflags = Long.parseUnsignedLong(words[16], 16);
+        TreeMap<Integer, Integer> mem = new TreeMap<>();
+        for (String kv : parts[1].trim().split(" ")) {
+            if (!kv.isEmpty()) {
+                String[] p = kv.split("=");
+                mem.put(Integer.parseInt(p[0], 16), Integer.parseInt(p[1], 16));
+            }
+        }
+        return new Output(regs, rflags, mem);
+    }
+
+    /** The scratch contents for {@code seed}: xorshift32, one byte per step, as the harness fills it. */
+    static byte[] scratchPattern(int seed) {
+        byte[] b = new byte[RandomProgram.SCRATCH_SIZE];
+        int x = seed;
+        for (int i = 0; i < b.length; i++) {
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            b[i] = (byte) x;
+        }
+        return b;
+    }
+}

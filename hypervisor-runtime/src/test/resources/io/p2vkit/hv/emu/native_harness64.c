@@ -1,0 +1,140 @@
+/*
+ * Runs 64-bit x86 instruction sequences natively: the oracle for the emulator's 64-bit
+ * differential tests. Built with plain gcc (x86-64) at test time. Each input line is, in hex:
+ *   <code> <rax> <rcx> <rdx> <rbx> <rsp> <rbp> <rsi> <rdi> <r8> ... <r15> <rflags> <scratch seed>
+ * The scratch area (SCRATCH_ADDR) is filled from the seed with xorshift32, as the Java side does;
+ * the 16 registers and the flags are loaded, the code runs at CODE_ADDR + TEST_OFFSET, and one
+ * output line gives the 16 registers and the flags afterwards plus every scratch byte that
+ * changed:  <rax> ... <r15> <rflags> | <offset>=<byte> ...
+ * A crash prints "CRASH <signal> <rip>" and exits. The trampoline addresses its variables with
+ * absolute 32-bit addresses, so they live in a page mapped below 2 GiB (VARS_ADDR).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define CODE_ADDR 0x20000000u
+#define TEST_OFFSET 0x200u
+#define VARS_ADDR 0x20010000u
+#define SCRATCH_ADDR 0x10000000u
+#define SCRATCH_SIZE 0x11000u
+
+struct vars {
+    uint64_t in[17];   /* 16 registers in x86 numbering, then RFLAGS */
+    uint64_t out[17];
+    uint64_t saved_rsp;
+};
+
+static uint32_t rng;
+static uint8_t next_byte(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return (uint8_t) rng;
+}
+
+static void on_crash(int sig, siginfo_t *info, void *ctx) {
+    ucontext_t *uc = ctx;
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "CRASH %d %llx\n", sig,
+                     (unsigned long long) uc->uc_mcontext.gregs[REG_RIP]);
+    write(1, buf, n);
+    _exit(3);
+}
+
+/* op with a ModRM of mod 00, rm 100 and a SIB of 25: [disp32], an absolute address. */
+static uint8_t *abs_op(uint8_t *p, uint8_t rex, uint8_t op, int reg, volatile void *addr) {
+    if (rex) *p++ = rex;
+    *p++ = op;
+    *p++ = (uint8_t) (0x04 | (reg & 7) << 3);
+    *p++ = 0x25;
+    uint32_t a = (uint32_t) (uintptr_t) addr;
+    memcpy(p, &a, 4);
+    return p + 4;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return c - 'A' + 10;
+}
+
+int main(void) {
+    uint8_t *code = mmap((void *) CODE_ADDR, 0x10000, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    struct vars *v = mmap((void *) VARS_ADDR, 0x1000, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    uint8_t *scratch = mmap((void *) SCRATCH_ADDR, SCRATCH_SIZE, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (code == MAP_FAILED || v == MAP_FAILED || scratch == MAP_FAILED) {
+        printf("MAPFAIL\n");
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, 0);
+    sigaction(SIGILL, &sa, 0);
+    sigaction(SIGFPE, &sa, 0);
+    sigaction(SIGBUS, &sa, 0);
+    sigaction(SIGTRAP, &sa, 0);
+
+    static char line[1 << 16];
+    static uint8_t orig[SCRATCH_SIZE];
+    while (fgets(line, sizeof line, stdin)) {
+        char *hex = strtok(line, " \n");
+        if (!hex) continue;
+        uint64_t seed = 0;
+        for (int i = 0; i < 18; i++) {
+            char *tok = strtok(0, " \n");
+            if (!tok) {
+                printf("BADLINE\n");
+                return 2;
+            }
+            uint64_t x = strtoull(tok, 0, 16);
+            if (i < 17) v->in[i] = x; else seed = x;
+        }
+        rng = (uint32_t) seed;
+        for (uint32_t i = 0; i < SCRATCH_SIZE; i++) scratch[i] = orig[i] = next_byte();
+
+        uint8_t *p = code;
+        static const uint8_t save[] = {0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57};
+        memcpy(p, save, sizeof save);                  /* push rbx, rbp, r12-r15 */
+        p += sizeof save;
+        p = abs_op(p, 0x48, 0x89, 4, &v->saved_rsp);   /* mov [saved_rsp], rsp */
+        p = abs_op(p, 0, 0xFF, 6, &v->in[16]);         /* push qword [in.rflags] */
+        *p++ = 0x9D;                                   /* popfq */
+        for (int r = 0; r < 16; r++) {                 /* mov r64, [in[r]] (RSP too) */
+            p = abs_op(p, (uint8_t) (0x48 | (r >= 8 ? 4 : 0)), 0x8B, r, &v->in[r]);
+        }
+        while (p < code + TEST_OFFSET) *p++ = 0x90;    /* neither mov nor nop touch flags */
+        size_t n = strlen(hex) / 2;
+        for (size_t i = 0; i < n; i++) *p++ = (uint8_t) (hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+        for (int r = 0; r < 16; r++) {                 /* mov [out[r]], r64 */
+            p = abs_op(p, (uint8_t) (0x48 | (r >= 8 ? 4 : 0)), 0x89, r, &v->out[r]);
+        }
+        p = abs_op(p, 0x48, 0x8B, 4, &v->saved_rsp);   /* back to the C stack */
+        *p++ = 0x9C;                                   /* pushfq */
+        p = abs_op(p, 0, 0x8F, 0, &v->out[16]);        /* pop qword [out.rflags] */
+        static const uint8_t tail[] = {0xFC, 0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B, 0xC3};
+        memcpy(p, tail, sizeof tail);                  /* cld; pop r15-r12, rbp, rbx; ret */
+
+        ((void (*)(void)) code)();
+
+        for (int i = 0; i < 17; i++) printf("%llx ", (unsigned long long) v->out[i]);
+        printf("|");
+        for (uint32_t i = 0; i < SCRATCH_SIZE; i++) {
+            if (scratch[i] != orig[i]) printf(" %x=%02x", i, scratch[i]);
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    return 0;
+}
