@@ -112,6 +112,7 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         t.put("expected_seen_ms", ms(r.expectedSeen()));
         t.put("elapsed_ms", ms(r.elapsed()));
         m.put("timings", t);
+        m.put("engine_gaps", r.engineGaps());
         m.put("console_log", r.consoleLog());
         return m;
     }

@@ -36,4 +36,13 @@ public interface Vcpu {
      */
     default void memoryWritten(long gpa, long length) {
     }
+
+    /**
+     * What the guest tried that this engine does not implement (the emulator raises #UD for it),
+     * as one line, or "" when nothing. A boot report shows it so that a failing guest is never
+     * blamed on the guest when the engine is what lacks something.
+     */
+    default String missingFeatures() {
+        return "";
+    }
 }

@@ -271,7 +271,7 @@ final class Dispatch {
         t[0x106] = SystemOps::clts; // 0F 06 CLTS
         t[0x108] = SystemOps::cacheFlush; // 0F 08 INVD
         t[0x109] = SystemOps::cacheFlush; // 0F 09 WBINVD
-        t[0x10B] = UNDEFINED; // 0F 0B UD2
+        t[0x10B] = SystemOps::ud2; // 0F 0B UD2
         t[0x10D] = SystemOps::nop; // 0F 0D prefetch
         t[0x118] = SystemOps::nop; // 0F 18 hint NOP
         t[0x119] = SystemOps::nop; // 0F 19 hint NOP

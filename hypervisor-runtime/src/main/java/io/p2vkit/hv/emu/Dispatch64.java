@@ -153,7 +153,7 @@ final class Dispatch64 {
         t[0x101] = SystemOps::group7In64; // group 7: INVLPG, SWAPGS (the rest #UD)
         t[0x105] = Syscall64::syscall; // SYSCALL
         t[0x107] = Syscall64::sysret; // SYSRET
-        t[0x10B] = SystemOps::undefined; // UD2
+        t[0x10B] = SystemOps::ud2; // UD2
         t[0x120] = SystemOps::movCr64; // MOV r64,CRn
         t[0x122] = SystemOps::movCr64; // MOV CRn,r64
         t[0x130] = SystemOps::wrmsr; // WRMSR

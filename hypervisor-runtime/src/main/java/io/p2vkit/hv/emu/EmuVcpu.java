@@ -209,6 +209,13 @@ public final class EmuVcpu implements Vcpu {
         return cpu.undefinedOpcodes;
     }
 
+    @Override
+    public String missingFeatures() {
+        long n = cpu.undefinedOpcodes;
+        return n == 0 ? "" : n + " instruction(s) the emulator does not implement raised #UD in the guest (last: "
+                + lastUndefinedOpcode() + ")";
+    }
+
     /** The last opcode that raised #UD because we lack it, and where, or an empty string. */
     public String lastUndefinedOpcode() {
         if (cpu.lastUndefinedOpcode < 0) {

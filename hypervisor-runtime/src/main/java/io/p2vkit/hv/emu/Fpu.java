@@ -4,8 +4,9 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 
 /**
  * The x87 control and status instructions that firmware uses to detect an FPU (FNINIT, FNSTSW,
- * FNSTCW, FLDCW, FNCLEX, FWAIT). Arithmetic x87 instructions are not implemented and raise #UD
- * (counted); CPUID does not report an FPU. CR0.EM/TS give #NM as the SDM says (§2.5, Table 2-2).
+ * FNSTCW, FLDCW, FNCLEX, FWAIT). x87 arithmetic is missing (the x86-64 issue adds it): CPUID
+ * reports no FPU, those opcodes raise #UD in the guest, and the count reaches the boot report
+ * through {@code Vcpu.missingFeatures}. CR0.EM/TS give #NM as the SDM says (§2.5, Table 2-2).
  */
 final class Fpu {
 

@@ -32,9 +32,14 @@ final class SystemOps {
         c.breakSlice = true;
     }
 
-    /** 0F 0B: UD2, and every opcode we do not implement. */
+    /** Every opcode we do not implement: #UD, counted as a gap of the emulator. */
     static void undefined(Cpu c, DecodedInsn d) {
         throw c.undefined(d);
+    }
+
+    /** 0F 0B: UD2 is #UD by definition (Linux's BUG() uses it); not a gap, so not counted. */
+    static void ud2(Cpu c, DecodedInsn d) {
+        throw CpuFault.ud();
     }
 
     /** NOPs with a ModRM operand that is not accessed: 0F 0D, 0F 18-1F. */
@@ -255,7 +260,10 @@ final class SystemOps {
     /** 0F 01: group 7 (SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG). */
     static void group7(Cpu c, DecodedInsn d) {
         if (d.mod == 3 && d.reg != 4 && d.reg != 6) {
-            throw c.undefined(d); // VMX, MONITOR, SWAPGS, RDTSCP...: not implemented
+            // VMX, MONITOR/MWAIT and RDTSCP are #UD on a CPU whose CPUID does not report them (ours
+            // does not); SWAPGS is #UD outside 64-bit mode (the 64-bit path implements it). Counted
+            // and shown in boot reports like every opcode we lack.
+            throw c.undefined(d);
         }
         switch (d.reg) {
             case 0, 1 -> {

@@ -15,10 +15,12 @@ import java.time.Duration;
  * @param elapsed           total time the guest ran
  * @param consoleLog        everything the guest wrote to COM1 (escape sequences removed)
  * @param firmwareLog       the firmware's debug port output
+ * @param engineGaps        instructions the guest used that the engine lacks (see
+ *                          {@code Vcpu.missingFeatures}), or "" when none
  */
 public record BootReport(boolean passed, String reason, String engine, String engineDetail,
                          Duration firmwareBanner, Duration bootloaderStarted, Duration expectedSeen,
-                         Duration elapsed, String consoleLog, String firmwareLog) {
+                         Duration elapsed, String consoleLog, String firmwareLog, String engineGaps) {
 
     /** A short human summary, one line per fact. */
     public String summary() {
@@ -27,7 +29,8 @@ public record BootReport(boolean passed, String reason, String engine, String en
                 + "firmware banner: " + ms(firmwareBanner) + "\n"
                 + "bootloader started: " + ms(bootloaderStarted) + "\n"
                 + "expected text: " + ms(expectedSeen) + "\n"
-                + "elapsed: " + ms(elapsed);
+                + "elapsed: " + ms(elapsed)
+                + (engineGaps.isEmpty() ? "" : "\nengine gaps: " + engineGaps);
     }
 
     private static String ms(Duration d) {

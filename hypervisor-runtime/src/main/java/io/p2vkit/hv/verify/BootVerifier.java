@@ -1,5 +1,6 @@
 package io.p2vkit.hv.verify;
 
+import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.machine.Engine;
 import io.p2vkit.hv.machine.Machine;
 import io.p2vkit.hv.machine.MachineConfig;
@@ -97,6 +98,7 @@ public final class BootVerifier {
         long t0 = System.nanoTime();
         Machine.StopInfo stop;
         String detail;
+        String gaps;
         try (Machine m = Machine.create(config)) {
             detail = m.engineDescription();
             m.start();
@@ -123,6 +125,8 @@ public final class BootVerifier {
             if (stop == null) {
                 m.stop("verification finished");
             }
+            gaps = m.vcpus().stream().map(Vcpu::missingFeatures).filter(g -> !g.isEmpty())
+                    .findFirst().orElse("");
         }
         long end = System.nanoTime();
         ConsoleWatcher.Watch hit = console.firstTerminal();
@@ -149,7 +153,7 @@ public final class BootVerifier {
         }
         return new BootReport(passed, reason, engine.name(), detail, since(t0, banner.seenAt),
                 since(t0, handoff.seenAt), since(t0, expected.seenAt), Duration.ofNanos(end - t0),
-                console.log(), fwLog);
+                console.log(), fwLog, gaps);
     }
 
     private static Duration since(long t0, long t) {

@@ -278,6 +278,22 @@ class ModeTransitionTest {
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
             assertEquals(0x7C01, m.cpu.r32(Cpu.EBX) & 0xFFFF, "#UD is a fault: IP of the bad opcode");
             assertEquals(1, m.vcpu.undefinedOpcodes());
+            assertTrue(m.vcpu.missingFeatures().contains("0F 05"), m.vcpu.missingFeatures());
+        }
+    }
+
+    @Test
+    void ud2IsUdButNotAGapOfTheEmulator() {
+        try (FlatMachine m = machine()) {
+            m.memory.writeInt(6 * 4, 0x0000_8000);       // IVT[6] = 0000:8000
+            m.load(0x8000, asm("5b", "f4"));             // pop bx; hlt
+            m.load(0x7C00, asm("0f 0b"));                // ud2, as Linux's BUG() uses it
+            m.real(0, 0x7C00, 0);
+            m.cpu.set32(Cpu.ESP, 0x7000);
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
+            assertEquals(0x7C00, m.cpu.r32(Cpu.EBX) & 0xFFFF);
+            assertEquals(0, m.vcpu.undefinedOpcodes());
+            assertEquals("", m.vcpu.missingFeatures());
         }
     }
 
