@@ -25,6 +25,8 @@ final class ContentDigest implements AutoCloseable {
     }
 
     private final BlockingQueue<Run> runs = new ArrayBlockingQueue<>(QUEUE);
+    /** Buffers handed back by the hasher: the copy path allocates only until the pipe is full. */
+    private final BlockingQueue<byte[]> spare = new ArrayBlockingQueue<>(QUEUE + 2);
     private final MessageDigest sha = sha256();
     private final Thread hasher;
     private volatile Throwable failure;
@@ -36,9 +38,13 @@ final class ContentDigest implements AutoCloseable {
 
     /** Adds the bytes of {@code data} (position to limit) found at {@code offset}. */
     void data(long offset, ByteBuffer data) throws IOException {
-        byte[] copy = new byte[data.remaining()];
-        data.duplicate().get(copy);
-        put(new Run(offset, copy, copy.length));
+        int n = data.remaining();
+        byte[] copy = spare.poll();
+        if (copy == null || copy.length < n) {
+            copy = new byte[n];
+        }
+        data.duplicate().get(copy, 0, n);
+        put(new Run(offset, copy, n));
     }
 
     /** Ends the disk at {@code size} and returns the hex digest. */
@@ -81,6 +87,7 @@ final class ContentDigest implements AutoCloseable {
                 }
                 sha.update(r.data(), 0, r.length());
                 next = r.offset() + r.length();
+                spare.offer(r.data());
             }
         } catch (InterruptedException e) {
             failure = e;
