@@ -36,6 +36,15 @@ public interface ImageFormat {
     /** Checks the image's structure without changing it. */
     CheckReport check(Path file, OpenOptions options, DiskOpener opener) throws IOException;
 
+    /**
+     * The options that make {@link #create} keep exactly the requested size, for callers that
+     * need it (a captured disk's backup GPT header lives in its last sector). Formats that round
+     * sizes by default (VHD's CHS geometry) add their option; most need nothing.
+     */
+    default CreateOptions exactSize(CreateOptions options) {
+        return options;
+    }
+
     /** The {@code -o} keys {@link #create} understands, with one line each, for {@code --help}. */
     default List<String> createOptionsHelp() {
         return List.of();

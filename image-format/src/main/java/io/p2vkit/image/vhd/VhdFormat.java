@@ -68,6 +68,12 @@ public final class VhdFormat implements ImageFormat {
         return VhdOpener.open(file, options, opener);
     }
 
+    /** Sizes by current size, as Hyper-V and Disk2vhd do, instead of rounding to a CHS geometry. */
+    @Override
+    public CreateOptions exactSize(CreateOptions options) {
+        return options.has("force_size") ? options : options.with("force_size", "on");
+    }
+
     @Override
     public VirtualDisk create(Path file, long size, CreateOptions options) throws IOException {
         return VhdCreator.create(file, size, options);

@@ -88,7 +88,9 @@ public final class Capture {
 
             UsedRegionsDisk view = new UsedRegionsDisk(source, plan.used());
             DigestingDisk digesting = new DigestingDisk(view, sha256);
-            Converter.Result copy = Converter.convert(digesting, r.format(), r.output(), exactSize(r), r.force(),
+            // The exact size keeps a backup GPT header in the last sector where it belongs.
+            Converter.Result copy = Converter.convert(digesting, r.format(), r.output(),
+                    r.format().exactSize(r.options()), r.force(),
                     progress);
             String digest = digesting.finish();
             long tCopy = System.nanoTime();
@@ -136,18 +138,6 @@ public final class Capture {
             freezer.freeze(mountPoint);
             warnings.add(where + ": frozen during the copy");
         }
-    }
-
-    /**
-     * A captured disk keeps its exact size: a VHD rounded up to a CHS geometry (qemu-img's default)
-     * would move the end of the disk, where a backup GPT header lives. VHD's current-size rule
-     * (as Hyper-V and Disk2vhd write it) keeps it.
-     */
-    private static CreateOptions exactSize(Request r) {
-        if (r.format().name().equals("vpc") && !r.options().has("force_size")) {
-            return r.options().with("force_size", "on");
-        }
-        return r.options();
     }
 
     /** {@code disk.vmdk} → {@code disk.vmdk.manifest.json}. */
