@@ -116,10 +116,10 @@ final class Cpu {
     final int[] dr = new int[8];
     long tscOffset;
 
-    // x87 control state (enough for FPU detection).
-    int fpuControl = 0x40;
-    int fpuStatus;
-    int fpuTag = 0xFFFF;
+    final X87State fpu = new X87State();
+    /** XMM0-XMM15 as (low, high) 64-bit halves: xmm[2n] is bits 0-63 of XMMn. */
+    final long[] xmm = new long[32];
+    int mxcsr = 0x1F80;
 
     boolean halted;
     /** Set by instructions after which the run loop must look at interrupts again (STI, POPF...). */
@@ -185,12 +185,12 @@ final class Cpu {
         java.util.Arrays.fill(dr, 0);
         dr[6] = 0xFFFF0FF0;
         dr[7] = 0x400;
-        fpuControl = 0x40;
-        fpuStatus = 0;
+        fpu.reset();
+        java.util.Arrays.fill(xmm, 0);
+        mxcsr = 0x1F80;
         halted = false;
         enter64 = false;
         interruptShadow = false;
-        fpuTag = 0xFFFF;
         mmu.flush();
     }
 

@@ -21,21 +21,21 @@ final class Fpu {
         }
         int op = d.opcode;
         if (op == 0xDB && d.mod == 3 && d.reg == 4 && d.rm == 3) { // FNINIT
-            c.fpuControl = 0x37F;
-            c.fpuStatus = 0;
-            c.fpuTag = 0xFFFF;
+            c.fpu.control = 0x37F;
+            c.fpu.status = 0;
+            c.fpu.tag = 0xFFFF;
         } else if (op == 0xDB && d.mod == 3 && d.reg == 4 && (d.rm == 0 || d.rm == 1 || d.rm == 4)) {
             // FNENI, FNDISI, FNSETPM: 8087/287 controls that a 387 and later execute as NOPs
         } else if (op == 0xDB && d.mod == 3 && d.reg == 4 && d.rm == 2) { // FNCLEX
-            c.fpuStatus &= 0x7F00;
+            c.fpu.status &= 0x7F00;
         } else if (op == 0xDF && d.mod == 3 && d.reg == 4 && d.rm == 0) { // FNSTSW AX
-            c.setReg(Cpu.EAX, 2, c.fpuStatus);
+            c.setReg(Cpu.EAX, 2, c.fpu.status);
         } else if (op == 0xDD && d.mod != 3 && d.reg == 7) { // FNSTSW m16
-            c.writeRM(d, 2, c.fpuStatus);
+            c.writeRM(d, 2, c.fpu.status);
         } else if (op == 0xD9 && d.mod != 3 && d.reg == 7) { // FNSTCW m16
-            c.writeRM(d, 2, c.fpuControl);
+            c.writeRM(d, 2, c.fpu.control);
         } else if (op == 0xD9 && d.mod != 3 && d.reg == 5) { // FLDCW m16
-            c.fpuControl = c.readRM(d, 2);
+            c.fpu.control = c.readRM(d, 2);
         } else {
             throw c.undefined(d);
         }
