@@ -1,8 +1,9 @@
 package io.p2vkit.hv.emu;
 
 /**
- * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11). No
- * x87 (only its detection instructions exist), no SSE, no APIC, no long mode yet.
+ * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): long
+ * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
+ * and a brand string naming the emulator.
  */
 final class Cpuid {
 
@@ -15,7 +16,14 @@ final class Cpuid {
     static final int FEATURE_PGE = 1 << 13;   // CR4.PGE accepted; the TLB flushes globals too
     static final int FEATURE_CMOV = 1 << 15;
     static final int FEATURE_PSE36 = 1 << 17;
+    static final int EXT_FEATURE_SYSCALL = 1 << 11;
     static final int EXT_FEATURE_NX = 1 << 20;
+    static final int EXT_FEATURE_LM = 1 << 29;
+    static final int EXT_FEATURES = EXT_FEATURE_SYSCALL | EXT_FEATURE_NX | EXT_FEATURE_LM;
+    /** Leaf 0x80000008 EAX: linear address bits << 8 | physical address bits. */
+    static final int ADDRESS_SIZES = 48 << 8 | 52;
+    /** Leaves 0x80000002-4: 48 bytes, NUL-padded. */
+    private static final String BRAND = "p2vkit emu x86-64";
 
     static final int FEATURES = FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
             | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36;
@@ -25,6 +33,15 @@ final class Cpuid {
 
     private static int ascii(String four) {
         return four.charAt(0) | four.charAt(1) << 8 | four.charAt(2) << 16 | four.charAt(3) << 24;
+    }
+
+    private static int brandWord(int at) {
+        int w = 0;
+        for (int i = 0; i < 4; i++) {
+            int ch = at + i < BRAND.length() ? BRAND.charAt(at + i) : 0;
+            w |= ch << (8 * i);
+        }
+        return w;
     }
 
     static void execute(Cpu c) {
@@ -44,8 +61,16 @@ final class Cpuid {
                 a = 0x0000_0633; // family 6, model 3, stepping 3
                 dx = FEATURES;
             }
-            case 0x8000_0000 -> a = 0x8000_0001;
-            case 0x8000_0001 -> dx = EXT_FEATURE_NX;
+            case 0x8000_0000 -> a = 0x8000_0008;
+            case 0x8000_0001 -> dx = EXT_FEATURES;
+            case 0x8000_0002, 0x8000_0003, 0x8000_0004 -> {
+                int at = (leaf - 0x8000_0002) * 16;
+                a = brandWord(at);
+                b = brandWord(at + 4);
+                cx = brandWord(at + 8);
+                dx = brandWord(at + 12);
+            }
+            case 0x8000_0008 -> a = ADDRESS_SIZES;
             default -> {
                 // reserved leaves read as zero
             }

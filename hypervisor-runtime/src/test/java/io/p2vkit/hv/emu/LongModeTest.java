@@ -151,11 +151,28 @@ class LongModeTest {
     }
 
     @Test
-    void cpuidDoesNotClaimLongModeYet() {
+    void cpuidClaimsLongModeAndNamesItself() {
         try (FlatMachine m = machine()) {
+            m.cpu.set32(Cpu.EAX, 0x8000_0000);
+            Cpuid.execute(m.cpu);
+            assertEquals(0x8000_0008, m.cpu.r32(Cpu.EAX));
             m.cpu.set32(Cpu.EAX, 0x8000_0001);
             Cpuid.execute(m.cpu);
-            assertEquals(0, m.cpu.r32(Cpu.EDX) & (1 << 29), "64-bit mode is not executable yet");
+            assertEquals(1 << 29 | 1 << 20 | 1 << 11, m.cpu.r32(Cpu.EDX), "LM, NX, SYSCALL");
+            StringBuilder brand = new StringBuilder();
+            for (int leaf = 0x8000_0002; leaf <= 0x8000_0004; leaf++) {
+                m.cpu.set32(Cpu.EAX, leaf);
+                Cpuid.execute(m.cpu);
+                for (int reg : new int[] {Cpu.EAX, Cpu.EBX, Cpu.ECX, Cpu.EDX}) {
+                    for (int i = 0; i < 4; i++) {
+                        brand.append((char) ((m.cpu.r32(reg) >>> (8 * i)) & 0xFF));
+                    }
+                }
+            }
+            assertTrue(brand.toString().startsWith("p2vkit emu x86-64\0"), brand.toString());
+            m.cpu.set32(Cpu.EAX, 0x8000_0008);
+            Cpuid.execute(m.cpu);
+            assertEquals(0x3034, m.cpu.r32(Cpu.EAX), "48-bit linear, 52-bit physical");
         }
     }
 
