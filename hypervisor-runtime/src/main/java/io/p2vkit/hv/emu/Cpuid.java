@@ -16,6 +16,8 @@ final class Cpuid {
     static final int FEATURE_PGE = 1 << 13;   // CR4.PGE accepted; the TLB flushes globals too
     static final int FEATURE_CMOV = 1 << 15;
     static final int FEATURE_PSE36 = 1 << 17;
+    static final int FEATURE2_CX16 = 1 << 13; // CMPXCHG16B (leaf 1 ECX)
+    static final int EXT2_FEATURE_LAHF = 1;    // LAHF/SAHF in 64-bit mode (leaf 0x80000001 ECX)
     static final int EXT_FEATURE_SYSCALL = 1 << 11;
     static final int EXT_FEATURE_NX = 1 << 20;
     static final int EXT_FEATURE_LM = 1 << 29;
@@ -59,10 +61,14 @@ final class Cpuid {
             }
             case 1 -> {
                 a = 0x0000_0633; // family 6, model 3, stepping 3
+                cx = FEATURE2_CX16;
                 dx = FEATURES;
             }
             case 0x8000_0000 -> a = 0x8000_0008;
-            case 0x8000_0001 -> dx = EXT_FEATURES;
+            case 0x8000_0001 -> {
+                cx = EXT2_FEATURE_LAHF;
+                dx = EXT_FEATURES;
+            }
             case 0x8000_0002, 0x8000_0003, 0x8000_0004 -> {
                 int at = (leaf - 0x8000_0002) * 16;
                 a = brandWord(at);

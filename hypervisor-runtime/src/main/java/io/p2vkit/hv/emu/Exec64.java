@@ -32,8 +32,12 @@ final class Exec64 {
                 throw CpuFault.ud();
             }
             table[d.opcode].exec(c, d);
-            c.eip = (int) c.rip;
             c.retired++;
+            if (!c.mode64) {
+                c.breakSlice = false;
+                return; // a far transfer to compatibility mode set EIP; legacy code runs next
+            }
+            c.eip = (int) c.rip;
             if (c.breakSlice) {
                 c.breakSlice = false;
                 return;

@@ -3,11 +3,11 @@ package io.p2vkit.hv.emu;
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 
 /**
- * 64-bit mode string instructions (MOVS, CMPS, STOS, LODS, SCAS) with REP/REPE/REPNE, element by
+ * 64-bit mode string instructions (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS) with REP/REPE/REPNE, element by
  * element: RSI/RDI/RCX (ESI/EDI/ECX with a 67 prefix, written zero-extended) are updated after
  * every element, so a fault leaves them at the element that faulted and the instruction
  * restarts there. A long REP gives up after {@link #CHUNK} elements and re-executes itself,
- * so the run loop can look at interrupts in between. PUSHFQ/POPFQ and LEAVE live here too.
+ * so the run loop can look at interrupts in between. PUSHFQ/POPFQ, ENTER and LEAVE live here too.
  */
 final class StringOps64 {
 
@@ -27,10 +27,15 @@ final class StringOps64 {
 
     /** A4-AF: MOVS, CMPS, STOS, LODS, SCAS (byte forms even, the others by operand size). */
     static void string(Cpu c, DecodedInsn d) {
-        int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
+        int kind = d.opcode & 0xFE;
+        boolean io = kind == 0x6C || kind == 0x6E;
+        int size = (d.opcode & 1) == 0 ? 1 : io ? Math.min(d.opSize(), 4) : d.opSize();
+        int port = (int) c.r[Cpu.EDX] & 0xFFFF;
+        if (io) {
+            IoOps.checkIoPermission(c, port, size);
+        }
         long delta = c.flags.isSet(Flags.DF) ? -size : size;
         boolean rep = (d.prefixes & (DecodedInsn.PREFIX_REP | DecodedInsn.PREFIX_REPNE)) != 0;
-        int kind = d.opcode & 0xFE;
         for (int n = 0; ; n++) {
             if (rep) {
                 if (index(c, d, Cpu.ECX) == 0) {
@@ -64,6 +69,16 @@ final class StringOps64 {
                 case 0xAC -> { // LODS
                     long v = Exec64.read(c, Exec64.linear(c, d.seg, rsi), size);
                     Exec64.setReg(c, d, Cpu.EAX, size, v);
+                    setIndex(c, d, Cpu.ESI, rsi + delta);
+                }
+                case 0x6C -> { // INS: the destination is checked first so a fault loses no port data
+                    long lin = Exec64.linear(c, Cpu.ES, rdi);
+                    c.mmu.probeWrite(lin, size);
+                    Exec64.write(c, lin, size, c.bus.pioRead(port, size));
+                    setIndex(c, d, Cpu.EDI, rdi + delta);
+                }
+                case 0x6E -> { // OUTS
+                    c.bus.pioWrite(port, size, (int) Exec64.read(c, Exec64.linear(c, d.seg, rsi), size));
                     setIndex(c, d, Cpu.ESI, rsi + delta);
                 }
                 default -> { // SCAS
@@ -104,5 +119,27 @@ final class StringOps64 {
         long v = Exec64.read(c, Exec64.linear(c, Cpu.SS, rbp), size);
         c.r[Cpu.ESP] = rbp + size;
         Exec64.setReg(c, d, Cpu.EBP, size, v);
+    }
+
+    /**
+     * C8: ENTER Iw, Ib: pushes RBP, copies {@code level - 1} outer frame pointers, pushes the
+     * new frame pointer and allocates {@code Iw} bytes (8-byte slots; 2 with 66).
+     */
+    static void enter(Cpu c, DecodedInsn d) {
+        int size = d.opSize();
+        int alloc = d.imm & 0xFFFF;
+        int level = d.imm2 & 0x1F;
+        Exec64.push(c, size, Exec64.reg(c, d, Cpu.EBP, size));
+        long frame = c.r[Cpu.ESP];
+        if (level > 0) {
+            long bp = c.r[Cpu.EBP];
+            for (int i = 1; i < level; i++) {
+                bp -= size;
+                Exec64.push(c, size, Exec64.read(c, Exec64.linear(c, Cpu.SS, bp), size));
+            }
+            Exec64.push(c, size, frame);
+        }
+        Exec64.setReg(c, d, Cpu.EBP, size, frame);
+        c.r[Cpu.ESP] -= alloc;
     }
 }
