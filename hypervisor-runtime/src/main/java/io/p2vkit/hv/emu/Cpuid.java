@@ -3,7 +3,8 @@ package io.p2vkit.hv.emu;
 /**
  * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): long
  * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
- * and a brand string naming the emulator.
+ * an invariant TSC, the architectural capabilities of a CPU that does not speculate, and a brand
+ * string naming the emulator. Leaves 2-6 (caches, power) read as zero.
  */
 final class Cpuid {
 
@@ -24,6 +25,19 @@ final class Cpuid {
     static final int EXT_FEATURES = EXT_FEATURE_SYSCALL | EXT_FEATURE_NX | EXT_FEATURE_LM;
     /** Leaf 0x80000008 EAX: linear address bits << 8 | physical address bits. */
     static final int ADDRESS_SIZES = 48 << 8 | 52;
+    /** Leaf 7 EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
+    static final int LEAF7_ARCH_CAPABILITIES = 1 << 29;
+    static final int MSR_ARCH_CAPABILITIES = 0x10A;
+    /**
+     * An interpreter executes nothing speculatively, so it is immune to the transient-execution
+     * attacks these bits rule out (RDCL_NO: Meltdown, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO,
+     * SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, PBRSB_NO, GDS_NO, RFDS_NO): the guest skips page-table
+     * isolation and buffer clearing, which cost an emulator dearly.
+     */
+    static final long ARCH_CAPABILITIES = 1L | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 8 | 1L << 13 | 1L << 14
+            | 1L << 15 | 1L << 24 | 1L << 26 | 1L << 27;
+    /** Leaf 0x80000007 EDX: invariant TSC (ours is the host's monotonic clock at 1 GHz). */
+    static final int EXT_POWER_INVARIANT_TSC = 1 << 8;
     /** Leaves 0x80000002-4: 48 bytes, NUL-padded. */
     private static final String BRAND = "p2vkit emu x86-64";
 
@@ -54,7 +68,7 @@ final class Cpuid {
         int dx = 0;
         switch (leaf) {
             case 0 -> {
-                a = 1;
+                a = 7;
                 b = ascii("Genu");
                 dx = ascii("ineI");
                 cx = ascii("ntel");
@@ -76,6 +90,12 @@ final class Cpuid {
                 cx = brandWord(at + 8);
                 dx = brandWord(at + 12);
             }
+            case 7 -> {
+                if (c.r32(Cpu.ECX) == 0) {
+                    dx = LEAF7_ARCH_CAPABILITIES; // sub-leaf 0; EAX = 0: no further sub-leaves
+                }
+            }
+            case 0x8000_0007 -> dx = EXT_POWER_INVARIANT_TSC;
             case 0x8000_0008 -> a = ADDRESS_SIZES;
             default -> {
                 // reserved leaves read as zero

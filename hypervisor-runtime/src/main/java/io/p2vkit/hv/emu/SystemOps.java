@@ -417,6 +417,7 @@ final class SystemOps {
         long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
+            case Cpuid.MSR_ARCH_CAPABILITIES -> Cpuid.ARCH_CAPABILITIES;
             case MSR_EFER -> c.mmu.efer;
             case MSR_FS_BASE -> c.fsBase;
             case MSR_GS_BASE -> c.gsBase;

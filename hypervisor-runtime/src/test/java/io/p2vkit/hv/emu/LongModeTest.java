@@ -173,6 +173,13 @@ class LongModeTest {
             m.cpu.set32(Cpu.EAX, 0x8000_0008);
             Cpuid.execute(m.cpu);
             assertEquals(0x3034, m.cpu.r32(Cpu.EAX), "48-bit linear, 52-bit physical");
+            m.cpu.set32(Cpu.EAX, 7);
+            m.cpu.set32(Cpu.ECX, 0);
+            Cpuid.execute(m.cpu);
+            assertEquals(1 << 29, m.cpu.r32(Cpu.EDX), "IA32_ARCH_CAPABILITIES exists");
+            m.cpu.set32(Cpu.ECX, Cpuid.MSR_ARCH_CAPABILITIES);
+            SystemOps.rdmsr(m.cpu, null);
+            assertEquals(1, m.cpu.r32(Cpu.EAX) & 1, "RDCL_NO: no Meltdown, no page-table isolation");
         }
     }
 
