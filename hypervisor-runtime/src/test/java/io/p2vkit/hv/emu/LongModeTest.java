@@ -408,17 +408,49 @@ class LongModeTest {
     void repStosqRestartsItselfAfterEachChunk() {
         try (FlatMachine m = NativeDifferential64Test.machine64()) {
             long start = NativeHarness64.CODE;
-            m.load(start, asm("f3 48 ab", "f4"));        // rep stosq; hlt
+            m.load(start, asm("fd", "f3 48 ab", "f4"));  // std; rep stosq (backwards: element-wise); hlt
             m.cpu.r[Cpu.EAX] = 0x0102_0304_0506_0708L;
             m.cpu.r[Cpu.ECX] = 5000;
-            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH;
+            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH + 4999 * 8L;
             m.cpu.rip = start;
             m.cpu.eip = (int) start;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
             assertEquals(0, m.cpu.r[Cpu.ECX]);
-            assertEquals(RandomProgram.SCRATCH + 5000 * 8L, m.cpu.r[Cpu.EDI]);
-            assertEquals(0x0102_0304_0506_0708L, m.memory.readLong(RandomProgram.SCRATCH + 4999 * 8L));
-            assertEquals(3, m.cpu.retired, "4096 elements, then the remaining 904, then HLT");
+            assertEquals(RandomProgram.SCRATCH - 8L, m.cpu.r[Cpu.EDI]);
+            assertEquals(0x0102_0304_0506_0708L, m.memory.readLong(RandomProgram.SCRATCH));
+            assertEquals(4, m.cpu.retired, "STD, 4096 elements, then the remaining 904, then HLT");
+        }
+    }
+
+    @Test
+    void forwardRepMovsqAndStosqWorkAPageAtATime() {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            long start = NativeHarness64.CODE;
+            long src = RandomProgram.SCRATCH + 0xA000;
+            for (int i = 0; i < 3000; i++) {
+                m.memory.writeLong(src + i * 8L, i * 0x1_0001_0001L);
+            }
+            m.load(start, asm(
+                    "f3 48 a5",                            // rep movsq
+                    "48 89 c1",                            // mov rcx, rax (0x800)
+                    "48 b8 11 22 33 44 55 66 77 88",       // mov rax, 0x8877665544332211
+                    "f3 48 ab",                            // rep stosq
+                    "f4"));                                // hlt
+            m.cpu.r[Cpu.EAX] = 0x800;
+            m.cpu.r[Cpu.ECX] = 3000;
+            m.cpu.r[Cpu.ESI] = src;
+            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH + 4;   // unaligned: pages end mid-element
+            m.cpu.rip = start;
+            m.cpu.eip = (int) start;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            for (int i = 0; i < 3000; i++) {
+                assertEquals(i * 0x1_0001_0001L, m.memory.readLong(RandomProgram.SCRATCH + 4 + i * 8L), "element " + i);
+            }
+            long after = RandomProgram.SCRATCH + 4 + 3000 * 8L;
+            assertEquals(after + 0x800 * 8L, m.cpu.r[Cpu.EDI]);
+            assertEquals(src + 3000 * 8L, m.cpu.r[Cpu.ESI]);
+            assertEquals(0x8877_6655_4433_2211L, m.memory.readLong(after + 0x7FF * 8L));
+            assertEquals(0, m.memory.readLong(after + 0x800 * 8L));
         }
     }
 
