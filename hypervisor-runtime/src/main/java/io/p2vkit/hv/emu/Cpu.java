@@ -123,6 +123,8 @@ final class Cpu {
     final long[] xmm = new long[32];
     int mxcsr = 0x1F80;
 
+    /** Run hot 64-bit code as compiled blocks ({@link BlockCompiler}). */
+    boolean compileBlocks = Exec64.BLOCKS;
     boolean halted;
     /** Set by instructions after which the run loop must look at interrupts again (STI, POPF...). */
     boolean breakSlice;
@@ -562,6 +564,21 @@ final class Cpu {
                 return;
             }
         }
+    }
+
+    /** The compiled block at RIP (64-bit mode), or null: cold code, or no code page there. */
+    CompiledBlock blockAt() {
+        long lin = rip;
+        if (lin << 16 >> 16 != lin) {
+            return null; // fetch raises the #GP
+        }
+        if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
+            fetchPage = codePage(lin);
+            fetchVpn = lin >>> 12;
+            fetchGen = mmu.generation;
+        }
+        CodePage page = fetchPage;
+        return page == null ? null : page.block(this, lin, (int) lin & 0xFFF);
     }
 
     /** The instruction at CS:EIP, or at RIP in 64-bit mode, from the decode cache when it can. */
