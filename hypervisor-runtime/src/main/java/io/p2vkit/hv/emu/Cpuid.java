@@ -4,7 +4,8 @@ package io.p2vkit.hv.emu;
  * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): long
  * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
  * an invariant TSC, the architectural capabilities of a CPU that does not speculate, and a brand
- * string naming the emulator. Leaves 2-6 (caches, power) read as zero.
+ * string naming the emulator, and the TSC frequency (leaves 0x15, 0x16). Other leaves up to 0x16
+ * (caches, topology, performance monitoring, XSAVE) read as zero: nothing to report.
  */
 final class Cpuid {
 
@@ -36,6 +37,13 @@ final class Cpuid {
      */
     static final long ARCH_CAPABILITIES = 1L | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 8 | 1L << 13 | 1L << 14
             | 1L << 15 | 1L << 24 | 1L << 26 | 1L << 27;
+    /**
+     * The TSC rate (RDTSC reads the host's monotonic clock in nanoseconds) and a nominal crystal:
+     * leaf 0x15 states it, so a kernel need not calibrate against the PIT, which fails when the
+     * emulated CPU is slow or the host busy.
+     */
+    static final int TSC_HZ = 1_000_000_000;
+    static final int CRYSTAL_HZ = 25_000_000;
     /** Leaf 0x80000007 EDX: invariant TSC (ours is the host's monotonic clock at 1 GHz). */
     static final int EXT_POWER_INVARIANT_TSC = 1 << 8;
     /** Leaves 0x80000002-4: 48 bytes, NUL-padded. */
@@ -68,7 +76,7 @@ final class Cpuid {
         int dx = 0;
         switch (leaf) {
             case 0 -> {
-                a = 7;
+                a = 0x16;
                 b = ascii("Genu");
                 dx = ascii("ineI");
                 cx = ascii("ntel");
@@ -94,6 +102,16 @@ final class Cpuid {
                 if (c.r32(Cpu.ECX) == 0) {
                     dx = LEAF7_ARCH_CAPABILITIES; // sub-leaf 0; EAX = 0: no further sub-leaves
                 }
+            }
+            case 0x15 -> { // TSC = crystal * EBX / EAX: 25 MHz * 40 = the 1 GHz of our TSC
+                a = 1;
+                b = TSC_HZ / CRYSTAL_HZ;
+                cx = CRYSTAL_HZ;
+            }
+            case 0x16 -> { // base, maximum and bus frequencies in MHz
+                a = TSC_HZ / 1_000_000;
+                b = TSC_HZ / 1_000_000;
+                cx = CRYSTAL_HZ / 1_000_000;
             }
             case 0x8000_0007 -> dx = EXT_POWER_INVARIANT_TSC;
             case 0x8000_0008 -> a = ADDRESS_SIZES;

@@ -177,6 +177,10 @@ class LongModeTest {
             m.cpu.set32(Cpu.ECX, 0);
             Cpuid.execute(m.cpu);
             assertEquals(1 << 29, m.cpu.r32(Cpu.EDX), "IA32_ARCH_CAPABILITIES exists");
+            m.cpu.set32(Cpu.EAX, 0x15);
+            Cpuid.execute(m.cpu);
+            assertEquals(1_000_000_000L, (long) m.cpu.r32(Cpu.ECX) * m.cpu.r32(Cpu.EBX) / m.cpu.r32(Cpu.EAX),
+                    "leaf 0x15 states the TSC rate RDTSC counts at");
             m.cpu.set32(Cpu.ECX, Cpuid.MSR_ARCH_CAPABILITIES);
             SystemOps.rdmsr(m.cpu, null);
             assertEquals(1, m.cpu.r32(Cpu.EAX) & 1, "RDCL_NO: no Meltdown, no page-table isolation");
