@@ -14,6 +14,7 @@ final class CodePage {
     final DecodedInsn[] insns = new DecodedInsn[4096];
     /** Compiled 64-bit blocks by start offset, and how often the interpreter reached each offset. */
     private CompiledBlock[] blocks;
+    private long[] blockStart;
     private short[] heat;
 
     CodePage(long physPage) {
@@ -23,9 +24,11 @@ final class CodePage {
     /**
      * The compiled block at {@code off}, compiling it once the interpreter has reached that
      * offset {@link BlockCompiler#THRESHOLD} times; null while cold or when nothing there compiles.
+     * A block holds the linear addresses it was compiled at (RIP values), so it only serves that
+     * alias of this physical page; reached through another, it is compiled again for that one.
      */
     CompiledBlock block(Cpu c, long lin, int off) {
-        if (blocks != null && blocks[off] != null) {
+        if (blocks != null && blocks[off] != null && blockStart[off] == lin) {
             return blocks[off];
         }
         if (heat == null) {
@@ -39,6 +42,7 @@ final class CodePage {
             heat[off] = (short) (h + 1);
             return null;
         }
+        heat[off] = 0;
         CompiledBlock b = BlockCompiler.compile(c, lin);
         if (b == null) {
             heat[off] = -1;
@@ -46,8 +50,10 @@ final class CodePage {
         }
         if (blocks == null) {
             blocks = new CompiledBlock[4096];
+            blockStart = new long[4096];
         }
         blocks[off] = b;
+        blockStart[off] = lin;
         return b;
     }
 }

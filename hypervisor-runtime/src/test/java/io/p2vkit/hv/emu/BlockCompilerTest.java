@@ -144,6 +144,32 @@ class BlockCompilerTest {
     }
 
     @Test
+    void aBlockServesOnlyTheLinearAddressItWasCompiledAt() {
+        // Physical 0x7000 is mapped at linear 0x7000 and at 0x4000_7000 (a 1 GiB alias page). A
+        // hot loop runs first through the low alias, then through the high one: the RIP values
+        // must follow the alias in use, the block compiled for the other must not be reused.
+        try (FlatMachine m = System64Test.longMachine()) {
+            m.cpu.compileBlocks = true;
+            m.load(0x7000, asm(
+                    "b9 e8 03 00 00",           // mov ecx, 1000
+                    "48 ff c0",                 // L: inc rax
+                    "ff c9",                    // dec ecx
+                    "75 f9",                    // jnz L
+                    "48 8d 1d 00 00 00 00",     // lea rbx, [rip]
+                    "48 85 ff",                 // test rdi, rdi
+                    "75 0c",                    // jnz done
+                    "48 ff c7",                 // inc rdi
+                    "48 c7 c2 00 70 00 40",     // mov rdx, 0x40007000
+                    "ff e2",                    // jmp rdx (the same code through the high alias)
+                    "f4"));                     // done: hlt
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100_000), m.vcpu.stopReason());
+            assertEquals(0x4000_7000L + 19, m.cpu.r[Cpu.EBX], "LEA saw the high alias's RIP");
+            assertEquals(0x4000_7000L + 37, m.cpu.rip, "HLT reached through the high alias");
+            assertEquals(2000, m.cpu.r[Cpu.EAX]);
+        }
+    }
+
+    @Test
     void privilegedAndControlInstructionsStayInTheInterpreter() {
         assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0x0F, 0x22, 0xD8}[i])), "mov cr3, rax");
         assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xFA}[i])), "cli");

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class System64Test {
 
-    private static FlatMachine longMachine() {
+    static FlatMachine longMachine() {
         FlatMachine m = LongModeTest.machine();
         m.memory.writeLong(0x1000, 0);
         m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
