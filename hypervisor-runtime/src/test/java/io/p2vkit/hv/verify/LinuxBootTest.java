@@ -71,7 +71,7 @@ class LinuxBootTest {
     }
 
     private static BootReport boot(Path disk, MachineConfig.DiskInterface bus, int cpus, Pattern expect)
-            throws IOException {
+            throws IOException, InterruptedException {
         Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/bios-256k.bin")), "seabios not installed");
         try (VirtualDisk image = Formats.get().open(disk, OpenOptions.READ_ONLY)) {
             return emu(expect).verify(new MachineConfig().memoryMiB(MEMORY_MIB).cpus(cpus).disk(image, bus));
