@@ -177,6 +177,16 @@ public final class VgaSnapshot {
         return (map & 3) * 0x4000 + (map >> 2) * 0x2000;
     }
 
+    /** Row {@code line} (0-31) of the glyph the character generator draws for {@code code} in {@code attribute}. */
+    public int glyphLine(int attribute, int code, int line) {
+        return plane(2, fontBase(attribute) + (code & 0xFF) * TextRenderer.GLYPH_BYTES + (line & 0x1F));
+    }
+
+    /** The RGB colour (0xRRGGBB) the screen shows for 4-bit attribute colour {@code colour}. */
+    public int colour(int colour) {
+        return rgb(colour);
+    }
+
     /** The RGB colour (0xRRGGBB) of a 4-bit attribute colour: palette register, colour select, DAC. */
     int rgb(int colour) {
         int pal = attr(colour & attr(AttributeController.COLOR_PLANE_ENABLE) & 0x0F);
