@@ -93,6 +93,60 @@ class VmCommandsTest {
         assertArrayEquals(before, Files.readAllBytes(disk));
     }
 
+    /** A boot sector that writes "ON SCREEN" into VGA text memory (row 10) and halts; COM1 sees nothing. */
+    private Path screenDisk() throws Exception {
+        byte[] sector = new byte[512];
+        int p = 0;
+        for (int b : new int[] {0xFC, 0xB8, 0x00, 0xB8, 0x8E, 0xC0, 0xBF, 0x40, 0x06}) {
+            sector[p++] = (byte) b;   // cld; mov ax, 0xB800; mov es, ax; mov di, 160 * 10
+        }
+        for (char c : "ON SCREEN".toCharArray()) {
+            sector[p++] = (byte) 0xB8; // mov ax, 0x1E00 | c (yellow on blue)
+            sector[p++] = (byte) c;
+            sector[p++] = 0x1E;
+            sector[p++] = (byte) 0xAB; // stosw
+        }
+        sector[p++] = (byte) 0xFA; // cli
+        sector[p++] = (byte) 0xF4; // hlt
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        byte[] disk = new byte[1 << 20];
+        System.arraycopy(sector, 0, disk, 0, 512);
+        return Files.write(dir.resolve("screen.raw"), disk);
+    }
+
+    @Test
+    void verifyMatchesTheScreenAndWritesTheScreenshot() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/vgabios-isavga.bin")), "no VGA BIOS");
+        Path report = dir.resolve("report.json");
+        Path png = dir.resolve("screen.png");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", screenDisk().toString(),
+                "--expect", "ON SCREEN", "--timeout", "60s", "--report", report.toString(), "--screenshot", png.toString());
+        assertEquals(0, rc, out + "\n" + err);
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"matched_on\": \"screen\""), json);
+        assertTrue(json.contains("\"display\": \"text 80x25\""), json);
+        assertTrue(json.contains("\"screenshot\": \"" + png + "\""), json);
+        assertTrue(json.contains("ON SCREEN"), "screen_text carries the screen");
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 24);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, java.util.Arrays.copyOf(head, 8));
+        assertEquals(720, java.nio.ByteBuffer.wrap(head, 16, 4).getInt(), "IHDR width: 80 columns of 9 pixels");
+        assertTrue(out.toString().contains("screenshot: " + png), out.toString());
+    }
+
+    @Test
+    void withoutVgaTheScreenIsNotWatched() throws Exception {
+        Path report = dir.resolve("novga.json");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", "--no-vga", screenDisk().toString(),
+                "--expect", "ON SCREEN", "--timeout", "8s", "--report", report.toString());
+        assertEquals(1, rc, out + "\n" + err);
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"display\": \"none\""), json);
+        assertTrue(!Files.exists(dir.resolve("novga.png")), "no display, no failure screenshot");
+        assertEquals(2, Main.run("vm", "verify", "--accel", "emu", "--display", "crt", screenDisk().toString(),
+                "--expect", "x"));
+    }
+
     @Test
     void diskWithoutBootloaderFailsWithTheFirmwaresReason() throws Exception {
         Path blank = Files.write(dir.resolve("blank.raw"), new byte[1 << 20]);

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** PNG pictures of the text screen, drawn with the font the guest loaded. */
-final class Screenshots {
+public final class Screenshots {
 
     private Screenshots() {
     }
@@ -19,7 +19,7 @@ final class Screenshots {
      * Writes {@code snapshot}'s text screen to {@code file} as a PNG; false (and nothing written)
      * when the card shows no text (a graphics mode, a blanked screen, or an empty geometry).
      */
-    static boolean write(VgaSnapshot snapshot, Path file) throws IOException {
+    public static boolean write(VgaSnapshot snapshot, Path file) throws IOException {
         if (snapshot == null) {
             return false;
         }
