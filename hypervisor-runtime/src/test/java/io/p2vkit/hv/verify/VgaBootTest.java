@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.p2vkit.hv.device.vga.TextScreen;
 import io.p2vkit.hv.device.vga.VgaSnapshot;
 import io.p2vkit.hv.guest.TestGuest;
+import io.p2vkit.hv.kvm.KvmEngine;
+import io.p2vkit.hv.kvm.KvmRequirement;
 import io.p2vkit.hv.machine.FirmwareLocator;
 import io.p2vkit.hv.machine.Machine;
 import io.p2vkit.hv.machine.MachineConfig;
@@ -88,6 +90,19 @@ class VgaBootTest {
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(720, img.getWidth());
         assertEquals(400, img.getHeight());
+    }
+
+    /** Under KVM the window is not RAM: every access is an MMIO exit that reaches the same card. */
+    @Test
+    void screenMatchingWorksUnderKvmToo() throws Exception {
+        KvmRequirement.require();
+        Path png = dir.resolve("kvm.png");
+        BootReport r = boot(screenOnlySector("P2V-KVM-SCREEN"), new BootVerifier(new KvmEngine())
+                .expect(Pattern.compile("P2V-KVM-SCREEN")).timeout(Duration.ofSeconds(60)).screenshot(png));
+        assertTrue(r.passed(), r.summary() + "\n" + r.screenText());
+        assertEquals(BootReport.SCREEN, r.matchedOn());
+        assertTrue(r.screenText().contains("SeaBIOS (version"), r.screenText());
+        assertEquals(720, ImageIO.read(png.toFile()).getWidth());
     }
 
     @Test
