@@ -5,7 +5,8 @@ package io.p2vkit.hv.device.vga;
  * plane 2 (32 bytes per character, map chosen by attribute bit 3), foreground and background
  * through the attribute palette and the DAC, the ninth column of 9-dot characters repeating the
  * eighth for the line-drawing codes 0xC0-0xDF when line graphics are enabled, the underline row,
- * and the cursor. Blinking characters are drawn in their visible phase.
+ * and the cursor (both the full cell wide, as QEMU draws them). Blinking characters and the
+ * cursor are drawn in their visible phase.
  */
 public final class TextRenderer {
 
@@ -48,18 +49,19 @@ public final class TextRenderer {
                 boolean cursorCell = r == t.cursorRow() && c == t.cursorCol();
                 for (int y = 0; y < ch; y++) {
                     int bits = s.plane(2, glyph + y);
-                    if (y == underline && (a & 0x77) == 0x01) {
+                    int ninth = extend && (bits & 1) != 0 ? fg : bg;
+                    // Underline and cursor lines cover the whole cell, ninth column included.
+                    if (y == underline && (a & 0x77) == 0x01
+                            || cursorCell && y >= t.cursorFirstLine() && y <= t.cursorLastLine()) {
                         bits = 0xFF;
-                    }
-                    if (cursorCell && y >= t.cursorFirstLine() && y <= t.cursorLastLine()) {
-                        bits = 0xFF;
+                        ninth = fg;
                     }
                     int base = (r * ch + y) * width + c * cw;
                     for (int x = 0; x < 8; x++) {
                         out[base + x] = (bits & (0x80 >> x)) != 0 ? fg : bg;
                     }
                     if (cw == 9) {
-                        out[base + 8] = extend && (bits & 1) != 0 ? fg : bg;
+                        out[base + 8] = ninth;
                     }
                 }
             }
