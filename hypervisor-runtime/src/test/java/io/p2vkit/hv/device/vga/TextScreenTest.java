@@ -107,6 +107,18 @@ class TextScreenTest {
     }
 
     @Test
+    void mode13hIs320By200With256Colours() {
+        VgaFixture v = new VgaFixture().mode3();
+        v.seq(1, 0x01);
+        v.seq(4, 0x0E);              // chain-4
+        v.gc(5, 0x40);               // 256-colour shift
+        v.gc(6, 0x05);
+        v.attr(0x10, 0x41);
+        v.crtc(0x09, 0x41);          // each pixel row twice
+        assertEquals("graphics 320x200, 256 colours", v.card.snapshot().displayMode().describe());
+    }
+
+    @Test
     void blankedScreenIsNeitherTextNorGraphics() {
         VgaFixture v = new VgaFixture().mode3();
         v.in(0x3DA);
