@@ -135,6 +135,28 @@ class VmCommandsTest {
     }
 
     @Test
+    void aGuestInGraphicsModeIsReportedAsSuch() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/vgabios-isavga.bin")), "no VGA BIOS");
+        byte[] sector = new byte[512];
+        byte[] code = {(byte) 0xB8, 0x12, 0x00, (byte) 0xCD, 0x10, (byte) 0xFA, (byte) 0xF4};  // int 10h mode 12h; cli; hlt
+        System.arraycopy(code, 0, sector, 0, code.length);
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        byte[] image = new byte[1 << 20];
+        System.arraycopy(sector, 0, image, 0, 512);
+        Path disk = Files.write(dir.resolve("gfx.raw"), image);
+        Path report = dir.resolve("gfx.json");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", disk.toString(), "--expect", "login:",
+                "--timeout", "20s", "--report", report.toString());
+        assertEquals(1, rc, out + "\n" + err);
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"graphics_mode\": \"graphics 640x480, 16 colours\""), json);
+        assertTrue(err.toString().contains("switched the display to graphics 640x480, 16 colours"), err.toString());
+        assertTrue(out.toString().contains("the guest selected graphics 640x480"), out.toString());
+        assertTrue(!Files.exists(dir.resolve("gfx.png")), "graphics modes are not drawn");
+    }
+
+    @Test
     void withoutVgaTheScreenIsNotWatched() throws Exception {
         Path report = dir.resolve("novga.json");
         int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", "--no-vga", screenDisk().toString(),

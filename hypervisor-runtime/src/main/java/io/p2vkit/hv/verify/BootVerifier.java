@@ -146,12 +146,7 @@ public final class BootVerifier {
             while (console.firstTerminal() == null && (screen == null || screen.firstTerminal() == null)) {
                 long now = System.nanoTime();
                 if (screen != null && now >= nextPoll) {
-                    String before = screen.graphicsMode();
-                    screen.poll(now);
-                    if (before == null && screen.graphicsMode() != null) {
-                        progress.display("the guest switched the display to " + screen.graphicsMode()
-                                + "; text can no longer be read from the screen");
-                    }
+                    pollScreen(screen, now);
                     nextPoll = now + SCREEN_POLL_MS * 1_000_000L;
                 }
                 if (now >= nextProgress) {
@@ -174,7 +169,7 @@ public final class BootVerifier {
                 m.stop("verification finished");
             }
             if (screen != null) {
-                screen.poll(System.nanoTime());   // what the screen shows at the end counts too
+                pollScreen(screen, System.nanoTime());   // what the screen shows at the end counts too
             }
             gaps = m.vcpus().stream().map(Vcpu::missingFeatures).filter(g -> !g.isEmpty())
                     .findFirst().orElse("");
@@ -225,6 +220,16 @@ public final class BootVerifier {
                 since(t0, first(expected, screenExpected)), Duration.ofNanos(end - t0),
                 console.log(), fwLog, gaps, hit == null ? null : onScreen ? BootReport.SCREEN : BootReport.SERIAL,
                 display, graphics, screenText, shot);
+    }
+
+    /** Reads the screen; the first time it shows graphics, says so through the progress listener. */
+    private void pollScreen(ScreenWatcher screen, long now) {
+        String before = screen.graphicsMode();
+        screen.poll(now);
+        if (before == null && screen.graphicsMode() != null) {
+            progress.display("the guest switched the display to " + screen.graphicsMode()
+                    + "; text can no longer be read from the screen");
+        }
     }
 
     private static boolean seen(ConsoleWatcher.Watch serial, ConsoleWatcher.Watch onScreen) {
