@@ -211,6 +211,42 @@ class VmCommandsTest {
     }
 
     @Test
+    void bootWritesAScreenshotOnCtrlAS() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/vgabios-isavga.bin")), "no VGA BIOS");
+        Path disk = helloDisk(true);
+        Path png = dir.resolve("boot.png");
+        java.io.InputStream oldIn = System.in;
+        // Once the guest has printed: Ctrl-A S (screenshot), then Ctrl-A X.
+        System.setIn(new java.io.InputStream() {
+            private final long start = System.nanoTime();
+            private final byte[] keys = {1, 's', 1, 'x'};
+            private int next;
+
+            @Override
+            public int read() throws java.io.IOException {
+                while (System.nanoTime() - start < 3_000_000_000L) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                return next < keys.length ? keys[next++] : -1;
+            }
+        });
+        try {
+            int rc = Main.run("vm", "boot", "--accel", "emu", "--memory", "64M", "--screenshot", png.toString(),
+                    disk.toString());
+            assertEquals(0, rc, out + "\n" + err);
+        } finally {
+            System.setIn(oldIn);
+        }
+        assertTrue(err.toString().contains("screenshot written to " + png), err.toString());
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, head);
+    }
+
+    @Test
     void errorsBeforeTheBootExitTwo() throws Exception {
         assertEquals(2, Main.run("vm", "verify", "--accel", "emu", dir.resolve("missing.raw").toString(),
                 "--expect", "x"));
