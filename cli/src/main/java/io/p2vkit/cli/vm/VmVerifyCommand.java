@@ -109,6 +109,9 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         if (log != null) {
             Files.writeString(log, r.consoleLog());
         }
+        if (screenshot != null && r.screenshot() == null) {
+            System.err.println("p2v: no screenshot written: the display is " + r.display());
+        }
         Map<String, Object> json = reportJson(r);
         if (report != null) {
             Files.writeString(report, Json.write(json) + System.lineSeparator());

@@ -11,7 +11,7 @@ import java.util.List;
 public record TextScreen(int cols, int rows, byte[] chars, byte[] attrs, int cellWidth, int cellHeight,
                          int cursorRow, int cursorCol, int cursorFirstLine, int cursorLastLine) {
 
-    /** Code page 437, the VGA BIOS font's character set; control codes and NUL read as spaces. */
+    /** Code page 437, the VGA BIOS font's character set; NUL, control codes and 0xFF read as spaces. */
     private static final char[] CP437 = cp437();
 
     public int charAt(int row, int col) {
@@ -63,6 +63,7 @@ public record TextScreen(int cols, int rows, byte[] chars, byte[] attrs, int cel
             t[i] = ' ';
         }
         t[0x7F] = '\u2302';
+        t[0xFF] = ' ';     // a no-break space in CP437: a plain space to patterns
         return t;
     }
 }
