@@ -107,6 +107,32 @@ class TextScreenTest {
     }
 
     @Test
+    void monochromeModeSevenReadsThroughB0000AndUnderlines() {
+        VgaFixture v = new VgaFixture().mode3();
+        v.out(0x3C2, 0x66);                      // mono: CRTC at 0x3B4
+        v.out(0x3B4, 0x14);
+        v.out(0x3B5, 0x0D);                      // underline on scan line 13
+        v.out(0x3B4, 0x0A);
+        v.out(0x3B5, 0x20);                      // cursor off
+        v.gc(6, 0x0A);                           // B0000, 32 KiB, odd/even
+        v.poke(0xB0000, 'M');
+        v.poke(0xB0001, 0x01);                   // underlined
+        v.poke(0xB0002, 'D');
+        v.poke(0xB0003, 0x07);
+        VgaSnapshot s = v.card.snapshot();
+        TextScreen t = s.textScreen();
+        assertEquals("MD", t.line(0));
+        TextRenderer.Image img = TextRenderer.render(s, t);
+        int fg = VgaFixture.egaRgb(1);
+        for (int x = 0; x < 9; x++) {
+            assertEquals(fg, img.pixel(x, 13), "underline row of the underlined cell");
+        }
+        assertEquals(VgaFixture.egaRgb(0), img.pixel(9, 13), "no underline under attribute 0x07");
+        v.out(0x3D4, 0x0E);
+        assertEquals(0xFF, v.in(0x3D5), "the colour CRTC floats in mono mode");
+    }
+
+    @Test
     void mode13hIs320By200With256Colours() {
         VgaFixture v = new VgaFixture().mode3();
         v.seq(1, 0x01);
