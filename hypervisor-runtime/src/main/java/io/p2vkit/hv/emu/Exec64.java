@@ -25,6 +25,11 @@ final class Exec64 {
     static void run(Cpu c, int max) {
         Handler[] table = Dispatch64.TABLE;
         for (int i = 0; i < max; i++) {
+            // Set before the block lookup too: translating RIP there may fault (a code page not
+            // present yet), and the fault must name this instruction.
+            c.insnRip = c.rip;
+            c.insnEip = (int) c.rip;
+            c.insnEsp = c.r[Cpu.ESP];
             if (c.compileBlocks && max - i >= BlockCompiler.MAX_INSNS) {
                 CompiledBlock b = c.blockAt();
                 if (b != null) {
@@ -41,9 +46,6 @@ final class Exec64 {
                     continue;
                 }
             }
-            c.insnRip = c.rip;
-            c.insnEip = (int) c.rip;
-            c.insnEsp = c.r[Cpu.ESP];
             DecodedInsn d = c.fetch();
             c.rip += d.length;
             c.eip = (int) c.rip;

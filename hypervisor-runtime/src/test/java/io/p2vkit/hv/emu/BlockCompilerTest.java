@@ -170,6 +170,22 @@ class BlockCompilerTest {
     }
 
     @Test
+    void aCodeFetchFaultNamesTheTargetNotTheJump() {
+        // Looking for a block at a code address that is not mapped faults there: the fault must be
+        // the target's instruction fetch (RIP = target), as the interpreter's own fetch reports it.
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.cpu.compileBlocks = true;
+            m.load(CODE, asm("48 c7 c0 00 00 00 40", "ff e0"));  // mov rax, 0x40000000; jmp rax
+            m.cpu.rip = CODE;
+            m.cpu.eip = (int) CODE;
+            m.cpu.breakSlice = false; // left set by the machine's mode switches
+            CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class, () -> m.cpu.runSlice(4096));
+            assertEquals(CpuFault.PF, f.vector);
+            assertEquals(0x4000_0000L, m.cpu.insnRip, "the fault belongs to the jump's target");
+        }
+    }
+
+    @Test
     void privilegedAndControlInstructionsStayInTheInterpreter() {
         assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0x0F, 0x22, 0xD8}[i])), "mov cr3, rax");
         assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xFA}[i])), "cli");
