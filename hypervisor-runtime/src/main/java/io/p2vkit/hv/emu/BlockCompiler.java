@@ -97,11 +97,44 @@ final class BlockCompiler {
                 || (op == 0x0FF && ((d.reg & 7) == 2 || (d.reg & 7) == 4));
     }
 
+    /**
+     * Register-to-register work that cannot fault, jump, read RIP or write memory: inside a block
+     * it needs neither the rollback state nor RIP nor the exit checks, only its handler call.
+     */
+    static boolean quiet(DecodedInsn d) {
+        int op = d.opcode;
+        boolean reg = d.hasModrm && d.mod == 3;
+        int ext = d.reg & 7;
+        return switch (op) {
+            case 0x004, 0x005, 0x00C, 0x00D, 0x014, 0x015, 0x01C, 0x01D, 0x024, 0x025, 0x02C, 0x02D,
+                 0x034, 0x035, 0x03C, 0x03D, 0x0A8, 0x0A9, 0x098, 0x099,
+                 0x0B0, 0x0B1, 0x0B2, 0x0B3, 0x0B4, 0x0B5, 0x0B6, 0x0B7,
+                 0x0B8, 0x0B9, 0x0BA, 0x0BB, 0x0BC, 0x0BD, 0x0BE, 0x0BF,
+                 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> true;
+            case 0x000, 0x001, 0x002, 0x003, 0x008, 0x009, 0x00A, 0x00B, 0x010, 0x011, 0x012, 0x013,
+                 0x018, 0x019, 0x01A, 0x01B, 0x020, 0x021, 0x022, 0x023, 0x028, 0x029, 0x02A, 0x02B,
+                 0x030, 0x031, 0x032, 0x033, 0x038, 0x039, 0x03A, 0x03B, 0x063, 0x069, 0x06B,
+                 0x080, 0x081, 0x083, 0x084, 0x085, 0x086, 0x087, 0x088, 0x089, 0x08A, 0x08B,
+                 0x0C0, 0x0C1, 0x0D0, 0x0D1, 0x0D2, 0x0D3, 0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD,
+                 0x1AF, 0x1B0, 0x1B1, 0x1B3, 0x1B6, 0x1B7, 0x1BA, 0x1BB, 0x1BC, 0x1BD, 0x1BE, 0x1BF,
+                 0x1C0, 0x1C1 -> reg;
+            case 0x140, 0x141, 0x142, 0x143, 0x144, 0x145, 0x146, 0x147,
+                 0x148, 0x149, 0x14A, 0x14B, 0x14C, 0x14D, 0x14E, 0x14F,
+                 0x190, 0x191, 0x192, 0x193, 0x194, 0x195, 0x196, 0x197,
+                 0x198, 0x199, 0x19A, 0x19B, 0x19C, 0x19D, 0x19E, 0x19F -> reg;
+            case 0x0F6, 0x0F7 -> reg && ext < 6;           // not DIV/IDIV (#DE)
+            case 0x0FE, 0x0FF -> reg && ext < 2;           // INC/DEC
+            case 0x08D -> d.base != DecodedInsn.BASE_RIP;  // LEA computes, it does not access
+            default -> false;
+        };
+    }
+
     private static CompiledBlock define(long start, List<DecodedInsn> insns) {
         int n = insns.size();
         Object[] data = new Object[2 * n];
         long[] next = new long[n];
         long[] begin = new long[n];
+        boolean[] quiet = new boolean[n];
         long at = start;
         for (int i = 0; i < n; i++) {
             DecodedInsn d = insns.get(i);
@@ -110,6 +143,7 @@ final class BlockCompiler {
             begin[i] = at;
             at += d.length;
             next[i] = at;
+            quiet[i] = quiet(d) && i < n - 1; // the last one leaves RIP right for the caller
         }
         ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Block");
         byte[] bytes = ClassFile.of().build(self, cb -> {
@@ -125,7 +159,7 @@ final class BlockCompiler {
                     code -> code.aload(0)
                             .invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
                             .return_());
-            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, code -> run(code, self, begin, next));
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, code -> run(code, self, begin, next, quiet));
         });
         try {
             MethodHandles.Lookup lookup = LOOKUP.defineHiddenClassWithClassData(bytes, data, true);
@@ -154,8 +188,11 @@ final class BlockCompiler {
         code.return_();
     }
 
-    /** The body: per instruction, the interpreter's bookkeeping, the handler call and the exits. */
-    private static void run(CodeBuilder code, ClassDesc self, long[] begin, long[] next) {
+    /**
+     * The body: per instruction, the interpreter's bookkeeping (rollback state, RIP), the handler
+     * call and the exits; a {@link #quiet} instruction gets only its call.
+     */
+    private static void run(CodeBuilder code, ClassDesc self, long[] begin, long[] next, boolean[] quiet) {
         int n = begin.length;
         int cpu = 1;
         int gen = 2;
@@ -164,6 +201,13 @@ final class BlockCompiler {
         Label[] exits = new Label[n];
         for (int i = 0; i < n; i++) {
             exits[i] = code.newLabel();
+            if (quiet[i]) {
+                code.getstatic(self, "h" + i, CD_HANDLER).aload(cpu).getstatic(self, "d" + i, CD_INSN)
+                        .invokeinterface(CD_HANDLER, "exec", MTD_EXEC);
+                code.aload(cpu).dup().getfield(CD_CPU, "retired", ConstantDescs.CD_long).lconst_1().ladd()
+                        .putfield(CD_CPU, "retired", ConstantDescs.CD_long);
+                continue;
+            }
             code.aload(cpu).loadConstant(begin[i]).putfield(CD_CPU, "insnRip", ConstantDescs.CD_long);
             code.aload(cpu).loadConstant((int) begin[i]).putfield(CD_CPU, "insnEip", ConstantDescs.CD_int);
             code.aload(cpu).aload(cpu).getfield(CD_CPU, "r", ConstantDescs.CD_long.arrayType())
@@ -184,8 +228,10 @@ final class BlockCompiler {
         }
         code.loadConstant(n).ireturn();
         for (int i = 0; i < n - 1; i++) {
-            code.labelBinding(exits[i]);
-            code.loadConstant(i + 1).ireturn();
+            if (!quiet[i]) {
+                code.labelBinding(exits[i]);
+                code.loadConstant(i + 1).ireturn();
+            }
         }
     }
 }
