@@ -1,11 +1,12 @@
 package io.p2vkit.hv.emu;
 
 /**
- * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11). No
- * x87 (only its detection instructions exist), no SSE, no APIC, no long mode yet.
+ * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): the
+ * x87 FPU, no SSE, no APIC, no long mode yet.
  */
 final class Cpuid {
 
+    static final int FEATURE_FPU = 1;         // x87 on chip
     static final int FEATURE_DE = 1 << 2;     // CR4.DE: DR4/DR5 trap
     static final int FEATURE_PSE = 1 << 3;    // 4 MiB pages
     static final int FEATURE_TSC = 1 << 4;
@@ -17,7 +18,7 @@ final class Cpuid {
     static final int FEATURE_PSE36 = 1 << 17;
     static final int EXT_FEATURE_NX = 1 << 20;
 
-    static final int FEATURES = FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
+    static final int FEATURES = FEATURE_FPU | FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
             | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36;
 
     private Cpuid() {
