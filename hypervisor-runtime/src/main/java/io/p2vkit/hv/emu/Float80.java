@@ -65,6 +65,8 @@ final class Float80 {
     /** FPREM/FPREM1: the three low quotient bits and whether the reduction is complete. */
     int quotient;
     boolean incomplete;
+    /** Scratch for the two quotient bits below the 64 of a division. */
+    private long extraBits;
     /** The exponent of the last rounded result before any overflow handling. */
     private int roundedExp;
 
@@ -465,24 +467,28 @@ final class Float80 {
         }
         long ma = normSig(aSig);
         long mb = normSig(bSig);
-        // 66 quotient bits of ma/mb (in [1/2, 2)) by restoring division, the first worth 2^0.
-        long q = 0;
+        // 66 quotient bits of ma/mb (in [1/2, 2)) by restoring division, the first worth 2^0:
+        // 64 into hi, two more below them in lo, and a sticky bit for any remainder.
+        long hi = 0;
         long rem = ma;
         boolean carry = false;
         for (int i = 0; i < 66; i++) {
-            q <<= 1;
+            long bit = 0;
             if (carry || Long.compareUnsigned(rem, mb) >= 0) {
                 rem -= mb;
-                q |= 1;
+                bit = 1;
             }
             carry = rem < 0;
             rem <<= 1;
+            if (i < 64) {
+                hi = hi << 1 | bit;
+            } else {
+                extraBits = extraBits << 1 | bit;
+            }
         }
-        // q holds bits 2^0 .. 2^-65 in its low 66 bits (the top bit of q is lost only if a
-        // 2^1 bit existed, which it cannot): hi.lo = q × 2^-65 with binary point after bit 63.
         long sticky = rem != 0 || carry ? 1 : 0;
-        long hi = q >>> 2;
-        long lo = (q & 3) << 62 | sticky;
+        long lo = extraBits << 62 | sticky;
+        extraBits = 0;
         roundPack(s, normExp(aSe, aSig) - normExp(bSe, bSig) + BIAS, hi, lo, precision());
     }
 
@@ -623,9 +629,6 @@ final class Float80 {
             exceptions |= IE;
             return indefinite;
         }
-        if (k == DENORMAL) {
-            exceptions |= DE;
-        }
         int s = aSe >>> 15 & 1;
         int e = normExp(aSe, aSig) - BIAS;
         if (e >= 64) {
@@ -716,10 +719,7 @@ final class Float80 {
             default:
                 break;
         }
-        if (k == DENORMAL) {
-            exceptions |= DE;
-        }
-        int bias = expMax >> 1;
+        int bias = expMax >> 1; // a denormal source is no #D for a store (SDM FST)
         int e = normExp(aSe, aSig) - BIAS + bias; // target biased exponent
         long m = normSig(aSig);
         int rc = rc();
@@ -1013,9 +1013,6 @@ final class Float80 {
         if (k != ZERO) {
             boolean bad = k == INFINITY || k == QNAN || k == SNAN || k == UNSUPPORTED;
             if (!bad) {
-                if (k == DENORMAL) {
-                    exceptions |= DE;
-                }
                 int e = normExp(aSe, aSig) - BIAS;
                 int before = exceptions;
                 if (e >= 60) {

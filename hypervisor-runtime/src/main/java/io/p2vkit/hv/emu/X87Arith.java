@@ -98,7 +98,7 @@ final class X87Arith {
             stackUnderflowResult(s, op, dest, pop);
             return;
         }
-        if (toSti) {
+        if (toSti && op >= 4) {
             op ^= 1; // DC/DE E0-FF: the "R" forms sit where D8 has the plain ones
         }
         Float80 f = alu(s);
@@ -330,7 +330,7 @@ final class X87Arith {
         }
         int q = f.quotient;
         if (f.incomplete) {
-            X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 1, 0, s.status >>> 8 & 1);
+            X87Registers.setConditionCodes(s, 0, 1, 0, 0);
         } else if ((f.exceptions & Float80.IE) != 0) {
             X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, 0, s.status >>> 8 & 1);
         } else {
