@@ -138,8 +138,8 @@ final class Float80 {
 
     /**
      * NaN and unsupported-operand handling for two operands (SDM Table 4-7): true when the result
-     * is decided. An SNaN or unsupported operand signals IE; NaNs propagate quietened, the one
-     * with the larger significand when both are NaNs.
+     * is decided. An SNaN or unsupported operand signals IE; NaNs propagate quietened: of an SNaN
+     * and a QNaN the QNaN, of two of a kind the one with the larger significand.
      */
     private boolean nanOperands(int aSe, long aSig, int bSe, long bSig) {
         int ka = kind(aSe, aSig);
@@ -156,7 +156,14 @@ final class Float80 {
         if (ka == SNAN || kb == SNAN) {
             exceptions |= IE;
         }
-        if (aNaN && bNaN) {
+        if (aNaN && bNaN && ka != kb) {
+            // an SNaN and a QNaN: the QNaN (SDM Table 4-7)
+            if (ka == QNAN) {
+                set(aSe, aSig);
+            } else {
+                set(bSe, bSig);
+            }
+        } else if (aNaN && bNaN) {
             long ma = aSig | QUIET_BIT;
             long mb = bSig | QUIET_BIT;
             int cmp = Long.compareUnsigned(ma, mb);
@@ -909,7 +916,7 @@ final class Float80 {
     /**
      * FPREM ({@code ieee} false: quotient truncated) and FPREM1 (rounded to nearest): a partial
      * remainder of a / b. When the exponents differ by 64 or more the reduction is partial
-     * ({@link #incomplete}), by a factor 2^(D - N) with N = {@link #PARTIAL_REDUCTION_BITS}.
+     * ({@link #incomplete}), by a factor 2^(D - N) with N = {@link #partialReductionBits}.
      */
     void remainder(int aSe, long aSig, int bSe, long bSig, boolean ieee) {
         quotient = 0;
@@ -949,7 +956,7 @@ final class Float80 {
             return;
         }
         boolean partial = d >= 64;
-        int steps = partial ? PARTIAL_REDUCTION_BITS : d;
+        int steps = partial ? partialReductionBits(d) : d;
         // Long division of ma × 2^steps by mb, keeping the remainder and the low quotient bits.
         long rem = 0;
         boolean carry;
@@ -985,8 +992,13 @@ final class Float80 {
         roundPack(s, remExp, rem, 0, 64);
     }
 
-    /** N of FPREM's partial reduction (SDM: "between 32 and 63"). */
-    static final int PARTIAL_REDUCTION_BITS = 32;
+    /**
+     * N of FPREM's partial reduction, which the SDM leaves "between 32 and 63": 32 + D mod 32,
+     * the rule AMD documents and the host CPUs of the differential test follow.
+     */
+    static int partialReductionBits(int d) {
+        return 32 + d % 32;
+    }
 
     // ---- packed BCD ----
 

@@ -53,6 +53,10 @@ final class X87Arith {
             stackUnderflowResult(s, d.reg, 0, d.reg == 3);
             return;
         }
+        int stKind = Float80.kind(se(s, 0), sig(s, 0));
+        if (stKind == Float80.QNAN || stKind == Float80.SNAN || stKind == Float80.UNSUPPORTED) {
+            loadFlags &= ~Float80.DE; // NaN handling comes before the denormal-operand exception
+        }
         f.clear();
         f.exceptions = loadFlags;
         int op = d.reg;
@@ -202,7 +206,6 @@ final class X87Arith {
             if (!X87Registers.signal(s, f.exceptions)) {
                 return;
             }
-            X87Registers.setC1(s, false);
         }
         Flags fl = c.flags;
         fl.materialize();
@@ -320,6 +323,7 @@ final class X87Arith {
         if (empty(s, 0) || empty(s, 1)) {
             if (X87Registers.underflow(s)) {
                 X87Registers.writeIndefinite(s, 0);
+                X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, 0, s.status >>> 8 & 1);
             }
             return;
         }
@@ -331,8 +335,9 @@ final class X87Arith {
         int q = f.quotient;
         if (f.incomplete) {
             X87Registers.setConditionCodes(s, 0, 1, 0, 0);
-        } else if ((f.exceptions & Float80.IE) != 0) {
-            X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, 0, s.status >>> 8 & 1);
+        } else if (Float80.isNaN(f.se, f.sig)) {
+            // a NaN result (NaN operand or invalid operation) leaves C0, C1 and C3 as they were
+            X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, s.status >>> 9 & 1, s.status >>> 8 & 1);
         } else {
             X87Registers.setConditionCodes(s, q >>> 1 & 1, 0, q & 1, q >>> 2 & 1);
         }

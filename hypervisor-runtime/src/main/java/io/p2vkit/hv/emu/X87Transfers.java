@@ -87,7 +87,7 @@ final class X87Transfers {
         X87State s = c.fpu;
         if (empty(s, i)) {
             if (X87Registers.underflow(s)) {
-                X87Registers.pushChecked(s, Float80.INDEFINITE_SE, Float80.INDEFINITE_SIG);
+                X87Registers.push(s, Float80.INDEFINITE_SE, Float80.INDEFINITE_SIG);
             }
             return;
         }
@@ -247,6 +247,7 @@ final class X87Transfers {
     /** DD C0+i FFREE ST(i); DF C0+i FFREEP (free, then pop). */
     static void free(Cpu c, int i, boolean pop) {
         X87State s = c.fpu;
+        X87Registers.setC1(s, false);
         X87Registers.setPhysTag(s, X87Registers.phys(s, i), X87Registers.TAG_EMPTY);
         if (pop) {
             X87Registers.pop(s);
