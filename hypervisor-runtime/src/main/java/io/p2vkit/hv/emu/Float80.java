@@ -673,6 +673,14 @@ final class Float80 {
 
     /** FLD m32/m64: exact widening of a binary32/binary64 value (SNaN → IE, quietened). */
     void fromBinary(long bits, int expBits, int fracBits) {
+        fromBinary(bits, expBits, fracBits, true);
+    }
+
+    /**
+     * Exact widening; with {@code quieten} false an SNaN stays signaling (no IE yet), so that
+     * the arithmetic it feeds applies the SNaN rules of SDM Table 4-7.
+     */
+    void fromBinary(long bits, int expBits, int fracBits, boolean quieten) {
         int s = (int) (bits >>> (expBits + fracBits)) & 1;
         int expMax = (1 << expBits) - 1;
         int exp = (int) (bits >>> fracBits) & expMax;
@@ -680,7 +688,7 @@ final class Float80 {
         int bias = expMax >> 1;
         if (exp == expMax) {
             long m = INTEGER_BIT | frac << (63 - fracBits);
-            if (frac != 0 && (m & QUIET_BIT) == 0) {
+            if (frac != 0 && (m & QUIET_BIT) == 0 && quieten) {
                 exceptions |= IE;
                 m |= QUIET_BIT;
             }

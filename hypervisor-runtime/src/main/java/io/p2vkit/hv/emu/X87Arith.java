@@ -27,8 +27,8 @@ final class X87Arith {
     /** Loads a memory operand of {@code type} into the ALU's result (flags SNaN and denormals). */
     static void loadOperand(Cpu c, DecodedInsn d, int type, Float80 f) {
         switch (type) {
-            case FP32 -> f.fromBinary(X87Memory.read32(c, X87Memory.address(c, d, 4, false)) & 0xFFFF_FFFFL, 8, 23);
-            case FP64 -> f.fromBinary(X87Memory.read64(c, X87Memory.address(c, d, 8, false)), 11, 52);
+            case FP32 -> f.fromBinary(X87Memory.read32(c, X87Memory.address(c, d, 4, false)) & 0xFFFF_FFFFL, 8, 23, false);
+            case FP64 -> f.fromBinary(X87Memory.read64(c, X87Memory.address(c, d, 8, false)), 11, 52, false);
             case INT32 -> f.fromInteger(X87Memory.read32(c, X87Memory.address(c, d, 4, false)));
             default -> f.fromInteger((short) X87Memory.read16(c, X87Memory.address(c, d, 2, false)));
         }
@@ -65,6 +65,9 @@ final class X87Arith {
             return;
         }
         compute(f, op, se(s, 0), sig(s, 0), mSe, mSig);
+        if ((f.exceptions & (Float80.IE | Float80.ZE)) != 0) {
+            f.exceptions &= ~(loadFlags & Float80.DE); // #Z and #I outrank #D (SDM §4.9.2)
+        }
         finish(s, f, 0, false);
     }
 
@@ -336,8 +339,8 @@ final class X87Arith {
         if (f.incomplete) {
             X87Registers.setConditionCodes(s, 0, 1, 0, 0);
         } else if (Float80.isNaN(f.se, f.sig)) {
-            // a NaN result (NaN operand or invalid operation) leaves C0, C1 and C3 as they were
-            X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, s.status >>> 9 & 1, s.status >>> 8 & 1);
+            // a NaN result (NaN operand or invalid operation) leaves C0 and C3 as they were
+            X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, 0, s.status >>> 8 & 1);
         } else {
             X87Registers.setConditionCodes(s, q >>> 1 & 1, 0, q & 1, q >>> 2 & 1);
         }

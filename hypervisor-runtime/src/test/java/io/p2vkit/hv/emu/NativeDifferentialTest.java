@@ -167,6 +167,27 @@ class NativeDifferentialTest {
         return b;
     }
 
+    /**
+     * AMD processors save and restore FIP, FCS, FOP, FDP and FDS only while an exception is
+     * pending, so when the kernel preempts the native run between two x87 instructions (about
+     * one run in 30,000 here) the host's FNSAVE image holds zeros there. Those 16 bytes of the
+     * image are then not compared; everything else still is.
+     */
+    private static void forgetPreemptedPointers(TreeMap<Integer, Integer> nativeMem,
+            TreeMap<Integer, Integer> emuMem, byte[] pattern) {
+        int from = RandomProgram.DATA_BASE - RandomProgram.SCRATCH + X87Sequence.IMAGE_OUT + 12;
+        for (int off = from; off < from + 16; off++) {
+            int n = nativeMem.getOrDefault(off, pattern[off] & 0xFF);
+            if (n != 0) {
+                return;
+            }
+        }
+        for (int off = from; off < from + 16; off++) {
+            nativeMem.remove(off);
+            emuMem.remove(off);
+        }
+    }
+
     private static String compare(FlatMachine m, Case c, String nativeLine, boolean userSelectors) {
         byte[] code = c.program().code();
         byte[] pattern = scratchPattern(c.memSeed());
@@ -230,6 +251,9 @@ class NativeDifferentialTest {
             if (now[i] != pattern[i]) {
                 emuMem.put(i, now[i] & 0xFF);
             }
+        }
+        if (userSelectors) {
+            forgetPreemptedPointers(nativeMem, emuMem, pattern);
         }
         if (!nativeMem.equals(emuMem)) {
             diff.append(" memory (scratch offset: native/emu)");
