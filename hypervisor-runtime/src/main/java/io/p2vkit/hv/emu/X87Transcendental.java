@@ -19,14 +19,17 @@ final class X87Transcendental {
     /** FSIN/FCOS/FSINCOS/FPTAN leave ST(0) alone and set C2 when |x| ≥ 2^63. */
     private static final int TRIG_LIMIT_EXP = Float80.BIAS + 63;
     private static final double LN2 = 0.6931471805599453;
+    /** The significand of log2(e) (FLDL2E rounded to nearest). */
+    private static final long LOG2E_SIG = 0xB8AA3B295C17F0BCL;
 
     private X87Transcendental() {
     }
 
+    /** The precision control does not apply to these instructions (SDM §8.1.5.2): 64 bits. */
     private static Float80 alu(X87State s) {
         Float80 f = s.alu;
         f.clear();
-        f.control = s.control;
+        f.control = s.control | 0x300;
         return f;
     }
 
@@ -57,6 +60,7 @@ final class X87Transcendental {
         if (empty(s, 0) || (pushes && !empty(s, -1))) {
             boolean masked = empty(s, 0) ? X87Registers.underflow(s) : X87Registers.overflow(s);
             if (masked) {
+                X87Registers.setConditionCodes(s, s.status >>> 14 & 1, 0, s.status >>> 9 & 1, s.status >>> 8 & 1);
                 X87Registers.writeIndefinite(s, 0);
                 if (pushes) {
                     X87Registers.push(s, Float80.INDEFINITE_SE, Float80.INDEFINITE_SIG);
@@ -91,29 +95,33 @@ final class X87Transcendental {
                 f.exceptions |= Float80.DE;
             }
             if (exponent(xSe, xSig) < -40) {
-                // sin x = tan x = x and cos x = 1 to far beyond 64 bits
+                // sin x = x - x^3/6, tan x = x + x^3/3, cos x = 1 - x^2/2: far below 2^-64
+                // relative, so the result is x (or 1) nudged by a sticky bit in the right
+                // direction, which the rounding control then rounds
+                int sign = xSe >>> 15 & 1;
+                int e = Float80.normExp(xSe, xSig);
+                long m = Float80.normSig(xSig);
                 if (which == COS || which == SINCOS) {
-                    pushSe = 0x3FFF;
-                    pushSig = Float80.INTEGER_BIT;
+                    f.roundPack(0, Float80.BIAS - 1, -1L, -1L, 64);
+                    pushSe = f.se;
+                    pushSig = f.sig;
                 }
-                if (which == COS) {
-                    f.se = 0x3FFF;
-                    f.sig = Float80.INTEGER_BIT;
-                } else {
-                    f.roundPack(xSe >>> 15 & 1, Float80.normExp(xSe, xSig), Float80.normSig(xSig), 0, 64);
+                if (which == TAN) {
+                    f.roundPack(sign, e, m, 1, 64);
+                } else if (which != COS) {
+                    f.roundPack(sign, e, m - 1, -1L, 64);
                 }
-                f.exceptions |= Float80.PE;
             } else {
-                double x = toDouble(xSe, xSig, 0);
+                double[] sc = sinCos(xSe, xSig);
                 switch (which) {
-                    case SIN -> fromDouble(f, StrictMath.sin(x));
-                    case COS -> fromDouble(f, StrictMath.cos(x));
-                    case TAN -> fromDouble(f, StrictMath.tan(x));
+                    case SIN -> fromDouble(f, sc[0]);
+                    case COS -> fromDouble(f, sc[1]);
+                    case TAN -> fromDouble(f, sc[0] / sc[1]);
                     default -> {
-                        fromDouble(f, StrictMath.cos(x));
+                        fromDouble(f, sc[1]);
                         pushSe = f.se;
                         pushSig = f.sig;
-                        fromDouble(f, StrictMath.sin(x));
+                        fromDouble(f, sc[0]);
                     }
                 }
             }
@@ -129,6 +137,53 @@ final class X87Transcendental {
             boolean nan = Float80.isNaN(f.se, f.sig);
             X87Registers.push(s, nan ? f.se : 0x3FFF, nan ? f.sig : Float80.INTEGER_BIT);
         }
+    }
+
+    /**
+     * π/2 as the x87 reduces by it: π to 66 bits (SDM Vol. 1 §8.3.10: "a 66-bit approximation
+     * of π"), here scaled by 2^190. The reduction itself is exact, as the hardware's is.
+     */
+    private static final java.math.BigInteger HALF_PI =
+            new java.math.BigInteger("3243F6A8885A308D3", 16).shiftLeft(125);
+    private static final int HALF_PI_SCALE = 190;
+
+    /**
+     * sin x and cos x of a finite |x| < 2^63 through an exact reduction x = q π/2 + r with
+     * |r| ≤ π/4 by the x87's 66-bit π/2, then binary64 on r: large arguments give what the
+     * hardware gives, not the true sine.
+     */
+    private static double[] sinCos(int xSe, long xSig) {
+        int e = exponent(xSe, xSig);
+        double sign = (xSe & 0x8000) != 0 ? -1 : 1;
+        if (e < -1) {
+            double x = toDouble(xSe, xSig, 0);
+            return new double[] {StrictMath.sin(x), StrictMath.cos(x)};
+        }
+        java.math.BigInteger fixed = new java.math.BigInteger(Long.toUnsignedString(Float80.normSig(xSig)))
+                .shiftLeft(HALF_PI_SCALE + e - 63);
+        java.math.BigInteger[] qr = fixed.divideAndRemainder(HALF_PI);
+        java.math.BigInteger r = qr[1];
+        int q = qr[0].intValue();
+        if (r.shiftLeft(1).compareTo(HALF_PI) > 0) {
+            r = r.subtract(HALF_PI);
+            q++;
+        }
+        double rd = Math.scalb(r.doubleValue(), -HALF_PI_SCALE);
+        double sr = StrictMath.sin(rd);
+        double cr = StrictMath.cos(rd);
+        double sin = switch (q & 3) {
+            case 0 -> sr;
+            case 1 -> cr;
+            case 2 -> -sr;
+            default -> -cr;
+        };
+        double cos = switch (q & 3) {
+            case 0 -> cr;
+            case 1 -> -sr;
+            case 2 -> -cr;
+            default -> sr;
+        };
+        return new double[] {sign * sin, cos};
     }
 
     static final int SIN = 0;
@@ -213,38 +268,54 @@ final class X87Transcendental {
             if (kx == Float80.DENORMAL || ky == Float80.DENORMAL) {
                 f.exceptions |= Float80.DE;
             }
-            // L = log2(x) or log2(1 + x) as an extended value, then ST(1) × L rounded once more
-            int lSe;
-            long lSig;
+            // L = log2(x) or log2(1 + x) with an unbounded exponent (so that a tiny x keeps all
+            // its bits), then ST(1) × L rounded once; the host reports PE for any finite
+            // non-zero product, exact or not.
             int flags = f.exceptions;
+            boolean yFinite = ky != Float80.ZERO && ky != Float80.INFINITY;
             if (kx == Float80.INFINITY) {
-                lSe = Float80.MAX_EXP;
-                lSig = Float80.INTEGER_BIT;
-            } else if (kx == Float80.ZERO) {
-                lSe = xSe;
-                lSig = 0;
-            } else if (plusOne && exponent(xSe, xSig) < -60) {
-                f.mul(xSe, xSig, 0x3FFF, 0xB8AA3B295C17F0BCL); // log2(1 + x) = x log2(e)
-                lSe = f.se;
-                lSig = f.sig;
-                flags |= Float80.PE;
+                f.clear();
+                f.mul(ySe, ySig, Float80.MAX_EXP, Float80.INTEGER_BIT);
+            } else if (kx == Float80.ZERO || (!plusOne && xSe == 0x3FFF && xSig == Float80.INTEGER_BIT)) {
+                f.clear();
+                f.mul(ySe, ySig, plusOne ? xSe : 0, 0); // log2(1 + ±0) = ±0, log2(1) = +0
+            } else if (ky == Float80.ZERO || ky == Float80.INFINITY) {
+                boolean negativeL = plusOne ? (xSe & 0x8000) != 0 : exponent(xSe, xSig) < 0;
+                f.clear();
+                f.mul(ySe, ySig, negativeL ? 0xBFFF : 0x3FFF, Float80.INTEGER_BIT);
             } else {
-                double l;
-                if (plusOne) {
-                    l = StrictMath.log1p(toDouble(xSe, xSig, 0)) / LN2;
+                int lSign;
+                int lExp;
+                long lSig;
+                if (plusOne && exponent(xSe, xSig) < -60) {
+                    // log2(1 + x) = x log2(e) to far beyond 64 bits
+                    long m = Float80.normSig(xSig);
+                    long hi = Math.unsignedMultiplyHigh(m, LOG2E_SIG);
+                    int shift = Long.numberOfLeadingZeros(hi); // 0 or 1
+                    lSig = shift == 0 ? hi : hi << 1 | (m * LOG2E_SIG) >>> 63;
+                    lExp = Float80.normExp(xSe, xSig) + 1 - shift; // × log2(e) ∈ [1, 2)
+                    lSign = xSe >>> 15 & 1;
                 } else {
-                    int e = exponent(xSe, xSig);
-                    l = e + StrictMath.log(toDouble(xSe, xSig, e)) / LN2;
+                    double l;
+                    if (plusOne) {
+                        l = StrictMath.log1p(toDouble(xSe, xSig, 0)) / LN2;
+                    } else {
+                        int e = exponent(xSe, xSig);
+                        l = e + StrictMath.log(toDouble(xSe, xSig, e)) / LN2;
+                    }
+                    long bits = Double.doubleToRawLongBits(l);
+                    lSign = (int) (bits >>> 63);
+                    lExp = (int) (bits >>> 52 & 0x7FF) - 1023 + Float80.BIAS;
+                    lSig = Float80.INTEGER_BIT | (bits & ((1L << 52) - 1)) << 11;
                 }
-                f.fromBinary(Double.doubleToRawLongBits(l), 11, 52);
-                lSe = f.se;
-                lSig = f.sig;
-                if (l != Math.rint(l) || plusOne) {
-                    flags |= Float80.PE;
+                long my = Float80.normSig(ySig);
+                f.clear();
+                f.roundPack((ySe >>> 15 & 1) ^ lSign, Float80.normExp(ySe, ySig) + lExp - Float80.BIAS + 1,
+                        Math.unsignedMultiplyHigh(my, lSig), my * lSig, 64);
+                if (yFinite) {
+                    flags |= Float80.PE | ((f.se & 0x7FFF) == 0 ? Float80.UE : 0);
                 }
             }
-            f.clear();
-            f.mul(ySe, ySig, lSe, lSig);
             f.exceptions |= flags;
         }
         if (!X87Registers.signal(s, f.exceptions)) {

@@ -15,7 +15,7 @@ class X87BisectTest {
             int i = (int) (seed - 31);
             long s = base * 31 + off + i / 20;
             return new X87Sequence(new RandomProgram(s), s).generate(i % 20 + 1);
-        }, true);
+        }, NativeDifferentialTest.Check.X87);
     }
 
     @Test
@@ -24,10 +24,12 @@ class X87BisectTest {
         if (g < 0) {
             return;
         }
-        long base = NativeDifferentialTest.SEED ^ 0x87;
-        long s = base * 31 + g;
+        boolean t = Boolean.getBoolean("tr.t");
+        long base = NativeDifferentialTest.SEED ^ (t ? 0x1087 : 0x87);
+        long s = Long.getLong("tr.seed", base * 31 + g);
         int k = Integer.getInteger("tr.k", 20);
-        RandomProgram p = new X87Sequence(new RandomProgram(s), s).generate(k);
+        RandomProgram p = t ? new X87Sequence(new RandomProgram(s), s).generateTranscendental()
+                : new X87Sequence(new RandomProgram(s), s).generate(k);
         System.out.println(p.listing);
         try (FlatMachine m = new FlatMachine(new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE},
                 new long[] {NativeDifferentialTest.CODE, 0x1000})) {

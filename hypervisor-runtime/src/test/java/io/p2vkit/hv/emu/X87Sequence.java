@@ -9,7 +9,8 @@ import java.util.Random;
  * tiny numbers) with a random precision and rounding control and all exceptions masked, loads
  * it, fills eight operand slots, runs random x87 instructions over registers and slots, and ends
  * with FNSAVE: the whole saved image is compared with the host's as scratch memory.
- * Transcendental instructions are left to {@link X87TranscendentalTest}'s tolerance.
+ * Transcendental instructions have their own sequences ({@link #generateTranscendental}),
+ * compared with a tolerance.
  */
 final class X87Sequence {
 
@@ -79,20 +80,103 @@ final class X87Sequence {
 
     /** Emits the set-up, {@code count} instructions and the final FNSAVE. */
     RandomProgram generate(int count) {
-        int control = control();
+        long[][] regs = new long[8][];
+        for (int i = 0; i < 8; i++) {
+            regs[i] = value();
+        }
         int top = rnd.nextInt(8);
-        int status = top << 11 | (rnd.nextInt(16) & 0xF) * 0x100 & 0x4700;
         int tag = 0;
         for (int i = 0; i < 8; i++) {
             tag |= (rnd.nextInt(4) == 0 ? 3 : 0) << (2 * i);
         }
+        restore(control(), top, tag, regs);
+        for (int s = 0; s < SLOT_COUNT; s++) {
+            fillSlot(s);
+        }
+        for (int i = 0; i < count; i++) {
+            one();
+        }
+        mem(0xDD, 6, IMAGE_OUT);
+        p.note("fnsave");
+        return p;
+    }
+
+    /**
+     * One transcendental instruction over operands drawn from its domain (and now and then an
+     * interesting value from outside it), with ST(0) and ST(1) usually valid and ST(7) usually
+     * empty so that FSINCOS and FPTAN can push.
+     */
+    RandomProgram generateTranscendental() {
+        int[] ops = {0xFE, 0xFF, 0xFB, 0xF2, 0xF3, 0xF0, 0xF1, 0xF9};
+        int op = ops[rnd.nextInt(ops.length)];
+        long[][] stack = new long[8][];
+        for (int i = 0; i < 8; i++) {
+            stack[i] = value();
+        }
+        boolean special = rnd.nextInt(8) == 0;
+        double x = switch (op) {
+            case 0xFE, 0xFF, 0xFB, 0xF2 -> (rnd.nextDouble() * 2 - 1) * Math.pow(2, rnd.nextInt(40) - 20);
+            case 0xF0 -> rnd.nextDouble() * 2 - 1;
+            case 0xF9 -> (rnd.nextDouble() * 2 - 1) * 0.29;
+            case 0xF1 -> Math.pow(2, rnd.nextInt(200) - 100) * (1 + rnd.nextDouble());
+            default -> (rnd.nextDouble() * 2 - 1) * Math.pow(2, rnd.nextInt(60) - 30);
+        };
+        double y = (rnd.nextDouble() * 2 - 1) * Math.pow(2, rnd.nextInt(60) - 30);
+        if (!special) {
+            stack[0] = extended(x);
+            stack[1] = extended(y);
+        } else if (op == 0xF0 || op == 0xF9) {
+            // F2XM1 and FYL2XP1 are undefined outside their domains: only zeros, NaNs,
+            // denormals, tiny values (and F2XM1's infinities) as special operands
+            do {
+                stack[0] = value();
+            } while (outsideDomain(stack[0], op == 0xF0));
+        }
+        int top = rnd.nextInt(8);
+        int tag = 0;
+        for (int i = 0; i < 8; i++) {
+            boolean empty = i == 7 ? rnd.nextInt(8) != 0 : rnd.nextInt(i < 2 ? 16 : 4) == 0;
+            tag |= (empty ? 3 : 0) << (2 * ((top + i) & 7));
+        }
+        restore(control(), top, tag, stack);
+        p.emit(0xD9, op);
+        p.note(String.format("d9 %02x", op));
+        mem(0xDD, 6, IMAGE_OUT);
+        p.note("fnsave");
+        return p;
+    }
+
+    private static boolean outsideDomain(long[] v, boolean infinityAllowed) {
+        int exp = (int) v[0] & 0x7FFF;
+        boolean infinity = exp == 0x7FFF && v[1] << 1 == 0;
+        boolean nan = exp == 0x7FFF && !infinity;
+        return !(nan || exp < 0x3FFD || infinity && infinityAllowed);
+    }
+
+    /** A double as an 80-bit {sign-exponent, significand} (normal doubles only). */
+    private static long[] extended(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        if (d == 0) {
+            return new long[] {(bits >>> 48) & 0x8000, 0};
+        }
+        int exp = (int) (bits >>> 52) & 0x7FF;
+        long sign = (bits >>> 48) & 0x8000;
+        return new long[] {sign | (exp - 1023 + 0x3FFF), 1L << 63 | (bits & ((1L << 52) - 1)) << 11};
+    }
+
+    /**
+     * Stores an FRSTOR image (control, TOP, the tag word of physical registers, and ST(0)-ST(7))
+     * with 27 MOVs and loads it.
+     */
+    private void restore(int control, int top, int tag, long[][] stack) {
+        int status = top << 11 | (rnd.nextInt(16) * 0x100 & 0x4700);
         int[] image = new int[27];
         image[0] = control;
         image[1] = status;
         image[2] = tag;
         byte[] regs = new byte[80];
         for (int i = 0; i < 8; i++) {
-            long[] v = value();
+            long[] v = stack[i];
             for (int b = 0; b < 8; b++) {
                 regs[10 * i + b] = (byte) (v[1] >>> (8 * b));
             }
@@ -108,15 +192,6 @@ final class X87Sequence {
         }
         p.note(String.format("frstor cw=%04x sw=%04x tw=%04x", control, status, tag));
         mem(0xDD, 4, IMAGE_IN);
-        for (int s = 0; s < SLOT_COUNT; s++) {
-            fillSlot(s);
-        }
-        for (int i = 0; i < count; i++) {
-            one();
-        }
-        mem(0xDD, 6, IMAGE_OUT);
-        p.note("fnsave");
-        return p;
     }
 
     private void fillSlot(int s) {
