@@ -32,7 +32,12 @@ final class X87Sequence {
     long[] value() {
         int sign = rnd.nextBoolean() ? 0x8000 : 0;
         long r = rnd.nextLong();
-        return switch (rnd.nextInt(16)) {
+        return switch (rnd.nextInt(17)) {
+            case 16 -> switch (rnd.nextInt(3)) { // encodings the 387 and later reject or reinterpret
+                case 0 -> new long[] {sign | (1 + rnd.nextInt(0x7FFD)), r >>> 1}; // unnormal
+                case 1 -> new long[] {sign, r | 1L << 63}; // pseudo-denormal
+                default -> new long[] {sign | 0x7FFF, r >>> 1}; // pseudo-NaN / pseudo-infinity
+            };
             case 0 -> new long[] {sign, 0};
             case 1 -> new long[] {sign | 0x7FFF, 1L << 63};
             case 2 -> new long[] {sign | 0x7FFF, 0xC000_0000_0000_0000L | (rnd.nextBoolean() ? 0 : r >>> 2)};
