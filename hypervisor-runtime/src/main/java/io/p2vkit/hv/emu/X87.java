@@ -42,6 +42,14 @@ final class X87 {
         }
     }
 
+    /**
+     * Every valid x87 encoding has a handler, so what is left is reserved: #UD by definition,
+     * not counted as an opcode the emulator lacks.
+     */
+    static CpuFault reserved() {
+        return CpuFault.ud();
+    }
+
     /** 9B: WAIT/FWAIT (#NM when both MP and TS are set; #MF for a pending exception). */
     static void fwait(Cpu c, DecodedInsn d) {
         int cr0 = c.cr0();
@@ -102,7 +110,7 @@ final class X87 {
                     case 5 -> X87Environment.loadControl(c.fpu, X87Memory.read16(c, X87Memory.address(c, d, 2, false)));
                     case 6 -> X87Environment.fnstenv(c, d);
                     case 7 -> X87Memory.write16(c, X87Memory.address(c, d, 2, true), c.fpu.control);
-                    default -> throw c.undefined(d);
+                    default -> throw X87.reserved();
                 }
             }
             case 3 -> {
@@ -112,7 +120,7 @@ final class X87 {
                     case 2, 3 -> X87Transfers.store(c, d, X87Transfers.M32INT, reg == 3, false);
                     case 5 -> X87Transfers.load(c, d, X87Transfers.M80FP);
                     case 7 -> X87Transfers.store(c, d, X87Transfers.M80FP, true, false);
-                    default -> throw c.undefined(d);
+                    default -> throw X87.reserved();
                 }
             }
             case 5 -> {
@@ -123,7 +131,7 @@ final class X87 {
                     case 4 -> X87Environment.frstor(c, d);
                     case 6 -> X87Environment.fnsave(c, d);
                     case 7 -> X87Memory.write16(c, X87Memory.address(c, d, 2, true), c.fpu.status);
-                    default -> throw c.undefined(d);
+                    default -> throw X87.reserved();
                 }
             }
             default -> {
@@ -150,7 +158,7 @@ final class X87 {
                 } else if (reg == 5 && rm == 1) {
                     X87Arith.ucom(c, 1, 2); // FUCOMPP
                 } else {
-                    throw c.undefined(d);
+                    throw X87.reserved();
                 }
             }
             case 3 -> {
@@ -161,7 +169,7 @@ final class X87 {
                 } else if (reg == 5 || reg == 6) {
                     X87Arith.comi(c, rm, reg == 5, false);
                 } else {
-                    throw c.undefined(d);
+                    throw X87.reserved();
                 }
             }
             case 4 -> X87Arith.register(c, d, true, false);
@@ -171,7 +179,7 @@ final class X87 {
                     case 1 -> X87Transfers.exchange(c, rm); // FXCH4 alias
                     case 2, 3 -> X87Transfers.storeRegister(c, rm, reg == 3);
                     case 4, 5 -> X87Arith.ucom(c, rm, reg == 5 ? 1 : 0);
-                    default -> throw c.undefined(d);
+                    default -> throw X87.reserved();
                 }
             }
             case 6 -> X87Arith.register(c, d, true, true);
@@ -182,12 +190,12 @@ final class X87 {
                     case 2, 3 -> X87Transfers.storeRegister(c, rm, true); // FSTP8/FSTP9 aliases
                     case 4 -> {
                         if (rm != 0) {
-                            throw c.undefined(d);
+                            throw X87.reserved();
                         }
                         c.setReg(Cpu.EAX, 2, c.fpu.status); // FNSTSW AX
                     }
                     case 5, 6 -> X87Arith.comi(c, rm, reg == 5, true);
-                    default -> throw c.undefined(d);
+                    default -> throw X87.reserved();
                 }
             }
         }
@@ -203,7 +211,7 @@ final class X87 {
             }
             case 2 -> c.fpu.status &= 0x7F00; // FNCLEX
             case 3 -> X87Environment.fninit(c.fpu);
-            default -> throw c.undefined(d);
+            default -> throw X87.reserved();
         }
     }
 
@@ -213,7 +221,7 @@ final class X87 {
             case 1 -> X87Transfers.exchange(c, rm);
             case 2 -> {
                 if (rm != 0) {
-                    throw c.undefined(d);
+                    throw X87.reserved();
                 }
                 // FNOP
             }
@@ -223,12 +231,12 @@ final class X87 {
                     case 0, 1 -> X87Arith.signOp(c, rm == 1);
                     case 4 -> X87Arith.ftst(c);
                     case 5 -> X87Arith.fxam(c);
-                    default -> throw c.undefined(d);
+                    default -> throw X87.reserved();
                 }
             }
             case 5 -> {
                 if (rm == 7) {
-                    throw c.undefined(d);
+                    throw X87.reserved();
                 }
                 X87Transfers.loadConstant(c, rm);
             }

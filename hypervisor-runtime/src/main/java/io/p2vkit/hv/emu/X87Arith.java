@@ -83,7 +83,7 @@ final class X87Arith {
             int pops = op == 3 || pop ? 1 : 0;
             if (pop && op == 3) {
                 if (i != 1) {
-                    throw c.undefined(d);
+                    throw X87.reserved();
                 }
                 pops = 2; // DE D9: FCOMPP
             }
