@@ -77,35 +77,38 @@ final class X87Environment {
 
     private static void storeEnvironment(Cpu c, long lin, int size) {
         X87State s = c.fpu;
-        int fip = (int) s.instructionPointer;
-        int fdp = (int) s.dataPointer;
-        int[] words = {s.control, s.status, tagWord(s), 0, 0, 0, 0};
         boolean real = realLayout(c);
         int unit = size == 28 ? 4 : 2;
-        if (real) {
-            words[3] = fip & 0xFFFF;
-            words[4] = (fip >>> 16) << 12 | s.opcode & 0x7FF;
-            words[5] = fdp & 0xFFFF;
-            words[6] = (fdp >>> 16) << 12;
-            if (unit == 2) {
-                words[4] &= 0xF7FF;
-                words[6] &= 0xF000;
-            }
-        } else {
-            words[3] = unit == 2 ? fip & 0xFFFF : fip;
-            words[4] = s.codeSelector & 0xFFFF | (unit == 4 ? (s.opcode & 0x7FF) << 16 : 0);
-            words[5] = unit == 2 ? fdp & 0xFFFF : fdp;
-            words[6] = s.dataSelector & 0xFFFF;
-        }
         for (int k = 0; k < 7; k++) {
             long at = X87Memory.next(c, lin, k * unit);
+            int v = environmentWord(s, k, real, unit == 4);
             if (unit == 4) {
-                boolean wide = !real && (k == 3 || k == 4 || k == 5) || real && (k == 4 || k == 6);
-                X87Memory.write32(c, at, wide ? words[k] : words[k] & 0xFFFF | 0xFFFF_0000);
+                X87Memory.write32(c, at, v);
             } else {
-                X87Memory.write16(c, at, words[k]);
+                X87Memory.write16(c, at, v);
             }
         }
+    }
+
+    /**
+     * Word {@code k} of the environment image (SDM Figures 8-9 to 8-12). In the 32-bit layouts
+     * the unused upper halves of the 16-bit fields read as ones.
+     */
+    private static int environmentWord(X87State s, int k, boolean real, boolean wide) {
+        int fip = (int) s.instructionPointer;
+        int fdp = (int) s.dataPointer;
+        int reserved = wide ? 0xFFFF_0000 : 0;
+        return switch (k) {
+            case 0 -> s.control | reserved;
+            case 1 -> s.status | reserved;
+            case 2 -> tagWord(s) | reserved;
+            case 3 -> real ? fip & 0xFFFF | reserved : wide ? fip : fip & 0xFFFF;
+            case 4 -> real ? (wide ? fip >>> 16 << 12 : (fip >>> 16 & 0xF) << 12) | s.opcode & 0x7FF
+                    : s.codeSelector & 0xFFFF | (wide ? (s.opcode & 0x7FF) << 16 : 0);
+            case 5 -> real ? fdp & 0xFFFF | reserved : wide ? fdp : fdp & 0xFFFF;
+            default -> real ? (wide ? fdp >>> 16 << 12 : (fdp >>> 16 & 0xF) << 12)
+                    : s.dataSelector & 0xFFFF | reserved;
+        };
     }
 
     /** D9 /4 FLDENV. */
@@ -114,51 +117,56 @@ final class X87Environment {
         loadEnvironment(c, X87Memory.address(c, d, size, false), size);
     }
 
-    /** DD /4 FRSTOR: reads the whole image before changing anything. */
+    /** DD /4 FRSTOR: both ends of the image are read first, so a fault changes nothing. */
     static void frstor(Cpu c, DecodedInsn d) {
         int size = envSize(d);
         long lin = X87Memory.address(c, d, size + 80, false);
+        X87Memory.read16(c, X87Memory.next(c, lin, size + 78));
+        loadEnvironment(c, lin, size);
         X87State s = c.fpu;
-        long[] sigs = new long[8];
-        int[] ses = new int[8];
         for (int i = 0; i < 8; i++) {
             long at = X87Memory.next(c, lin, size + 10 * i);
-            sigs[i] = X87Memory.read64(c, at);
-            ses[i] = X87Memory.read16(c, X87Memory.next(c, at, 8));
-        }
-        loadEnvironment(c, lin, size);
-        for (int i = 0; i < 8; i++) {
             int p = X87Registers.phys(s, i);
-            s.significand[p] = sigs[i];
-            s.signExponent[p] = ses[i];
+            s.significand[p] = X87Memory.read64(c, at);
+            s.signExponent[p] = X87Memory.read16(c, X87Memory.next(c, at, 8));
         }
         retag(s, s.tag);
     }
 
     private static void loadEnvironment(Cpu c, long lin, int size) {
         X87State s = c.fpu;
-        int unit = size == 28 ? 4 : 2;
-        int[] w = new int[7];
-        for (int k = 0; k < 7; k++) {
-            long at = X87Memory.next(c, lin, k * unit);
-            w[k] = unit == 4 ? X87Memory.read32(c, at) : X87Memory.read16(c, at);
-        }
-        s.control = (w[0] & CONTROL_BITS) | 0x40;
-        s.status = w[1] & 0xFFFF;
+        boolean wide = size == 28;
+        int unit = wide ? 4 : 2;
+        X87Memory.read16(c, X87Memory.next(c, lin, size - 2)); // fault, if at all, before any change
+        int w0 = word(c, lin, 0, unit);
+        int w1 = word(c, lin, 1, unit);
+        int w2 = word(c, lin, 2, unit);
+        int w3 = word(c, lin, 3, unit);
+        int w4 = word(c, lin, 4, unit);
+        int w5 = word(c, lin, 5, unit);
+        int w6 = word(c, lin, 6, unit);
+        s.control = (w0 & CONTROL_BITS) | 0x40;
+        s.status = w1 & 0xFFFF;
         if (realLayout(c)) {
-            s.instructionPointer = (w[3] & 0xFFFF | (long) (w[4] >>> 12 & (unit == 4 ? 0xFFFF : 0xF)) << 16);
-            s.opcode = w[4] & 0x7FF;
-            s.dataPointer = (w[5] & 0xFFFF | (long) (w[6] >>> 12 & (unit == 4 ? 0xFFFF : 0xF)) << 16);
+            int high = wide ? 0xFFFF : 0xF;
+            s.instructionPointer = w3 & 0xFFFF | (long) (w4 >>> 12 & high) << 16;
+            s.opcode = w4 & 0x7FF;
+            s.dataPointer = w5 & 0xFFFF | (long) (w6 >>> 12 & high) << 16;
             s.codeSelector = 0;
             s.dataSelector = 0;
         } else {
-            s.instructionPointer = unit == 4 ? w[3] & 0xFFFF_FFFFL : w[3] & 0xFFFF;
-            s.codeSelector = w[4] & 0xFFFF;
-            s.opcode = unit == 4 ? w[4] >>> 16 & 0x7FF : 0;
-            s.dataPointer = unit == 4 ? w[5] & 0xFFFF_FFFFL : w[5] & 0xFFFF;
-            s.dataSelector = w[6] & 0xFFFF;
+            s.instructionPointer = wide ? w3 & 0xFFFF_FFFFL : w3 & 0xFFFF;
+            s.codeSelector = w4 & 0xFFFF;
+            s.opcode = wide ? w4 >>> 16 & 0x7FF : 0;
+            s.dataPointer = wide ? w5 & 0xFFFF_FFFFL : w5 & 0xFFFF;
+            s.dataSelector = w6 & 0xFFFF;
         }
-        retag(s, w[2]);
+        retag(s, w2);
+    }
+
+    private static int word(Cpu c, long lin, int k, int unit) {
+        long at = X87Memory.next(c, lin, k * unit);
+        return unit == 4 ? X87Memory.read32(c, at) : X87Memory.read16(c, at);
     }
 
     /** Takes the empty bits of a loaded tag word; non-empty registers are tagged by content. */

@@ -19,6 +19,8 @@ final class X87Sequence {
     static final int SLOTS = 0x200;
     static final int SLOT_COUNT = 8;
     static final int IMAGE_OUT = 0x300;
+    /** Where FNSAVE/FRSTOR pairs in the middle of a sequence keep their image. */
+    static final int SAVE_AREA = 0x380;
 
     private final RandomProgram p;
     private final Random rnd;
@@ -328,11 +330,19 @@ final class X87Sequence {
                 p.emit(0xDB, 0xE2);
                 p.note("fwait/fnop; fnclex");
             }
-            case 19 -> { // FNSTENV then FLDENV of what it stored
-                int at = SLOTS + 16 * 4;
-                mem(0xD9, 6, at);
-                mem(0xD9, 4, at);
-                p.note("fnstenv; fldenv");
+            case 19 -> { // FNSTENV then FLDENV, or FNSAVE then FRSTOR, in the 32- or 16-bit layout
+                boolean o16 = rnd.nextBoolean();
+                boolean save = rnd.nextInt(3) == 0;
+                int at = save ? SAVE_AREA : SLOTS + 16 * 4;
+                if (o16) {
+                    p.emit(0x66);
+                }
+                mem(save ? 0xDD : 0xD9, 6, at);
+                if (o16) {
+                    p.emit(0x66);
+                }
+                mem(save ? 0xDD : 0xD9, 4, at);
+                p.note((o16 ? "o16 " : "") + (save ? "fnsave; frstor" : "fnstenv; fldenv"));
             }
             default -> { // square root, remainder, scale, round: more of the interesting ones
                 int[] ops = {0xFA, 0xF8, 0xF5, 0xFD, 0xFC, 0xF4};
