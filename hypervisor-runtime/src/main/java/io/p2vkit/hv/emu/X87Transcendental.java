@@ -141,36 +141,64 @@ final class X87Transcendental {
 
     /**
      * π/2 as the x87 reduces by it: π to 66 bits (SDM Vol. 1 §8.3.10: "a 66-bit approximation
-     * of π"), here scaled by 2^190. The reduction itself is exact, as the hardware's is.
+     * of π"), π/2 = (HALF_PI_HIGH × 2^64 + HALF_PI_LOW) × 2^-65.
      */
-    private static final java.math.BigInteger HALF_PI =
-            new java.math.BigInteger("3243F6A8885A308D3", 16).shiftLeft(125);
-    private static final int HALF_PI_SCALE = 190;
+    private static final long HALF_PI_HIGH = 0x3L;
+    private static final long HALF_PI_LOW = 0x243F6A8885A308D3L;
+
+    /** sin and cos from {@link #sinCos}, per thread (each vCPU runs on its own): no allocation. */
+    private static final ThreadLocal<double[]> SIN_COS = ThreadLocal.withInitial(() -> new double[2]);
 
     /**
-     * sin x and cos x of a finite |x| < 2^63 through an exact reduction x = q π/2 + r with
-     * |r| ≤ π/4 by the x87's 66-bit π/2, then binary64 on r: large arguments give what the
-     * hardware gives, not the true sine.
+     * sin x and cos x of a finite |x| < 2^63: an exact reduction x = q π/2 + r with |r| ≤ π/4 by
+     * the x87's 66-bit π/2 (in 128-bit integer arithmetic), then binary64 on r. Large
+     * arguments therefore give what the hardware gives, not the true sine.
      */
     private static double[] sinCos(int xSe, long xSig) {
+        double[] out = SIN_COS.get();
         int e = exponent(xSe, xSig);
         double sign = (xSe & 0x8000) != 0 ? -1 : 1;
         if (e < -1) {
             double x = toDouble(xSe, xSig, 0);
-            return new double[] {StrictMath.sin(x), StrictMath.cos(x)};
+            out[0] = StrictMath.sin(x);
+            out[1] = StrictMath.cos(x);
+            return out;
         }
-        java.math.BigInteger fixed = new java.math.BigInteger(Long.toUnsignedString(Float80.normSig(xSig)))
-                .shiftLeft(HALF_PI_SCALE + e - 63);
-        java.math.BigInteger[] qr = fixed.divideAndRemainder(HALF_PI);
-        java.math.BigInteger r = qr[1];
-        int q = qr[0].intValue();
-        if (r.shiftLeft(1).compareTo(HALF_PI) > 0) {
-            r = r.subtract(HALF_PI);
+        // |x| = m × 2^(e - 63) = N × 2^-65 with N = m × 2^(e + 2) < 2^128; divide N by the
+        // 66-bit P = π/2 × 2^65 keeping the remainder and the quotient's two low bits
+        long m = Float80.normSig(xSig);
+        int shift = e + 2; // 1..64
+        long nHi = shift == 64 ? m : m >>> (64 - shift);
+        long nLo = shift == 64 ? 0 : m << shift;
+        long remHi = 0;
+        long remLo = 0;
+        int q = 0;
+        for (int i = 127; i >= 0; i--) {
+            long bit = (i >= 64 ? nHi >>> (i - 64) : nLo >>> i) & 1;
+            remHi = remHi << 1 | remLo >>> 63;
+            remLo = remLo << 1 | bit;
+            q <<= 1;
+            if (remHi > HALF_PI_HIGH || (remHi == HALF_PI_HIGH && Long.compareUnsigned(remLo, HALF_PI_LOW) >= 0)) {
+                long borrow = Long.compareUnsigned(remLo, HALF_PI_LOW) < 0 ? 1 : 0;
+                remLo -= HALF_PI_LOW;
+                remHi = remHi - HALF_PI_HIGH - borrow;
+                q |= 1;
+            }
+        }
+        // round the quotient to nearest: past P/2, take one more π/2 and negate the remainder
+        long twiceHi = remHi << 1 | remLo >>> 63;
+        long twiceLo = remLo << 1;
+        double rSign = 1;
+        if (twiceHi > HALF_PI_HIGH || (twiceHi == HALF_PI_HIGH && Long.compareUnsigned(twiceLo, HALF_PI_LOW) > 0)) {
+            long borrow = Long.compareUnsigned(HALF_PI_LOW, remLo) < 0 ? 1 : 0;
+            remLo = HALF_PI_LOW - remLo;
+            remHi = HALF_PI_HIGH - remHi - borrow;
+            rSign = -1;
             q++;
         }
-        double rd = Math.scalb(r.doubleValue(), -HALF_PI_SCALE);
-        double sr = StrictMath.sin(rd);
-        double cr = StrictMath.cos(rd);
+        double r = rSign * (remHi * 0x1p64 + ((remLo >>> 1) * 2.0 + (remLo & 1))) * 0x1p-65;
+        double sr = StrictMath.sin(r);
+        double cr = StrictMath.cos(r);
         double sin = switch (q & 3) {
             case 0 -> sr;
             case 1 -> cr;
@@ -183,7 +211,9 @@ final class X87Transcendental {
             case 2 -> -cr;
             default -> sr;
         };
-        return new double[] {sign * sin, cos};
+        out[0] = sign * sin;
+        out[1] = cos;
+        return out;
     }
 
     static final int SIN = 0;
@@ -255,11 +285,8 @@ final class X87Transcendental {
             if (ky == Float80.ZERO) {
                 invalid(f);
             } else {
-                if (ky == Float80.DENORMAL) {
-                    f.exceptions |= Float80.DE;
-                }
                 if (ky != Float80.INFINITY) {
-                    f.exceptions |= Float80.ZE;
+                    f.exceptions |= Float80.ZE; // and no #D for a denormal ST(1): #Z outranks it
                 }
                 f.se = (ySe ^ 0x8000) & 0x8000 | Float80.MAX_EXP;
                 f.sig = Float80.INTEGER_BIT;
@@ -299,6 +326,11 @@ final class X87Transcendental {
                     double l;
                     if (plusOne) {
                         l = StrictMath.log1p(toDouble(xSe, xSig, 0)) / LN2;
+                    } else if (exponent(xSe, xSig) == 0 || exponent(xSe, xSig) == -1) {
+                        // x in [1/2, 2): x - 1 is exact (Sterbenz), log1p keeps log2 near 1 accurate
+                        f.clear();
+                        f.add(xSe, xSig, 0x3FFF, Float80.INTEGER_BIT, true);
+                        l = StrictMath.log1p(toDouble(f.se, f.sig, 0)) / LN2;
                     } else {
                         int e = exponent(xSe, xSig);
                         l = e + StrictMath.log(toDouble(xSe, xSig, e)) / LN2;

@@ -7,7 +7,7 @@ import java.util.Map;
  * Compares two FNSAVE images (108 bytes, 32-bit layout) held as changed scratch bytes: the
  * environment exactly except C1, each data register exactly or, when both are finite normal
  * numbers of the same sign, within 2^-50 of each other relative to the larger (denormals:
- * within one unit in the last place).
+ * that or one unit in the last place).
  */
 final class X87Images {
 
@@ -63,8 +63,10 @@ final class X87Images {
         if (seA == seB && sigA == sigB) {
             return true;
         }
-        if (seA == seB && (seA & 0x7FFF) == 0 && Math.abs(sigA - sigB) == 1) {
-            return true; // a denormal result one unit apart (the hosts' FPTAN of denormals)
+        if (seA == seB && (seA & 0x7FFF) == 0 && sigA >= 0 && sigB >= 0) {
+            // denormals: within one unit (the hosts' FPTAN of denormals) or 2^-50 relative
+            long d = Math.abs(sigA - sigB);
+            return d <= 1 || d <= Math.max(sigA, sigB) >>> 50;
         }
         if (Float80.kind(seA, sigA) != Float80.NORMAL || Float80.kind(seB, sigB) != Float80.NORMAL
                 || (seA & 0x8000) != (seB & 0x8000)) {
