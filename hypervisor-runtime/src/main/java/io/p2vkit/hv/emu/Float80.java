@@ -110,7 +110,7 @@ final class Float80 {
         return sig << Long.numberOfLeadingZeros(sig);
     }
 
-    private int rc() {
+    int rc() {
         return (control >>> 10) & 3;
     }
 
@@ -122,11 +122,11 @@ final class Float80 {
         };
     }
 
-    private boolean masked(int exception) {
+    boolean masked(int exception) {
         return (control & exception) != 0;
     }
 
-    private void set(int s, long m) {
+    void set(int s, long m) {
         se = s;
         sig = m;
     }
@@ -586,7 +586,7 @@ final class Float80 {
      * for e < 64 (the result then fits 64 unsigned bits, or wraps to 0 with {@code roundedUp} when
      * it rounds up to 2^64). Sets PE and roundedUp.
      */
-    private long integerPart(int s, int e, long m) {
+    long integerPart(int s, int e, long m) {
         long kept;
         boolean round;
         boolean sticky;
@@ -619,183 +619,6 @@ final class Float80 {
         }
         roundedUp = up;
         return up ? kept + 1 : kept;
-    }
-
-    /**
-     * Converts to a signed integer of {@code bytes} (2, 4 or 8), rounding with the rounding
-     * control, or truncating ({@code truncate}: FISTTP). Out of range, NaN and infinity give
-     * IE and the integer indefinite (the most negative value).
-     */
-    long toInteger(int aSe, long aSig, int bytes, boolean truncate) {
-        long indefinite = Long.MIN_VALUE >> (64 - bytes * 8);
-        int k = kind(aSe, aSig);
-        if (k == ZERO) {
-            return 0;
-        }
-        if (k == INFINITY || k == QNAN || k == SNAN || k == UNSUPPORTED) {
-            exceptions |= IE;
-            return indefinite;
-        }
-        int s = aSe >>> 15 & 1;
-        int e = normExp(aSe, aSig) - BIAS;
-        if (e >= 64) {
-            exceptions |= IE;
-            return indefinite;
-        }
-        int savedControl = control;
-        if (truncate) {
-            control |= RC_ZERO << 10;
-        }
-        int before = exceptions;
-        long mag = integerPart(s, e, normSig(aSig));
-        control = savedControl;
-        long limit = 1L << (bytes * 8 - 1); // magnitude bound: limit - 1 positive, limit negative
-        boolean fits = s == 0 ? Long.compareUnsigned(mag, limit) < 0 : Long.compareUnsigned(mag, limit) <= 0;
-        if (!fits) {
-            exceptions = before | IE;
-            roundedUp = false;
-            return indefinite;
-        }
-        return s == 0 ? mag : -mag;
-    }
-
-    /** FILD: an integer is exact in 64 significand bits. */
-    void fromInteger(long v) {
-        if (v == 0) {
-            set(0, 0);
-            return;
-        }
-        int s = v < 0 ? 1 : 0;
-        long mag = v < 0 ? -v : v; // Long.MIN_VALUE stays 2^63 unsigned
-        int lz = Long.numberOfLeadingZeros(mag);
-        set(s << 15 | (BIAS + 63 - lz), mag << lz);
-    }
-
-    /** FLD m32/m64: exact widening of a binary32/binary64 value (SNaN → IE, quietened). */
-    void fromBinary(long bits, int expBits, int fracBits) {
-        fromBinary(bits, expBits, fracBits, true);
-    }
-
-    /**
-     * Exact widening; with {@code quieten} false an SNaN stays signaling (no IE yet), so that
-     * the arithmetic it feeds applies the SNaN rules of SDM Table 4-7.
-     */
-    void fromBinary(long bits, int expBits, int fracBits, boolean quieten) {
-        int s = (int) (bits >>> (expBits + fracBits)) & 1;
-        int expMax = (1 << expBits) - 1;
-        int exp = (int) (bits >>> fracBits) & expMax;
-        long frac = bits & ((1L << fracBits) - 1);
-        int bias = expMax >> 1;
-        if (exp == expMax) {
-            long m = INTEGER_BIT | frac << (63 - fracBits);
-            if (frac != 0 && (m & QUIET_BIT) == 0 && quieten) {
-                exceptions |= IE;
-                m |= QUIET_BIT;
-            }
-            set(s << 15 | MAX_EXP, m);
-        } else if (exp == 0) {
-            if (frac == 0) {
-                set(s << 15, 0);
-            } else {
-                exceptions |= DE;
-                int lz = Long.numberOfLeadingZeros(frac);
-                // frac × 2^(1 - bias - fracBits)
-                set(s << 15 | (1 - bias - fracBits + 63 - lz + BIAS), frac << lz);
-            }
-        } else {
-            set(s << 15 | (exp - bias + BIAS), INTEGER_BIT | frac << (63 - fracBits));
-        }
-    }
-
-    /**
-     * FST m32/m64: rounds to binary32 ({@code expBits} 8, {@code fracBits} 23) or binary64 (11,
-     * 52) with the rounding control, its exponent range and its denormals. Overflow and underflow
-     * follow the masked responses; an unmasked one leaves OE/UE set and the caller stores nothing.
-     */
-    long toBinary(int aSe, long aSig, int expBits, int fracBits) {
-        int s = aSe >>> 15 & 1;
-        long signBit = (long) s << (expBits + fracBits);
-        int expMax = (1 << expBits) - 1;
-        long infinity = signBit | (long) expMax << fracBits;
-        int k = kind(aSe, aSig);
-        switch (k) {
-            case ZERO:
-                return signBit;
-            case INFINITY:
-                return infinity;
-            case UNSUPPORTED:
-                exceptions |= IE;
-                return (long) expMax << fracBits | 1L << (expBits + fracBits) | 1L << (fracBits - 1);
-            case SNAN:
-                exceptions |= IE;
-                return infinity | 1L << (fracBits - 1) | (aSig << 1 >>> (64 - fracBits));
-            case QNAN:
-                return infinity | (aSig << 1 >>> (64 - fracBits));
-            default:
-                break;
-        }
-        int bias = expMax >> 1; // a denormal source is no #D for a store (SDM FST)
-        int e = normExp(aSe, aSig) - BIAS + bias; // target biased exponent
-        long m = normSig(aSig);
-        int rc = rc();
-        int bits = fracBits + 1;
-        long hi = m;
-        long lo = 0;
-        boolean tiny = false;
-        if (e < 1) {
-            if (!masked(UE)) {
-                exceptions |= UE;
-                return 0; // not stored
-            }
-            tiny = true;
-            int shift = 1 - e;
-            if (shift >= 64) {
-                lo = 1;
-                hi = 0;
-            } else {
-                lo = hi << (64 - shift);
-                hi >>>= shift;
-            }
-            e = 0;
-        }
-        int shift = 64 - bits;
-        long kept = hi >>> shift;
-        boolean round = (hi >>> (shift - 1) & 1) != 0;
-        boolean sticky = (hi & ((1L << (shift - 1)) - 1)) != 0 || lo != 0;
-        boolean inexact = round || sticky;
-        boolean up = switch (rc) {
-            case RC_NEAREST -> round && (sticky || (kept & 1) != 0);
-            case RC_DOWN -> inexact && s != 0;
-            case RC_UP -> inexact && s == 0;
-            default -> false;
-        };
-        if (up) {
-            kept++;
-            if (kept == 1L << bits) {
-                kept >>>= 1;
-                e++;
-            } else if (e == 0 && kept == 1L << fracBits) {
-                e = 1;
-            }
-        }
-        if (e >= expMax) {
-            if (!masked(OE)) {
-                exceptions |= OE;
-                return 0;
-            }
-            exceptions |= OE | PE;
-            boolean toInfinity = rc == RC_NEAREST || (rc == RC_UP && s == 0) || (rc == RC_DOWN && s != 0);
-            roundedUp = toInfinity;
-            return toInfinity ? infinity : signBit | ((long) (expMax - 1) << fracBits) | ((1L << fracBits) - 1);
-        }
-        if (inexact) {
-            exceptions |= PE;
-            if (tiny) {
-                exceptions |= UE;
-            }
-        }
-        roundedUp = up;
-        return signBit | (long) e << fracBits | (kept & ((1L << fracBits) - 1));
     }
 
     // ---- comparison ----
@@ -918,7 +741,7 @@ final class Float80 {
         denormalCheck(k, NORMAL);
         se2 = (aSe & 0x8000) | BIAS;
         sig2 = normSig(aSig);
-        fromInteger(normExp(aSe, aSig) - BIAS);
+        Float80Conversions.fromInteger(this, normExp(aSe, aSig) - BIAS);
     }
 
     /**
@@ -1008,58 +831,4 @@ final class Float80 {
         return 32 + d % 32;
     }
 
-    // ---- packed BCD ----
-
-    /** FBLD: 18 BCD digits in {@code low} (bytes 0-7) and {@code high} (byte 8 digits, byte 9 sign). */
-    void fromBcd(long low, int high) {
-        long v = 0;
-        for (int i = 1; i >= 0; i--) {
-            v = v * 10 + (high >>> (4 * i) & 0xF);
-        }
-        for (int i = 15; i >= 0; i--) {
-            v = v * 10 + (low >>> (4 * i) & 0xF);
-        }
-        fromInteger(v);
-        if ((high & 0x8000) != 0) {
-            se |= 0x8000;
-        }
-    }
-
-    /** FBSTP: rounds to an integer; {@link #sig} gets bytes 0-7 and {@link #se} bytes 8-9. */
-    void toBcd(int aSe, long aSig) {
-        int k = kind(aSe, aSig);
-        int s = aSe >>> 15 & 1;
-        long mag = 0;
-        if (k != ZERO) {
-            boolean bad = k == INFINITY || k == QNAN || k == SNAN || k == UNSUPPORTED;
-            if (!bad) {
-                int e = normExp(aSe, aSig) - BIAS;
-                int before = exceptions;
-                if (e >= 60) {
-                    bad = true;
-                } else {
-                    mag = integerPart(s, e, normSig(aSig));
-                    if (mag > 999_999_999_999_999_999L) {
-                        exceptions = before;
-                        roundedUp = false;
-                        bad = true;
-                    }
-                }
-            }
-            if (bad) {
-                exceptions |= IE;
-                se = 0xFFFF;
-                sig = 0xC000_0000_0000_0000L;
-                return;
-            }
-        }
-        long low = 0;
-        for (int i = 0; i < 16; i++) {
-            low |= (mag % 10) << (4 * i);
-            mag /= 10;
-        }
-        int high = (int) (mag % 10) | (int) (mag / 10 % 10) << 4;
-        se = s << 15 | high;
-        sig = low;
-    }
 }

@@ -27,10 +27,10 @@ final class X87Arith {
     /** Loads a memory operand of {@code type} into the ALU's result (flags SNaN and denormals). */
     static void loadOperand(Cpu c, DecodedInsn d, int type, Float80 f) {
         switch (type) {
-            case FP32 -> f.fromBinary(X87Memory.read32(c, X87Memory.address(c, d, 4, false)) & 0xFFFF_FFFFL, 8, 23, false);
-            case FP64 -> f.fromBinary(X87Memory.read64(c, X87Memory.address(c, d, 8, false)), 11, 52, false);
-            case INT32 -> f.fromInteger(X87Memory.read32(c, X87Memory.address(c, d, 4, false)));
-            default -> f.fromInteger((short) X87Memory.read16(c, X87Memory.address(c, d, 2, false)));
+            case FP32 -> Float80Conversions.fromBinary(f, X87Memory.read32(c, X87Memory.address(c, d, 4, false)) & 0xFFFF_FFFFL, 8, 23, false);
+            case FP64 -> Float80Conversions.fromBinary(f, X87Memory.read64(c, X87Memory.address(c, d, 8, false)), 11, 52, false);
+            case INT32 -> Float80Conversions.fromInteger(f, X87Memory.read32(c, X87Memory.address(c, d, 4, false)));
+            default -> Float80Conversions.fromInteger(f, (short) X87Memory.read16(c, X87Memory.address(c, d, 2, false)));
         }
     }
 

@@ -45,7 +45,7 @@ final class X87Transcendental {
     /** Loads a double result into f's result, exactly, reporting PE. */
     private static void fromDouble(Float80 f, double v) {
         int saved = f.exceptions;
-        f.fromBinary(Double.doubleToRawLongBits(v), 11, 52);
+        Float80Conversions.fromBinary(f, Double.doubleToRawLongBits(v), 11, 52);
         f.exceptions = saved | Float80.PE;
     }
 
@@ -392,7 +392,7 @@ final class X87Transcendental {
                         : kx == Float80.INFINITY ? ((xSe & 0x8000) != 0 ? -1 : 1) * Double.POSITIVE_INFINITY
                         : ((xSe & 0x8000) != 0 ? -1.0 : 1.0);
                 double r = StrictMath.atan2(y, x);
-                f.fromBinary(Double.doubleToRawLongBits(r), 11, 52);
+                Float80Conversions.fromBinary(f, Double.doubleToRawLongBits(r), 11, 52);
                 if (r != 0) {
                     f.exceptions |= Float80.PE;
                 }

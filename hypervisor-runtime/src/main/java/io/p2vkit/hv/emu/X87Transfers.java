@@ -48,8 +48,8 @@ final class X87Transfers {
         X87State s = c.fpu;
         Float80 f = alu(s);
         switch (format) {
-            case M32FP -> f.fromBinary(X87Memory.read32(c, X87Memory.address(c, d, 4, false)) & 0xFFFF_FFFFL, 8, 23);
-            case M64FP -> f.fromBinary(X87Memory.read64(c, X87Memory.address(c, d, 8, false)), 11, 52);
+            case M32FP -> Float80Conversions.fromBinary(f, X87Memory.read32(c, X87Memory.address(c, d, 4, false)) & 0xFFFF_FFFFL, 8, 23);
+            case M64FP -> Float80Conversions.fromBinary(f, X87Memory.read64(c, X87Memory.address(c, d, 8, false)), 11, 52);
             case M80FP, M80BCD -> {
                 long lin = X87Memory.address(c, d, 10, false);
                 long low = X87Memory.read64(c, lin);
@@ -58,12 +58,12 @@ final class X87Transfers {
                     f.se = high;
                     f.sig = low;
                 } else {
-                    f.fromBcd(low, high);
+                    Float80Conversions.fromBcd(f, low, high);
                 }
             }
-            case M16INT -> f.fromInteger((short) X87Memory.read16(c, X87Memory.address(c, d, 2, false)));
-            case M32INT -> f.fromInteger(X87Memory.read32(c, X87Memory.address(c, d, 4, false)));
-            default -> f.fromInteger(X87Memory.read64(c, X87Memory.address(c, d, 8, false)));
+            case M16INT -> Float80Conversions.fromInteger(f, (short) X87Memory.read16(c, X87Memory.address(c, d, 2, false)));
+            case M32INT -> Float80Conversions.fromInteger(f, X87Memory.read32(c, X87Memory.address(c, d, 4, false)));
+            default -> Float80Conversions.fromInteger(f, X87Memory.read64(c, X87Memory.address(c, d, 8, false)));
         }
         pushResult(s, f);
     }
@@ -158,20 +158,20 @@ final class X87Transfers {
             int vSe = se(s, 0);
             long vSig = sig(s, 0);
             switch (format) {
-                case M32FP -> value = f.toBinary(vSe, vSig, 8, 23);
-                case M64FP -> value = f.toBinary(vSe, vSig, 11, 52);
+                case M32FP -> value = Float80Conversions.toBinary(f, vSe, vSig, 8, 23);
+                case M64FP -> value = Float80Conversions.toBinary(f, vSe, vSig, 11, 52);
                 case M80FP -> {
                     value = vSig;
                     high = vSe;
                 }
                 case M80BCD -> {
-                    f.toBcd(vSe, vSig);
+                    Float80Conversions.toBcd(f, vSe, vSig);
                     value = f.sig;
                     high = f.se;
                 }
-                case M16INT -> value = f.toInteger(vSe, vSig, 2, truncate);
-                case M32INT -> value = f.toInteger(vSe, vSig, 4, truncate);
-                default -> value = f.toInteger(vSe, vSig, 8, truncate);
+                case M16INT -> value = Float80Conversions.toInteger(f, vSe, vSig, 2, truncate);
+                case M32INT -> value = Float80Conversions.toInteger(f, vSe, vSig, 4, truncate);
+                default -> value = Float80Conversions.toInteger(f, vSe, vSig, 8, truncate);
             }
             boolean allowed = X87Registers.signal(s, f.exceptions);
             int unmasked = f.exceptions & ~s.control;

@@ -116,31 +116,31 @@ class Float80Test {
     @Test
     void conversions() {
         Float80 f = unit(3, 0);
-        f.fromInteger(-5);
+        Float80Conversions.fromInteger(f, -5);
         assertEquals(0xC001, f.se);
         assertEquals(0xA000_0000_0000_0000L, f.sig);
-        f.fromInteger(Long.MIN_VALUE);
+        Float80Conversions.fromInteger(f, Long.MIN_VALUE);
         assertEquals(0xC03E, f.se);
         assertEquals(INT, f.sig);
-        assertEquals(Long.MIN_VALUE, f.toInteger(0xC03E, INT, 8, false));
+        assertEquals(Long.MIN_VALUE, Float80Conversions.toInteger(f, 0xC03E, INT, 8, false));
         assertEquals(0, f.exceptions);
-        assertEquals((short) 0x8000, (short) f.toInteger(ONE + 15, INT, 2, false)); // 32768: IE
+        assertEquals((short) 0x8000, (short) Float80Conversions.toInteger(f, ONE + 15, INT, 2, false)); // 32768: IE
         assertEquals(Float80.IE, f.exceptions);
         f = unit(3, 0);
-        assertEquals(2, f.toInteger(ONE + 1, 0xA000_0000_0000_0000L, 4, false)); // 2.5 → 2 (even)
-        assertEquals(3, f.toInteger(ONE + 1, 0xA000_0000_0000_0000L, 4, false) + 1);
-        assertEquals(2, f.toInteger(ONE + 1, 0xA000_0000_0000_0000L, 4, true));
+        assertEquals(2, Float80Conversions.toInteger(f, ONE + 1, 0xA000_0000_0000_0000L, 4, false)); // 2.5 → 2 (even)
+        assertEquals(3, Float80Conversions.toInteger(f, ONE + 1, 0xA000_0000_0000_0000L, 4, false) + 1);
+        assertEquals(2, Float80Conversions.toInteger(f, ONE + 1, 0xA000_0000_0000_0000L, 4, true));
         f = unit(3, Float80.RC_UP);
-        assertEquals(3, f.toInteger(ONE + 1, 0xA000_0000_0000_0000L, 4, false));
+        assertEquals(3, Float80Conversions.toInteger(f, ONE + 1, 0xA000_0000_0000_0000L, 4, false));
         assertTrue(f.roundedUp);
         f = unit(3, 0);
-        assertEquals(0x3EAAAAABL, f.toBinary(0x3FFD, 0xAAAAAAAAAAAAAAABL, 8, 23)); // 1/3 as float
-        assertEquals(0x3FD5555555555555L, f.toBinary(0x3FFD, 0xAAAAAAAAAAAAAAABL, 11, 52));
-        f.fromBinary(0x3FF8_0000_0000_0000L, 11, 52); // 1.5
+        assertEquals(0x3EAAAAABL, Float80Conversions.toBinary(f, 0x3FFD, 0xAAAAAAAAAAAAAAABL, 8, 23)); // 1/3 as float
+        assertEquals(0x3FD5555555555555L, Float80Conversions.toBinary(f, 0x3FFD, 0xAAAAAAAAAAAAAAABL, 11, 52));
+        Float80Conversions.fromBinary(f, 0x3FF8_0000_0000_0000L, 11, 52); // 1.5
         assertEquals(ONE, f.se);
         assertEquals(0xC000_0000_0000_0000L, f.sig);
-        f.fromBcd(0x1234L, 0x8000); // -1234
-        f.toBcd(f.se, f.sig);
+        Float80Conversions.fromBcd(f, 0x1234L, 0x8000); // -1234
+        Float80Conversions.toBcd(f, f.se, f.sig);
         assertEquals(0x1234L, f.sig);
         assertEquals(0x8000, f.se);
     }
