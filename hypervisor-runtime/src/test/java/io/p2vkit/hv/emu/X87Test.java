@@ -96,6 +96,24 @@ class X87Test {
     }
 
     @Test
+    void unmaskingAFlaggedExceptionWithFldcwMakesItPending() {
+        try (FlatMachine m = realMode(
+                "db e3", "d9 e8", "d9 ee", "de f9",   // fninit; 1/0 masked: +inf, ZE flagged
+                "d9 2e 00 06",                         // fldcw [0x600]: ZE unmasked
+                "9b")) {                               // fwait: #MF
+            m.memory.writeShort(0x600, (short) 0x037B);
+            m.memory.writeInt(16 * 4, 0x0000_0500);
+            m.memory.writeByte(0x500, (byte) 0xF4);
+            m.cpu.mmu.cr0 |= Cpu.CR0_NE;
+            runTo(m, 0x100C);
+            assertEquals(0x7FFF, X87Registers.se(m.cpu.fpu, 0), "the masked response: +inf");
+            assertNotEquals(0, m.cpu.fpu.status & X87Registers.SW_ES);
+            m.vcpu.run(2);
+            assertEquals(0x501, m.cpu.eip, "#MF");
+        }
+    }
+
+    @Test
     void withCr0NeClearAPendingExceptionIsIgnored() {
         try (FlatMachine m = realMode("db e3", "d9 2e 00 06", "d9 e8", "d9 ee", "de f9", "9b", "d9 e8")) {
             m.memory.writeShort(0x600, (short) 0x037B);
