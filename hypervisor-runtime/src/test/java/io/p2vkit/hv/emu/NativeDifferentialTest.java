@@ -190,27 +190,6 @@ class NativeDifferentialTest {
         return b;
     }
 
-    /**
-     * AMD processors save and restore FIP, FCS, FOP, FDP and FDS only while an exception is
-     * pending, so when the kernel preempts the native run between two x87 instructions (about
-     * one run in 30,000 here) the host's FNSAVE image holds zeros there. Those 14 bytes of the
-     * image (offsets 12-25) are then not compared; everything else still is.
-     */
-    private static void forgetPreemptedPointers(TreeMap<Integer, Integer> nativeMem,
-            TreeMap<Integer, Integer> emuMem, byte[] pattern) {
-        int from = RandomProgram.DATA_BASE - RandomProgram.SCRATCH + X87Sequence.IMAGE_OUT + 12;
-        for (int off = from; off < from + 14; off++) {
-            int n = nativeMem.getOrDefault(off, pattern[off] & 0xFF);
-            if (n != 0) {
-                return;
-            }
-        }
-        for (int off = from; off < from + 14; off++) {
-            nativeMem.remove(off);
-            emuMem.remove(off);
-        }
-    }
-
     private static String compare(FlatMachine m, Case c, String nativeLine, Check check) {
         boolean userSelectors = check != Check.EXACT;
         byte[] code = c.program().code();
@@ -277,7 +256,8 @@ class NativeDifferentialTest {
             }
         }
         if (userSelectors) {
-            forgetPreemptedPointers(nativeMem, emuMem, pattern);
+            X87Images.forgetPreemptedPointers(nativeMem, emuMem, pattern,
+                    RandomProgram.DATA_BASE - RandomProgram.SCRATCH + X87Sequence.IMAGE_OUT);
         }
         if (check == Check.X87_REGISTERS_CLOSE) {
             String far = X87Images.compareClosely(nativeMem, emuMem, pattern,
