@@ -4,11 +4,12 @@ package io.p2vkit.hv.emu;
  * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): long
  * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
  * an invariant TSC, the architectural capabilities of a CPU that does not speculate, and a brand
- * string naming the emulator, and the TSC frequency (leaves 0x15, 0x16). Other leaves up to 0x16
+ * string naming the emulator, the TSC frequency (leaves 0x15, 0x16) and the x87 FPU. Other leaves up to 0x16
  * (caches, topology, performance monitoring, XSAVE) read as zero: nothing to report.
  */
 final class Cpuid {
 
+    static final int FEATURE_FPU = 1;         // x87 on chip
     static final int FEATURE_DE = 1 << 2;     // CR4.DE: DR4/DR5 trap
     static final int FEATURE_PSE = 1 << 3;    // 4 MiB pages
     static final int FEATURE_TSC = 1 << 4;
@@ -49,7 +50,7 @@ final class Cpuid {
     /** Leaves 0x80000002-4: 48 bytes, NUL-padded. */
     private static final String BRAND = "p2vkit emu x86-64";
 
-    static final int FEATURES = FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
+    static final int FEATURES = FEATURE_FPU | FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
             | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36;
 
     private Cpuid() {

@@ -105,6 +105,7 @@ final class Dispatch64 {
         }
         t[0x098] = Ops64::convert; // CBW/CWDE/CDQE
         t[0x099] = Ops64::convert; // CWD/CDQ/CQO
+        t[0x09B] = X87::fwait; // FWAIT
         t[0x09C] = StringOps64::pushf; // PUSHFQ
         t[0x09D] = StringOps64::popf; // POPFQ
         t[0x09E] = Moves::sahf; // SAHF
@@ -146,6 +147,9 @@ final class Dispatch64 {
         t[0x0D2] = Arith64::group2; // group 2 Eb,CL
         t[0x0D3] = Arith64::group2; // group 2 Ev,CL
         t[0x0D7] = Ops64::xlat; // XLAT
+        for (int op = 0x0D8; op <= 0x0DF; op++) {
+            t[op] = X87::escape; // x87 escapes D8-DF
+        }
         t[0x0E0] = Bits64::loop; // LOOPNE rel8
         t[0x0E1] = Bits64::loop; // LOOPE rel8
         t[0x0E2] = Bits64::loop; // LOOP rel8

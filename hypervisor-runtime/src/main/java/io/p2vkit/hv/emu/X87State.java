@@ -16,6 +16,9 @@ final class X87State {
     int opcode;
     long instructionPointer;
     long dataPointer;
+    /** FCS and FDS: the selectors of the last non-control instruction and of its memory operand. */
+    int codeSelector;
+    int dataSelector;
     final long[] significand = new long[8];
     final int[] signExponent = new int[8];
 
@@ -27,9 +30,14 @@ final class X87State {
         opcode = 0;
         instructionPointer = 0;
         dataPointer = 0;
+        codeSelector = 0;
+        dataSelector = 0;
         java.util.Arrays.fill(significand, 0);
         java.util.Arrays.fill(signExponent, 0);
     }
+
+    /** The arithmetic unit the x87 instructions use (results and flags of the last operation). */
+    final Float80 alu = new Float80();
 
     int top() {
         return (status >>> 11) & 7;

@@ -69,4 +69,20 @@ class EmuSpeedTest {
                 "75 e6",                 // jnz L
                 "f4"), 3, 11, m -> assertEquals(0, m.cpu.r32(Cpu.ECX)));
     }
+    @Test
+    void x87Loop() {
+        measure("x87 loop", ModeTransitionTest.asm(
+                "b9 00 2d 31 01",        // mov ecx, 20000000
+                "db e3",                 // fninit
+                "d9 e8",                 // fld1
+                "d9 ee",                 // fldz
+                "d8 c1",                 // L: fadd st0, st1
+                "d9 c0",                 // fld st0
+                "d8 ca",                 // fmul st0, st2
+                "d9 fa",                 // fsqrt
+                "dd d8",                 // fstp st0
+                "49",                    // dec ecx
+                "75 f3",                 // jnz L
+                "f4"), 5, 7, m -> assertEquals(0x4017, X87Registers.se(m.cpu.fpu, 0), "20,000,000"));
+    }
 }

@@ -33,6 +33,11 @@ class NativeDifferentialTest {
     /** Override with -Demu.diff.sequences=N and -Demu.diff.seed=S for longer or different runs. */
     static final int SEQUENCES = Integer.getInteger("emu.diff.sequences", 4000);
     static final long SEED = Long.getLong("emu.diff.seed", 0x5EED_2026L);
+    static final int MAX_REPORTED = Integer.getInteger("emu.diff.report", 5);
+    static final int X87_SEQUENCES = Integer.getInteger("emu.diff.x87sequences", 3000);
+    /** The selectors of Linux i386 user code: the host's FNSAVE records them as FCS and FDS. */
+    static final int USER_CS = 0x23;
+    static final int USER_DS = 0x2B;
 
     @TempDir
     Path tmp;
@@ -63,12 +68,51 @@ class NativeDifferentialTest {
 
     @Test
     void randomSequencesMatchTheHostCpu() throws Exception {
+        runAgainstHost(SEED, SEQUENCES, (seed, rnd) -> new RandomProgram(seed).generate(4 + rnd.nextInt(24)), Check.EXACT);
+    }
+
+    /**
+     * x87 sequences ({@link X87Sequence}): the FNSAVE image each one ends with is compared byte
+     * for byte as scratch memory, with registers and flags as usual.
+     */
+    @Test
+    void randomX87SequencesMatchTheHostCpu() throws Exception {
+        runAgainstHost(SEED ^ 0x87, X87_SEQUENCES,
+                (seed, rnd) -> new X87Sequence(new RandomProgram(seed), seed).generate(4 + rnd.nextInt(16)), Check.X87);
+    }
+
+    /**
+     * One transcendental instruction (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1)
+     * per sequence over values in and around its domain: the emulator computes these in binary64
+     * (see X87Transcendental), so finite results must agree to 2^-50 relative and C1 is not
+     * compared; everything else in the FNSAVE image, the flags and the registers is exact.
+     */
+    @Test
+    void randomX87TranscendentalsMatchTheHostCpuClosely() throws Exception {
+        runAgainstHost(SEED ^ 0x1087, X87_SEQUENCES / 3,
+                (seed, rnd) -> new X87Sequence(new RandomProgram(seed), seed).generateTranscendental(),
+                Check.X87_REGISTERS_CLOSE);
+    }
+
+    /** How the state after a sequence is compared. */
+    enum Check {
+        /** Registers, flags and scratch memory exactly. */
+        EXACT,
+        /** Exactly, with the host's user selectors (FCS/FDS in FNSAVE images). */
+        X87,
+        /** As X87, but FNSAVE's data registers within 2^-50 relative and C1 ignored. */
+        X87_REGISTERS_CLOSE,
+    }
+
+    /** Runs {@code count} programs from {@code generator} natively and in the emulator. */
+    void runAgainstHost(long baseSeed, int count, java.util.function.BiFunction<Long, Random, RandomProgram> generator,
+            Check check) throws Exception {
         Path exe = buildHarness();
-        Random rnd = new Random(SEED);
+        Random rnd = new Random(baseSeed);
         List<Case> cases = new ArrayList<>();
-        for (int i = 0; i < SEQUENCES; i++) {
-            long seed = SEED * 31 + i;
-            RandomProgram p = new RandomProgram(seed).generate(4 + rnd.nextInt(24));
+        for (int i = 0; i < count; i++) {
+            long seed = baseSeed * 31 + i;
+            RandomProgram p = generator.apply(seed, rnd);
             int[] regs = new int[8];
             for (int r = 0; r < 8; r++) {
                 regs[r] = rnd.nextInt();
@@ -119,10 +163,10 @@ class NativeDifferentialTest {
                 new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE},
                 new long[] {CODE, 0x1000})) {
             for (int i = 0; i < cases.size(); i++) {
-                String problem = compare(m, cases.get(i), nativeLines.get(i));
+                String problem = compare(m, cases.get(i), nativeLines.get(i), check);
                 if (problem != null) {
                     failures.add(problem);
-                    if (failures.size() >= 5) {
+                    if (failures.size() >= MAX_REPORTED) {
                         break;
                     }
                 }
@@ -131,7 +175,7 @@ class NativeDifferentialTest {
         if (!failures.isEmpty()) {
             fail(failures.size() + " sequence(s) differ from the host CPU:\n" + String.join("\n\n", failures));
         }
-        assertEquals(SEQUENCES, cases.size());
+        assertEquals(count, cases.size());
     }
 
     private static byte[] scratchPattern(int seed) {
@@ -146,7 +190,8 @@ class NativeDifferentialTest {
         return b;
     }
 
-    private static String compare(FlatMachine m, Case c, String nativeLine) {
+    private static String compare(FlatMachine m, Case c, String nativeLine, Check check) {
+        boolean userSelectors = check != Check.EXACT;
         byte[] code = c.program().code();
         byte[] pattern = scratchPattern(c.memSeed());
         m.memory.load(RandomProgram.SCRATCH, pattern);
@@ -155,6 +200,12 @@ class NativeDifferentialTest {
         Cpu cpu = m.cpu;
         // FS as the harness sets it: LDT selector 7, base = the scratch area, limit 0xFFFF.
         cpu.setSegmentCache(Cpu.FS, 0x0007, RandomProgram.SCRATCH, 0xFFFF, 0x40F3);
+        if (userSelectors) {
+            cpu.setSegmentCache(Cpu.CS, USER_CS, 0, -1, FlatMachine.FLAT_CODE32);
+            for (int s : new int[] {Cpu.ES, Cpu.SS, Cpu.DS}) {
+                cpu.setSegmentCache(s, USER_DS, 0, -1, FlatMachine.FLAT_DATA32);
+            }
+        }
         for (int n = 0; n < 8; n++) {
             cpu.set32(n, c.regs()[n]);
         }
@@ -204,8 +255,29 @@ class NativeDifferentialTest {
                 emuMem.put(i, now[i] & 0xFF);
             }
         }
+        if (userSelectors) {
+            X87Images.forgetPreemptedPointers(nativeMem, emuMem, pattern,
+                    RandomProgram.DATA_BASE - RandomProgram.SCRATCH + X87Sequence.IMAGE_OUT);
+        }
+        if (check == Check.X87_REGISTERS_CLOSE) {
+            String far = X87Images.compareClosely(nativeMem, emuMem, pattern,
+                    RandomProgram.DATA_BASE - RandomProgram.SCRATCH + X87Sequence.IMAGE_OUT);
+            if (far != null) {
+                diff.append(' ').append(far);
+            }
+        }
         if (!nativeMem.equals(emuMem)) {
-            diff.append(" memory native=").append(nativeMem).append(" emu=").append(emuMem);
+            diff.append(" memory (scratch offset: native/emu)");
+            java.util.TreeSet<Integer> offsets = new java.util.TreeSet<>(nativeMem.keySet());
+            offsets.addAll(emuMem.keySet());
+            for (int off : offsets) {
+                Integer n = nativeMem.get(off);
+                Integer e = emuMem.get(off);
+                if (!java.util.Objects.equals(n, e)) {
+                    diff.append(String.format(" %x:%s/%s", off, n == null ? "--" : String.format("%02x", n),
+                            e == null ? "--" : String.format("%02x", e)));
+                }
+            }
         }
         if (diff.isEmpty()) {
             return null;

@@ -64,17 +64,17 @@ final class RandomProgram {
 
     // ---- emitting ----
 
-    private void emit(int... bytes) {
+    void emit(int... bytes) {
         for (int b : bytes) {
             out.write(b);
         }
     }
 
-    private void imm32(int v) {
+    void imm32(int v) {
         emit(v, v >>> 8, v >>> 16, v >>> 24);
     }
 
-    private void imm16(int v) {
+    void imm16(int v) {
         emit(v, v >>> 8);
     }
 
@@ -99,7 +99,7 @@ final class RandomProgram {
         }
     }
 
-    private void note(String what) {
+    void note(String what) {
         listing.append(what).append("; ");
     }
 
