@@ -31,7 +31,11 @@ final class Exec64 {
             if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
                 throw CpuFault.ud();
             }
-            table[d.opcode].exec(c, d);
+            if (c.lockedAccess == null) {
+                table[d.opcode].exec(c, d);
+            } else {
+                c.execute(table[d.opcode], d);
+            }
             c.eip = (int) c.rip;
             c.retired++;
             if (c.breakSlice) {

@@ -1,9 +1,11 @@
 package io.p2vkit.hv.emu;
 
 import io.p2vkit.hv.bus.Bus;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -63,8 +65,14 @@ final class Mmu {
     long faultAddress;
 
     // The software TLB: per linear page, read/write/fetch tags and the host segment behind it.
-    private final long[] readTag = new long[TLB_SIZE];
-    private final long[] writeTag = new long[TLB_SIZE];
+    // While a locked instruction runs, readTag and writeTag point at MISS so that every data
+    // access takes the slow path into the locked transaction; tlbReadTag/tlbWriteTag stay the
+    // real tables.
+    private final long[] tlbReadTag = new long[TLB_SIZE];
+    private final long[] tlbWriteTag = new long[TLB_SIZE];
+    private long[] readTag = tlbReadTag;
+    private long[] writeTag = tlbWriteTag;
+    private static final long[] MISS = newMissTable();
     private final long[] fetchTag = new long[TLB_SIZE];
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
@@ -77,9 +85,45 @@ final class Mmu {
     /** Whether a 2 MiB or 4 MiB page has entered the TLB since the last full flush. */
     private boolean largePagesCached;
 
+    /** The vCPU's own local APIC, decoded here because each CPU sees its own at the same address. */
+    private final LocalApicAccess apic;
+    /** The APIC page's physical page number while it is enabled, else -1. */
+    private long apicPpn = -1;
+    /** Decoded-code coherence with the other vCPUs, or null on a single-vCPU machine. */
+    private final SharedCode shared;
+    private final int vcpuIndex;
+    private final SharedCode.Inbox inbox;
+    private final long[] inboxMessages;
+
     Mmu(GuestMemory memory, Bus bus) {
+        this(memory, bus, null, null, 0);
+    }
+
+    Mmu(GuestMemory memory, Bus bus, LocalApicAccess apic, SharedCode shared, int vcpuIndex) {
         this.memory = memory;
         this.bus = bus;
+        this.apic = apic;
+        this.shared = shared;
+        this.vcpuIndex = vcpuIndex;
+        this.inbox = shared == null ? null : new SharedCode.Inbox();
+        this.inboxMessages = shared == null ? null : SharedCode.Inbox.buffer();
+        if (shared != null) {
+            shared.join(vcpuIndex, inbox);
+        }
+        flush();
+        refreshApicBase();
+    }
+
+    private static long[] newMissTable() {
+        long[] t = new long[TLB_SIZE];
+        java.util.Arrays.fill(t, -1);
+        return t;
+    }
+
+    /** Re-reads where the APIC page is (after WRMSR IA32_APIC_BASE); translations to it are dropped. */
+    void refreshApicBase() {
+        long base = apic == null ? -1 : apic.mmioBase();
+        apicPpn = base < 0 ? -1 : base >>> 12;
         flush();
     }
 
@@ -88,8 +132,8 @@ final class Mmu {
     /** Drops every translation (CR3 load, paging mode change, CPL change). */
     void flush() {
         largePagesCached = false;
-        java.util.Arrays.fill(readTag, -1);
-        java.util.Arrays.fill(writeTag, -1);
+        java.util.Arrays.fill(tlbReadTag, -1);
+        java.util.Arrays.fill(tlbWriteTag, -1);
         java.util.Arrays.fill(fetchTag, -1);
         generation++;
     }
@@ -104,8 +148,8 @@ final class Mmu {
             return;
         }
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        readTag[idx] = -1;
-        writeTag[idx] = -1;
+        tlbReadTag[idx] = -1;
+        tlbWriteTag[idx] = -1;
         fetchTag[idx] = -1;
         generation++;
     }
@@ -272,6 +316,9 @@ final class Mmu {
     // ---- slow paths ----
 
     private int readSlow(long lin, int size) {
+        if (locked != null && (lin & 0xFFF) + size <= 0x1000) {
+            return locked.read(physForLocked(lin, ACCESS_READ), size);
+        }
         if ((lin & 0xFFF) + size > 0x1000) {
             int v = 0;
             for (int i = 0; i < size; i++) {
@@ -284,6 +331,10 @@ final class Mmu {
     }
 
     private void writeSlow(long lin, int size, int v) {
+        if (locked != null && (lin & 0xFFF) + size <= 0x1000) {
+            locked.write(physForLocked(lin, ACCESS_WRITE), size, v);
+            return;
+        }
         if ((lin & 0xFFF) + size > 0x1000) {
             probeWrite(lin, size);
             for (int i = 0; i < size; i++) {
@@ -297,6 +348,9 @@ final class Mmu {
 
     /** Reads guest-physical memory, MMIO included. */
     int physRead(long pa, int size) {
+        if (pa >>> 12 == apicPpn) {
+            return (int) apic.mmioRead(pa & 0xFFF, size);
+        }
         GuestMemory.Region r = memory.find(pa, size);
         if (r == null) {
             return (int) bus.mmioRead(pa, size);
@@ -311,6 +365,10 @@ final class Mmu {
 
     /** Writes guest-physical memory: MMIO to the bus, ROM writes dropped, code pages invalidated. */
     void physWrite(long pa, int size, int v) {
+        if (pa >>> 12 == apicPpn) {
+            apic.mmioWrite(pa & 0xFFF, size, v & 0xFFFF_FFFFL);
+            return;
+        }
         GuestMemory.Region r = memory.find(pa, size);
         if (r == null) {
             bus.mmioWrite(pa, size, v & 0xFFFF_FFFFL);
@@ -321,6 +379,9 @@ final class Mmu {
             return;
         }
         invalidateCode(pa >>> 12);
+        if (shared != null) {
+            shared.written(pa >>> 12, vcpuIndex);
+        }
         long off = pa - r.base();
         switch (size) {
             case 1 -> r.segment().set(BYTE, off, (byte) v);
@@ -392,7 +453,7 @@ final class Mmu {
     private void fill(long lin, long pa, boolean writable, boolean executable) {
         long ppn = pa >>> 12;
         GuestMemory.Region r = memory.find(ppn << 12, 4096);
-        if (r == null) {
+        if (r == null || ppn == apicPpn) {
             return; // MMIO: every access takes the slow path
         }
         int idx = (int) (lin >>> 12) & TLB_MASK;
@@ -400,8 +461,9 @@ final class Mmu {
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
         physPage[idx] = ppn;
-        readTag[idx] = vpn;
-        writeTag[idx] = writable && !r.readOnly() && !codePages.containsKey(ppn) ? vpn : -1;
+        tlbReadTag[idx] = vpn;
+        boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
+        tlbWriteTag[idx] = writable && !r.readOnly() && !code ? vpn : -1;
         fetchTag[idx] = executable ? vpn : -1;
     }
 
@@ -609,10 +671,9 @@ final class Mmu {
             }
             page = new CodePage(ppn);
             codePages.put(ppn, page);
-            for (int i = 0; i < TLB_SIZE; i++) {
-                if (writeTag[i] != -1 && physPage[i] == ppn) {
-                    writeTag[i] = -1;
-                }
+            revokeWrites(ppn);
+            if (shared != null) {
+                shared.codeCreated(ppn, vcpuIndex);
             }
         }
         return page;
@@ -622,7 +683,114 @@ final class Mmu {
     void invalidateCode(long ppn) {
         if (!codePages.isEmpty() && codePages.remove(ppn) != null) {
             generation++;
+            if (shared != null) {
+                shared.codeDropped(ppn, vcpuIndex);
+            }
         }
+    }
+
+    /** Drops the write entries pointing at {@code ppn}; true if there was one. */
+    private boolean revokeWrites(long ppn) {
+        boolean had = false;
+        for (int i = 0; i < TLB_SIZE; i++) {
+            if (tlbWriteTag[i] != -1 && physPage[i] == ppn) {
+                tlbWriteTag[i] = -1;
+                had = true;
+            }
+        }
+        return had;
+    }
+
+    /** Whether other vCPUs or devices left messages about code pages for this vCPU. */
+    boolean hasCodeMessages() {
+        return inbox != null && inbox.pending;
+    }
+
+    /**
+     * Acts on the messages from other vCPUs and devices (this vCPU's thread, between slices).
+     * A page another vCPU now runs from loses this vCPU's write entries; if one existed, this
+     * vCPU may have written the page since that vCPU decoded it, so the holders are told to
+     * decode it afresh. A page written elsewhere loses its decoded code here.
+     */
+    void drainCodeMessages() {
+        int n = inbox.drain(inboxMessages);
+        if (n < 0) {
+            codePages.keySet().forEach(ppn -> shared.codeDropped(ppn, vcpuIndex));
+            codePages.clear();
+            flush();
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            long ppn = inboxMessages[i] >>> 1;
+            if ((inboxMessages[i] & 1) == SharedCode.Inbox.REVOKE_WRITES) {
+                if (revokeWrites(ppn)) {
+                    shared.written(ppn, vcpuIndex);
+                }
+            } else {
+                invalidateCode(ppn);
+            }
+        }
+    }
+
+    /** A device or the host wrote {@code ppn}: on a multi-vCPU machine this goes through the inbox. */
+    void hostWrote(long ppn) {
+        if (shared == null) {
+            invalidateCode(ppn);
+        } else {
+            inbox.post(SharedCode.Inbox.DROP_CODE, ppn);
+        }
+    }
+
+    // ---- locked instructions ----
+
+    /** The transaction of the locked instruction running now, or null. */
+    private LockedAccess locked;
+
+    /** Starts a locked instruction: data accesses go to {@code txn} until {@link #endLocked}. */
+    void beginLocked(LockedAccess txn) {
+        locked = txn;
+        readTag = MISS;
+        writeTag = MISS;
+    }
+
+    void endLocked() {
+        locked = null;
+        readTag = tlbReadTag;
+        writeTag = tlbWriteTag;
+    }
+
+    /**
+     * The physical address of a locked access, through the real TLB when it holds a write entry
+     * (RAM, writable, no decoded code), else by a walk that checks the rights.
+     */
+    private long physForLocked(long lin, int access) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (tlbWriteTag[idx] == lin >>> 12) {
+            return physPage[idx] << 12 | (lin & 0xFFF);
+        }
+        return translate(lin, access, user);
+    }
+
+    /** The RAM region behind {@code pa} for a locked access, or null (MMIO, ROM, the APIC page). */
+    GuestMemory.Region lockableRegion(long pa, int size) {
+        if (pa >>> 12 == apicPpn) {
+            return null;
+        }
+        GuestMemory.Region r = memory.find(pa, size);
+        return r == null || r.readOnly() ? null : r;
+    }
+
+    /** After a locked write lands: decoded code of that page goes, here and on the other vCPUs. */
+    void lockedWriteDone(long pa) {
+        invalidateCode(pa >>> 12);
+        if (shared != null) {
+            shared.written(pa >>> 12, vcpuIndex);
+        }
+    }
+
+    /** A full fence, for MFENCE and the serializing instructions. */
+    static void fullFence() {
+        VarHandle.fullFence();
     }
 
     int cachedCodePages() {

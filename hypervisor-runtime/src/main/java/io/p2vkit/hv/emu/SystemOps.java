@@ -10,6 +10,8 @@ final class SystemOps {
 
     static final int MSR_TSC = 0x10;
     static final int MSR_BIOS_SIGN_ID = 0x8B;
+    static final int MSR_APIC_BASE = 0x1B;
+    static final int MSR_TSC_DEADLINE = 0x6E0;
     static final int MSR_EFER = 0xC000_0080;
     static final int MSR_FS_BASE = 0xC000_0100;
     static final int MSR_GS_BASE = 0xC000_0101;
@@ -417,6 +419,8 @@ final class SystemOps {
         long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
+            case MSR_APIC_BASE -> apic(c).apicBaseMsr();
+            case MSR_TSC_DEADLINE -> apic(c).tscDeadline();
             case MSR_EFER -> c.mmu.efer;
             case MSR_FS_BASE -> c.fsBase;
             case MSR_GS_BASE -> c.gsBase;
@@ -436,7 +440,19 @@ final class SystemOps {
         requireCpl0(c);
         long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
         switch (c.r32(Cpu.ECX)) {
-            case MSR_TSC -> c.tscOffset = v - System.nanoTime();
+            case MSR_TSC -> {
+                c.tscOffset = v - System.nanoTime();
+                if (c.apic != null) {
+                    c.apic.setTscOffset(c.tscOffset); // the TSC-deadline timer counts this TSC
+                }
+            }
+            case MSR_APIC_BASE -> {
+                if (!apic(c).writeApicBaseMsr(v)) {
+                    throw CpuFault.gp(0);
+                }
+                c.mmu.refreshApicBase();
+            }
+            case MSR_TSC_DEADLINE -> apic(c).writeTscDeadline(v);
             case MSR_BIOS_SIGN_ID -> {
                 // microcode update signature: writes are how software asks for it; nothing to do
             }
@@ -457,6 +473,14 @@ final class SystemOps {
             }
             default -> throw CpuFault.gp(0);
         }
+    }
+
+    /** The local APIC behind an APIC MSR; without one the MSR does not exist (#GP). */
+    private static io.p2vkit.hv.cpu.LocalApicAccess apic(Cpu c) {
+        if (c.apic == null) {
+            throw CpuFault.gp(0);
+        }
+        return c.apic;
     }
 
     /** 0F A2: CPUID. */
