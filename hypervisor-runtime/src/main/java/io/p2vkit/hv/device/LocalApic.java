@@ -239,8 +239,11 @@ public final class LocalApic implements LocalApicAccess {
         if (pic == null || !pic.hasPendingInterrupt()) {
             return false;
         }
+        if (!globallyEnabled()) {
+            return true; // no APIC: INTR is a plain pin
+        }
         if (!softwareEnabled()) {
-            return true;
+            return bsp; // as after reset on a PC, LINT0 of the BSP is the 8259's virtual wire (APs: masked)
         }
         int lint0 = lvt[LVT_LINT0];
         return (lint0 & LVT_MASKED) == 0 && ((lint0 >>> 8) & 7) == ApicBus.MODE_EXTINT;

@@ -29,6 +29,8 @@ public final class EmuVcpu implements Vcpu {
     private final InterruptController interrupts;
     /** This vCPU's local APIC, or null (then {@link #interrupts} is the 8259 or nothing). */
     private final LocalApicAccess apic;
+    /** No other vCPU exists, so nothing can send this one an NMI or INIT. */
+    private final boolean lone;
     /** An application processor after INIT: it runs nothing until a start-up IPI (SDM Vol. 3 §9.4). */
     private volatile boolean waitingForStartup;
     private boolean nmiPending;
@@ -44,6 +46,7 @@ public final class EmuVcpu implements Vcpu {
         this.cpu = new Cpu(new Mmu(memory, bus), bus);
         this.interrupts = interrupts;
         this.apic = null;
+        this.lone = true;
     }
 
     /**
@@ -56,6 +59,7 @@ public final class EmuVcpu implements Vcpu {
         this.cpu = new Cpu(mmu, bus, apic, smp == null ? null : new LockedAccess(smp.splitLock()));
         this.interrupts = apic;
         this.apic = apic;
+        this.lone = smp == null;
         this.waitingForStartup = !apic.isBootstrapProcessor();
         apic.setWakeup(() -> {
             apicEvent = true;
@@ -109,7 +113,7 @@ public final class EmuVcpu implements Vcpu {
                     nmiPending = false;
                     deliverNmi();
                 }
-                if (cpu.halted && apic != null) {
+                if (cpu.halted && apic != null && !(lone && !cpu.interruptsEnabled())) {
                     if (cpu.interruptsEnabled() && apic.hasPendingInterrupt()) {
                         cpu.halted = false;
                     } else {
