@@ -424,6 +424,47 @@ final class Mmu {
      * filling the TLB when the page is plain memory.
      */
     long translate(long lin, int access, boolean userAccess) {
+        for (;;) {
+            try {
+                return translateOnce(lin, access, userAccess);
+            } catch (EntryChanged raced) {
+                // Another vCPU changed a paging entry between our read and our A/D update: walk again.
+            }
+        }
+    }
+
+    /** Thrown when the compare-and-set of accessed/dirty bits finds the entry changed. */
+    private static final class EntryChanged extends RuntimeException {
+        private EntryChanged() {
+            super("paging entry changed during the walk", null, false, false);
+        }
+    }
+
+    private static final EntryChanged ENTRY_CHANGED = new EntryChanged();
+    private static final java.lang.invoke.VarHandle INT_ATOMIC = ValueLayout.JAVA_INT.varHandle();
+
+    /**
+     * Sets accessed/dirty {@code bits} in the paging entry at {@code addr} that the walk read as
+     * {@code entry}. The processor does this with a locked operation (SDM Vol. 3 §4.8); with
+     * several vCPUs it is a compare-and-set, so that a guest's concurrent change to the entry
+     * (clearing it, clearing D) is never overwritten with the stale value.
+     */
+    private void setEntryBits(long addr, long entry, long bits) {
+        int old = (int) entry;
+        int updated = (int) (entry | bits);
+        GuestMemory.Region r = shared == null ? null : lockableRegion(addr, 4);
+        if (r == null || (addr & 3) != 0) {
+            physWrite(addr, 4, updated);
+            return;
+        }
+        if (!INT_ATOMIC.compareAndSet(r.segment(), addr - r.base(), old, updated)) {
+            throw ENTRY_CHANGED;
+        }
+        invalidateCode(addr >>> 12);
+        shared.written(addr >>> 12, vcpuIndex);
+    }
+
+    private long translateOnce(long lin, int access, boolean userAccess) {
         long pa;
         boolean writable = true;
         boolean executable = true;
@@ -478,7 +519,7 @@ final class Mmu {
             largePagesCached = true;
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
-                physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
+                setEntryBits(pdeAddr, pde, PTE_A | dirty);
             }
             // PSE-36: bits 13-16 of a 4 MiB PDE hold physical address bits 32-35.
             long base = (pde & 0xFFC0_0000L) | ((pde & 0x1E000L) << 19);
@@ -491,11 +532,11 @@ final class Mmu {
         }
         check(lin, pde, pte, access, userAccess, 0);
         if ((pde & PTE_A) == 0) {
-            physWrite(pdeAddr, 4, (int) (pde | PTE_A));
+            setEntryBits(pdeAddr, pde, PTE_A);
         }
         long dirty = access == ACCESS_WRITE ? PTE_D : 0;
         if ((pte & (PTE_A | dirty)) != (PTE_A | dirty)) {
-            physWrite(pteAddr, 4, (int) (pte | PTE_A | dirty));
+            setEntryBits(pteAddr, pte, PTE_A | dirty);
         }
         boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
         return new long[] {(pte & 0xFFFF_F000L) | (lin & 0xFFF), w ? 1 : 0, 1};
@@ -523,7 +564,7 @@ final class Mmu {
             largePagesCached = true;
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
-                physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
+                setEntryBits(pdeAddr, pde, PTE_A | dirty);
             }
             long base = pde & 0x000F_FFFF_FFE0_0000L;
             return new long[] {base | (lin & 0x1F_FFFF), writableFor(pde, userAccess) ? 1 : 0, nx ? 0 : 1};
@@ -539,11 +580,11 @@ final class Mmu {
         nx |= nxe && pte < 0;
         check(lin, pde, pte, access, userAccess, nx ? 1 : 0);
         if ((pde & PTE_A) == 0) {
-            physWrite(pdeAddr, 4, (int) (pde | PTE_A));
+            setEntryBits(pdeAddr, pde, PTE_A);
         }
         long dirty = access == ACCESS_WRITE ? PTE_D : 0;
         if ((pte & (PTE_A | dirty)) != (PTE_A | dirty)) {
-            physWrite(pteAddr, 4, (int) (pte | PTE_A | dirty));
+            setEntryBits(pteAddr, pte, PTE_A | dirty);
         }
         boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
         return new long[] {(pte & PAE_ADDR) | (lin & 0xFFF), w ? 1 : 0, nx ? 0 : 1};
@@ -603,12 +644,12 @@ final class Mmu {
         }
         for (int l = 3; l > leaf; l--) {
             if ((entries[l] & PTE_A) == 0) {
-                physWrite(addrs[l], 4, (int) (entries[l] | PTE_A));
+                setEntryBits(addrs[l], entries[l], PTE_A);
             }
         }
         long dirty = access == ACCESS_WRITE ? PTE_D : 0;
         if ((e & (PTE_A | dirty)) != (PTE_A | dirty)) {
-            physWrite(addrs[leaf], 4, (int) (e | PTE_A | dirty));
+            setEntryBits(addrs[leaf], e, PTE_A | dirty);
         }
         long pageMask = (1L << (12 + 9 * leaf)) - 1;
         if (leaf > 0) {
