@@ -163,7 +163,9 @@ final class Mmu {
     int read8(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12) {
-            return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+            int v = segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
         }
         return readSlow(lin, 1);
     }
@@ -171,7 +173,9 @@ final class Mmu {
     int read16(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
-            return segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
+            int v = segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
         }
         return readSlow(lin, 2);
     }
@@ -179,7 +183,9 @@ final class Mmu {
     int read32(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
-            return segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
+            int v = segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
         }
         return readSlow(lin, 4);
     }
@@ -191,6 +197,7 @@ final class Mmu {
     void write8(long lin, int v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(BYTE, segmentOffset[idx] + (lin & 0xFFF), (byte) v);
             return;
         }
@@ -200,6 +207,7 @@ final class Mmu {
     void write16(long lin, int v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(SHORT, segmentOffset[idx] + (lin & 0xFFF), (short) v);
             return;
         }
@@ -209,6 +217,7 @@ final class Mmu {
     void write32(long lin, int v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(INT, segmentOffset[idx] + (lin & 0xFFF), v);
             return;
         }
@@ -222,7 +231,19 @@ final class Mmu {
     long read64(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
-            return segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+            long v = segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
+        }
+        if (locked == null && (lin & 0xFFF) <= 0xFF8) {
+            // One 8-byte access, so that an aligned quadword stays single-copy atomic (SDM Vol. 3 §9.1.1).
+            long pa = translate(lin, ACCESS_READ, user);
+            GuestMemory.Region r = pa >>> 12 == apicPpn ? null : memory.find(pa, 8);
+            if (r != null) {
+                long v = r.segment().get(LONG, pa - r.base());
+                VarHandle.acquireFence();
+                return v;
+            }
         }
         return (read32(lin) & 0xFFFF_FFFFL) | (long) read32((lin + 4) & linearMask) << 32;
     }
@@ -231,8 +252,22 @@ final class Mmu {
     void write64(long lin, long v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(LONG, segmentOffset[idx] + (lin & 0xFFF), v);
             return;
+        }
+        if (locked == null && (lin & 0xFFF) <= 0xFF8) {
+            long pa = translate(lin, ACCESS_WRITE, user);
+            GuestMemory.Region r = pa >>> 12 == apicPpn ? null : memory.find(pa, 8);
+            if (r != null && !r.readOnly()) {
+                invalidateCode(pa >>> 12);
+                if (shared != null) {
+                    shared.written(pa >>> 12, vcpuIndex);
+                }
+                VarHandle.releaseFence();
+                r.segment().set(LONG, pa - r.base(), v);
+                return;
+            }
         }
         probeWrite(lin, 8);
         write32(lin, (int) v);
@@ -356,11 +391,13 @@ final class Mmu {
             return (int) bus.mmioRead(pa, size);
         }
         long off = pa - r.base();
-        return switch (size) {
+        int v = switch (size) {
             case 1 -> r.segment().get(BYTE, off) & 0xFF;
             case 2 -> r.segment().get(SHORT, off) & 0xFFFF;
             default -> r.segment().get(INT, off);
         };
+        VarHandle.acquireFence();
+        return v;
     }
 
     /** Writes guest-physical memory: MMIO to the bus, ROM writes dropped, code pages invalidated. */
@@ -383,6 +420,7 @@ final class Mmu {
             shared.written(pa >>> 12, vcpuIndex);
         }
         long off = pa - r.base();
+        VarHandle.releaseFence();
         switch (size) {
             case 1 -> r.segment().set(BYTE, off, (byte) v);
             case 2 -> r.segment().set(SHORT, off, (short) v);
@@ -827,11 +865,6 @@ final class Mmu {
         if (shared != null) {
             shared.written(pa >>> 12, vcpuIndex);
         }
-    }
-
-    /** A full fence, for MFENCE and the serializing instructions. */
-    static void fullFence() {
-        VarHandle.fullFence();
     }
 
     int cachedCodePages() {
