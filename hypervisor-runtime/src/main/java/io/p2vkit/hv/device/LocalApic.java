@@ -229,7 +229,9 @@ public final class LocalApic implements LocalApicAccess {
         }
         if (extIntPending || picPassesThrough()) {
             extIntPending = false;
-            return pic.acknowledge();
+            if (pic != null) {
+                return pic.acknowledge();
+            }
         }
         return svr & 0xFF;
     }
@@ -288,7 +290,8 @@ public final class LocalApic implements LocalApicAccess {
 
     @Override
     public synchronized long nanosToNextEvent() {
-        return (lvt[LVT_TIMER] & LVT_MASKED) != 0 && timer.nanosToExpiry() != 0 ? -1 : timer.nanosToExpiry();
+        pollTimer(); // an expiry due now is taken here, so a halted core never waits on a past one
+        return (lvt[LVT_TIMER] & LVT_MASKED) != 0 ? -1 : timer.nanosToExpiry();
     }
 
     @Override
