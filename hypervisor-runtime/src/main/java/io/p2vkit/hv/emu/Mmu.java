@@ -811,11 +811,14 @@ final class Mmu {
         }
     }
 
-    /** A device or the host wrote {@code ppn}: on a multi-vCPU machine this goes through the inbox. */
+    /**
+     * A device or the host wrote {@code ppn}. On a multi-vCPU machine the caller is not this
+     * vCPU's thread: a page this vCPU decoded is dropped through its inbox; others need nothing.
+     */
     void hostWrote(long ppn) {
         if (shared == null) {
             invalidateCode(ppn);
-        } else {
+        } else if (shared.isCodeOn(ppn, vcpuIndex)) {
             inbox.post(SharedCode.Inbox.DROP_CODE, ppn);
         }
     }

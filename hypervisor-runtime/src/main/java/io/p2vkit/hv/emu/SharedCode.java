@@ -31,6 +31,12 @@ final class SharedCode {
         return holders.containsKey(ppn);
     }
 
+    /** Whether vCPU {@code index} holds decoded code for {@code ppn}. */
+    boolean isCodeOn(long ppn, int index) {
+        Integer mask = holders.get(ppn);
+        return mask != null && (mask & (1 << index)) != 0;
+    }
+
     /** vCPU {@code index} decoded code on {@code ppn}: the others revoke their write entries for it. */
     void codeCreated(long ppn, int index) {
         int before = holders.getOrDefault(ppn, 0);

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * AP with INIT and a start-up IPI through its local APIC; the AP enters protected mode from its
  * real-mode start-up page. Both then increment two shared counters many times, one with LOCK
  * XADD and one with a LOCK CMPXCHG retry loop, and the totals must be exact. Finally the AP
- * halts with interrupts enabled and a fixed IPI wakes it into its handler.
+ * halts with interrupts enabled and a fixed IPI wakes it into its handler. And code one vCPU
+ * rewrites reaches the other vCPU that is running it.
  */
 class SmpGuestTest {
 
@@ -42,6 +43,59 @@ class SmpGuestTest {
 
     private static String le32(int v) {
         return String.format("%02X %02X %02X %02X", v & 0xFF, (v >>> 8) & 0xFF, (v >>> 16) & 0xFF, v >>> 24);
+    }
+
+    /** Flat 32-bit protected mode at CPL 0, starting at {@code eip}. */
+    private static void flat32(EmuVcpu vcpu, int eip) {
+        Cpu cpu = vcpu.cpu();
+        cpu.mmu.cr0 |= Cpu.CR0_PE;
+        cpu.setSegmentCache(Cpu.CS, 0x08, 0, -1, FlatMachine.FLAT_CODE32);
+        for (int s : new int[] {Cpu.ES, Cpu.SS, Cpu.DS, Cpu.FS, Cpu.GS}) {
+            cpu.setSegmentCache(s, 0x10, 0, -1, FlatMachine.FLAT_DATA32);
+        }
+        cpu.mmu.flush();
+        cpu.eip = eip;
+    }
+
+    @Test
+    void codeRewrittenByOneVcpuIsSeenByTheOneRunningIt() throws Exception {
+        GuestMemory memory = new GuestMemory();
+        memory.add("ram", 0, 0x10_0000, false);
+        Bus bus = new Bus();
+        ApicBus apicBus = new ApicBus();
+        var factory = new EmuVcpus().withApics(memory, bus, 2);
+        // Both start running at once (two "BSP" flags): this test is about memory, not start-up.
+        EmuVcpu runner = (EmuVcpu) factory.create(0, new LocalApic(0, true, apicBus, null, Clock.SYSTEM));
+        EmuVcpu writer = (EmuVcpu) factory.create(1, new LocalApic(1, true, apicBus, null, Clock.SYSTEM));
+        memory.load(0x5000, FlatMachine.hex(
+                "B8 01 00 00 00"          // L: mov eax, 1
+                + " A3 00 30 00 00"       // mov [0x3000], eax
+                + " EB F4"));             // jmp L
+        memory.load(0x6000, FlatMachine.hex(
+                "83 3D 00 30 00 00 01"    // W: cmp dword [0x3000], 1   (the runner is running)
+                + " 75 F7"                // jne W
+                + " C6 05 01 50 00 00 02" // mov byte [0x5001], 2       (now it stores 2)
+                + " FA F4"));             // cli; hlt
+        flat32(runner, 0x5000);
+        flat32(writer, 0x6000);
+        Thread t1 = Thread.ofPlatform().start(runner::run);
+        try {
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (memory.readInt(0x3000) != 1 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            Thread t2 = Thread.ofPlatform().start(writer::run);
+            while (memory.readInt(0x3000) != 2 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(2, memory.readInt(0x3000), "the runner executes the rewritten MOV; " + runner.stopReason());
+            writer.requestStop();
+            t2.join(5000);
+        } finally {
+            runner.requestStop();
+            t1.join(5000);
+            memory.close();
+        }
     }
 
     @Test
@@ -88,14 +142,7 @@ class SmpGuestTest {
                 + " C7 05 00 03 E0 FE 01 46 00 00"    // ICR low: start-up, vector 1
                 + " " + countingLoop()
                 + " FA F4 EB FC"));                   // cli; hlt
-        Cpu cpu = bsp.cpu();
-        cpu.mmu.cr0 |= Cpu.CR0_PE;
-        cpu.setSegmentCache(Cpu.CS, 0x08, 0, -1, FlatMachine.FLAT_CODE32);
-        for (int s : new int[] {Cpu.ES, Cpu.SS, Cpu.DS, Cpu.FS, Cpu.GS}) {
-            cpu.setSegmentCache(s, 0x10, 0, -1, FlatMachine.FLAT_DATA32);
-        }
-        cpu.mmu.flush();
-        cpu.eip = 0x2000;
+        flat32(bsp, 0x2000);
 
         List<Thread> threads = List.of(
                 Thread.ofPlatform().start(bsp::run), Thread.ofPlatform().start(ap::run));
