@@ -344,12 +344,16 @@ final class SystemOps {
     }
 
     /**
-     * 0F 20/22 in 64-bit mode: MOV r64, CRn / MOV CRn, r64 for CR0, CR2, CR3, CR4 (CR8, the task
-     * priority, needs a local APIC: #UD). Bits the register cannot hold raise #GP.
+     * 0F 20/22 in 64-bit mode: MOV r64, CRn / MOV CRn, r64 for CR0, CR2, CR3, CR4 and, with a
+     * local APIC, CR8 (without one: #UD). Bits the register cannot hold raise #GP.
      */
     static void movCr64(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         int cr = d.reg;
+        if (cr == 8 && c.apic != null) {
+            movCr8(c, d);
+            return;
+        }
         if (cr != 0 && cr != 2 && cr != 3 && cr != 4) {
             throw c.undefined(d);
         }
@@ -473,6 +477,24 @@ final class SystemOps {
             }
             default -> throw CpuFault.gp(0);
         }
+    }
+
+    /**
+     * MOV to/from CR8: the task-priority class, TPR bits 7:4 of the local APIC (SDM Vol. 3
+     * §11.8.6.1); bits 63:4 of a written value are reserved (#GP). A lower priority may let an
+     * interrupt in, so the slice ends.
+     */
+    private static void movCr8(Cpu c, DecodedInsn d) {
+        if (d.opcode == 0x120) {
+            c.r[d.rm] = c.apic.taskPriorityClass();
+            return;
+        }
+        long v = c.r[d.rm];
+        if ((v & ~0xFL) != 0) {
+            throw CpuFault.gp(0);
+        }
+        c.apic.setTaskPriorityClass((int) v);
+        c.breakSlice = true;
     }
 
     /** The local APIC behind an APIC MSR; without one the MSR does not exist (#GP). */
