@@ -87,9 +87,9 @@ public final class LocalApic implements LocalApicAccess {
     private int ldr;
     private int dfr;
     private int svr;
-    private final int[] irr = new int[8];
-    private final int[] isr = new int[8];
-    private final int[] tmr = new int[8];
+    private final ApicVectorSet irr = new ApicVectorSet();
+    private final ApicVectorSet isr = new ApicVectorSet();
+    private final ApicVectorSet tmr = new ApicVectorSet();
     private int esrPending;
     private int esr;
     private int icrLow;
@@ -126,9 +126,9 @@ public final class LocalApic implements LocalApicAccess {
         ldr = 0;
         dfr = -1;
         svr = 0xFF;
-        java.util.Arrays.fill(irr, 0);
-        java.util.Arrays.fill(isr, 0);
-        java.util.Arrays.fill(tmr, 0);
+        irr.clearAll();
+        isr.clearAll();
+        tmr.clearAll();
         esr = 0;
         esrPending = 0;
         icrLow = 0;
@@ -223,8 +223,8 @@ public final class LocalApic implements LocalApicAccess {
     public synchronized int acknowledge() {
         int v = deliverableVector();
         if (v >= 0) {
-            clearBit(irr, v);
-            setBit(isr, v);
+            irr.clear(v);
+            isr.set(v);
             return v;
         }
         if (extIntPending || picPassesThrough()) {
@@ -253,7 +253,7 @@ public final class LocalApic implements LocalApicAccess {
 
     /** The highest vector in IRR whose priority class is above the processor priority, or -1. */
     private int deliverableVector() {
-        int v = highest(irr);
+        int v = irr.highest();
         if (v < 0 || (v & 0xF0) <= (ppr() & 0xF0)) {
             return -1;
         }
@@ -262,14 +262,14 @@ public final class LocalApic implements LocalApicAccess {
 
     /** PPR (SDM §11.8.3.1): the TPR if its class is at least that of the highest in service. */
     private int ppr() {
-        int isrv = Math.max(highest(isr), 0);
+        int isrv = Math.max(isr.highest(), 0);
         return (tpr & 0xF0) >= (isrv & 0xF0) ? tpr & 0xFF : isrv & 0xF0;
     }
 
     /** Arbitration priority (SDM §11.6.2.4), what lowest-priority delivery compares. */
     synchronized int arbitrationPriority() {
-        int irrv = Math.max(highest(irr), 0);
-        int isrv = Math.max(highest(isr), 0);
+        int irrv = Math.max(irr.highest(), 0);
+        int isrv = Math.max(isr.highest(), 0);
         if ((tpr & 0xF0) >= (irrv & 0xF0) && (tpr & 0xF0) >= (isrv & 0xF0)) {
             return tpr & 0xFF;
         }
@@ -335,11 +335,11 @@ public final class LocalApic implements LocalApicAccess {
                 if (vector < 16) {
                     return true;
                 }
-                setBit(irr, vector);
+                irr.set(vector);
                 if (level) {
-                    setBit(tmr, vector);
+                    tmr.set(vector);
                 } else {
-                    clearBit(tmr, vector);
+                    tmr.clear(vector);
                 }
             }
             case ApicBus.MODE_NMI -> signals |= SIGNAL_NMI;
@@ -430,13 +430,13 @@ public final class LocalApic implements LocalApicAccess {
     private synchronized int readRegister(int reg) {
         pollTimer();
         if (reg >= REG_ISR && reg < REG_ISR + 0x80) {
-            return isr[(reg - REG_ISR) >> 4];
+            return isr.word((reg - REG_ISR) >> 4);
         }
         if (reg >= REG_TMR && reg < REG_TMR + 0x80) {
-            return tmr[(reg - REG_TMR) >> 4];
+            return tmr.word((reg - REG_TMR) >> 4);
         }
         if (reg >= REG_IRR && reg < REG_IRR + 0x80) {
-            return irr[(reg - REG_IRR) >> 4];
+            return irr.word((reg - REG_IRR) >> 4);
         }
         if (reg >= REG_LVT_TIMER && reg <= REG_LVT_ERROR) {
             return lvt[(reg - REG_LVT_TIMER) >> 4];
@@ -540,12 +540,12 @@ public final class LocalApic implements LocalApicAccess {
         int vector;
         boolean level;
         synchronized (this) {
-            vector = highest(isr);
+            vector = isr.highest();
             if (vector < 0) {
                 return;
             }
-            clearBit(isr, vector);
-            level = testBit(tmr, vector);
+            isr.clear(vector);
+            level = tmr.contains(vector);
         }
         if (level) {
             apicBus.broadcastEoi(vector);
@@ -585,28 +585,5 @@ public final class LocalApic implements LocalApicAccess {
     /** Accesses the APIC page did not honour (misaligned or narrow stores, odd offsets). */
     public synchronized long missedAccesses() {
         return missedAccesses;
-    }
-
-    // ---- 256-bit registers as eight ints ----
-
-    private static int highest(int[] bits) {
-        for (int i = 7; i >= 0; i--) {
-            if (bits[i] != 0) {
-                return i * 32 + 31 - Integer.numberOfLeadingZeros(bits[i]);
-            }
-        }
-        return -1;
-    }
-
-    private static void setBit(int[] bits, int v) {
-        bits[v >>> 5] |= 1 << (v & 31);
-    }
-
-    private static void clearBit(int[] bits, int v) {
-        bits[v >>> 5] &= ~(1 << (v & 31));
-    }
-
-    private static boolean testBit(int[] bits, int v) {
-        return (bits[v >>> 5] & (1 << (v & 31))) != 0;
     }
 }
