@@ -85,7 +85,7 @@ public final class ApicBus {
             return;
         }
         if (mode == MODE_LOWEST) {
-            targets = List.of(lowestPriority(targets));
+            targets = List.of(lowestPriority(targets, vector));
             mode = MODE_FIXED;
         }
         for (LocalApic a : targets) {
@@ -94,10 +94,16 @@ public final class ApicBus {
     }
 
     /**
-     * The target with the lowest arbitration priority; ties rotate so that repeated lowest
-     * priority interrupts spread over equal CPUs, as the arbitration ID rotation does.
+     * The focus processor if one of the targets already has {@code vector} pending or in service
+     * (SDM §11.6.2.4), else the target with the lowest arbitration priority; ties rotate so that
+     * repeated lowest-priority interrupts spread over equal CPUs, as arbitration ID rotation does.
      */
-    private LocalApic lowestPriority(List<LocalApic> targets) {
+    private LocalApic lowestPriority(List<LocalApic> targets, int vector) {
+        for (LocalApic a : targets) {
+            if (a.isFocusFor(vector)) {
+                return a;
+            }
+        }
         int n = targets.size();
         int start;
         synchronized (this) {

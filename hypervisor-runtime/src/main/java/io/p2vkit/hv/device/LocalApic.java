@@ -276,6 +276,11 @@ public final class LocalApic implements LocalApicAccess {
         return Math.max(tpr & 0xF0, Math.max(irrv & 0xF0, isrv & 0xF0));
     }
 
+    /** Focus checking is on (SVR bit 9 clear) and {@code vector} is already pending or in service here. */
+    synchronized boolean isFocusFor(int vector) {
+        return (svr & SVR_FOCUS_DISABLE) == 0 && softwareEnabled() && (irr.contains(vector) || isr.contains(vector));
+    }
+
     @Override
     public synchronized int takeSignals() {
         int s = signals;

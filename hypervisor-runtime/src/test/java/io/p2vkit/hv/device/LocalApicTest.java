@@ -215,6 +215,17 @@ class LocalApicTest {
         assertEquals(0x66, b.acknowledge());
         b.mmioWrite(LocalApic.REG_EOI, 4, 0);
         assertFalse(a.hasPendingInterrupt());
+        // ...unless the other is the focus: it has that vector in service already.
+        a.mmioWrite(LocalApic.REG_TPR, 4, 0x00);
+        b.mmioWrite(LocalApic.REG_TPR, 4, 0x20);
+        a.accept(ApicBus.MODE_FIXED, 0x67, false);
+        assertEquals(0x67, a.acknowledge());
+        a.mmioWrite(LocalApic.REG_ICR_LOW, 4, 0x8_0167);
+        assertFalse(b.hasPendingInterrupt(), "the focus processor took it");
+        a.mmioWrite(LocalApic.REG_EOI, 4, 0);
+        assertEquals(0x67, a.acknowledge());
+        a.mmioWrite(LocalApic.REG_EOI, 4, 0);
+        b.mmioWrite(LocalApic.REG_TPR, 4, 0);
         // INIT and start-up become signals for the core; NMI too.
         a.mmioWrite(LocalApic.REG_ICR_HIGH, 4, 1 << 24);
         a.mmioWrite(LocalApic.REG_ICR_LOW, 4, 0x4500);
