@@ -4,14 +4,16 @@ package io.p2vkit.hv.device;
  * The local APIC timer (SDM Vol. 3 §11.5.4): a 32-bit down-counter clocked by the APIC bus clock
  * through the divide configuration register, in one-shot, periodic or TSC-deadline mode. Nothing
  * ticks: the count is computed from the clock when read, and {@link #poll} says whether an
- * interrupt is due. The bus clock is nominally {@link #FREQUENCY_HZ}, the same nanosecond clock
- * the emulator's TSC counts, so that a guest calibrating the timer against the PIT or the TSC
- * finds one consistent machine. Not thread-safe: {@link LocalApic} guards it.
+ * interrupt is due. The bus clock is {@link #FREQUENCY_HZ}, derived from the same nanosecond
+ * clock the emulator's TSC counts (1 GHz): the 25 MHz core crystal that CPUID leaves 0x15 and
+ * 0x16 report, which Linux takes as the APIC timer's rate without calibrating it. Not
+ * thread-safe: {@link LocalApic} guards it.
  */
 final class LocalApicTimer {
 
-    /** The nominal APIC bus clock: one tick per nanosecond of the machine's clock. */
-    static final long FREQUENCY_HZ = 1_000_000_000L;
+    /** The APIC timer clock: the crystal of CPUID leaf 0x15, one tick per 40 ns of the machine's clock. */
+    static final long FREQUENCY_HZ = 25_000_000L;
+    private static final long NANOS_PER_TICK = 1_000_000_000L / FREQUENCY_HZ;
 
     static final int MODE_ONE_SHOT = 0;
     static final int MODE_PERIODIC = 1;
@@ -47,15 +49,15 @@ final class LocalApicTimer {
 
     /** Bits 0, 1 and 3 select divide by 2, 4, 8, 16, 32, 64, 128 or 1 (SDM Figure 11-10). */
     void writeDivide(int value) {
+        long now = clock.nanos();
+        int current = running ? currentCount(now) : 0;
         divideConfig = value & 0xB;
         int code = (divideConfig & 3) | ((divideConfig & 8) >> 1);
         shift = (code + 1) & 7;
         if (running) {
             // The count continues from where it is at the new rate.
-            long now = clock.nanos();
-            int current = currentCount(now);
-            startNanos = now - ((long) (initialCount - current) << shift);
-            nextExpiry = now + ((current & 0xFFFF_FFFFL) << shift);
+            startNanos = now - ticksToNanos((initialCount & 0xFFFF_FFFFL) - (current & 0xFFFF_FFFFL));
+            nextExpiry = now + ticksToNanos(current & 0xFFFF_FFFFL);
         }
     }
 
@@ -86,7 +88,7 @@ final class LocalApicTimer {
         initialCount = value;
         running = value != 0;
         startNanos = clock.nanos();
-        nextExpiry = startNanos + ((value & 0xFFFF_FFFFL) << shift);
+        nextExpiry = startNanos + ticksToNanos(value & 0xFFFF_FFFFL);
     }
 
     int currentCount() {
@@ -97,7 +99,7 @@ final class LocalApicTimer {
         if (!running || mode == MODE_TSC_DEADLINE) {
             return 0;
         }
-        long ticks = (now - startNanos) >>> shift;
+        long ticks = (now - startNanos) / NANOS_PER_TICK >>> shift;
         long initial = initialCount & 0xFFFF_FFFFL;
         if (mode == MODE_PERIODIC) {
             return (int) (initial - ticks % initial);
@@ -139,13 +141,18 @@ final class LocalApicTimer {
             return false;
         }
         if (mode == MODE_PERIODIC) {
-            long period = (initialCount & 0xFFFF_FFFFL) << shift;
+            long period = ticksToNanos(initialCount & 0xFFFF_FFFFL);
             long behind = (now - nextExpiry) / period + 1;
             nextExpiry += behind * period;
         } else {
             running = false;
         }
         return true;
+    }
+
+    /** Nanoseconds for {@code ticks} counts at the current divisor (at most 2^32 * 128 * 40: no overflow). */
+    private long ticksToNanos(long ticks) {
+        return (ticks << shift) * NANOS_PER_TICK;
     }
 
     /** Nanoseconds until the next expiry (0 when due), or -1 when nothing is armed. */

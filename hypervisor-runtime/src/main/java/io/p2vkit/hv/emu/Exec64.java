@@ -12,6 +12,9 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
  */
 final class Exec64 {
 
+    /** Compiled blocks for hot code by default (-Dp2v.emu.blocks=false interprets everything). */
+    static final boolean BLOCKS = !"false".equals(System.getProperty("p2v.emu.blocks"));
+
     private Exec64() {
     }
 
@@ -19,6 +22,22 @@ final class Exec64 {
     static void run(Cpu c, int max) {
         Handler[] table = Dispatch64.TABLE;
         for (int i = 0; i < max; i++) {
+            if (c.compileBlocks && max - i >= BlockCompiler.MAX_INSNS) {
+                CompiledBlock b = c.blockAt();
+                if (b != null) {
+                    i += b.run(c) - 1;
+                    if (!c.mode64) {
+                        c.breakSlice = false;
+                        return;
+                    }
+                    c.eip = (int) c.rip;
+                    if (c.breakSlice) {
+                        c.breakSlice = false;
+                        return;
+                    }
+                    continue;
+                }
+            }
             c.insnRip = c.rip;
             c.insnEip = (int) c.rip;
             c.insnEsp = c.r[Cpu.ESP];
@@ -36,8 +55,12 @@ final class Exec64 {
             } else {
                 c.execute(table[d.opcode], d);
             }
-            c.eip = (int) c.rip;
             c.retired++;
+            if (!c.mode64) {
+                c.breakSlice = false;
+                return; // a far transfer to compatibility mode set EIP; legacy code runs next
+            }
+            c.eip = (int) c.rip;
             if (c.breakSlice) {
                 c.breakSlice = false;
                 return;

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 /** The local APIC's registers, priorities, EOI, timer modes and IPIs, with no VM and a test clock. */
 class LocalApicTest {
 
+    /** The APIC timer counts 25 MHz (the CPUID 0x15 crystal): 40 ns a tick. */
+    private static final long TICK = 40;
     private long now = 1_000_000;
     private final Clock clock = () -> now;
     private final ApicBus bus = new ApicBus();
@@ -117,11 +119,11 @@ class LocalApicTest {
         a.mmioWrite(LocalApic.REG_TIMER_DIVIDE, 4, 0x0); // divide by 2
         a.mmioWrite(LocalApic.REG_LVT_TIMER, 4, 0x40);
         a.mmioWrite(LocalApic.REG_TIMER_INITIAL, 4, 1000);
-        now += 600;
+        now += 600 * TICK;
         assertEquals(700, read(a, LocalApic.REG_TIMER_CURRENT));
         assertFalse(a.hasPendingInterrupt());
-        assertEquals(1400, a.nanosToNextEvent());
-        now += 1400;
+        assertEquals(1400 * TICK, a.nanosToNextEvent());
+        now += 1400 * TICK;
         assertTrue(a.hasPendingInterrupt());
         assertEquals(0x40, a.acknowledge());
         a.mmioWrite(LocalApic.REG_EOI, 4, 0);
@@ -134,7 +136,7 @@ class LocalApicTest {
         a.mmioWrite(LocalApic.REG_TIMER_INITIAL, 4, 100);
         int fired = 0;
         for (int i = 0; i < 10; i++) {
-            now += 100;
+            now += 100 * TICK;
             if (a.hasPendingInterrupt()) {
                 assertEquals(0x41, a.acknowledge());
                 a.mmioWrite(LocalApic.REG_EOI, 4, 0);
@@ -142,9 +144,13 @@ class LocalApicTest {
             }
         }
         assertEquals(10, fired, "one interrupt per period");
-        now += 50;
+        now += 50 * TICK;
         assertEquals(50, read(a, LocalApic.REG_TIMER_CURRENT));
-        now += 100_000;
+        a.mmioWrite(LocalApic.REG_TIMER_DIVIDE, 4, 0x0); // divide by 2 from here: the count goes on from 50
+        assertEquals(50, read(a, LocalApic.REG_TIMER_CURRENT));
+        now += 20 * 2 * TICK;
+        assertEquals(30, read(a, LocalApic.REG_TIMER_CURRENT));
+        now += 100_000 * TICK;
         assertTrue(a.hasPendingInterrupt());
         a.acknowledge();
         a.mmioWrite(LocalApic.REG_EOI, 4, 0);

@@ -50,7 +50,7 @@ class ApicTimerGuestTest {
                 + " C7 05 F0 00 E0 FE FF 01 00 00"    // SVR: enable
                 + " C7 05 E0 03 E0 FE 0B 00 00 00"    // divide by 1
                 + " C7 05 20 03 E0 FE 30 00 02 00"    // LVT timer: periodic, vector 0x30
-                + " C7 05 80 03 E0 FE " + le32(PERIOD_NANOS) // initial count
+                + " C7 05 80 03 E0 FE " + le32(PERIOD_NANOS / 40) // initial count: 25 MHz ticks
                 + " FB F4"                            // L: sti; hlt
                 + " 83 3D 00 30 00 00 " + String.format("%02X", TICKS) // cmp dword [0x3000], TICKS
                 + " 72 F5"                            // jb L
