@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * A lone vCPU with its local APIC: the guest reads CPUID and IA32_APIC_BASE, programs the APIC
  * timer in periodic mode and sleeps in HLT between its interrupts, counting them in the handler.
  * The interrupts must come at the programmed rate (never faster), each waking HLT, and CLI; HLT
- * at the end is a shutdown since nothing else can wake a lone CPU.
+ * at the end is a shutdown since nothing else can wake a lone CPU. In 64-bit mode CR8 is the
+ * APIC's task-priority class.
  */
 class ApicTimerGuestTest {
 
@@ -77,6 +78,44 @@ class ApicTimerGuestTest {
             assertTrue((memory.readInt(0x3008) & (1 << 9)) != 0, "CPUID.1:EDX.APIC");
             assertTrue((memory.readInt(0x300C) & (1 << 24)) != 0, "CPUID.1:ECX.TSC-deadline");
             assertEquals(0xFEE0_0900, memory.readInt(0x3010), "IA32_APIC_BASE: base, BSP, enabled");
+        } finally {
+            memory.close();
+        }
+    }
+
+    @Test
+    void cr8IsTheTaskPriorityClassIn64BitMode() {
+        GuestMemory memory = new GuestMemory();
+        memory.add("ram", 0, 0x10_0000, false);
+        LocalApic apic = new LocalApic(0, true, new ApicBus(), null, Clock.SYSTEM);
+        EmuVcpu vcpu = (EmuVcpu) new EmuVcpus().withApics(memory, new Bus(), 1).create(0, apic);
+        memory.writeLong(0x1000, 0x2000 | 3);   // PML4 → PDPT
+        memory.writeLong(0x2000, 0x83);         // one 1 GiB page at 0
+        memory.load(0x3000, FlatMachine.hex(
+                "48 C7 C0 05 00 00 00"          // mov rax, 5
+                + " 44 0F 22 C0"                // mov cr8, rax
+                + " 44 0F 20 C3"                // mov rbx, cr8
+                + " 48 C7 C0 10 00 00 00"       // mov rax, 16
+                + " 44 0F 22 C0"));             // mov cr8, rax: reserved bits, #GP
+        Cpu cpu = vcpu.cpu();
+        cpu.mmu.cr0 |= Cpu.CR0_PE;
+        cpu.setSegmentCache(Cpu.CS, 0x08, 0, -1, FlatMachine.FLAT_CODE32);
+        for (int s : new int[] {Cpu.ES, Cpu.SS, Cpu.DS, Cpu.FS, Cpu.GS}) {
+            cpu.setSegmentCache(s, 0x10, 0, -1, FlatMachine.FLAT_DATA32);
+        }
+        cpu.writeCr4(Mmu.CR4_PAE);
+        cpu.writeCr3(0x1000);
+        cpu.writeEfer(Mmu.EFER_LME);
+        cpu.writeCr0(cpu.cr0() | Cpu.CR0_PG);
+        cpu.setSegmentCache(Cpu.CS, 0x08, 0, -1, FlatMachine.FLAT_CODE32 & ~Cpu.ATTR_DB | Cpu.ATTR_L);
+        cpu.eip = 0x3000;
+        try {
+            assertEquals(Vcpu.Stop.REQUESTED, vcpu.run(3), vcpu.stopReason());
+            assertEquals(5, cpu.r[Cpu.EBX], "MOV from CR8");
+            assertEquals(0x50, (int) apic.mmioRead(0x80, 4), "TPR bits 7:4");
+            assertEquals(Vcpu.Stop.TRIPLE_FAULT, vcpu.run(10), "#GP with no IDT: " + vcpu.stopReason());
+            assertTrue(vcpu.stopReason().contains("fault 13") || vcpu.stopReason().contains("#GP"), vcpu.stopReason());
+            assertEquals(0x50, (int) apic.mmioRead(0x80, 4), "the refused write changed nothing");
         } finally {
             memory.close();
         }
