@@ -55,7 +55,9 @@ final class BlockCompiler {
             } catch (CpuFault f) {
                 break; // a fetch fault belongs to the interpreter, at the exact instruction
             }
-            if ((at & 0xFFF) + d.length > 0x1000 || !compilable(d)) {
+            if ((at & 0xFFF) + d.length > 0x1000 || !compilable(d)
+                    || c.lockedAccess != null && Cpu.needsLockedAccess(d)) {
+                // Locked instructions on a multi-vCPU machine run in the interpreter as a LockedAccess.
                 break;
             }
             insns.add(d);

@@ -154,6 +154,7 @@ final class ControlFlow {
 
     /** CF: IRET / IRETD. */
     static void iret(Cpu c, DecodedInsn d) {
+        c.nmiBlocked = false; // IRET ends NMI blocking (SDM Vol. 3 §6.7.1)
         int size = d.opSize();
         int offset = c.peek(0, size);
         int sel = c.peek(size, size) & 0xFFFF;

@@ -147,10 +147,43 @@ final class Cpu {
     private final CodePage[] codeCachePage = new CodePage[CODE_CACHE_SIZE];
     private int codeCacheGen = -1;
 
+    /** This CPU's local APIC, or null on a machine without one (CPUID then reports none). */
+    final io.p2vkit.hv.cpu.LocalApicAccess apic;
+    /** Locked instructions as transactions, on a machine with several vCPUs; null with one. */
+    final LockedAccess lockedAccess;
+    /** An NMI is being handled: the next one waits for IRET (SDM Vol. 3 §6.7.1). */
+    boolean nmiBlocked;
+
     Cpu(Mmu mmu, Bus bus) {
+        this(mmu, bus, null, null);
+    }
+
+    Cpu(Mmu mmu, Bus bus, io.p2vkit.hv.cpu.LocalApicAccess apic, LockedAccess lockedAccess) {
         this.mmu = mmu;
         this.bus = bus;
+        this.apic = apic;
+        this.lockedAccess = lockedAccess;
+        if (lockedAccess != null) {
+            lockedAccess.bind(mmu);
+        }
         reset();
+    }
+
+    /**
+     * Runs one instruction's handler; on a multi-vCPU machine a locked read-modify-write (LOCK
+     * prefix, or XCHG with memory, locked by definition) runs as a {@link LockedAccess}.
+     */
+    void execute(Handler h, DecodedInsn d) {
+        if (lockedAccess != null && needsLockedAccess(d)) {
+            lockedAccess.execute(this, d, h);
+        } else {
+            h.exec(this, d);
+        }
+    }
+
+    /** LOCK-prefixed, or XCHG with a memory operand (locked by definition, SDM Vol. 2 XCHG). */
+    static boolean needsLockedAccess(DecodedInsn d) {
+        return (d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 || (d.opcode & 0x1FE) == 0x86 && d.mod != 3;
     }
 
     /** The power-on state (SDM Vol. 3 §9.1.1, Table 9-1): CS:IP = F000:FFF0, CS base FFFF0000. */
@@ -197,6 +230,7 @@ final class Cpu {
         halted = false;
         enter64 = false;
         interruptShadow = false;
+        nmiBlocked = false;
         mmu.flush();
     }
 
@@ -557,7 +591,11 @@ final class Cpu {
             if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
                 throw CpuFault.ud(); // a guest error, not an opcode we lack: not counted
             }
-            table[d.opcode].exec(this, d);
+            if (lockedAccess == null) {
+                table[d.opcode].exec(this, d);
+            } else {
+                execute(table[d.opcode], d);
+            }
             retired++;
             if (breakSlice) {
                 breakSlice = false;

@@ -49,6 +49,8 @@ final class Cpuid {
     static final int EXT_POWER_INVARIANT_TSC = 1 << 8;
     /** Leaves 0x80000002-4: 48 bytes, NUL-padded. */
     private static final String BRAND = "p2vkit emu x86-64";
+    static final int FEATURE_APIC = 1 << 9;           // EDX: on-chip APIC, while IA32_APIC_BASE enables it
+    static final int FEATURE_TSC_DEADLINE = 1 << 24;  // ECX: IA32_TSC_DEADLINE
 
     static final int FEATURES = FEATURE_FPU | FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
             | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36;
@@ -86,6 +88,14 @@ final class Cpuid {
                 a = 0x0000_0633; // family 6, model 3, stepping 3
                 cx = FEATURE2_CX16;
                 dx = FEATURES;
+                if (c.apic != null) {
+                    // EBX[31:24]: initial APIC ID. No HTT, so EBX[23:16] stays 0 (SDM CPUID leaf 1).
+                    b |= c.apic.initialApicId() << 24;
+                    cx |= FEATURE_TSC_DEADLINE;
+                    if (c.apic.mmioBase() >= 0) {
+                        dx |= FEATURE_APIC;
+                    }
+                }
             }
             case 0x8000_0000 -> a = 0x8000_0008;
             case 0x8000_0001 -> {

@@ -2,6 +2,7 @@ package io.p2vkit.hv.emu;
 
 import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.cpu.InterruptController;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.memory.GuestMemory;
 import java.util.concurrent.locks.LockSupport;
@@ -28,6 +29,15 @@ public final class EmuVcpu implements Vcpu {
 
     private final Cpu cpu;
     private final InterruptController interrupts;
+    /** This vCPU's local APIC, or null (then {@link #interrupts} is the 8259 or nothing). */
+    private final LocalApicAccess apic;
+    /** No other vCPU exists, so nothing can send this one an NMI or INIT. */
+    private final boolean lone;
+    /** An application processor after INIT: it runs nothing until a start-up IPI (SDM Vol. 3 §9.4). */
+    private volatile boolean waitingForStartup;
+    private boolean nmiPending;
+    /** Set by the APIC (from any thread) when an interrupt, INIT, SIPI or NMI arrived. */
+    private volatile boolean apicEvent;
     private volatile boolean stopRequested;
     private volatile boolean resetRequested;
     private volatile String stopReason = "not started";
@@ -37,6 +47,29 @@ public final class EmuVcpu implements Vcpu {
     public EmuVcpu(GuestMemory memory, Bus bus, InterruptController interrupts) {
         this.cpu = new Cpu(new Mmu(memory, bus), bus);
         this.interrupts = interrupts;
+        this.apic = null;
+        this.lone = true;
+    }
+
+    /**
+     * A vCPU with its own local APIC. {@code smp} is what the vCPUs of a machine with several
+     * share (decoded-code coherence, the split-lock), or null for a lone vCPU. An application
+     * processor (not the APIC's BSP) waits for INIT and a start-up IPI before it runs.
+     */
+    EmuVcpu(GuestMemory memory, Bus bus, LocalApicAccess apic, EmuVcpus.Smp smp, int index) {
+        Mmu mmu = new Mmu(memory, bus, apic, smp == null ? null : smp.code(), index);
+        this.cpu = new Cpu(mmu, bus, apic, smp == null ? null : new LockedAccess(smp.splitLock()));
+        this.interrupts = apic;
+        this.apic = apic;
+        this.lone = smp == null;
+        this.waitingForStartup = !apic.isBootstrapProcessor();
+        apic.setWakeup(() -> {
+            apicEvent = true;
+            Thread t = runner;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        });
     }
 
     @Override
@@ -64,8 +97,33 @@ public final class EmuVcpu implements Vcpu {
                     resetRequested = false;
                     cpu.reset();
                 }
+                if (apicEvent) {
+                    apicEvent = false;
+                    takeApicSignals();
+                }
+                if (cpu.mmu.hasCodeMessages()) {
+                    cpu.mmu.drainCodeMessages();
+                }
+                if (waitingForStartup) {
+                    park(HALT_POLL_NANOS);
+                    continue;
+                }
                 if (cpu.retired + faultsDelivered >= end) {
                     return stop(Stop.REQUESTED, "instruction budget spent");
+                }
+                if (nmiPending && !cpu.nmiBlocked && !cpu.interruptShadow) {
+                    nmiPending = false;
+                    deliverNmi();
+                }
+                if (cpu.halted && apic != null && !(lone && !cpu.interruptsEnabled())) {
+                    if (cpu.interruptsEnabled() && apic.hasPendingInterrupt()) {
+                        cpu.halted = false;
+                    } else {
+                        // INIT, NMI and (with IF=1) interrupts wake the core: sleep until the APIC says so.
+                        long next = apic.nanosToNextEvent();
+                        park(next < 0 ? HALT_POLL_NANOS : Math.min(next, HALT_POLL_NANOS));
+                        continue;
+                    }
                 }
                 if (cpu.halted && !waitForInterrupt()) {
                     // Nothing can wake a CPU halted with IF=0 (no NMI or INIT source is modelled),
@@ -116,6 +174,54 @@ public final class EmuVcpu implements Vcpu {
             StackTraceElement[] where = bug.getStackTrace();
             return stop(Stop.ERROR, "emulator error: " + bug + (where.length > 0 ? " at " + where[0] : ""));
         }
+    }
+
+    /** INIT resets the core (an AP then waits for a start-up IPI), SIPI starts it, NMI is noted. */
+    private void takeApicSignals() {
+        int signals = apic.takeSignals();
+        if ((signals & LocalApicAccess.SIGNAL_INIT) != 0) {
+            cpu.reset();
+            nmiPending = false;
+            waitingForStartup = !apic.isBootstrapProcessor();
+        }
+        if ((signals & LocalApicAccess.SIGNAL_SIPI) != 0 && waitingForStartup) {
+            // Real mode at vector << 12: CS = vector << 8, IP = 0 (SDM Vol. 3 §9.4.4.1).
+            int vector = apic.startupVector();
+            cpu.setSegmentCache(Cpu.CS, vector << 8, vector << 12, 0xFFFF,
+                    Cpu.ATTR_P | Cpu.ATTR_S | Cpu.ATTR_CODE | 0x3);
+            cpu.eip = 0;
+            waitingForStartup = false;
+        }
+        if ((signals & LocalApicAccess.SIGNAL_NMI) != 0) {
+            nmiPending = true;
+        }
+    }
+
+    /** NMI: vector 2 whatever IF says; further NMIs wait for the handler's IRET. */
+    private void deliverNmi() {
+        cpu.insnEip = cpu.eip;
+        cpu.insnRip = cpu.rip;
+        cpu.insnEsp = cpu.r[Cpu.ESP];
+        cpu.nmiBlocked = true;
+        try {
+            Interrupts.deliver(cpu, 2, 0, false, Interrupts.EXTERNAL, cpu.eip);
+        } catch (CpuFault fault) {
+            cpu.eip = cpu.insnEip;
+            cpu.rip = cpu.insnRip;
+            cpu.r[Cpu.ESP] = cpu.insnEsp;
+            Interrupts.deliverFault(cpu, fault);
+        }
+    }
+
+    private void park(long nanos) {
+        if (!apicEvent && !stopRequested && !resetRequested) {
+            LockSupport.parkNanos(this, nanos);
+        }
+    }
+
+    /** Whether this vCPU is an application processor still waiting for its start-up IPI. */
+    public boolean waitingForStartup() {
+        return waitingForStartup;
     }
 
     /** Delivers a pending maskable interrupt if IF allows; a fault while doing so is handled. */
@@ -207,8 +313,13 @@ public final class EmuVcpu implements Vcpu {
 
     public void invalidateCode(long gpa, long length) {
         for (long page = gpa >>> 12; page <= (gpa + Math.max(length, 1) - 1) >>> 12; page++) {
-            cpu.mmu.invalidateCode(page);
+            cpu.mmu.hostWrote(page);
         }
+    }
+
+    /** Locked instructions that found their operand changed by another vCPU and ran again. */
+    public long lockedRetries() {
+        return cpu.lockedAccess == null ? 0 : cpu.lockedAccess.retries();
     }
 
     /** Exceptions delivered to the guest so far. */

@@ -55,7 +55,11 @@ final class Exec64 {
             if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
                 throw CpuFault.ud();
             }
-            execute(c, d, table);
+            if (c.lockedAccess != null && Cpu.needsLockedAccess(d)) {
+                c.lockedAccess.execute(c, d, table[d.opcode]);
+            } else {
+                execute(c, d, table);
+            }
             c.retired++;
             if (!c.mode64) {
                 c.breakSlice = false;

@@ -123,6 +123,7 @@ final class Interrupts64 {
      * returning to 64-bit or compatibility code at the same or an outer privilege level.
      */
     static void iret(Cpu c, DecodedInsn d) {
+        c.nmiBlocked = false; // IRET ends NMI blocking (SDM Vol. 3 §6.7.1)
         if (c.flags.isSet(Flags.NT)) {
             throw CpuFault.gp(0); // no task switches in IA-32e mode
         }

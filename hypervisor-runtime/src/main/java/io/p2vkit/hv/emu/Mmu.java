@@ -1,9 +1,11 @@
 package io.p2vkit.hv.emu;
 
 import io.p2vkit.hv.bus.Bus;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.memory.GuestMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -63,8 +65,14 @@ final class Mmu {
     long faultAddress;
 
     // The software TLB: per linear page, read/write/fetch tags and the host segment behind it.
-    private final long[] readTag = new long[TLB_SIZE];
-    private final long[] writeTag = new long[TLB_SIZE];
+    // While a locked instruction runs, readTag and writeTag point at MISS so that every data
+    // access takes the slow path into the locked transaction; tlbReadTag/tlbWriteTag stay the
+    // real tables.
+    private final long[] tlbReadTag = new long[TLB_SIZE];
+    private final long[] tlbWriteTag = new long[TLB_SIZE];
+    private long[] readTag = tlbReadTag;
+    private long[] writeTag = tlbWriteTag;
+    private static final long[] MISS = newMissTable();
     private final long[] fetchTag = new long[TLB_SIZE];
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
@@ -77,9 +85,45 @@ final class Mmu {
     /** Whether a 2 MiB or 4 MiB page has entered the TLB since the last full flush. */
     private boolean largePagesCached;
 
+    /** The vCPU's own local APIC, decoded here because each CPU sees its own at the same address. */
+    private final LocalApicAccess apic;
+    /** The APIC page's physical page number while it is enabled, else -1. */
+    private long apicPpn = -1;
+    /** Decoded-code coherence with the other vCPUs, or null on a single-vCPU machine. */
+    private final SharedCode shared;
+    private final int vcpuIndex;
+    private final SharedCode.Inbox inbox;
+    private final long[] inboxMessages;
+
     Mmu(GuestMemory memory, Bus bus) {
+        this(memory, bus, null, null, 0);
+    }
+
+    Mmu(GuestMemory memory, Bus bus, LocalApicAccess apic, SharedCode shared, int vcpuIndex) {
         this.memory = memory;
         this.bus = bus;
+        this.apic = apic;
+        this.shared = shared;
+        this.vcpuIndex = vcpuIndex;
+        this.inbox = shared == null ? null : new SharedCode.Inbox();
+        this.inboxMessages = shared == null ? null : SharedCode.Inbox.buffer();
+        if (shared != null) {
+            shared.join(vcpuIndex, inbox);
+        }
+        flush();
+        refreshApicBase();
+    }
+
+    private static long[] newMissTable() {
+        long[] t = new long[TLB_SIZE];
+        java.util.Arrays.fill(t, -1);
+        return t;
+    }
+
+    /** Re-reads where the APIC page is (after WRMSR IA32_APIC_BASE); translations to it are dropped. */
+    void refreshApicBase() {
+        long base = apic == null ? -1 : apic.mmioBase();
+        apicPpn = base < 0 ? -1 : base >>> 12;
         flush();
     }
 
@@ -88,8 +132,8 @@ final class Mmu {
     /** Drops every translation (CR3 load, paging mode change, CPL change). */
     void flush() {
         largePagesCached = false;
-        java.util.Arrays.fill(readTag, -1);
-        java.util.Arrays.fill(writeTag, -1);
+        java.util.Arrays.fill(tlbReadTag, -1);
+        java.util.Arrays.fill(tlbWriteTag, -1);
         java.util.Arrays.fill(fetchTag, -1);
         generation++;
     }
@@ -104,8 +148,8 @@ final class Mmu {
             return;
         }
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        readTag[idx] = -1;
-        writeTag[idx] = -1;
+        tlbReadTag[idx] = -1;
+        tlbWriteTag[idx] = -1;
         fetchTag[idx] = -1;
         generation++;
     }
@@ -119,7 +163,9 @@ final class Mmu {
     int read8(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12) {
-            return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+            int v = segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
         }
         return readSlow(lin, 1);
     }
@@ -127,7 +173,9 @@ final class Mmu {
     int read16(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
-            return segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
+            int v = segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
         }
         return readSlow(lin, 2);
     }
@@ -135,7 +183,9 @@ final class Mmu {
     int read32(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
-            return segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
+            int v = segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
         }
         return readSlow(lin, 4);
     }
@@ -147,6 +197,7 @@ final class Mmu {
     void write8(long lin, int v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(BYTE, segmentOffset[idx] + (lin & 0xFFF), (byte) v);
             return;
         }
@@ -156,6 +207,7 @@ final class Mmu {
     void write16(long lin, int v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(SHORT, segmentOffset[idx] + (lin & 0xFFF), (short) v);
             return;
         }
@@ -165,6 +217,7 @@ final class Mmu {
     void write32(long lin, int v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(INT, segmentOffset[idx] + (lin & 0xFFF), v);
             return;
         }
@@ -178,7 +231,19 @@ final class Mmu {
     long read64(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
-            return segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+            long v = segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+            return v;
+        }
+        if (locked == null && (lin & 0xFFF) <= 0xFF8) {
+            // One 8-byte access, so that an aligned quadword stays single-copy atomic (SDM Vol. 3 §9.1.1).
+            long pa = translate(lin, ACCESS_READ, user);
+            GuestMemory.Region r = pa >>> 12 == apicPpn ? null : memory.find(pa, 8);
+            if (r != null) {
+                long v = r.segment().get(LONG, pa - r.base());
+                VarHandle.acquireFence();
+                return v;
+            }
         }
         return (read32(lin) & 0xFFFF_FFFFL) | (long) read32((lin + 4) & linearMask) << 32;
     }
@@ -187,8 +252,22 @@ final class Mmu {
     void write64(long lin, long v) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
+            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
             segment[idx].set(LONG, segmentOffset[idx] + (lin & 0xFFF), v);
             return;
+        }
+        if (locked == null && (lin & 0xFFF) <= 0xFF8) {
+            long pa = translate(lin, ACCESS_WRITE, user);
+            GuestMemory.Region r = pa >>> 12 == apicPpn ? null : memory.find(pa, 8);
+            if (r != null && !r.readOnly()) {
+                invalidateCode(pa >>> 12);
+                if (shared != null) {
+                    shared.written(pa >>> 12, vcpuIndex);
+                }
+                VarHandle.releaseFence();
+                r.segment().set(LONG, pa - r.base(), v);
+                return;
+            }
         }
         probeWrite(lin, 8);
         write32(lin, (int) v);
@@ -272,6 +351,9 @@ final class Mmu {
     // ---- slow paths ----
 
     private int readSlow(long lin, int size) {
+        if (locked != null && (lin & 0xFFF) + size <= 0x1000) {
+            return locked.read(physForLocked(lin, ACCESS_READ), size);
+        }
         if ((lin & 0xFFF) + size > 0x1000) {
             int v = 0;
             for (int i = 0; i < size; i++) {
@@ -284,6 +366,10 @@ final class Mmu {
     }
 
     private void writeSlow(long lin, int size, int v) {
+        if (locked != null && (lin & 0xFFF) + size <= 0x1000) {
+            locked.write(physForLocked(lin, ACCESS_WRITE), size, v);
+            return;
+        }
         if ((lin & 0xFFF) + size > 0x1000) {
             probeWrite(lin, size);
             for (int i = 0; i < size; i++) {
@@ -297,20 +383,29 @@ final class Mmu {
 
     /** Reads guest-physical memory, MMIO included. */
     int physRead(long pa, int size) {
+        if (pa >>> 12 == apicPpn) {
+            return (int) apic.mmioRead(pa & 0xFFF, size);
+        }
         GuestMemory.Region r = memory.find(pa, size);
         if (r == null) {
             return (int) bus.mmioRead(pa, size);
         }
         long off = pa - r.base();
-        return switch (size) {
+        int v = switch (size) {
             case 1 -> r.segment().get(BYTE, off) & 0xFF;
             case 2 -> r.segment().get(SHORT, off) & 0xFFFF;
             default -> r.segment().get(INT, off);
         };
+        VarHandle.acquireFence();
+        return v;
     }
 
     /** Writes guest-physical memory: MMIO to the bus, ROM writes dropped, code pages invalidated. */
     void physWrite(long pa, int size, int v) {
+        if (pa >>> 12 == apicPpn) {
+            apic.mmioWrite(pa & 0xFFF, size, v & 0xFFFF_FFFFL);
+            return;
+        }
         GuestMemory.Region r = memory.find(pa, size);
         if (r == null) {
             bus.mmioWrite(pa, size, v & 0xFFFF_FFFFL);
@@ -321,7 +416,11 @@ final class Mmu {
             return;
         }
         invalidateCode(pa >>> 12);
+        if (shared != null) {
+            shared.written(pa >>> 12, vcpuIndex);
+        }
         long off = pa - r.base();
+        VarHandle.releaseFence();
         switch (size) {
             case 1 -> r.segment().set(BYTE, off, (byte) v);
             case 2 -> r.segment().set(SHORT, off, (short) v);
@@ -363,6 +462,47 @@ final class Mmu {
      * filling the TLB when the page is plain memory.
      */
     long translate(long lin, int access, boolean userAccess) {
+        for (;;) {
+            try {
+                return translateOnce(lin, access, userAccess);
+            } catch (EntryChanged raced) {
+                // Another vCPU changed a paging entry between our read and our A/D update: walk again.
+            }
+        }
+    }
+
+    /** Thrown when the compare-and-set of accessed/dirty bits finds the entry changed. */
+    private static final class EntryChanged extends RuntimeException {
+        private EntryChanged() {
+            super("paging entry changed during the walk", null, false, false);
+        }
+    }
+
+    private static final EntryChanged ENTRY_CHANGED = new EntryChanged();
+    private static final java.lang.invoke.VarHandle INT_ATOMIC = ValueLayout.JAVA_INT.varHandle();
+
+    /**
+     * Sets accessed/dirty {@code bits} in the paging entry at {@code addr} that the walk read as
+     * {@code entry}. The processor does this with a locked operation (SDM Vol. 3 §4.8); with
+     * several vCPUs it is a compare-and-set, so that a guest's concurrent change to the entry
+     * (clearing it, clearing D) is never overwritten with the stale value.
+     */
+    private void setEntryBits(long addr, long entry, long bits) {
+        int old = (int) entry;
+        int updated = (int) (entry | bits);
+        GuestMemory.Region r = shared == null ? null : lockableRegion(addr, 4);
+        if (r == null || (addr & 3) != 0) {
+            physWrite(addr, 4, updated);
+            return;
+        }
+        if (!INT_ATOMIC.compareAndSet(r.segment(), addr - r.base(), old, updated)) {
+            throw ENTRY_CHANGED;
+        }
+        invalidateCode(addr >>> 12);
+        shared.written(addr >>> 12, vcpuIndex);
+    }
+
+    private long translateOnce(long lin, int access, boolean userAccess) {
         long pa;
         boolean writable = true;
         boolean executable = true;
@@ -392,7 +532,7 @@ final class Mmu {
     private void fill(long lin, long pa, boolean writable, boolean executable) {
         long ppn = pa >>> 12;
         GuestMemory.Region r = memory.find(ppn << 12, 4096);
-        if (r == null) {
+        if (r == null || ppn == apicPpn) {
             return; // MMIO: every access takes the slow path
         }
         int idx = (int) (lin >>> 12) & TLB_MASK;
@@ -400,8 +540,9 @@ final class Mmu {
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
         physPage[idx] = ppn;
-        readTag[idx] = vpn;
-        writeTag[idx] = writable && !r.readOnly() && !codePages.containsKey(ppn) ? vpn : -1;
+        tlbReadTag[idx] = vpn;
+        boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
+        tlbWriteTag[idx] = writable && !r.readOnly() && !code ? vpn : -1;
         fetchTag[idx] = executable ? vpn : -1;
     }
 
@@ -416,7 +557,7 @@ final class Mmu {
             largePagesCached = true;
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
-                physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
+                setEntryBits(pdeAddr, pde, PTE_A | dirty);
             }
             // PSE-36: bits 13-16 of a 4 MiB PDE hold physical address bits 32-35.
             long base = (pde & 0xFFC0_0000L) | ((pde & 0x1E000L) << 19);
@@ -429,11 +570,11 @@ final class Mmu {
         }
         check(lin, pde, pte, access, userAccess, 0);
         if ((pde & PTE_A) == 0) {
-            physWrite(pdeAddr, 4, (int) (pde | PTE_A));
+            setEntryBits(pdeAddr, pde, PTE_A);
         }
         long dirty = access == ACCESS_WRITE ? PTE_D : 0;
         if ((pte & (PTE_A | dirty)) != (PTE_A | dirty)) {
-            physWrite(pteAddr, 4, (int) (pte | PTE_A | dirty));
+            setEntryBits(pteAddr, pte, PTE_A | dirty);
         }
         boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
         return new long[] {(pte & 0xFFFF_F000L) | (lin & 0xFFF), w ? 1 : 0, 1};
@@ -461,7 +602,7 @@ final class Mmu {
             largePagesCached = true;
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
-                physWrite(pdeAddr, 4, (int) (pde | PTE_A | dirty));
+                setEntryBits(pdeAddr, pde, PTE_A | dirty);
             }
             long base = pde & 0x000F_FFFF_FFE0_0000L;
             return new long[] {base | (lin & 0x1F_FFFF), writableFor(pde, userAccess) ? 1 : 0, nx ? 0 : 1};
@@ -477,11 +618,11 @@ final class Mmu {
         nx |= nxe && pte < 0;
         check(lin, pde, pte, access, userAccess, nx ? 1 : 0);
         if ((pde & PTE_A) == 0) {
-            physWrite(pdeAddr, 4, (int) (pde | PTE_A));
+            setEntryBits(pdeAddr, pde, PTE_A);
         }
         long dirty = access == ACCESS_WRITE ? PTE_D : 0;
         if ((pte & (PTE_A | dirty)) != (PTE_A | dirty)) {
-            physWrite(pteAddr, 4, (int) (pte | PTE_A | dirty));
+            setEntryBits(pteAddr, pte, PTE_A | dirty);
         }
         boolean w = writableFor(pde, userAccess) && writableFor(pte, userAccess);
         return new long[] {(pte & PAE_ADDR) | (lin & 0xFFF), w ? 1 : 0, nx ? 0 : 1};
@@ -541,12 +682,12 @@ final class Mmu {
         }
         for (int l = 3; l > leaf; l--) {
             if ((entries[l] & PTE_A) == 0) {
-                physWrite(addrs[l], 4, (int) (entries[l] | PTE_A));
+                setEntryBits(addrs[l], entries[l], PTE_A);
             }
         }
         long dirty = access == ACCESS_WRITE ? PTE_D : 0;
         if ((e & (PTE_A | dirty)) != (PTE_A | dirty)) {
-            physWrite(addrs[leaf], 4, (int) (e | PTE_A | dirty));
+            setEntryBits(addrs[leaf], e, PTE_A | dirty);
         }
         long pageMask = (1L << (12 + 9 * leaf)) - 1;
         if (leaf > 0) {
@@ -609,10 +750,9 @@ final class Mmu {
             }
             page = new CodePage(ppn);
             codePages.put(ppn, page);
-            for (int i = 0; i < TLB_SIZE; i++) {
-                if (writeTag[i] != -1 && physPage[i] == ppn) {
-                    writeTag[i] = -1;
-                }
+            revokeWrites(ppn);
+            if (shared != null) {
+                shared.codeCreated(ppn, vcpuIndex);
             }
         }
         return page;
@@ -622,6 +762,111 @@ final class Mmu {
     void invalidateCode(long ppn) {
         if (!codePages.isEmpty() && codePages.remove(ppn) != null) {
             generation++;
+            if (shared != null) {
+                shared.codeDropped(ppn, vcpuIndex);
+            }
+        }
+    }
+
+    /** Drops the write entries pointing at {@code ppn}; true if there was one. */
+    private boolean revokeWrites(long ppn) {
+        boolean had = false;
+        for (int i = 0; i < TLB_SIZE; i++) {
+            if (tlbWriteTag[i] != -1 && physPage[i] == ppn) {
+                tlbWriteTag[i] = -1;
+                had = true;
+            }
+        }
+        return had;
+    }
+
+    /** Whether other vCPUs or devices left messages about code pages for this vCPU. */
+    boolean hasCodeMessages() {
+        return inbox != null && inbox.pending;
+    }
+
+    /**
+     * Acts on the messages from other vCPUs and devices (this vCPU's thread, between slices).
+     * A page another vCPU now runs from loses this vCPU's write entries; if one existed, this
+     * vCPU may have written the page since that vCPU decoded it, so the holders are told to
+     * decode it afresh. A page written elsewhere loses its decoded code here.
+     */
+    void drainCodeMessages() {
+        int n = inbox.drain(inboxMessages);
+        if (n < 0) {
+            codePages.keySet().forEach(ppn -> shared.codeDropped(ppn, vcpuIndex));
+            codePages.clear();
+            flush();
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            long ppn = inboxMessages[i] >>> 1;
+            if ((inboxMessages[i] & 1) == SharedCode.Inbox.REVOKE_WRITES) {
+                if (revokeWrites(ppn)) {
+                    shared.written(ppn, vcpuIndex);
+                }
+            } else {
+                invalidateCode(ppn);
+            }
+        }
+    }
+
+    /**
+     * A device or the host wrote {@code ppn}. On a multi-vCPU machine the caller is not this
+     * vCPU's thread: a page this vCPU decoded is dropped through its inbox; others need nothing.
+     */
+    void hostWrote(long ppn) {
+        if (shared == null) {
+            invalidateCode(ppn);
+        } else if (shared.isCodeOn(ppn, vcpuIndex)) {
+            inbox.post(SharedCode.Inbox.DROP_CODE, ppn);
+        }
+    }
+
+    // ---- locked instructions ----
+
+    /** The transaction of the locked instruction running now, or null. */
+    private LockedAccess locked;
+
+    /** Starts a locked instruction: data accesses go to {@code txn} until {@link #endLocked}. */
+    void beginLocked(LockedAccess txn) {
+        locked = txn;
+        readTag = MISS;
+        writeTag = MISS;
+    }
+
+    void endLocked() {
+        locked = null;
+        readTag = tlbReadTag;
+        writeTag = tlbWriteTag;
+    }
+
+    /**
+     * The physical address of a locked access, through the real TLB when it holds a write entry
+     * (RAM, writable, no decoded code), else by a walk that checks the rights.
+     */
+    private long physForLocked(long lin, int access) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (tlbWriteTag[idx] == lin >>> 12) {
+            return physPage[idx] << 12 | (lin & 0xFFF);
+        }
+        return translate(lin, access, user);
+    }
+
+    /** The RAM region behind {@code pa} for a locked access, or null (MMIO, ROM, the APIC page). */
+    GuestMemory.Region lockableRegion(long pa, int size) {
+        if (pa >>> 12 == apicPpn) {
+            return null;
+        }
+        GuestMemory.Region r = memory.find(pa, size);
+        return r == null || r.readOnly() ? null : r;
+    }
+
+    /** After a locked write lands: decoded code of that page goes, here and on the other vCPUs. */
+    void lockedWriteDone(long pa) {
+        invalidateCode(pa >>> 12);
+        if (shared != null) {
+            shared.written(pa >>> 12, vcpuIndex);
         }
     }
 

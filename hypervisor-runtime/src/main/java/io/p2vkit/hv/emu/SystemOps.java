@@ -10,6 +10,8 @@ final class SystemOps {
 
     static final int MSR_TSC = 0x10;
     static final int MSR_BIOS_SIGN_ID = 0x8B;
+    static final int MSR_APIC_BASE = 0x1B;
+    static final int MSR_TSC_DEADLINE = 0x6E0;
     static final int MSR_EFER = 0xC000_0080;
     static final int MSR_FS_BASE = 0xC000_0100;
     static final int MSR_GS_BASE = 0xC000_0101;
@@ -342,12 +344,16 @@ final class SystemOps {
     }
 
     /**
-     * 0F 20/22 in 64-bit mode: MOV r64, CRn / MOV CRn, r64 for CR0, CR2, CR3, CR4 (CR8, the task
-     * priority, needs a local APIC: #UD). Bits the register cannot hold raise #GP.
+     * 0F 20/22 in 64-bit mode: MOV r64, CRn / MOV CRn, r64 for CR0, CR2, CR3, CR4 and, with a
+     * local APIC, CR8 (without one: #UD). Bits the register cannot hold raise #GP.
      */
     static void movCr64(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         int cr = d.reg;
+        if (cr == 8 && c.apic != null) {
+            movCr8(c, d);
+            return;
+        }
         if (cr != 0 && cr != 2 && cr != 3 && cr != 4) {
             throw c.undefined(d);
         }
@@ -417,6 +423,8 @@ final class SystemOps {
         long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
+            case MSR_APIC_BASE -> apic(c).apicBaseMsr();
+            case MSR_TSC_DEADLINE -> apic(c).tscDeadline();
             case Cpuid.MSR_ARCH_CAPABILITIES -> Cpuid.ARCH_CAPABILITIES;
             case MSR_EFER -> c.mmu.efer;
             case MSR_FS_BASE -> c.fsBase;
@@ -437,7 +445,19 @@ final class SystemOps {
         requireCpl0(c);
         long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
         switch (c.r32(Cpu.ECX)) {
-            case MSR_TSC -> c.tscOffset = v - System.nanoTime();
+            case MSR_TSC -> {
+                c.tscOffset = v - System.nanoTime();
+                if (c.apic != null) {
+                    c.apic.setTscOffset(c.tscOffset); // the TSC-deadline timer counts this TSC
+                }
+            }
+            case MSR_APIC_BASE -> {
+                if (!apic(c).writeApicBaseMsr(v)) {
+                    throw CpuFault.gp(0);
+                }
+                c.mmu.refreshApicBase();
+            }
+            case MSR_TSC_DEADLINE -> apic(c).writeTscDeadline(v);
             case MSR_BIOS_SIGN_ID -> {
                 // microcode update signature: writes are how software asks for it; nothing to do
             }
@@ -458,6 +478,32 @@ final class SystemOps {
             }
             default -> throw CpuFault.gp(0);
         }
+    }
+
+    /**
+     * MOV to/from CR8: the task-priority class, TPR bits 7:4 of the local APIC (SDM Vol. 3
+     * §11.8.6.1); bits 63:4 of a written value are reserved (#GP). A lower priority may let an
+     * interrupt in, so the slice ends.
+     */
+    private static void movCr8(Cpu c, DecodedInsn d) {
+        if (d.opcode == 0x120) {
+            c.r[d.rm] = c.apic.taskPriorityClass();
+            return;
+        }
+        long v = c.r[d.rm];
+        if ((v & ~0xFL) != 0) {
+            throw CpuFault.gp(0);
+        }
+        c.apic.setTaskPriorityClass((int) v);
+        c.breakSlice = true;
+    }
+
+    /** The local APIC behind an APIC MSR; without one the MSR does not exist (#GP). */
+    private static io.p2vkit.hv.cpu.LocalApicAccess apic(Cpu c) {
+        if (c.apic == null) {
+            throw CpuFault.gp(0);
+        }
+        return c.apic;
     }
 
     /** 0F A2: CPUID. */

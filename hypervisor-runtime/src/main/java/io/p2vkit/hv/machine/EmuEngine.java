@@ -3,6 +3,7 @@ package io.p2vkit.hv.machine;
 import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.cpu.InterruptController;
 import io.p2vkit.hv.cpu.IrqLine;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.memory.GuestMemory;
 
@@ -10,7 +11,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The emulator engine: vCPUs from a {@link VcpuFactory}, with the machine's own PIC and PIT on
- * the bus. The emulator reads and writes {@code GuestMemory} itself, so memory mapping is a no-op;
+ * the bus and, when the factory makes vCPUs with local APICs, the machine's IOAPIC and one
+ * local APIC per vCPU. The emulator reads and writes {@code GuestMemory} itself, so memory mapping is a no-op;
  * PAM write protection of the BIOS area is therefore not enforced under this engine.
  */
 public final class EmuEngine implements Engine {
@@ -28,7 +30,10 @@ public final class EmuEngine implements Engine {
 
     @Override
     public EngineBinding bind(GuestMemory memory, Bus bus) {
+        boolean apics = factory.withApics(memory, bus, 1) != null;
         return new EngineBinding() {
+            private VcpuFactory.ApicVcpus apicVcpus;
+
             @Override
             public boolean hasInKernelIrqchip() {
                 return false;
@@ -53,8 +58,21 @@ public final class EmuEngine implements Engine {
             }
 
             @Override
+            public boolean usesMachineApics() {
+                return apics;
+            }
+
+            @Override
+            public Vcpu createVcpu(int index, int count, LocalApicAccess apic) {
+                if (apicVcpus == null) {
+                    apicVcpus = factory.withApics(memory, bus, count);   // one shared set per machine
+                }
+                return apicVcpus.create(index, apic);
+            }
+
+            @Override
             public String describe() {
-                return "emu: x86 emulator";
+                return apics ? "emu: x86 emulator, local APICs and IOAPIC" : "emu: x86 emulator";
             }
 
             @Override

@@ -2,6 +2,7 @@ package io.p2vkit.hv.machine;
 
 import io.p2vkit.hv.cpu.InterruptController;
 import io.p2vkit.hv.cpu.IrqLine;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.cpu.Vcpu;
 
 import java.lang.foreign.MemorySegment;
@@ -29,6 +30,19 @@ public interface EngineBinding extends AutoCloseable {
 
     /** Creates vCPU {@code index}; {@code pic} is the machine's PIC when the engine has none. */
     Vcpu createVcpu(int index, InterruptController pic);
+
+    /**
+     * Whether vCPUs are built around local APICs the machine models (the emulator), with the
+     * machine's IOAPIC beside its 8259s; then the machine calls {@link #createVcpu(int, int, LocalApicAccess)}.
+     */
+    default boolean usesMachineApics() {
+        return false;
+    }
+
+    /** Creates vCPU {@code index} of {@code count} around its local APIC. */
+    default Vcpu createVcpu(int index, int count, LocalApicAccess apic) {
+        throw new UnsupportedOperationException(describe() + " brings its own local APICs");
+    }
 
     /** One line about the engine for reports ("kvm: API 12, in-kernel irqchip"). */
     String describe();

@@ -4,6 +4,7 @@ import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.cpu.IrqLine;
 import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.device.A20Gate;
+import io.p2vkit.hv.device.ApicBus;
 import io.p2vkit.hv.device.ByteSink;
 import io.p2vkit.hv.device.Clock;
 import io.p2vkit.hv.device.Cmos;
@@ -13,6 +14,8 @@ import io.p2vkit.hv.device.I440fx;
 import io.p2vkit.hv.device.I8042;
 import io.p2vkit.hv.device.Ide;
 import io.p2vkit.hv.device.IgnoredPorts;
+import io.p2vkit.hv.device.IoApic;
+import io.p2vkit.hv.device.LocalApic;
 import io.p2vkit.hv.device.Pic8259;
 import io.p2vkit.hv.device.PciHost;
 import io.p2vkit.hv.device.Piix3Isa;
@@ -74,6 +77,9 @@ public final class Machine implements AutoCloseable {
     private final List<String> wiring = new ArrayList<>();
     private EngineBinding binding;
     private Pic8259 pic;
+    private ApicBus apicBus;
+    private IoApic ioApic;
+    private final List<LocalApic> localApics = new ArrayList<>();
     private Piix3Isa piix3;
     private Serial16550 serial;
     private PostCode post;
@@ -149,12 +155,19 @@ public final class Machine implements AutoCloseable {
         }
         binding.mapMemory(rom.base(), rom.segment(), true);
         wire();
-        if (config.cpus() > 1 && !binding.hasInKernelIrqchip()) {
+        if (config.cpus() > 1 && !binding.hasInKernelIrqchip() && apicBus == null) {
             throw new IllegalArgumentException(config.cpus() + " vCPUs need local APICs; the "
                     + config.engine().name() + " engine offers one vCPU");
         }
         for (int i = 0; i < config.cpus(); i++) {
-            vcpus.add(binding.createVcpu(i, pic));   // vCPU 0 is the bootstrap processor
+            // vCPU 0 is the bootstrap processor; APIC IDs are the vCPU indices, as SeaBIOS's MP table assumes.
+            if (apicBus != null) {
+                LocalApic apic = new LocalApic(i, i == 0, apicBus, pic, clock);
+                localApics.add(apic);
+                vcpus.add(binding.createVcpu(i, config.cpus(), apic));
+            } else {
+                vcpus.add(binding.createVcpu(i, pic));
+            }
         }
         // Device DMA (virtio-blk reads) lands in RAM without the CPU seeing it: tell every vCPU.
         memory.setHostWriteListener((gpa, len) -> {
@@ -164,8 +177,24 @@ public final class Machine implements AutoCloseable {
         });
     }
 
+    /**
+     * ISA interrupt {@code irq}: KVM's in-kernel chips, or our 8259 and, when there is one, the
+     * IOAPIC pin the MP table SeaBIOS writes names for it (identity, except IRQ 0 on pin 2: the
+     * "etc/irq0-override" we pass in fw_cfg).
+     */
     private IrqLine isaIrq(int irq) {
-        return binding.hasInKernelIrqchip() ? binding.irqLine(irq) : pic.line(irq);
+        if (binding.hasInKernelIrqchip()) {
+            return binding.irqLine(irq);
+        }
+        if (ioApic == null) {
+            return pic.line(irq);
+        }
+        IrqLine toPic = pic.line(irq);
+        IrqLine toIoApic = ioApic.pin(irq == 0 ? 2 : irq);
+        return level -> {
+            toPic.set(level);
+            toIoApic.set(level);
+        };
     }
 
     /** Every device, once, with its chip named: the PC's port map. */
@@ -176,6 +205,10 @@ public final class Machine implements AutoCloseable {
 
         if (!kernelChips) {
             pic = new Pic8259();   // before any IRQ line is handed out
+            if (binding.usesMachineApics()) {
+                apicBus = new ApicBus();
+                ioApic = new IoApic(apicBus);
+            }
         }
         serial = new Serial16550(isaIrq(4), b -> config.serialSink().put(b));
         Cmos cmos = new Cmos(isaIrq(8), clock, now);
@@ -187,13 +220,16 @@ public final class Machine implements AutoCloseable {
         ignored = new IgnoredPorts();
 
         if (!kernelChips) {
-            Pit8254 pit = new Pit8254(clock, pic.line(0));
+            Pit8254 pit = new Pit8254(clock, isaIrq(0));
             pio(0x0020, 2, "8259A PIC master", pic.masterPorts());
             pio(0x0040, 4, "8254 PIT", pit);
             pio(0x0061, 1, "system control port B (PIT gate, speaker)", new SystemControlB(pit, clock));
             pio(0x00A0, 2, "8259A PIC slave", pic.slavePorts());
             pio(0x04D0, 2, "PIIX ELCR (edge/level per IRQ)", pic.elcrPorts());
             timers.add(pit::poll);
+            if (ioApic != null) {
+                mmio(IoApic.DEFAULT_BASE, 0x1000, "82093AA IOAPIC (local APICs at 0xFEE00000 are per vCPU)", ioApic);
+            }
         }
         pio(0x0060, 1, "8042 keyboard controller, data", kbc.dataPort());
         pio(0x0064, 1, "8042 keyboard controller, status/command", kbc.commandPort());
@@ -266,7 +302,7 @@ public final class Machine implements AutoCloseable {
         wiring.add(String.format("port 0x%04x-0x%04x  %s", base, base + len - 1, chip));
     }
 
-    private void mmio(long base, int len, String chip, io.p2vkit.hv.bus.MmioDevice d) {
+    private void mmio(long base, long len, String chip, io.p2vkit.hv.bus.MmioDevice d) {
         bus.registerMmio(chip, base, len, d);
         wiring.add(String.format("mmio 0x%05x-0x%05x  %s", base, base + len - 1, chip));
     }
@@ -498,6 +534,11 @@ public final class Machine implements AutoCloseable {
 
     public List<Vcpu> vcpus() {
         return List.copyOf(vcpus);
+    }
+
+    /** The emulator's local APICs, one per vCPU (empty on KVM, whose APICs are in the kernel). */
+    public List<LocalApic> localApics() {
+        return List.copyOf(localApics);
     }
 
     /** Stops the guest if needed and frees the VM, overlays and memory; the disks stay open. */

@@ -2,6 +2,7 @@ package io.p2vkit.hv.machine;
 
 import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.cpu.InterruptController;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.memory.GuestMemory;
 
@@ -13,5 +14,20 @@ import io.p2vkit.hv.memory.GuestMemory;
 @FunctionalInterface
 public interface VcpuFactory {
 
+    /** A lone vCPU whose interrupts come from {@code pic} (the 8259 pair; null for none). */
     Vcpu create(GuestMemory memory, Bus bus, InterruptController pic);
+
+    /**
+     * The vCPUs of one machine with local APICs ({@code count} of them sharing memory), or null
+     * when this factory makes only the lone PIC-driven kind.
+     */
+    default ApicVcpus withApics(GuestMemory memory, Bus bus, int count) {
+        return null;
+    }
+
+    /** Makes vCPU {@code index} around its local APIC. */
+    @FunctionalInterface
+    interface ApicVcpus {
+        Vcpu create(int index, LocalApicAccess apic);
+    }
 }

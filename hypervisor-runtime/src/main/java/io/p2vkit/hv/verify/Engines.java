@@ -1,6 +1,6 @@
 package io.p2vkit.hv.verify;
 
-import io.p2vkit.hv.emu.EmuVcpu;
+import io.p2vkit.hv.emu.EmuVcpus;
 import io.p2vkit.hv.machine.AccelChooser;
 import io.p2vkit.hv.machine.Engine;
 
@@ -18,8 +18,8 @@ public final class Engines {
         return AccelChooser.choose(accel);
     }
 
-    /** A ready engine for a choice: KVM, or the emulator with {@link EmuVcpu}. */
+    /** A ready engine for a choice: KVM, or the emulator with {@link EmuVcpus}. */
     public static Engine of(AccelChooser.Choice choice) {
-        return choice.engine(EmuVcpu::new);
+        return choice.engine(new EmuVcpus());
     }
 }

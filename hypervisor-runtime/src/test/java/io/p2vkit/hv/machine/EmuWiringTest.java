@@ -2,11 +2,14 @@ package io.p2vkit.hv.machine;
 
 import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.cpu.InterruptController;
+import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.cpu.Vcpu;
+import io.p2vkit.hv.memory.GuestMemory;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -136,6 +139,62 @@ class EmuWiringTest {
             Machine.StopInfo s = m.awaitStop(Duration.ofSeconds(2));
             assertNotNull(s);
             assertTrue(s.reason().startsWith("guest requested a reset: keyboard controller"), s.reason());
+        }
+    }
+
+    /** A factory whose vCPUs come with the machine's local APICs: scripted vCPUs again. */
+    private static final class ApicScriptFactory implements VcpuFactory {
+        final List<ScriptedVcpu> vcpus = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<LocalApicAccess> apics = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public Vcpu create(GuestMemory memory, Bus bus, InterruptController pic) {
+            throw new AssertionError("a machine with local APICs asks withApics");
+        }
+
+        @Override
+        public ApicVcpus withApics(GuestMemory memory, Bus bus, int count) {
+            return (index, apic) -> {
+                ScriptedVcpu v = new ScriptedVcpu(bus, apic);
+                vcpus.add(v);
+                apics.add(apic);
+                return v;
+            };
+        }
+    }
+
+    @Test
+    void isaIrqsReachTheIoApicAndIrq0ArrivesOnPin2() throws Exception {
+        assumeTrue(FirmwareLocator.DEFAULT_PATHS.stream().anyMatch(Files::isRegularFile), "no SeaBIOS installed");
+        ApicScriptFactory f = new ApicScriptFactory();
+        try (Machine m = Machine.create(new MachineConfig().memoryMiB(32).cpus(2).engine(new EmuEngine(f)))) {
+            assertEquals(2, f.apics.size());
+            assertEquals(2, m.localApics().size());
+            assertTrue(m.wiring().stream().anyMatch(l -> l.startsWith("mmio 0xfec00000") && l.contains("IOAPIC")));
+            Bus bus = f.vcpus.getFirst().bus;
+            LocalApicAccess cpu1 = f.apics.get(1);
+            assertTrue(f.apics.getFirst().isBootstrapProcessor());
+            assertFalse(cpu1.isBootstrapProcessor());
+            cpu1.mmioWrite(0xF0, 4, 0x1FF);                              // SVR: software-enable CPU 1's APIC
+            initPic(bus);
+            bus.pioWrite(0x21, 1, 0xFF);                                 // the 8259 masked, as Linux leaves it
+            // IOAPIC pin 2: vector 0x31, fixed, physical destination APIC 1, edge, unmasked.
+            bus.mmioWrite(0xFEC0_0000L, 4, 0x10 + 2 * 2 + 1);
+            bus.mmioWrite(0xFEC0_0010L, 4, 0x0100_0000L);
+            bus.mmioWrite(0xFEC0_0000L, 4, 0x10 + 2 * 2);
+            bus.mmioWrite(0xFEC0_0010L, 4, 0x31);
+            bus.pioWrite(0x43, 1, 0x34);                                 // PIT channel 0, mode 2, ~1 kHz
+            bus.pioWrite(0x40, 1, 1193 & 0xFF);
+            bus.pioWrite(0x40, 1, 1193 >> 8);
+            m.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!cpu1.hasPendingInterrupt() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertTrue(cpu1.hasPendingInterrupt(), "PIT tick through IOAPIC pin 2 within 2 s");
+            assertEquals(0x31, cpu1.acknowledge());
+            assertFalse(f.apics.getFirst().hasPendingInterrupt(), "the BSP's virtual wire sees a masked 8259");
+            m.stop("test done");
         }
     }
 }

@@ -53,6 +53,21 @@ class EmuBootTest {
         assertEquals(before, TestDisks.sha256(disk), "the image changed");
     }
 
+    /** The same with two vCPUs: SeaBIOS starts the AP through its local APIC and still boots the disk. */
+    @Test
+    void testGuestBootsToItsBootloaderOnTwoVcpus() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/bios-256k.bin")), "seabios not installed");
+        Path disk = TestGuest.disk();
+        BootReport r;
+        try (VirtualDisk image = TestDisks.open(disk)) {
+            r = emu().expect(Pattern.compile("Loading vmlinuz"))
+                    .timeout(Duration.ofSeconds(60))
+                    .verify(new MachineConfig().memoryMiB(256).cpus(2).disk(image, MachineConfig.DiskInterface.IDE));
+        }
+        assertTrue(r.passed(), r.summary() + "\n" + r.consoleLog());
+        assertTrue(r.consoleLog().contains("SYSLINUX 6"), r.consoleLog());
+    }
+
     @Test
     void diskWithoutBootloaderFailsWithSeabiosReason() throws Exception {
         Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/bios-256k.bin")), "seabios not installed");
