@@ -2,7 +2,7 @@ package io.p2vkit.hv.emu;
 
 /**
  * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11). No
- * x87 (only its detection instructions exist), no SSE, no APIC, no long mode yet.
+ * x87 (only its detection instructions exist), no APIC, no long mode yet; MMX, FXSR, SSE, SSE2.
  */
 final class Cpuid {
 
@@ -15,10 +15,15 @@ final class Cpuid {
     static final int FEATURE_PGE = 1 << 13;   // CR4.PGE accepted; the TLB flushes globals too
     static final int FEATURE_CMOV = 1 << 15;
     static final int FEATURE_PSE36 = 1 << 17;
+    static final int FEATURE_MMX = 1 << 23;
+    static final int FEATURE_FXSR = 1 << 24;  // FXSAVE/FXRSTOR, CR4.OSFXSR
+    static final int FEATURE_SSE = 1 << 25;
+    static final int FEATURE_SSE2 = 1 << 26;
     static final int EXT_FEATURE_NX = 1 << 20;
 
     static final int FEATURES = FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
-            | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36;
+            | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36 | FEATURE_MMX | FEATURE_FXSR
+            | FEATURE_SSE | FEATURE_SSE2;
 
     private Cpuid() {
     }
