@@ -75,12 +75,12 @@ final class SseFloat {
      * operand unchanged; otherwise the smaller or larger value.
      */
     static long minMax(Cpu c, long a, long b, boolean dbl, boolean max) {
+        if (SoftFloat.isNaN(a, dbl) || SoftFloat.isNaN(b, dbl)) {
+            c.simdExceptions |= SoftFloat.IE; // a NaN operand takes precedence over DE
+            return SoftFloat.input(c, b, dbl, false);
+        }
         a = SoftFloat.input(c, a, dbl, true);
         b = SoftFloat.input(c, b, dbl, true);
-        if (SoftFloat.isNaN(a, dbl) || SoftFloat.isNaN(b, dbl)) {
-            c.simdExceptions |= SoftFloat.IE;
-            return b;
-        }
         double x = value(a, dbl);
         double y = value(b, dbl);
         return (max ? x > y : x < y) ? a : b;
@@ -143,14 +143,15 @@ final class SseFloat {
      * signal IE on any NaN, the others on SNaNs only (SDM Vol. 2 CMPPS, Table 3-1).
      */
     static boolean compare(Cpu c, long a, long b, boolean dbl, int pred) {
-        a = SoftFloat.input(c, a, dbl, true);
-        b = SoftFloat.input(c, b, dbl, true);
         boolean unordered = SoftFloat.isNaN(a, dbl) || SoftFloat.isNaN(b, dbl);
         if (unordered) {
             boolean signaling = (pred & 3) == 1 || (pred & 3) == 2;
             if (signaling || SoftFloat.isSNaN(a, dbl) || SoftFloat.isSNaN(b, dbl)) {
                 c.simdExceptions |= SoftFloat.IE;
             }
+        } else {
+            a = SoftFloat.input(c, a, dbl, true); // DE only for ordered operands
+            b = SoftFloat.input(c, b, dbl, true);
         }
         double x = value(a, dbl);
         double y = value(b, dbl);
@@ -186,8 +187,6 @@ final class SseFloat {
             b = Sse.load32(c, d);
         }
         c.simdExceptions = 0;
-        a = SoftFloat.input(c, a, dbl, true);
-        b = SoftFloat.input(c, b, dbl, true);
         int f;
         if (SoftFloat.isNaN(a, dbl) || SoftFloat.isNaN(b, dbl)) {
             if (d.opcode == 0x12F || SoftFloat.isSNaN(a, dbl) || SoftFloat.isSNaN(b, dbl)) {
@@ -195,8 +194,8 @@ final class SseFloat {
             }
             f = Flags.ZF | Flags.PF | Flags.CF;
         } else {
-            double x = value(a, dbl);
-            double y = value(b, dbl);
+            double x = value(SoftFloat.input(c, a, dbl, true), dbl);
+            double y = value(SoftFloat.input(c, b, dbl, true), dbl);
             f = x == y ? Flags.ZF : x < y ? Flags.CF : 0;
         }
         Sse.commit(c);

@@ -13,16 +13,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * 64-bit differential test against the host CPU: {@link RandomProgram64} sequences run natively
- * through {@link NativeHarness64} and in the emulator in 64-bit mode (4-level paging, identity
- * mapped by a 1 GiB page), and the 16 registers, the defined flags and the scratch memory must
- * match. Every failure prints the seed, a listing and the differences.
+ * 64-bit differential test against the host CPU: {@link RandomProgram64} (integer) and
+ * {@link RandomSse64} (SSE, SSE2, MMX) sequences run natively through {@link NativeHarness64}
+ * and in the emulator in 64-bit mode (4-level paging, identity mapped by a 1 GiB page), and the
+ * 16 registers, the defined flags, MXCSR, XMM0-15, MM0-7 and the scratch memory must match.
+ * Every failure prints the seed, a listing and the differences.
  */
 class NativeDifferential64Test {
 
     /** Override with -Demu.diff64.sequences=N and -Demu.diff64.seed=S. */
     static final int SEQUENCES = Integer.getInteger("emu.diff64.sequences", 3000);
     static final long SEED = Long.getLong("emu.diff64.seed", 0x64_5EEDL);
+    /** Override with -Demu.diffsse.sequences=N and -Demu.diffsse.seed=S. */
+    static final int SSE_SEQUENCES = Integer.getInteger("emu.diffsse.sequences", 4000);
+    static final long SSE_SEED = Long.getLong("emu.diffsse.seed", 0x55E_5EEDL);
     static final long DATA = RandomProgram.SCRATCH + 0x800;
     static final long STACK = RandomProgram.SCRATCH + 0x1F00;
     static final String[] NAMES = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
@@ -31,7 +35,7 @@ class NativeDifferential64Test {
     @TempDir
     Path tmp;
 
-    record Case(long seed, RandomProgram64 program, long[] regs, long rflags, int memSeed) {
+    record Case(long seed, GeneratedProgram64 program, NativeHarness64.Input input) {
     }
 
     /** A machine in 64-bit mode: tables at 0x1000 (PML4) and 0x2000 (PDPT: one 1 GiB page at 0). */
@@ -42,7 +46,7 @@ class NativeDifferential64Test {
         m.memory.writeLong(0x1000, 0x2000 | 3);
         m.memory.writeLong(0x2000, 0x83);
         m.flat32();
-        m.cpu.writeCr4(Mmu.CR4_PAE);
+        m.cpu.writeCr4(Mmu.CR4_PAE | Sse.CR4_OSFXSR | Sse.CR4_OSXMMEXCPT);
         m.cpu.writeCr3(0x1000);
         m.cpu.writeEfer(Mmu.EFER_LME);
         m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
@@ -52,23 +56,60 @@ class NativeDifferential64Test {
 
     @Test
     void randomSequencesMatchTheHostCpu() throws Exception {
-        NativeHarness64 h = NativeHarness64.build(tmp);
         Random rnd = new Random(SEED);
         List<Case> cases = new ArrayList<>();
-        List<NativeHarness64.Input> inputs = new ArrayList<>();
         for (int i = 0; i < SEQUENCES; i++) {
             long seed = SEED * 31 + i;
             RandomProgram64 p = new RandomProgram64(seed).generate(4 + rnd.nextInt(24));
-            long[] regs = new long[16];
-            for (int r = 0; r < 16; r++) {
-                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextInt() : rnd.nextLong();
-            }
-            regs[Cpu.EBX] = DATA;
-            regs[Cpu.ESP] = STACK;
+            long[] regs = randomRegs(rnd);
             long rflags = 0x202 | (rnd.nextInt() & RandomProgram.ALL);
-            int memSeed = rnd.nextInt() | 1;
-            cases.add(new Case(seed, p, regs, rflags, memSeed));
-            inputs.add(new NativeHarness64.Input(p.code(), regs, rflags, memSeed));
+            cases.add(new Case(seed, p, new NativeHarness64.Input(p.code(), regs, rflags, rnd.nextInt() | 1)));
+        }
+        runAndCompare(cases);
+    }
+
+    /**
+     * SSE/SSE2/MMX sequences from interesting XMM and MMX values (NaNs, infinities, denormals,
+     * zeros, extremes, integer boundaries) under random rounding modes, DAZ and FTZ.
+     */
+    @Test
+    void randomSseSequencesMatchTheHostCpu() throws Exception {
+        Random rnd = new Random(SSE_SEED);
+        List<Case> cases = new ArrayList<>();
+        for (int i = 0; i < SSE_SEQUENCES; i++) {
+            long seed = SSE_SEED * 31 + i;
+            RandomSse64 p = new RandomSse64(seed).generate(2 + rnd.nextInt(12));
+            long[] regs = randomRegs(rnd);
+            long[] xmm = new long[32];
+            for (int n = 0; n < 32; n++) {
+                xmm[n] = p.value();
+            }
+            long[] mm = new long[8];
+            for (int n = 0; n < 8; n++) {
+                mm[n] = p.value();
+            }
+            long rflags = 0x202 | (rnd.nextInt() & RandomProgram.ALL);
+            cases.add(new Case(seed, p, new NativeHarness64.Input(p.code(), regs, rflags, rnd.nextInt() | 1,
+                    p.mxcsr(), xmm, mm)));
+        }
+        runAndCompare(cases);
+    }
+
+    private static long[] randomRegs(Random rnd) {
+        long[] regs = new long[16];
+        for (int r = 0; r < 16; r++) {
+            regs[r] = rnd.nextInt(4) == 0 ? rnd.nextInt() : rnd.nextLong();
+        }
+        regs[Cpu.EBX] = DATA;
+        regs[Cpu.ESP] = STACK;
+        return regs;
+    }
+
+    private void runAndCompare(List<Case> cases) throws Exception {
+        NativeHarness64 h = NativeHarness64.build(tmp);
+        List<NativeHarness64.Input> inputs = new ArrayList<>();
+        for (Case c : cases) {
+            inputs.add(c.input());
         }
         List<String> lines = h.runRaw(inputs);
         if (lines.size() != cases.size()) {
@@ -88,18 +129,24 @@ class NativeDifferential64Test {
         if (!failures.isEmpty()) {
             fail(failures.size() + " sequence(s) differ from the host CPU:\n" + String.join("\n\n", failures));
         }
-        assertEquals(SEQUENCES, cases.size());
+        assertEquals(inputs.size(), lines.size());
     }
 
     private static String compare(FlatMachine m, Case c, String nativeLine) {
+        NativeHarness64.Input input = c.input();
         byte[] code = c.program().code();
-        byte[] pattern = NativeHarness64.scratchPattern(c.memSeed());
+        byte[] pattern = NativeHarness64.scratchPattern(input.memSeed());
         m.memory.load(RandomProgram.SCRATCH, pattern);
         long start = NativeHarness64.CODE + NativeHarness64.TEST_OFFSET;
         m.load(start, code);
         Cpu cpu = m.cpu;
-        System.arraycopy(c.regs(), 0, cpu.r, 0, 16);
-        cpu.flags.load((int) c.rflags());
+        System.arraycopy(input.regs(), 0, cpu.r, 0, 16);
+        cpu.flags.load((int) input.rflags());
+        cpu.mxcsr = input.mxcsr();
+        System.arraycopy(input.xmm(), 0, cpu.xmm, 0, 32);
+        System.arraycopy(input.mm(), 0, cpu.fpu.significand, 0, 8);
+        cpu.fpu.status = 0;
+        cpu.fpu.tag = 0xFFFF;
         cpu.rip = start;
         cpu.eip = (int) start;
         long end = start + code.length;
@@ -126,6 +173,20 @@ class NativeDifferential64Test {
         if ((got & flagMask) != ((int) want.rflags() & flagMask)) {
             diff.append(String.format(" RFLAGS native=%08X emu=%08X (compared %03X)", want.rflags(), got, flagMask));
         }
+        if (cpu.mxcsr != want.mxcsr()) {
+            diff.append(String.format(" MXCSR native=%08X emu=%08X", want.mxcsr(), cpu.mxcsr));
+        }
+        for (int n = 0; n < 16; n++) {
+            if (cpu.xmm[2 * n] != want.xmm()[2 * n] || cpu.xmm[2 * n + 1] != want.xmm()[2 * n + 1]) {
+                diff.append(String.format(" XMM%d native=%016X:%016X emu=%016X:%016X", n, want.xmm()[2 * n + 1],
+                        want.xmm()[2 * n], cpu.xmm[2 * n + 1], cpu.xmm[2 * n]));
+            }
+        }
+        for (int n = 0; n < 8; n++) {
+            if (cpu.fpu.significand[n] != want.mm()[n]) {
+                diff.append(String.format(" MM%d native=%016X emu=%016X", n, want.mm()[n], cpu.fpu.significand[n]));
+            }
+        }
         byte[] now = new byte[RandomProgram.SCRATCH_SIZE];
         m.memory.read(RandomProgram.SCRATCH, now, 0, now.length);
         TreeMap<Integer, Integer> emuMem = new TreeMap<>();
@@ -142,9 +203,16 @@ class NativeDifferential64Test {
         }
         StringBuilder in = new StringBuilder("  in:");
         for (int n = 0; n < 16; n++) {
-            in.append(String.format(" %s=%016X", NAMES[n], c.regs()[n]));
+            in.append(String.format(" %s=%016X", NAMES[n], input.regs()[n]));
         }
-        in.append(String.format(" RFL=%03X", c.rflags()));
+        in.append(String.format(" RFL=%03X MXCSR=%04X\n     ", input.rflags(), input.mxcsr()));
+        for (int n = 0; n < 16; n++) {
+            in.append(String.format(" XMM%d=%016X:%016X", n, input.xmm()[2 * n + 1], input.xmm()[2 * n]));
+        }
+        in.append("\n     ");
+        for (int n = 0; n < 8; n++) {
+            in.append(String.format(" MM%d=%016X", n, input.mm()[n]));
+        }
         return header + "\n" + in + "\n  diff:" + diff;
     }
 }

@@ -112,6 +112,7 @@ final class OperandForms {
             set(MODRM, op);
         }
         set(MODRM | IB, 0x170, 0x171, 0x172, 0x173);
+        set(0, 0x177);                             // EMMS: no ModRM
         set(MODRM, 0x1AE, 0x1B8);
         set(MODRM | IB, 0x1C2, 0x1C4, 0x1C5, 0x1C6);
         set(MODRM, 0x1C3);
