@@ -38,11 +38,18 @@ final class RandomSse64 implements GeneratedProgram64 {
         0x7F, 0xFFFF_8000, 0x0001_0000, 3, -3};
 
     private final Random rnd;
+    /** No REX prefixes: XMM0-7, 32-bit GPRs, code that means the same in 32-bit mode. */
+    private final boolean legacy;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final StringBuilder listing = new StringBuilder();
 
     RandomSse64(long seed) {
+        this(seed, false);
+    }
+
+    RandomSse64(long seed, boolean legacy) {
         rnd = new Random(seed);
+        this.legacy = legacy;
     }
 
     @Override
@@ -134,7 +141,11 @@ final class RandomSse64 implements GeneratedProgram64 {
             b.write(prefix);
         }
         int rex = (w ? 8 : 0) | (reg >= 8 ? 4 : 0) | (!mem && rm >= 8 ? 1 : 0);
-        if (rex != 0 || rnd.nextInt(8) == 0) {
+        if (legacy) {
+            if (rex != 0) {
+                throw new IllegalStateException("a REX prefix in legacy code");
+            }
+        } else if (rex != 0 || rnd.nextInt(8) == 0) {
             b.write(0x40 | rex);
         }
         b.write(0x0F);
@@ -152,7 +163,17 @@ final class RandomSse64 implements GeneratedProgram64 {
     }
 
     private int xmm() {
-        return rnd.nextInt(16);
+        return rnd.nextInt(legacy ? 8 : 16);
+    }
+
+    /** Any general register as a source. */
+    private int gpr() {
+        return rnd.nextInt(legacy ? 8 : 16);
+    }
+
+    /** REX.W, half of the time in 64-bit code. */
+    private boolean wide() {
+        return !legacy && rnd.nextBoolean();
     }
 
     private int mm() {
@@ -163,7 +184,7 @@ final class RandomSse64 implements GeneratedProgram64 {
     private int gprDest() {
         int n;
         do {
-            n = rnd.nextInt(16);
+            n = gpr();
         } while (n == Cpu.EBX || n == Cpu.ESP);
         return n;
     }
@@ -233,9 +254,9 @@ final class RandomSse64 implements GeneratedProgram64 {
             case 17 -> { // PINSRW, PEXTRW
                 boolean xmm = rnd.nextBoolean();
                 if (rnd.nextBoolean()) {
-                    emit(insn(xmm ? 0x66 : 0, false, 0xC4, xmm ? xmm() : mm(), rnd.nextInt(16), m, false, rnd.nextInt(256)));
+                    emit(insn(xmm ? 0x66 : 0, false, 0xC4, xmm ? xmm() : mm(), gpr(), m, false, rnd.nextInt(256)));
                 } else {
-                    emit(insn(xmm ? 0x66 : 0, rnd.nextBoolean(), 0xC5, gprDest(), xmm ? xmm() : mm(), false, false,
+                    emit(insn(xmm ? 0x66 : 0, wide(), 0xC5, gprDest(), xmm ? xmm() : mm(), false, false,
                             rnd.nextInt(256)));
                 }
             }
@@ -244,7 +265,7 @@ final class RandomSse64 implements GeneratedProgram64 {
                 emit(insn(p, false, 0x70, p == 0 ? mm() : xmm(), p == 0 ? mm() : xmm(), m, p != 0, rnd.nextInt(256)));
             }
             case 19 -> { // MASKMOVQ / MASKMOVDQU at [rdi], rdi pointed into the scratch data
-                emit(new byte[] {0x48, (byte) 0x8D, 0x7B, (byte) (rnd.nextInt(256))}); // lea rdi, [rbx+d8]
+                emitLeaRdi();
                 boolean xmm = rnd.nextBoolean();
                 emit(insn(xmm ? 0x66 : 0, false, 0xF7, xmm ? xmm() : mm(), xmm ? xmm() : mm(), false, false, -1));
             }
@@ -256,13 +277,19 @@ final class RandomSse64 implements GeneratedProgram64 {
         }
     }
 
+    /** lea rdi, [rbx+d8] (lea edi, [ebx+d8] in legacy code). */
+    private void emitLeaRdi() {
+        byte d8 = (byte) rnd.nextInt(256);
+        emit(legacy ? new byte[] {(byte) 0x8D, 0x7B, d8} : new byte[] {0x48, (byte) 0x8D, 0x7B, d8});
+    }
+
     private void conversion(boolean m) {
         switch (rnd.nextInt(9)) {
             case 0 -> { // CVTSI2SS/SD from r/m32 or r/m64
-                emit(insn(rnd.nextBoolean() ? 0xF2 : 0xF3, rnd.nextBoolean(), 0x2A, xmm(), rnd.nextInt(16), m, false, -1));
+                emit(insn(rnd.nextBoolean() ? 0xF2 : 0xF3, wide(), 0x2A, xmm(), gpr(), m, false, -1));
             }
             case 1 -> { // CVT(T)SS2SI / CVT(T)SD2SI
-                emit(insn(rnd.nextBoolean() ? 0xF2 : 0xF3, rnd.nextBoolean(), 0x2C | rnd.nextInt(2), gprDest(), xmm(), m,
+                emit(insn(rnd.nextBoolean() ? 0xF2 : 0xF3, wide(), 0x2C | rnd.nextInt(2), gprDest(), xmm(), m,
                         false, -1));
             }
             case 2 -> { // CVTPS2PD, CVTPD2PS, CVTSS2SD, CVTSD2SS
@@ -286,7 +313,7 @@ final class RandomSse64 implements GeneratedProgram64 {
                 emit(insn(0x66, false, 0x2C | rnd.nextInt(2), mm(), xmm(), m, true, -1));
             }
             default -> { // scalar to integer with REX.W, the form compiled code uses most
-                emit(insn(0xF2, true, 0x2C, gprDest(), xmm(), m, false, -1));
+                emit(insn(0xF2, !legacy, 0x2C, gprDest(), xmm(), m, false, -1));
             }
         }
     }
@@ -303,11 +330,11 @@ final class RandomSse64 implements GeneratedProgram64 {
             case 3 -> emit(insn(rnd.nextBoolean() ? 0x66 : 0, false, 0x50, gprDest(), xmm(), false, false, -1));
             case 4 -> { // MOVD/MOVQ xmm or mm <- r/m
                 boolean xmm = rnd.nextBoolean();
-                emit(insn(xmm ? 0x66 : 0, rnd.nextBoolean(), 0x6E, xmm ? xmm() : mm(), rnd.nextInt(16), m, false, -1));
+                emit(insn(xmm ? 0x66 : 0, wide(), 0x6E, xmm ? xmm() : mm(), gpr(), m, false, -1));
             }
             case 5 -> { // MOVD/MOVQ r/m <- xmm or mm
                 boolean xmm = rnd.nextBoolean();
-                emit(insn(xmm ? 0x66 : 0, rnd.nextBoolean(), 0x7E, xmm ? xmm() : mm(), gprDest(), m, false, -1));
+                emit(insn(xmm ? 0x66 : 0, wide(), 0x7E, xmm ? xmm() : mm(), gprDest(), m, false, -1));
             }
             case 6 -> emit(insn(0xF3, false, 0x7E, xmm(), xmm(), m, false, -1)); // MOVQ xmm, xmm/m64
             case 7 -> { // MOVDQA/MOVDQU/MOVQ mm
@@ -323,7 +350,7 @@ final class RandomSse64 implements GeneratedProgram64 {
                 boolean xmm = rnd.nextBoolean();
                 emit(insn(xmm ? 0x66 : 0, false, 0xD7, gprDest(), xmm ? xmm() : mm(), false, false, -1));
             }
-            case 10 -> emit(insn(0, rnd.nextBoolean(), 0xC3, rnd.nextInt(16), 0, true, false, -1)); // MOVNTI
+            case 10 -> emit(insn(0, wide(), 0xC3, gpr(), 0, true, false, -1)); // MOVNTI
             case 11 -> emit(insn(rnd.nextBoolean() ? 0x66 : 0, false, 0x2B, xmm(), 0, true, true, -1)); // MOVNTPS/PD
             case 12 -> { // MOVNTQ / MOVNTDQ
                 boolean xmm = rnd.nextBoolean();
