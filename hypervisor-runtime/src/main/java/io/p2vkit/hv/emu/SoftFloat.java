@@ -187,6 +187,12 @@ final class SoftFloat {
                 c.simdExceptions |= UE | PE;
                 return sign;
             }
+            if (tiny && !underflowMasked) {
+                // the handler would get the result scaled into the normal range: PE only if
+                // rounding at full precision is inexact (the destination is not written)
+                c.simdExceptions |= UE | ((sig & roundMask) != 0 ? PE : 0);
+                return sign;
+            }
             sig = shiftRightJam(sig, 1 - biased);
             boolean inexact = (sig & roundMask) != 0;
             long rounded = (sig + inc) >>> s;
@@ -196,7 +202,7 @@ final class SoftFloat {
             if (inexact) {
                 c.simdExceptions |= PE;
             }
-            if (tiny && (inexact || !underflowMasked)) {
+            if (tiny && inexact) {
                 c.simdExceptions |= UE;
             }
             return sign | rounded; // a carry into the hidden bit makes the smallest normal
@@ -213,6 +219,10 @@ final class SoftFloat {
             kept &= ~1L;
         }
         if (biased >= expMax(dbl)) {
+            if ((c.mxcsr & (OE << 7)) == 0) {
+                c.simdExceptions |= OE | (inexact ? PE : 0); // unmasked: the scaled result's precision
+                return sign;
+            }
             c.simdExceptions |= OE | PE;
             boolean toInfinity = mode == ROUND_NEAREST || (mode == ROUND_UP && !neg)
                     || (mode == ROUND_DOWN && neg);

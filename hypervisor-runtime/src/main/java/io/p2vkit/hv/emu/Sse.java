@@ -71,10 +71,15 @@ final class Sse {
         }
     }
 
+    /** IE, DE, ZE: detected on the operands before computing (SDM Vol. 1 §11.5.3). */
+    private static final int PRE_COMPUTATION = SoftFloat.IE | SoftFloat.DE | SoftFloat.ZE;
+
     /**
-     * Ends a floating-point instruction: the exceptions it raised join MXCSR's sticky flags; an
-     * unmasked one is #XM with CR4.OSXMMEXCPT, else #UD (SDM Vol. 3 §13.1.5), and the caller
-     * then leaves its destination unwritten. Starts the next instruction's collection afresh.
+     * Ends a floating-point instruction: the exceptions it raised (all lanes ORed) join MXCSR's
+     * sticky flags; an unmasked one is #XM with CR4.OSXMMEXCPT, else #UD (SDM Vol. 3 §13.1.5),
+     * and the caller then leaves its destination unwritten. Pre-computation exceptions come
+     * first: when one of them is unmasked, the computation never happened, so OE, UE and PE are
+     * not reported (SDM Vol. 1 §11.5.3.2). Starts the next instruction's collection afresh.
      */
     static void commit(Cpu c) {
         int raised = c.simdExceptions;
@@ -82,10 +87,19 @@ final class Sse {
         if (raised == 0) {
             return;
         }
-        c.mxcsr |= raised;
-        if ((raised & ~(c.mxcsr >>> 7) & MXCSR_FLAGS) != 0) {
-            throw (c.mmu.cr4 & CR4_OSXMMEXCPT) != 0 ? CpuFault.of(CpuFault.XM) : CpuFault.ud();
+        int unmasked = ~(c.mxcsr >>> 7) & MXCSR_FLAGS;
+        if ((raised & PRE_COMPUTATION & unmasked) != 0) {
+            c.mxcsr |= raised & PRE_COMPUTATION;
+            throw simdFault(c);
         }
+        c.mxcsr |= raised;
+        if ((raised & unmasked) != 0) {
+            throw simdFault(c);
+        }
+    }
+
+    private static CpuFault simdFault(Cpu c) {
+        return (c.mmu.cr4 & CR4_OSXMMEXCPT) != 0 ? CpuFault.of(CpuFault.XM) : CpuFault.ud();
     }
 
     // ---- memory ----

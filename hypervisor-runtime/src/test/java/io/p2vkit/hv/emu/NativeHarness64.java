@@ -38,8 +38,13 @@ final class NativeHarness64 {
         }
     }
 
-    /** What the host CPU left: RAX..R15, RFLAGS, MXCSR, XMM0-15, MM0-7, the scratch bytes that changed. */
-    record Output(long[] regs, long rflags, int mxcsr, long[] xmm, long[] mm, TreeMap<Integer, Integer> memory) {
+    /**
+     * What the host CPU left: RAX..R15, RFLAGS, MXCSR, XMM0-15, MM0-7, the scratch bytes that
+     * changed; {@code faultRip} is the address of the instruction that raised #XM (the state is
+     * then the one at the fault), or -1 when the sequence ran to its end.
+     */
+    record Output(long faultRip, long[] regs, long rflags, int mxcsr, long[] xmm, long[] mm,
+            TreeMap<Integer, Integer> memory) {
     }
 
     private final Path exe;
@@ -114,8 +119,14 @@ final class NativeHarness64 {
         return lines;
     }
 
-    /** Parses one harness output line (not a CRASH line). */
+    /** Parses one harness output line (not a CRASH line), "FPE <rip> ..." after an #XM. */
     static Output parse(String line) {
+        long faultRip = -1;
+        if (line.startsWith("FPE ")) {
+            String[] head = line.split(" ", 3);
+            faultRip = Long.parseUnsignedLong(head[1], 16);
+            line = head[2];
+        }
         String[] parts = line.split("\\|", 2);
         String[] words = parts[0].trim().split(" ");
         long[] regs = new long[16];
@@ -139,7 +150,7 @@ final class NativeHarness64 {
                 mem.put(Integer.parseInt(p[0], 16), Integer.parseInt(p[1], 16));
             }
         }
-        return new Output(regs, rflags, mxcsr, xmm, mm, mem);
+        return new Output(faultRip, regs, rflags, mxcsr, xmm, mm, mem);
     }
 
     /** The scratch contents for {@code seed}: xorshift32, one byte per step, as the harness fills it. */

@@ -7,11 +7,15 @@
  * MXCSR, XMM0-15, MM0-7, the 16 registers and the flags are loaded, the code runs at CODE_ADDR +
  * TEST_OFFSET, and one output line gives the same state afterwards plus every scratch byte that
  * changed:  <rax> ... <r15> <rflags> <mxcsr> <xmm...> <mm...> | <offset>=<byte> ...
- * The host's MXCSR is restored and EMMS executed before returning to C.
+ * The host's MXCSR is restored and EMMS executed before returning to C. A SIMD floating-point
+ * exception (#XM, SIGFPE) ends the sequence: its line is "FPE <rip>" followed by the same state
+ * at the fault, taken from the signal frame (which goes to an alternate stack, so the scratch
+ * memory only shows the sequence's own stores), and the harness goes on with the next input.
  * A crash prints "CRASH <signal> <rip>" and exits. The trampoline addresses its variables with
  * absolute 32-bit addresses, so they live in a page mapped below 2 GiB (VARS_ADDR).
  */
 #define _GNU_SOURCE
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +50,39 @@ static uint8_t next_byte(void) {
     rng ^= rng >> 17;
     rng ^= rng << 5;
     return (uint8_t) rng;
+}
+
+static uint8_t *scratch_area;
+static uint8_t orig_scratch[SCRATCH_SIZE];
+static sigjmp_buf fpe_return;
+
+/* x86 register numbering -> gregs index */
+static const int greg_of[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
+
+static void on_fpe(int sig, siginfo_t *info, void *ctx) {
+    ucontext_t *uc = ctx;
+    struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+    printf("FPE %llx ", (unsigned long long) uc->uc_mcontext.gregs[REG_RIP]);
+    for (int i = 0; i < 16; i++) printf("%llx ", (unsigned long long) uc->uc_mcontext.gregs[greg_of[i]]);
+    printf("%llx %x ", (unsigned long long) uc->uc_mcontext.gregs[REG_EFL], fp->mxcsr);
+    for (int i = 0; i < 16; i++) {
+        uint32_t *e = fp->_xmm[i].element;
+        printf("%llx %llx ", (unsigned long long) e[0] | (unsigned long long) e[1] << 32,
+               (unsigned long long) e[2] | (unsigned long long) e[3] << 32);
+    }
+    for (int i = 0; i < 8; i++) {
+        unsigned short *s = fp->_st[i].significand;
+        printf("%llx ", (unsigned long long) s[0] | (unsigned long long) s[1] << 16
+               | (unsigned long long) s[2] << 32 | (unsigned long long) s[3] << 48);
+    }
+    printf("|");
+    for (uint32_t i = 0; i < SCRATCH_SIZE; i++) {
+        if (scratch_area[i] != orig_scratch[i]) printf(" %x=%02x", i, scratch_area[i]);
+    }
+    printf("\n");
+    fflush(stdout);
+    siglongjmp(fpe_return, 1);
 }
 
 static void on_crash(int sig, siginfo_t *info, void *ctx) {
@@ -110,12 +147,21 @@ int main(void) {
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGSEGV, &sa, 0);
     sigaction(SIGILL, &sa, 0);
-    sigaction(SIGFPE, &sa, 0);
+    static uint8_t altstack[1 << 16];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    sigaltstack(&ss, 0);
+    struct sigaction fpe;
+    memset(&fpe, 0, sizeof fpe);
+    fpe.sa_sigaction = on_fpe;
+    fpe.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGFPE, &fpe, 0);
+    sa.sa_flags |= SA_ONSTACK;
     sigaction(SIGBUS, &sa, 0);
     sigaction(SIGTRAP, &sa, 0);
 
     static char line[1 << 16];
-    static uint8_t orig[SCRATCH_SIZE];
+    uint8_t *orig = orig_scratch;
+    scratch_area = scratch;
     while (fgets(line, sizeof line, stdin)) {
         char *hex = strtok(line, " \n");
         if (!hex) continue;
@@ -171,6 +217,9 @@ int main(void) {
         static const uint8_t tail[] = {0xFC, 0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B, 0xC3};
         memcpy(p, tail, sizeof tail);                  /* cld; pop r15-r12, rbp, rbx; ret */
 
+        if (sigsetjmp(fpe_return, 1) != 0) {
+            continue; /* on_fpe printed the state at the fault */
+        }
         ((void (*)(void)) code)();
 
         for (int i = 0; i < 17; i++) printf("%llx ", (unsigned long long) v->out[i]);
