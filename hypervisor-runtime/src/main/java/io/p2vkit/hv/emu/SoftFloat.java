@@ -245,7 +245,7 @@ final class SoftFloat {
 
     // ---- arithmetic ----
 
-    /** ADD, SUB, MUL or DIV of already DAZ-filtered operands: {@code a op b}. */
+    /** ADD, SUB, MUL or DIV: {@code a op b} (DAZ applied here, NaNs propagated first). */
     static long arith(Cpu c, int op, long a, long b, boolean dbl) {
         a = input(c, a, dbl, false);
         b = input(c, b, dbl, false);

@@ -128,10 +128,6 @@ final class Sse {
         return lin;
     }
 
-    static long read64(Cpu c, long lin) {
-        return c.mmu.read64(lin);
-    }
-
     static long read32(Cpu c, long lin) {
         return c.mmu.read32(lin) & 0xFFFF_FFFFL;
     }

@@ -237,6 +237,26 @@ class SseFaultTest {
     }
 
     @Test
+    void mmxRegistersAliasTheX87File() {
+        try (FlatMachine m = machine()) {
+            X87State f = m.cpu.fpu;
+            f.status = 5 << 11;                        // TOP = 5
+            f.tag = 0xFFFF;
+            f.significand[1] = 0x0102_0304_0506_0708L;
+            f.significand[0] = 0x1010_1010_1010_1010L;
+            assertNull(step(m, PADDB_MM));             // paddb mm0, mm1
+            assertEquals(0x1112_1314_1516_1718L, f.significand[0]);
+            assertEquals(0xFFFF, f.signExponent[0], "a written MMX register's exponent is all ones");
+            assertEquals(0, f.top(), "MMX sets TOP to 0");
+            assertEquals(0, f.tag, "and tags every register valid");
+            assertNull(step(m, "0f 77"));              // emms
+            assertEquals(0xFFFF, f.tag, "EMMS empties the tags");
+            f.status |= 0x80;                          // an unmasked x87 exception is pending (ES)
+            assertEquals(CpuFault.MF, vector(m, PADDB_MM));
+        }
+    }
+
+    @Test
     void cpuidClaimsMmxFxsrSseSse2() {
         int edx = Cpuid.FEATURES;
         assertTrue((edx & 1 << 23) != 0 && (edx & 1 << 24) != 0 && (edx & 1 << 25) != 0 && (edx & 1 << 26) != 0);
