@@ -43,10 +43,24 @@ final class PackedLanes {
             case 0xF4 -> (a & LOW32) * (b & LOW32);         // PMULUDQ
             case 0xF5 -> maddwd(a, b);                      // PMADDWD
             case 0xF6 -> sadbw(a, b);                       // PSADBW
-            case 0xEC, 0xE8, 0xDC, 0xD8, 0xDA, 0xDE, 0xE0, 0x74, 0x64 -> lanes(op, a, b, 8);
-            case 0xED, 0xE9, 0xDD, 0xD9, 0xEA, 0xEE, 0xE3, 0x75, 0x65, 0xD5, 0xE5, 0xE4 -> lanes(op, a, b, 16);
-            default -> lanes(op, a, b, 32);                 // PCMPEQD, PCMPGTD
+            case 0x74 -> equal(a, b, H8, 0xFF);             // PCMPEQB
+            case 0x75 -> equal(a, b, H16, 0xFFFF);          // PCMPEQW
+            case 0x76 -> equal(a, b, H32, LOW32);           // PCMPEQD
+            case 0xEC, 0xE8, 0xDC, 0xD8, 0xDA, 0xDE, 0xE0, 0x64 -> lanes(op, a, b, 8);
+            case 0xED, 0xE9, 0xDD, 0xD9, 0xEA, 0xEE, 0xE3, 0x65, 0xD5, 0xE5, 0xE4 -> lanes(op, a, b, 16);
+            default -> lanes(op, a, b, 32);                 // PCMPGTD
         };
+    }
+
+    /**
+     * All ones in each lane where a and b are equal: a lane of a ^ b is zero exactly when adding
+     * its low bits to all-ones-but-the-top leaves the top bit clear and the top bit was clear.
+     */
+    private static long equal(long a, long b, long high, long laneMask) {
+        long x = a ^ b;
+        long nonZero = (((x & ~high) + ~high) | x) & high;
+        long zeroLanes = ~nonZero & high;
+        return (zeroLanes >>> (Long.numberOfTrailingZeros(high))) * laneMask;
     }
 
     private static long add(long a, long b, long high) {
@@ -78,7 +92,6 @@ final class PackedLanes {
                 case 0xEA -> Math.min(sx, sy);                       // PMINSW
                 case 0xEE -> Math.max(sx, sy);                       // PMAXSW
                 case 0xE0, 0xE3 -> (x + y + 1) >>> 1;                // PAVGB/W
-                case 0x74, 0x75, 0x76 -> x == y ? m : 0;             // PCMPEQ
                 case 0x64, 0x65, 0x66 -> sx > sy ? m : 0;            // PCMPGT
                 case 0xD5 -> sx * sy;                                // PMULLW
                 case 0xE5 -> (sx * sy) >> 16;                        // PMULHW

@@ -239,12 +239,9 @@ final class SseMoves {
         }
     }
 
+    /** The sign bits of the eight bytes of {@code v}, gathered into bits 0-7 by one multiply. */
     static long byteSigns(long v) {
-        long m = 0;
-        for (int i = 0; i < 8; i++) {
-            m |= (v >>> (8 * i + 7) & 1) << i;
-        }
-        return m;
+        return ((v & 0x8080_8080_8080_8080L) * 0x0002_0408_1020_4081L) >>> 56;
     }
 
     /** 0F C3: MOVNTI m32/m64, r32/r64 (an SSE2 store of a general register: no SIMD state). */

@@ -72,6 +72,23 @@ class EmuSpeedTest {
     }
 
     @Test
+    void ssePackedIntegerLoop() {
+        measure("SSE2 packed integer loop", ModeTransitionTest.asm(
+                "b8 00 02 00 00",        // mov eax, 0x200 (CR4.OSFXSR)
+                "0f 22 e0",              // mov cr4, eax
+                "b9 00 2d 31 01",        // mov ecx, 20000000
+                "bb 00 00 10 00",        // mov ebx, 0x100000
+                "66 0f 6f 03",           // L: movdqa xmm0, [ebx]
+                "66 0f 74 c1",           // pcmpeqb xmm0, xmm1
+                "66 0f d7 d0",           // pmovmskb edx, xmm0
+                "66 0f fe d0",           // paddd xmm2, xmm0
+                "66 0f 7f 53 10",        // movdqa [ebx+16], xmm2
+                "49",                    // dec ecx
+                "75 e9",                 // jnz L
+                "f4"), 5, 7, m -> assertEquals(0, m.cpu.r32(Cpu.ECX)));
+    }
+
+    @Test
     void memoryLoop() {
         measure("memory loop", ModeTransitionTest.asm(
                 "b9 00 2d 31 01",        // mov ecx, 20000000
