@@ -141,6 +141,15 @@ final class RandomSse64 implements GeneratedProgram64 {
      */
     private byte[] insn(int prefix, boolean w, int op, int reg, int rm, boolean mem, boolean aligned, int imm) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (rnd.nextInt(16) == 0) { // ignored in 64-bit code; flat data segments in legacy code
+            b.write(legacy ? new int[] {0x26, 0x3E}[rnd.nextInt(2)] : new int[] {0x26, 0x2E, 0x36, 0x3E}[rnd.nextInt(4)]);
+        }
+        if (prefix >= 0xF2 && rnd.nextInt(10) == 0) {
+            b.write(0x66);                            // F2/F3 take precedence over 66
+        }
+        if (prefix >= 0xF2 && rnd.nextInt(16) == 0) {
+            b.write(prefix ^ 1);                      // the last of F2/F3 counts
+        }
         if (prefix != 0) {
             b.write(prefix);
         }
