@@ -79,6 +79,14 @@ class SseFaultTest {
     }
 
     @Test
+    void lockPrefixIsUndefined() {
+        try (FlatMachine m = machine()) {
+            assertEquals(CpuFault.UD, vector(m, "f0 0f 58 c1"));               // lock addps
+            assertEquals(CpuFault.UD, vector(m, "f0 66 0f 7f 05 00 20 00 00")); // lock movdqa [m], xmm0
+        }
+    }
+
+    @Test
     void misalignedSixteenByteOperandsGiveGeneralProtection() {
         try (FlatMachine m = machine()) {
             CpuFault f = step(m, "0f 28 05 08 20 00 00");        // movaps xmm0, [0x2008]
