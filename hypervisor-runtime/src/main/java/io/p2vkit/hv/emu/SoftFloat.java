@@ -247,6 +247,10 @@ final class SoftFloat {
 
     /** ADD, SUB, MUL or DIV: {@code a op b} (DAZ applied here, NaNs propagated first). */
     static long arith(Cpu c, int op, long a, long b, boolean dbl) {
+        long quick = dbl ? FastFloat.arithDouble(c, op, a, b) : FastFloat.arithSingle(c, op, a, b);
+        if (quick != FastFloat.SLOW) {
+            return quick;
+        }
         a = input(c, a, dbl, false);
         b = input(c, b, dbl, false);
         if (isNaN(a, dbl) || isNaN(b, dbl)) {
@@ -414,6 +418,10 @@ final class SoftFloat {
 
     /** SQRT: NaNs pass quieted, negative non-zero values are invalid, -0 stays -0. */
     static long sqrt(Cpu c, long a, boolean dbl) {
+        long quick = dbl ? FastFloat.sqrtDouble(c, a) : FastFloat.sqrtSingle(c, a);
+        if (quick != FastFloat.SLOW) {
+            return quick;
+        }
         a = input(c, a, dbl, false);
         if (isNaN(a, dbl)) {
             if (isSNaN(a, dbl)) {
