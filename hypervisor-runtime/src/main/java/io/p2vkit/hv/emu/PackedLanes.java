@@ -15,16 +15,6 @@ final class PackedLanes {
     private PackedLanes() {
     }
 
-    /** Whether {@link #apply} implements 0F {@code op} (the chunk-local binary operations). */
-    static boolean local(int op) {
-        return switch (op) {
-            case 0x64, 0x65, 0x66, 0x74, 0x75, 0x76, 0xD4, 0xD5, 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD,
-                    0xDE, 0xDF, 0xE0, 0xE3, 0xE4, 0xE5, 0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEE, 0xEF,
-                    0xF4, 0xF5, 0xF6, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE -> true;
-            default -> false;
-        };
-    }
-
     /** {@code a op b} for the destination chunk {@code a} and source chunk {@code b}. */
     static long apply(int op, long a, long b) {
         return switch (op) {
@@ -46,7 +36,11 @@ final class PackedLanes {
             case 0x74 -> equal(a, b, H8, 0xFF);             // PCMPEQB
             case 0x75 -> equal(a, b, H16, 0xFFFF);          // PCMPEQW
             case 0x76 -> equal(a, b, H32, LOW32);           // PCMPEQD
-            case 0xEC, 0xE8, 0xDC, 0xD8, 0xDA, 0xDE, 0xE0, 0x64 -> lanes(op, a, b, 8);
+            case 0xDA -> minUnsignedBytes(a, b);            // PMINUB
+            case 0xDE -> maxUnsignedBytes(a, b);            // PMAXUB
+            case 0xDC -> addSaturatedBytes(a, b);           // PADDUSB
+            case 0xD8 -> sub(a, b, H8) & ~belowBytes(a, b); // PSUBUSB
+            case 0xEC, 0xE8, 0xE0, 0x64 -> lanes(op, a, b, 8);
             case 0xED, 0xE9, 0xDD, 0xD9, 0xEA, 0xEE, 0xE3, 0x65, 0xD5, 0xE5, 0xE4 -> lanes(op, a, b, 16);
             default -> lanes(op, a, b, 32);                 // PCMPGTD
         };
@@ -61,6 +55,33 @@ final class PackedLanes {
         long nonZero = (((x & ~high) + ~high) | x) & high;
         long zeroLanes = ~nonZero & high;
         return (zeroLanes >>> (Long.numberOfTrailingZeros(high))) * laneMask;
+    }
+
+    /**
+     * All ones in each byte where a < b unsigned: the borrow out of the byte's top bit in a - b,
+     * from the full-subtractor rule on the lane-wise difference.
+     */
+    private static long belowBytes(long a, long b) {
+        long d = sub(a, b, H8);
+        long borrow = ((~a & b) | (~(a ^ b) & d)) & H8;
+        return (borrow >>> 7) * 0xFF;
+    }
+
+    private static long minUnsignedBytes(long a, long b) {
+        long below = belowBytes(a, b);
+        return (a & below) | (b & ~below);
+    }
+
+    private static long maxUnsignedBytes(long a, long b) {
+        long below = belowBytes(a, b);
+        return (b & below) | (a & ~below);
+    }
+
+    /** a + b per byte, saturated at 0xFF: the carry out of each byte's top bit fills the byte. */
+    private static long addSaturatedBytes(long a, long b) {
+        long sum = add(a, b, H8);
+        long carry = ((a & b) | ((a | b) & ~sum)) & H8;
+        return sum | (carry >>> 7) * 0xFF;
     }
 
     private static long add(long a, long b, long high) {
@@ -85,10 +106,8 @@ final class PackedLanes {
             long v = switch (op) {
                 case 0xEC, 0xED -> clamp(sx + sy, smin, smax);       // PADDSB/W
                 case 0xE8, 0xE9 -> clamp(sx - sy, smin, smax);       // PSUBSB/W
-                case 0xDC, 0xDD -> Math.min(x + y, m);               // PADDUSB/W
-                case 0xD8, 0xD9 -> Math.max(x - y, 0);               // PSUBUSB/W
-                case 0xDA -> Math.min(x, y);                         // PMINUB
-                case 0xDE -> Math.max(x, y);                         // PMAXUB
+                case 0xDD -> Math.min(x + y, m);                     // PADDUSW
+                case 0xD9 -> Math.max(x - y, 0);                     // PSUBUSW
                 case 0xEA -> Math.min(sx, sy);                       // PMINSW
                 case 0xEE -> Math.max(sx, sy);                       // PMAXSW
                 case 0xE0, 0xE3 -> (x + y + 1) >>> 1;                // PAVGB/W
