@@ -5,6 +5,7 @@ module io.p2vkit.hv {
     exports io.p2vkit.hv.memory;
     exports io.p2vkit.hv.cpu;
     exports io.p2vkit.hv.device;
+    exports io.p2vkit.hv.device.vga;
     exports io.p2vkit.hv.machine;
     exports io.p2vkit.hv.kvm;
     exports io.p2vkit.hv.verify;

@@ -3,6 +3,7 @@ package io.p2vkit.cli.vm;
 import io.p2vkit.cli.Failing;
 import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.machine.Machine;
+import io.p2vkit.hv.verify.Screenshots;
 import io.p2vkit.image.VirtualDisk;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -18,6 +20,7 @@ import java.util.concurrent.Callable;
 /** {@code p2v vm boot}: run a disk interactively on the serial console. */
 @Command(name = "boot", mixinStandardHelpOptions = true,
         description = {"Boot DISK with its serial console on this terminal. Ctrl-A X quits (as in QEMU); "
+                + "Ctrl-A S writes the --screenshot PNG of the VGA text screen; "
                 + "Ctrl-A Ctrl-A sends a Ctrl-A. Exit 0 when the guest powers off or you quit, 1 "
                 + "when it crashes."},
         footer = {"", "Example:", "  p2v vm boot --memory 1G disk.vmdk"})
@@ -30,6 +33,10 @@ public final class VmBootCommand implements Callable<Integer>, Failing {
 
     @Option(names = "--debug", description = "Print stack traces on errors.")
     boolean debug;
+
+    @Option(names = "--screenshot", paramLabel = "FILE.png",
+            description = "Where Ctrl-A S and the guest's stop write a PNG of the VGA text screen.")
+    Path screenshot;
 
     @Override
     public Integer call() throws Exception {
@@ -47,7 +54,11 @@ public final class VmBootCommand implements Callable<Integer>, Failing {
                 stop = m.awaitStop(Duration.ofMillis(200));
             } while (stop == null);
             keys.interrupt();
-            System.err.print((raw ? "\r\n" : "\n") + "p2v: guest stopped: " + stop.reason() + (raw ? "\r\n" : "\n"));
+            String nl = raw ? "\r\n" : "\n";
+            System.err.print(nl + "p2v: guest stopped: " + stop.reason() + nl);
+            if (screenshot != null) {
+                System.err.print("p2v: " + takeScreenshot(m) + nl);
+            }
             return stop.stop() == Vcpu.Stop.TRIPLE_FAULT || stop.stop() == Vcpu.Stop.ERROR ? 1 : 0;
         } finally {
             if (raw) {
@@ -59,8 +70,25 @@ public final class VmBootCommand implements Callable<Integer>, Failing {
         }
     }
 
-    /** Keyboard to COM1, watching for Ctrl-A X. */
-    private static void forwardKeys(InputStream in, Machine m) {
+    /** Writes the screen to --screenshot; says what happened. */
+    private String takeScreenshot(Machine m) {
+        if (screenshot == null) {
+            return "no --screenshot FILE given";
+        }
+        if (m.vga() == null) {
+            return "no screenshot: the machine has no display";
+        }
+        try {
+            return Screenshots.write(m.vga().snapshot(), screenshot)
+                    ? "screenshot written to " + screenshot
+                    : "no screenshot: the display shows " + m.vga().snapshot().displayMode().describe();
+        } catch (IOException e) {
+            return "screenshot failed: " + e.getMessage();
+        }
+    }
+
+    /** Keyboard to COM1, watching for Ctrl-A X and Ctrl-A S. */
+    private void forwardKeys(InputStream in, Machine m) {
         boolean escape = false;
         try {
             for (int b; (b = in.read()) >= 0; ) {
@@ -69,6 +97,10 @@ public final class VmBootCommand implements Callable<Integer>, Failing {
                     if (b == 'x' || b == 'X') {
                         m.stop("quit with Ctrl-A X");
                         return;
+                    }
+                    if (b == 's' || b == 'S') {
+                        System.err.print("\r\np2v: " + takeScreenshot(m) + "\r\n");
+                        continue;
                     }
                     if (b != CTRL_A) {
                         continue;

@@ -41,6 +41,18 @@ public final class VmOptions {
     @Option(names = "--bios", paramLabel = "FILE", description = "Firmware image (default: SeaBIOS from Debian's seabios package).")
     Path bios;
 
+    @Option(names = "--display", paramLabel = "auto|vga|none", defaultValue = "auto",
+            description = "Display adapter: vga (a standard VGA with SeaBIOS's VGA BIOS, which must be found), "
+                    + "none (serial console only), or auto: vga when the VGA BIOS is installed (default: "
+                    + "${DEFAULT-VALUE}).")
+    String display;
+
+    @Option(names = "--no-vga", description = "No display adapter (the same as --display none).")
+    boolean noVga;
+
+    @Option(names = "--vga-bios", paramLabel = "FILE", description = "VGA BIOS option ROM (default: vgabios-isavga.bin from Debian's seabios package).")
+    Path vgaBios;
+
     @Option(names = "--writable", description = "Write guest changes through to the images (default: a copy-on-write overlay; the images are never changed).")
     boolean writable;
 
@@ -84,6 +96,15 @@ public final class VmOptions {
         }
         if (bios != null) {
             c.bios(bios);
+        }
+        c.display(noVga ? MachineConfig.Display.NONE : switch (display.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> MachineConfig.Display.AUTO;
+            case "vga" -> MachineConfig.Display.VGA;
+            case "none" -> MachineConfig.Display.NONE;
+            default -> throw new ImageFormatException("--display must be auto, vga or none, not " + display);
+        });
+        if (vgaBios != null) {
+            c.vgaBios(vgaBios);
         }
         try {
             for (VirtualDisk d : open) {

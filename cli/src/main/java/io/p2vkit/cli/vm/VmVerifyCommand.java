@@ -23,11 +23,11 @@ import java.util.regex.PatternSyntaxException;
 
 /** {@code p2v vm verify}: boot and decide whether the guest came up. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Boot DISK and watch the serial console for --expect. Exit 0 when it appears, 1 "
+        description = {"Boot DISK and watch the serial console and the VGA text screen for --expect. Exit 0 when it appears, 1 "
                 + "on timeout, triple fault, a --fail match or a firmware/kernel failure (No "
                 + "bootable device, Kernel panic), 2 on an error before the boot (bad image, no "
                 + "firmware)."},
-        footer = {"", "Examples:", "  p2v vm verify disk.vmdk --expect 'login:' --timeout 120s --report report.json",
+        footer = {"", "Examples:", "  p2v vm verify disk.vmdk --expect 'login:' --timeout 120s --report report.json --screenshot screen.png",
                 "  p2v vm verify --accel emu --disk-bus virtio disk.qcow2 --expect 'P2V-GUEST-OK'"})
 public final class VmVerifyCommand implements Callable<Integer>, Failing {
 
@@ -49,6 +49,11 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
     @Option(names = "--log", paramLabel = "FILE", description = "Write the console log.")
     Path log;
 
+    @Option(names = "--screenshot", paramLabel = "FILE.png",
+            description = "Write a PNG of the final text screen, whatever the outcome. Without it, a failed boot "
+                    + "with --report leaves one beside the report (REPORT.png).")
+    Path screenshot;
+
     @Option(names = "--output", paramLabel = "human|json", defaultValue = "human", description = "Result on stdout as text or JSON.")
     String output;
 
@@ -63,14 +68,31 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         for (String f : fail) {
             verifier.failOn(compile("--fail", f));
         }
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        verifier.progress((elapsed, milestone) -> {
-            if (!terminal && elapsed.toSeconds() % 10 != 0) {
-                return; // a plain line every ten seconds in logs, a live line on a terminal
+        if (screenshot != null) {
+            Path parent = screenshot.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new io.p2vkit.image.ImageFormatException("--screenshot: no such directory: " + parent);
             }
-            String line = String.format(Locale.ROOT, "verify: %ds of %ds, %s, waiting for /%s/", elapsed.toSeconds(),
-                    limit.toSeconds(), milestone, expected.pattern());
-            System.err.print(terminal ? "\r" + line + " " : line + System.lineSeparator());
+            verifier.screenshot(screenshot);
+        } else if (report != null) {
+            verifier.failureScreenshot(failureScreenshotBeside(report));
+        }
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        verifier.progress(new BootVerifier.Progress() {
+            @Override
+            public void waiting(Duration elapsed, String milestone) {
+                if (!terminal && elapsed.toSeconds() % 10 != 0) {
+                    return; // a plain line every ten seconds in logs, a live line on a terminal
+                }
+                String line = String.format(Locale.ROOT, "verify: %ds of %ds, %s, waiting for /%s/", elapsed.toSeconds(),
+                        limit.toSeconds(), milestone, expected.pattern());
+                System.err.print(terminal ? "\r" + line + " " : line + System.lineSeparator());
+            }
+
+            @Override
+            public void display(String event) {
+                System.err.print((terminal ? "\r" : "") + "verify: " + event + System.lineSeparator());
+            }
         });
         List<VirtualDisk> disks = vm.openDisks();
         BootReport r;
@@ -86,6 +108,9 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         }
         if (log != null) {
             Files.writeString(log, r.consoleLog());
+        }
+        if (screenshot != null && r.screenshot() == null) {
+            System.err.println("p2v: no screenshot written: the display is " + r.display());
         }
         Map<String, Object> json = reportJson(r);
         if (report != null) {
@@ -113,8 +138,20 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         t.put("elapsed_ms", ms(r.elapsed()));
         m.put("timings", t);
         m.put("engine_gaps", r.engineGaps());
+        m.put("matched_on", r.matchedOn());
+        m.put("display", r.display());
+        m.put("graphics_mode", r.graphicsMode());
+        m.put("screenshot", r.screenshot() == null ? null : r.screenshot().toString());
+        m.put("screen_text", r.screenText());
         m.put("console_log", r.consoleLog());
         return m;
+    }
+
+    /** report.json → report.png next to it. */
+    static Path failureScreenshotBeside(Path report) {
+        String name = report.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return report.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".png");
     }
 
     private static Long ms(Duration d) {

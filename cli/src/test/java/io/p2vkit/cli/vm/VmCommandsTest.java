@@ -93,6 +93,82 @@ class VmCommandsTest {
         assertArrayEquals(before, Files.readAllBytes(disk));
     }
 
+    /** A boot sector that writes "ON SCREEN" into VGA text memory (row 10) and halts; COM1 sees nothing. */
+    private Path screenDisk() throws Exception {
+        byte[] sector = new byte[512];
+        int p = 0;
+        for (int b : new int[] {0xFC, 0xB8, 0x00, 0xB8, 0x8E, 0xC0, 0xBF, 0x40, 0x06}) {
+            sector[p++] = (byte) b;   // cld; mov ax, 0xB800; mov es, ax; mov di, 160 * 10
+        }
+        for (char c : "ON SCREEN".toCharArray()) {
+            sector[p++] = (byte) 0xB8; // mov ax, 0x1E00 | c (yellow on blue)
+            sector[p++] = (byte) c;
+            sector[p++] = 0x1E;
+            sector[p++] = (byte) 0xAB; // stosw
+        }
+        sector[p++] = (byte) 0xFA; // cli
+        sector[p++] = (byte) 0xF4; // hlt
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        byte[] disk = new byte[1 << 20];
+        System.arraycopy(sector, 0, disk, 0, 512);
+        return Files.write(dir.resolve("screen.raw"), disk);
+    }
+
+    @Test
+    void verifyMatchesTheScreenAndWritesTheScreenshot() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/vgabios-isavga.bin")), "no VGA BIOS");
+        Path report = dir.resolve("report.json");
+        Path png = dir.resolve("screen.png");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", screenDisk().toString(),
+                "--expect", "ON SCREEN", "--timeout", "60s", "--report", report.toString(), "--screenshot", png.toString());
+        assertEquals(0, rc, out + "\n" + err);
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"matched_on\": \"screen\""), json);
+        assertTrue(json.contains("\"display\": \"text 80x25\""), json);
+        assertTrue(json.contains("\"screenshot\": \"" + png + "\""), json);
+        assertTrue(json.contains("ON SCREEN"), "screen_text carries the screen");
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 24);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, java.util.Arrays.copyOf(head, 8));
+        assertEquals(720, java.nio.ByteBuffer.wrap(head, 16, 4).getInt(), "IHDR width: 80 columns of 9 pixels");
+        assertTrue(out.toString().contains("screenshot: " + png), out.toString());
+    }
+
+    @Test
+    void aGuestInGraphicsModeIsReportedAsSuch() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/vgabios-isavga.bin")), "no VGA BIOS");
+        byte[] sector = new byte[512];
+        byte[] code = {(byte) 0xB8, 0x12, 0x00, (byte) 0xCD, 0x10, (byte) 0xFA, (byte) 0xF4};  // int 10h mode 12h; cli; hlt
+        System.arraycopy(code, 0, sector, 0, code.length);
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        byte[] image = new byte[1 << 20];
+        System.arraycopy(sector, 0, image, 0, 512);
+        Path disk = Files.write(dir.resolve("gfx.raw"), image);
+        Path report = dir.resolve("gfx.json");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", disk.toString(), "--expect", "login:",
+                "--timeout", "20s", "--report", report.toString());
+        assertEquals(1, rc, out + "\n" + err);
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"graphics_mode\": \"graphics 640x480, 16 colours\""), json);
+        assertTrue(err.toString().contains("switched the display to graphics 640x480, 16 colours"), err.toString());
+        assertTrue(out.toString().contains("the guest selected graphics 640x480"), out.toString());
+        assertTrue(!Files.exists(dir.resolve("gfx.png")), "graphics modes are not drawn");
+    }
+
+    @Test
+    void withoutVgaTheScreenIsNotWatched() throws Exception {
+        Path report = dir.resolve("novga.json");
+        int rc = Main.run("vm", "verify", "--accel", "emu", "--memory", "32M", "--no-vga", screenDisk().toString(),
+                "--expect", "ON SCREEN", "--timeout", "8s", "--report", report.toString());
+        assertEquals(1, rc, out + "\n" + err);
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"display\": \"none\""), json);
+        assertTrue(!Files.exists(dir.resolve("novga.png")), "no display, no failure screenshot");
+        assertEquals(2, Main.run("vm", "verify", "--accel", "emu", "--display", "crt", screenDisk().toString(),
+                "--expect", "x"));
+    }
+
     @Test
     void diskWithoutBootloaderFailsWithTheFirmwaresReason() throws Exception {
         Path blank = Files.write(dir.resolve("blank.raw"), new byte[1 << 20]);
@@ -132,6 +208,42 @@ class VmCommandsTest {
         }
         assertTrue(out.toString().contains("P2V HELLO"), out.toString());
         assertTrue(err.toString().contains("quit with Ctrl-A X"), err.toString());
+    }
+
+    @Test
+    void bootWritesAScreenshotOnCtrlAS() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of("/usr/share/seabios/vgabios-isavga.bin")), "no VGA BIOS");
+        Path disk = helloDisk(true);
+        Path png = dir.resolve("boot.png");
+        java.io.InputStream oldIn = System.in;
+        // Once the guest has printed: Ctrl-A S (screenshot), then Ctrl-A X.
+        System.setIn(new java.io.InputStream() {
+            private final long start = System.nanoTime();
+            private final byte[] keys = {1, 's', 1, 'x'};
+            private int next;
+
+            @Override
+            public int read() throws java.io.IOException {
+                while (System.nanoTime() - start < 3_000_000_000L) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                return next < keys.length ? keys[next++] : -1;
+            }
+        });
+        try {
+            int rc = Main.run("vm", "boot", "--accel", "emu", "--memory", "64M", "--screenshot", png.toString(),
+                    disk.toString());
+            assertEquals(0, rc, out + "\n" + err);
+        } finally {
+            System.setIn(oldIn);
+        }
+        assertTrue(err.toString().contains("screenshot written to " + png), err.toString());
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, head);
     }
 
     @Test

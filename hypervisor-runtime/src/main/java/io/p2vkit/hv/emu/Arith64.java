@@ -123,6 +123,68 @@ final class Arith64 {
         }
     }
 
+    /**
+     * 0F A4/A5 SHLD, 0F AC/AD SHRD Ev, Gv, Ib/CL: shifts the destination, filling from the
+     * source. The count is masked to 5 bits (6 with REX.W); a zero count changes nothing. For a
+     * 16-bit count above 16 the result is undefined: this computes one of the possibilities.
+     */
+    static void doubleShift(Cpu c, DecodedInsn d) {
+        int size = d.opSize();
+        int bits = size * 8;
+        int count = (int) ((d.opcode & 1) == 0 ? d.imm : c.r[Cpu.ECX]) & (size == 8 ? 0x3F : 0x1F);
+        boolean left = d.opcode < 0x1A8;
+        long lin = 0;
+        long dest;
+        if (d.mod == 3) {
+            dest = Exec64.reg(c, d, d.rm, size);
+        } else {
+            lin = Exec64.rmLinear(c, d);
+            dest = Exec64.readRmw(c, lin, size);
+        }
+        if (count == 0) {
+            if (d.mod == 3) {
+                Exec64.setReg(c, d, d.rm, size, dest); // a 32-bit register is still zero-extended
+            }
+            return;
+        }
+        long mask = Flags.mask64(size);
+        long src = Exec64.reg(c, d, d.reg, size);
+        long res;
+        boolean cf;
+        if (count < bits) {
+            if (left) {
+                res = ((dest << count) | (src >>> (bits - count))) & mask;
+                cf = ((dest >>> (bits - count)) & 1) != 0;
+            } else {
+                res = (dest >>> count) | ((src << (bits - count)) & mask);
+                cf = ((dest >>> (count - 1)) & 1) != 0;
+            }
+        } else { // a 16-bit operand shifted by 16-31: bit by bit, the source refilling cyclically
+            res = dest;
+            cf = false;
+            for (int i = 0; i < count; i++) {
+                if (left) {
+                    cf = ((res >>> (bits - 1)) & 1) != 0;
+                    res = ((res << 1) | ((src >>> (bits - 1 - (i % bits))) & 1)) & mask;
+                } else {
+                    cf = (res & 1) != 0;
+                    res = (res >>> 1) | (((src >>> (i % bits)) & 1) << (bits - 1));
+                }
+            }
+        }
+        long sign = Flags.sign64(size);
+        int fl = Flags.szp(size, res) | (cf ? Flags.CF : 0);
+        if (((dest ^ res) & sign) != 0) {
+            fl |= Flags.OF;
+        }
+        if (d.mod == 3) {
+            Exec64.setReg(c, d, d.rm, size, res);
+        } else {
+            Exec64.write(c, lin, size, res);
+        }
+        c.flags.setArith(fl);
+    }
+
     // ---- multiply and divide ----
 
     /** F6/F7 /4-/7: MUL, IMUL, DIV, IDIV of rAX (and rDX) by the ModRM operand. */

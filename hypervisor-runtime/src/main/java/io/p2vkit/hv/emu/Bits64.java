@@ -124,6 +124,44 @@ final class Bits64 {
         }
     }
 
+    /**
+     * 0F C7 /1: CMPXCHG8B m64 (EDX:EAX with ECX:EBX) and, with REX.W, CMPXCHG16B m128 (RDX:RAX
+     * with RCX:RBX; #GP unless 16-byte aligned). ZF tells whether the exchange happened; the
+     * memory is written either way, as on a real bus-locked cycle.
+     */
+    static void cmpxchgWide(Cpu c, DecodedInsn d) {
+        if (d.mod == 3 || (d.reg & 7) != 1) {
+            throw c.undefined(d);
+        }
+        long lin = Exec64.rmLinear(c, d);
+        c.flags.materialize();
+        if (d.op64) {
+            if ((lin & 15) != 0) {
+                throw CpuFault.gp(0);
+            }
+            long lo = Exec64.readRmw(c, lin, 8);
+            long hi = Exec64.readRmw(c, lin + 8, 8);
+            boolean equal = lo == c.r[Cpu.EAX] && hi == c.r[Cpu.EDX];
+            Exec64.write(c, lin, 8, equal ? c.r[Cpu.EBX] : lo);
+            Exec64.write(c, lin + 8, 8, equal ? c.r[Cpu.ECX] : hi);
+            if (!equal) {
+                c.r[Cpu.EAX] = lo;
+                c.r[Cpu.EDX] = hi;
+            }
+            c.flags.setBit(Flags.ZF, equal);
+            return;
+        }
+        long v = Exec64.readRmw(c, lin, 8);
+        long expected = (c.r[Cpu.EAX] & 0xFFFF_FFFFL) | c.r[Cpu.EDX] << 32;
+        boolean equal = v == expected;
+        Exec64.write(c, lin, 8, equal ? (c.r[Cpu.EBX] & 0xFFFF_FFFFL) | c.r[Cpu.ECX] << 32 : v);
+        if (!equal) {
+            c.r[Cpu.EAX] = v & 0xFFFF_FFFFL;
+            c.r[Cpu.EDX] = v >>> 32;
+        }
+        c.flags.setBit(Flags.ZF, equal);
+    }
+
     /** E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JRCXZ/JECXZ: the count is RCX, or ECX with 67. */
     static void loop(Cpu c, DecodedInsn d) {
         long count;

@@ -100,12 +100,13 @@ final class Cpu {
 
     /** The last page-fault address, 64 bits wide (legacy code sees its low half). */
     long cr2;
-    int gdtBase;
+    /** Descriptor-table bases: 64 bits in IA-32e mode, zero-extended 32-bit values otherwise. */
+    long gdtBase;
     int gdtLimit;
-    int idtBase;
+    long idtBase;
     int idtLimit;
     int ldtSel;
-    int ldtBase;
+    long ldtBase;
     int ldtLimit;
     int trSel;
     int trBase;
@@ -113,7 +114,8 @@ final class Cpu {
     long trBase64;
     int trLimit;
     int trAttr;
-    final int[] dr = new int[8];
+    /** DR0-DR7; DR0-DR3 hold 64-bit linear addresses in IA-32e mode. */
+    final long[] dr = new long[8];
     long tscOffset;
 
     final X87State fpu = new X87State();
@@ -123,6 +125,8 @@ final class Cpu {
     /** MXCSR exception flags raised so far by the current SSE instruction ({@link Sse#commit}). */
     int simdExceptions;
 
+    /** Run hot 64-bit code as compiled blocks ({@link BlockCompiler}). */
+    boolean compileBlocks = Exec64.BLOCKS;
     boolean halted;
     /** Set by instructions after which the run loop must look at interrupts again (STI, POPF...). */
     boolean breakSlice;
@@ -134,6 +138,8 @@ final class Cpu {
     long undefinedOpcodes;
     int lastUndefinedOpcode = -1;
     String lastUndefinedAt = "";
+    /** The ModRM form of that opcode ("/reg (mod=.. rm=..)"), or empty: tells groups apart. */
+    String lastUndefinedForm = "";
 
     private long fetchVpn = -1;
     private int fetchGen = -1;
@@ -185,7 +191,7 @@ final class Cpu {
         trLimit = 0xFFFF;
         trAttr = 0x8B;
         java.util.Arrays.fill(dr, 0);
-        dr[6] = 0xFFFF0FF0;
+        dr[6] = 0xFFFF_0FF0L;
         dr[7] = 0x400;
         fpu.reset();
         java.util.Arrays.fill(xmm, 0);
@@ -264,6 +270,15 @@ final class Cpu {
         } else if (seg == SS) {
             ss32 = (attr & ATTR_DB) != 0;
         }
+    }
+
+    /**
+     * The linear address {@code offset} bytes into a descriptor table or TSS: 64-bit in IA-32e
+     * mode (compatibility code included), wrapping at 4 GiB otherwise.
+     */
+    long tableAddress(long base, long offset) {
+        long a = base + offset;
+        return ia32e() ? a : a & 0xFFFF_FFFFL;
     }
 
     /** Continues at {@code target} in 64-bit code (interrupt delivery, IRETQ). */
@@ -553,6 +568,21 @@ final class Cpu {
         }
     }
 
+    /** The compiled block at RIP (64-bit mode), or null: cold code, or no code page there. */
+    CompiledBlock blockAt() {
+        long lin = rip;
+        if (lin << 16 >> 16 != lin) {
+            return null; // fetch raises the #GP
+        }
+        if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
+            fetchPage = codePage(lin);
+            fetchVpn = lin >>> 12;
+            fetchGen = mmu.generation;
+        }
+        CodePage page = fetchPage;
+        return page == null ? null : page.block(this, lin, (int) lin & 0xFFF);
+    }
+
     /** The instruction at CS:EIP, or at RIP in 64-bit mode, from the decode cache when it can. */
     DecodedInsn fetch() {
         long lin;
@@ -631,6 +661,7 @@ final class Cpu {
     CpuFault undefined(DecodedInsn d) {
         undefinedOpcodes++;
         lastUndefinedOpcode = d.opcode;
+        lastUndefinedForm = d.hasModrm ? String.format(" /%d (mod=%d rm=%d)", d.reg & 7, d.mod, d.rm & 7) : "";
         lastUndefinedAt = mode64 ? String.format("%04X:%016X", segSel[CS], insnRip)
                 : String.format("%04X:%08X", segSel[CS], insnEip);
         return CpuFault.ud();

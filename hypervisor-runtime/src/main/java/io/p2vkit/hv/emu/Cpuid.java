@@ -1,8 +1,11 @@
 package io.p2vkit.hv.emu;
 
 /**
- * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11). No
- * x87 (only its detection instructions exist), no APIC, no long mode yet; MMX, FXSR, SSE, SSE2.
+ * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): long
+ * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
+ * an invariant TSC, the architectural capabilities of a CPU that does not speculate, and a brand
+ * string naming the emulator, and the TSC frequency (leaves 0x15, 0x16); MMX, FXSR, SSE, SSE2. Other leaves up to 0x16
+ * (caches, topology, performance monitoring, XSAVE) read as zero: nothing to report.
  */
 final class Cpuid {
 
@@ -19,7 +22,36 @@ final class Cpuid {
     static final int FEATURE_FXSR = 1 << 24;  // FXSAVE/FXRSTOR, CR4.OSFXSR
     static final int FEATURE_SSE = 1 << 25;
     static final int FEATURE_SSE2 = 1 << 26;
+    static final int FEATURE2_CX16 = 1 << 13; // CMPXCHG16B (leaf 1 ECX)
+    static final int EXT2_FEATURE_LAHF = 1;    // LAHF/SAHF in 64-bit mode (leaf 0x80000001 ECX)
+    static final int EXT_FEATURE_SYSCALL = 1 << 11;
     static final int EXT_FEATURE_NX = 1 << 20;
+    static final int EXT_FEATURE_LM = 1 << 29;
+    static final int EXT_FEATURES = EXT_FEATURE_SYSCALL | EXT_FEATURE_NX | EXT_FEATURE_LM;
+    /** Leaf 0x80000008 EAX: linear address bits << 8 | physical address bits. */
+    static final int ADDRESS_SIZES = 48 << 8 | 52;
+    /** Leaf 7 EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
+    static final int LEAF7_ARCH_CAPABILITIES = 1 << 29;
+    static final int MSR_ARCH_CAPABILITIES = 0x10A;
+    /**
+     * An interpreter executes nothing speculatively, so it is immune to the transient-execution
+     * attacks these bits rule out (RDCL_NO: Meltdown, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO,
+     * SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, PBRSB_NO, GDS_NO, RFDS_NO): the guest skips page-table
+     * isolation and buffer clearing, which cost an emulator dearly.
+     */
+    static final long ARCH_CAPABILITIES = 1L | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 8 | 1L << 13 | 1L << 14
+            | 1L << 15 | 1L << 24 | 1L << 26 | 1L << 27;
+    /**
+     * The TSC rate (RDTSC reads the host's monotonic clock in nanoseconds) and a nominal crystal:
+     * leaf 0x15 states it, so a kernel need not calibrate against the PIT, which fails when the
+     * emulated CPU is slow or the host busy.
+     */
+    static final int TSC_HZ = 1_000_000_000;
+    static final int CRYSTAL_HZ = 25_000_000;
+    /** Leaf 0x80000007 EDX: invariant TSC (ours is the host's monotonic clock at 1 GHz). */
+    static final int EXT_POWER_INVARIANT_TSC = 1 << 8;
+    /** Leaves 0x80000002-4: 48 bytes, NUL-padded. */
+    private static final String BRAND = "p2vkit emu x86-64";
 
     static final int FEATURES = FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
             | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36 | FEATURE_MMX | FEATURE_FXSR
@@ -32,6 +64,15 @@ final class Cpuid {
         return four.charAt(0) | four.charAt(1) << 8 | four.charAt(2) << 16 | four.charAt(3) << 24;
     }
 
+    private static int brandWord(int at) {
+        int w = 0;
+        for (int i = 0; i < 4; i++) {
+            int ch = at + i < BRAND.length() ? BRAND.charAt(at + i) : 0;
+            w |= ch << (8 * i);
+        }
+        return w;
+    }
+
     static void execute(Cpu c) {
         int leaf = c.r32(Cpu.EAX);
         int a = 0;
@@ -40,17 +81,45 @@ final class Cpuid {
         int dx = 0;
         switch (leaf) {
             case 0 -> {
-                a = 1;
+                a = 0x16;
                 b = ascii("Genu");
                 dx = ascii("ineI");
                 cx = ascii("ntel");
             }
             case 1 -> {
                 a = 0x0000_0633; // family 6, model 3, stepping 3
+                cx = FEATURE2_CX16;
                 dx = FEATURES;
             }
-            case 0x8000_0000 -> a = 0x8000_0001;
-            case 0x8000_0001 -> dx = EXT_FEATURE_NX;
+            case 0x8000_0000 -> a = 0x8000_0008;
+            case 0x8000_0001 -> {
+                cx = EXT2_FEATURE_LAHF;
+                dx = EXT_FEATURES;
+            }
+            case 0x8000_0002, 0x8000_0003, 0x8000_0004 -> {
+                int at = (leaf - 0x8000_0002) * 16;
+                a = brandWord(at);
+                b = brandWord(at + 4);
+                cx = brandWord(at + 8);
+                dx = brandWord(at + 12);
+            }
+            case 7 -> {
+                if (c.r32(Cpu.ECX) == 0) {
+                    dx = LEAF7_ARCH_CAPABILITIES; // sub-leaf 0; EAX = 0: no further sub-leaves
+                }
+            }
+            case 0x15 -> { // TSC = crystal * EBX / EAX: 25 MHz * 40 = the 1 GHz of our TSC
+                a = 1;
+                b = TSC_HZ / CRYSTAL_HZ;
+                cx = CRYSTAL_HZ;
+            }
+            case 0x16 -> { // base, maximum and bus frequencies in MHz
+                a = TSC_HZ / 1_000_000;
+                b = TSC_HZ / 1_000_000;
+                cx = CRYSTAL_HZ / 1_000_000;
+            }
+            case 0x8000_0007 -> dx = EXT_POWER_INVARIANT_TSC;
+            case 0x8000_0008 -> a = ADDRESS_SIZES;
             default -> {
                 // reserved leaves read as zero
             }

@@ -78,6 +78,10 @@ final class Dispatch64 {
         t[0x069] = Arith64::imul; // IMUL Gv,Ev,Iz
         t[0x06A] = Ops64::pushImm; // PUSH Ib
         t[0x06B] = Arith64::imul; // IMUL Gv,Ev,Ib
+        t[0x06C] = StringOps64::string; // INSB
+        t[0x06D] = StringOps64::string; // INSW/D
+        t[0x06E] = StringOps64::string; // OUTSB
+        t[0x06F] = StringOps64::string; // OUTSW/D
         for (int op = 0x070; op <= 0x07F; op++) {
             t[op] = Ops64::jcc; // Jcc rel8
         }
@@ -92,7 +96,9 @@ final class Dispatch64 {
         t[0x089] = Ops64::mov; // MOV Ev,Gv
         t[0x08A] = Ops64::mov; // MOV Gb,Eb
         t[0x08B] = Ops64::mov; // MOV Gv,Ev
+        t[0x08C] = System64::movFromSeg; // MOV Ev,Sreg
         t[0x08D] = Ops64::lea; // LEA Gv,M
+        t[0x08E] = System64::movToSeg; // MOV Sreg,Ew
         t[0x08F] = Ops64::popRm; // POP Ev
         for (int op = 0x090; op <= 0x097; op++) {
             t[op] = Ops64::xchgAcc; // XCHG r,rAX (90: NOP, PAUSE)
@@ -101,6 +107,12 @@ final class Dispatch64 {
         t[0x099] = Ops64::convert; // CWD/CDQ/CQO
         t[0x09C] = StringOps64::pushf; // PUSHFQ
         t[0x09D] = StringOps64::popf; // POPFQ
+        t[0x09E] = Moves::sahf; // SAHF
+        t[0x09F] = Moves::lahf; // LAHF
+        t[0x0A0] = Ops64::movMoffs; // MOV AL,Ob
+        t[0x0A1] = Ops64::movMoffs; // MOV rAX,Ov
+        t[0x0A2] = Ops64::movMoffs; // MOV Ob,AL
+        t[0x0A3] = Ops64::movMoffs; // MOV Ov,rAX
         t[0x0A4] = StringOps64::string; // MOVSB
         t[0x0A5] = StringOps64::string; // MOVSW/D/Q
         t[0x0A6] = StringOps64::string; // CMPSB
@@ -122,7 +134,10 @@ final class Dispatch64 {
         t[0x0C3] = Ops64::ret; // RET
         t[0x0C6] = Ops64::movImmRm; // MOV Eb,Ib
         t[0x0C7] = Ops64::movImmRm; // MOV Ev,Iz
+        t[0x0C8] = StringOps64::enter; // ENTER Iw,Ib
         t[0x0C9] = StringOps64::leave; // LEAVE
+        t[0x0CA] = Far64::retFar; // RETF Iw
+        t[0x0CB] = Far64::retFar; // RETF
         t[0x0CC] = ControlFlow::softwareInterrupt; // INT3
         t[0x0CD] = ControlFlow::softwareInterrupt; // INT Ib
         t[0x0CF] = Interrupts64::iret; // IRETQ / IRETD / IRET
@@ -130,13 +145,22 @@ final class Dispatch64 {
         t[0x0D1] = Arith64::group2; // group 2 Ev,1
         t[0x0D2] = Arith64::group2; // group 2 Eb,CL
         t[0x0D3] = Arith64::group2; // group 2 Ev,CL
+        t[0x0D7] = Ops64::xlat; // XLAT
         t[0x0E0] = Bits64::loop; // LOOPNE rel8
         t[0x0E1] = Bits64::loop; // LOOPE rel8
         t[0x0E2] = Bits64::loop; // LOOP rel8
         t[0x0E3] = Bits64::loop; // JRCXZ rel8
+        t[0x0E4] = IoOps::in; // IN AL,Ib
+        t[0x0E5] = IoOps::in; // IN eAX,Ib
+        t[0x0E6] = IoOps::out; // OUT Ib,AL
+        t[0x0E7] = IoOps::out; // OUT Ib,eAX
         t[0x0E8] = Ops64::callRel; // CALL rel32
         t[0x0E9] = Ops64::jmpRel; // JMP rel32
         t[0x0EB] = Ops64::jmpRel; // JMP rel8
+        t[0x0EC] = IoOps::in; // IN AL,DX
+        t[0x0ED] = IoOps::in; // IN eAX,DX
+        t[0x0EE] = IoOps::out; // OUT DX,AL
+        t[0x0EF] = IoOps::out; // OUT DX,eAX
         t[0x0F1] = ControlFlow::softwareInterrupt; // INT1
         t[0x0F4] = SystemOps::hlt; // HLT
         t[0x0F5] = Moves::flagOp; // CMC
@@ -150,12 +174,22 @@ final class Dispatch64 {
         t[0x0FD] = Moves::flagOp; // STD
         t[0x0FE] = Ops64::group4; // group 4 (INC/DEC Eb)
         t[0x0FF] = Ops64::group5; // group 5
-        t[0x101] = SystemOps::group7In64; // group 7: INVLPG, SWAPGS (the rest #UD)
+        t[0x100] = System64::group6; // group 6: SLDT, STR, LLDT, LTR, VERR, VERW
+        t[0x101] = System64::group7; // group 7: SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG, SWAPGS
         t[0x105] = Syscall64::syscall; // SYSCALL
+        t[0x106] = SystemOps::clts; // CLTS
         t[0x107] = Syscall64::sysret; // SYSRET
+        t[0x108] = SystemOps::cacheFlush; // INVD
+        t[0x109] = SystemOps::cacheFlush; // WBINVD
         t[0x10B] = SystemOps::ud2; // UD2
+        t[0x10D] = SystemOps::nop; // prefetch
+        for (int op = 0x118; op <= 0x11F; op++) {
+            t[op] = SystemOps::nop; // hint NOPs (0F 1F: the multi-byte NOP)
+        }
         t[0x120] = SystemOps::movCr64; // MOV r64,CRn
+        t[0x121] = System64::movDr; // MOV r64,DRn
         t[0x122] = SystemOps::movCr64; // MOV CRn,r64
+        t[0x123] = System64::movDr; // MOV DRn,r64
         t[0x130] = SystemOps::wrmsr; // WRMSR
         t[0x131] = SystemOps::rdtsc; // RDTSC
         t[0x132] = SystemOps::rdmsr; // RDMSR
@@ -168,13 +202,24 @@ final class Dispatch64 {
         for (int op = 0x190; op <= 0x19F; op++) {
             t[op] = Ops64::setcc; // SETcc Eb
         }
+        t[0x1A0] = System64::pushSeg; // PUSH FS
+        t[0x1A1] = System64::popSeg; // POP FS
         t[0x1A2] = SystemOps::cpuid; // CPUID
         t[0x1A3] = Bits64::bitTest; // BT Ev,Gv
+        t[0x1A4] = Arith64::doubleShift; // SHLD Ev,Gv,Ib
+        t[0x1A5] = Arith64::doubleShift; // SHLD Ev,Gv,CL
+        t[0x1A8] = System64::pushSeg; // PUSH GS
+        t[0x1A9] = System64::popSeg; // POP GS
         t[0x1AB] = Bits64::bitTest; // BTS Ev,Gv
+        t[0x1AC] = Arith64::doubleShift; // SHRD Ev,Gv,Ib
+        t[0x1AD] = Arith64::doubleShift; // SHRD Ev,Gv,CL
         t[0x1AF] = Arith64::imul; // IMUL Gv,Ev
         t[0x1B0] = Bits64::cmpxchg; // CMPXCHG Eb,Gb
         t[0x1B1] = Bits64::cmpxchg; // CMPXCHG Ev,Gv
+        t[0x1B2] = System64::loadFarPointer; // LSS Gv,Mp
         t[0x1B3] = Bits64::bitTest; // BTR Ev,Gv
+        t[0x1B4] = System64::loadFarPointer; // LFS Gv,Mp
+        t[0x1B5] = System64::loadFarPointer; // LGS Gv,Mp
         t[0x1B6] = Ops64::movx; // MOVZX Gv,Eb
         t[0x1B7] = Ops64::movx; // MOVZX Gv,Ew
         t[0x1BA] = Bits64::bitTest; // group 8: BT/BTS/BTR/BTC Ev,Ib
@@ -185,6 +230,7 @@ final class Dispatch64 {
         t[0x1BF] = Ops64::movx; // MOVSX Gv,Ew
         t[0x1C0] = Bits64::xadd; // XADD Eb,Gb
         t[0x1C1] = Bits64::xadd; // XADD Ev,Gv
+        t[0x1C7] = Bits64::cmpxchgWide; // group 9: CMPXCHG8B/16B
         for (int op = 0x1C8; op <= 0x1CF; op++) {
             t[op] = Ops64::bswap; // BSWAP
         }

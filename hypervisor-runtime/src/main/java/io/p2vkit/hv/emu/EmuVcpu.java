@@ -23,6 +23,8 @@ public final class EmuVcpu implements Vcpu {
     private static final int SLICE = 2048;
     /** How long a halted CPU sleeps between looks at the interrupt controller. */
     private static final long HALT_POLL_NANOS = 100_000;
+    /** Logs every fault delivered to the guest on stderr: a debugging aid for guest bring-up. */
+    private static final boolean TRACE_FAULTS = Boolean.getBoolean("p2v.emu.traceFaults");
 
     private final Cpu cpu;
     private final InterruptController interrupts;
@@ -100,6 +102,9 @@ public final class EmuVcpu implements Vcpu {
                     cpu.eip = cpu.insnEip;
                     cpu.rip = cpu.insnRip;
                     cpu.r[Cpu.ESP] = cpu.insnEsp;
+                    if (TRACE_FAULTS) {
+                        traceFault(fault);
+                    }
                     faultsDelivered++;
                     Interrupts.deliverFault(cpu, fault);
                 }
@@ -146,6 +151,13 @@ public final class EmuVcpu implements Vcpu {
         }
         LockSupport.parkNanos(this, HALT_POLL_NANOS);
         return false;
+    }
+
+    /** Prints a fault the guest is about to receive (-Dp2v.emu.traceFaults=true, for debugging guests). */
+    private void traceFault(CpuFault fault) {
+        System.err.printf("emu: fault %d code %x at %04X:%016X rsp %016X cr2 %016X cr3 %X after %d%n",
+                fault.vector, fault.errorCode, cpu.segSel[Cpu.CS], cpu.mode64 ? cpu.rip : cpu.eip & 0xFFFF_FFFFL,
+                cpu.r[Cpu.ESP], cpu.cr2, cpu.mmu.cr3, cpu.retired);
     }
 
     private Stop stop(Stop why, String detail) {
@@ -222,7 +234,8 @@ public final class EmuVcpu implements Vcpu {
             return "";
         }
         int op = cpu.lastUndefinedOpcode;
-        return (op >= 0x100 ? "0F " : "") + String.format("%02X", op & 0xFF) + " at " + cpu.lastUndefinedAt;
+        return (op >= 0x100 ? "0F " : "") + String.format("%02X", op & 0xFF) + cpu.lastUndefinedForm
+                + " at " + cpu.lastUndefinedAt;
     }
 
     /** A one-line register dump for logs and test failures. */

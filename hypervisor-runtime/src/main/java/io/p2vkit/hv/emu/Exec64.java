@@ -12,6 +12,12 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
  */
 final class Exec64 {
 
+    /**
+     * Compiled blocks for hot code, off by default (-Dp2v.emu.blocks=true turns them on): with
+     * them a Debian kernel's first user process still goes wrong, and the boot is not faster yet.
+     */
+    static final boolean BLOCKS = Boolean.getBoolean("p2v.emu.blocks");
+
     private Exec64() {
     }
 
@@ -19,6 +25,22 @@ final class Exec64 {
     static void run(Cpu c, int max) {
         Handler[] table = Dispatch64.TABLE;
         for (int i = 0; i < max; i++) {
+            if (c.compileBlocks && max - i >= BlockCompiler.MAX_INSNS) {
+                CompiledBlock b = c.blockAt();
+                if (b != null) {
+                    i += b.run(c) - 1;
+                    if (!c.mode64) {
+                        c.breakSlice = false;
+                        return;
+                    }
+                    c.eip = (int) c.rip;
+                    if (c.breakSlice) {
+                        c.breakSlice = false;
+                        return;
+                    }
+                    continue;
+                }
+            }
             c.insnRip = c.rip;
             c.insnEip = (int) c.rip;
             c.insnEsp = c.r[Cpu.ESP];
@@ -31,13 +53,49 @@ final class Exec64 {
             if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
                 throw CpuFault.ud();
             }
-            table[d.opcode].exec(c, d);
-            c.eip = (int) c.rip;
+            execute(c, d, table);
             c.retired++;
+            if (!c.mode64) {
+                c.breakSlice = false;
+                return; // a far transfer to compatibility mode set EIP; legacy code runs next
+            }
+            c.eip = (int) c.rip;
             if (c.breakSlice) {
                 c.breakSlice = false;
                 return;
             }
+        }
+    }
+
+    /**
+     * Runs one instruction: the commonest opcodes through direct calls the JIT inlines, the rest
+     * through the dispatch table (a megamorphic call costs more than most instructions).
+     */
+    private static void execute(Cpu c, DecodedInsn d, Handler[] table) {
+        switch (d.opcode) {
+            case 0x000, 0x001, 0x002, 0x003, 0x004, 0x005, 0x008, 0x009, 0x00A, 0x00B, 0x00C, 0x00D,
+                 0x020, 0x021, 0x022, 0x023, 0x024, 0x025, 0x028, 0x029, 0x02A, 0x02B, 0x02C, 0x02D,
+                 0x030, 0x031, 0x032, 0x033, 0x034, 0x035, 0x038, 0x039, 0x03A, 0x03B, 0x03C, 0x03D -> Ops64.arith(c, d);
+            case 0x088, 0x089, 0x08A, 0x08B -> Ops64.mov(c, d);
+            case 0x070, 0x071, 0x072, 0x073, 0x074, 0x075, 0x076, 0x077, 0x078, 0x079, 0x07A, 0x07B,
+                 0x07C, 0x07D, 0x07E, 0x07F, 0x180, 0x181, 0x182, 0x183, 0x184, 0x185, 0x186, 0x187,
+                 0x188, 0x189, 0x18A, 0x18B, 0x18C, 0x18D, 0x18E, 0x18F -> Ops64.jcc(c, d);
+            case 0x050, 0x051, 0x052, 0x053, 0x054, 0x055, 0x056, 0x057 -> Ops64.pushReg(c, d);
+            case 0x058, 0x059, 0x05A, 0x05B, 0x05C, 0x05D, 0x05E, 0x05F -> Ops64.popReg(c, d);
+            case 0x080, 0x081, 0x083 -> Ops64.group1(c, d);
+            case 0x084, 0x085, 0x0A8, 0x0A9 -> Ops64.test(c, d);
+            case 0x08D -> Ops64.lea(c, d);
+            case 0x0E8 -> Ops64.callRel(c, d);
+            case 0x0C3 -> Ops64.ret(c, d);
+            case 0x0E9, 0x0EB -> Ops64.jmpRel(c, d);
+            case 0x1B6, 0x1B7, 0x1BE, 0x1BF -> Ops64.movx(c, d);
+            case 0x0C0, 0x0C1, 0x0D0, 0x0D1, 0x0D2, 0x0D3 -> Arith64.group2(c, d);
+            case 0x0B0, 0x0B1, 0x0B2, 0x0B3, 0x0B4, 0x0B5, 0x0B6, 0x0B7,
+                 0x0B8, 0x0B9, 0x0BA, 0x0BB, 0x0BC, 0x0BD, 0x0BE, 0x0BF -> Ops64.movImmReg(c, d);
+            case 0x0C6, 0x0C7 -> Ops64.movImmRm(c, d);
+            case 0x063 -> Ops64.movsxd(c, d);
+            case 0x0FF -> Ops64.group5(c, d);
+            default -> table[d.opcode].exec(c, d);
         }
     }
 

@@ -192,8 +192,37 @@ final class Flags {
         stored = v ? stored | bit : stored & ~bit;
     }
 
+    /**
+     * The conditions after CMP/SUB, straight from the operands (the commonest case: no flag is
+     * derived): B is unsigned a < b, L is signed a < b, and so on.
+     */
+    private boolean condAfterCompare(int cc) {
+        int shift = 64 - size * 8;
+        long ua = a << shift;
+        long ub = b << shift;
+        boolean r = switch (cc >>> 1) {
+            case 1 -> Long.compareUnsigned(ua, ub) < 0;
+            case 2 -> ua == ub;
+            case 3 -> Long.compareUnsigned(ua, ub) <= 0;
+            case 6 -> ua < ub;
+            case 7 -> ua <= ub;
+            default -> {
+                boolean v = switch (cc >>> 1) {
+                    case 0 -> of();
+                    case 4 -> sf();
+                    default -> pf();
+                };
+                yield v;
+            }
+        };
+        return r ^ ((cc & 1) != 0);
+    }
+
     /** Evaluates condition code {@code cc} (0-15) as Jcc/SETcc/CMOVcc do (SDM Vol. 1 Table B-1). */
     boolean cond(int cc) {
+        if (kind == SUB) {
+            return condAfterCompare(cc);
+        }
         boolean r = switch (cc >>> 1) {
             case 0 -> of();
             case 1 -> cf();

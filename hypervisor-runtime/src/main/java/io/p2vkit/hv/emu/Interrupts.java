@@ -88,7 +88,7 @@ final class Interrupts {
         if (vector * 4 + 3 > (c.idtLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.gp(0);
         }
-        int entry = c.mmu.read32(c.idtBase + vector * 4);
+        int entry = c.mmu.read32((int) c.idtBase + vector * 4);
         int flags = c.eflags();
         c.push(2, flags);
         c.push(2, c.segSel[Cpu.CS]);
@@ -114,8 +114,8 @@ final class Interrupts {
         if (vector * 8 + 7 > (c.idtLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.gp(idtError);
         }
-        int lo = c.mmu.systemRead(c.idtBase + vector * 8, 4);
-        int hi = c.mmu.systemRead(c.idtBase + vector * 8 + 4, 4);
+        int lo = c.mmu.systemRead(c.tableAddress(c.idtBase, vector * 8), 4);
+        int hi = c.mmu.systemRead(c.tableAddress(c.idtBase, vector * 8 + 4), 4);
         int type = (hi >>> 8) & 0x1F;
         boolean gate32;
         switch (type) {

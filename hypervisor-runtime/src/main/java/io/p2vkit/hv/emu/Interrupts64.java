@@ -21,7 +21,7 @@ final class Interrupts64 {
         if (vector * 16L + 15 > (c.idtLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.gp(idtError);
         }
-        long gate = (c.idtBase & 0xFFFF_FFFFL) + vector * 16L;
+        long gate = c.idtBase + vector * 16L;
         int lo = c.mmu.systemRead(gate, 4);
         int hi = c.mmu.systemRead(gate + 4, 4);
         int upper = c.mmu.systemRead(gate + 8, 4);

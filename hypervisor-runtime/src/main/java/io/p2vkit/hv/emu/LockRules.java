@@ -25,9 +25,9 @@ final class LockRules {
             case 0xF6, 0xF7 -> d.reg == 2 || d.reg == 3;      // NOT, NEG
             case 0xFE, 0xFF -> d.reg <= 1;                    // INC, DEC
             case 0x1AB, 0x1B3, 0x1BB -> true;                 // BTS, BTR, BTC
-            case 0x1BA -> d.reg >= 5;                         // BTS/BTR/BTC Ev,Ib
+            case 0x1BA -> (d.reg & 7) >= 5;                       // BTS/BTR/BTC Ev,Ib
             case 0x1B0, 0x1B1, 0x1C0, 0x1C1 -> true;          // CMPXCHG, XADD
-            case 0x1C7 -> d.reg == 1;                         // CMPXCHG8B
+            case 0x1C7 -> (d.reg & 7) == 1;                       // CMPXCHG8B
             default -> false;
         };
     }

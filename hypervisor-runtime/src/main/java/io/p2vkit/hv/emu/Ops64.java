@@ -5,7 +5,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 /**
  * The 64-bit mode integer instructions emulated so far: the ALU family (ADD..CMP in every form,
  * group 1, TEST, INC/DEC, NOT/NEG), MOV forms, LEA, MOVSXD, MOVZX/MOVSX, CBW..CDQE, CWD..CQO,
- * XCHG, CMOVcc, SETcc, BSWAP, PUSH/POP, near JMP/Jcc/CALL/RET. Operand sizes are 1, 2, 4 and 8
+ * XCHG, CMOVcc, SETcc, BSWAP, PUSH/POP, near JMP/Jcc/CALL/RET, moffs MOV, XLAT. Operand sizes are 1, 2, 4 and 8
  * bytes; {@link Exec64} holds the accessors.
  */
 final class Ops64 {
@@ -136,7 +136,7 @@ final class Ops64 {
         incDec(c, d, 1, (d.reg & 7) == 0);
     }
 
-    /** FF: INC, DEC, CALL Ev, JMP Ev, PUSH Ev (far CALL/JMP are not emulated yet: #UD). */
+    /** FF: INC, DEC, CALL Ev, CALL Mp, JMP Ev, JMP Mp, PUSH Ev. */
     static void group5(Cpu c, DecodedInsn d) {
         switch (d.reg & 7) {
             case 0, 1 -> incDec(c, d, d.opSize(), (d.reg & 7) == 0);
@@ -145,6 +145,7 @@ final class Ops64 {
                 Exec64.push(c, 8, c.rip);
                 c.rip = target;
             }
+            case 3, 5 -> Far64.indirect(c, d);
             case 4 -> c.rip = Exec64.checkTarget(Exec64.readRM(c, d, 8));
             case 6 -> Exec64.push(c, d.opSize(), Exec64.readRM(c, d, d.opSize()));
             default -> throw c.undefined(d);
@@ -152,6 +153,27 @@ final class Ops64 {
     }
 
     // ---- moves ----
+
+    /** A0-A3: MOV AL/rAX to or from a moffs (a 64-bit absolute offset, 32 bits with 67). */
+    static void movMoffs(Cpu c, DecodedInsn d) {
+        int size = size(d);
+        long offset = d.addr64 ? d.imm64 : d.disp & 0xFFFF_FFFFL;
+        long lin = Exec64.linear(c, d.seg, offset);
+        if (d.opcode <= 0xA1) {
+            Exec64.setReg(c, d, Cpu.EAX, size, Exec64.read(c, lin, size));
+        } else {
+            Exec64.write(c, lin, size, Exec64.reg(c, d, Cpu.EAX, size));
+        }
+    }
+
+    /** D7: XLAT (AL = [rBX + AL], RBX or EBX by address size). */
+    static void xlat(Cpu c, DecodedInsn d) {
+        long offset = c.r[Cpu.EBX] + (c.r[Cpu.EAX] & 0xFF);
+        if (!d.addr64) {
+            offset &= 0xFFFF_FFFFL;
+        }
+        Exec64.setReg(c, d, Cpu.EAX, 1, Exec64.read(c, Exec64.linear(c, d.seg, offset), 1));
+    }
 
     /** 88-8B: MOV Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev. */
     static void mov(Cpu c, DecodedInsn d) {

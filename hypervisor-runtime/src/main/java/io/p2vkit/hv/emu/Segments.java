@@ -14,7 +14,7 @@ final class Segments {
     /** A descriptor's 8 bytes as (high << 32 | low). */
     static long readDescriptor(Cpu c, int sel) {
         int index = sel & 0xFFF8;
-        int tableBase;
+        long tableBase;
         int tableLimit;
         if ((sel & 4) != 0) {
             tableBase = c.ldtBase;
@@ -26,8 +26,8 @@ final class Segments {
         if (index + 7 > (tableLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
-        int lo = c.mmu.systemRead(tableBase + index, 4);
-        int hi = c.mmu.systemRead(tableBase + index + 4, 4);
+        int lo = c.mmu.systemRead(c.tableAddress(tableBase, index), 4);
+        int hi = c.mmu.systemRead(c.tableAddress(tableBase, index + 4), 4);
         return (long) hi << 32 | (lo & 0xFFFF_FFFFL);
     }
 
@@ -55,9 +55,8 @@ final class Segments {
     /** Marks the descriptor accessed in its table, as the CPU does on a load. */
     private static void setAccessed(Cpu c, int sel, int attr) {
         if ((attr & Cpu.ATTR_ACCESSED) == 0) {
-            int tableBase = (sel & 4) != 0 ? c.ldtBase : c.gdtBase;
-            int lin = tableBase + (sel & 0xFFF8) + 5;
-            c.mmu.systemWrite(lin, 1, attr | Cpu.ATTR_ACCESSED);
+            long tableBase = (sel & 4) != 0 ? c.ldtBase : c.gdtBase;
+            c.mmu.systemWrite(c.tableAddress(tableBase, (sel & 0xFFF8) + 5), 1, attr | Cpu.ATTR_ACCESSED);
         }
     }
 
@@ -73,7 +72,8 @@ final class Segments {
         }
         int rpl = sel & 3;
         if ((sel & 0xFFFC) == 0) {
-            if (seg == Cpu.SS) {
+            // 64-bit code may load a null SS at CPL 0-2 with RPL = CPL (SDM Vol. 2 MOV, POP).
+            if (seg == Cpu.SS && !(c.mode64 && c.cpl != 3 && rpl == c.cpl)) {
                 throw CpuFault.gp(0);
             }
             c.setSegmentCache(seg, sel, 0, 0, 0); // null: usable by no access

@@ -71,7 +71,7 @@ final class StringOps {
     }
 
     /** Bytes a bulk REP moves before yielding to the run loop. */
-    private static final int BULK_BUDGET = 1 << 20;
+    static final int BULK_BUDGET = 1 << 20;
 
     /**
      * Forward REP MOVS/STOS between RAM pages in page-sized chunks with host copies and fills.

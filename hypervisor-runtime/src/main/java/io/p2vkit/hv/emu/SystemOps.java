@@ -125,8 +125,8 @@ final class SystemOps {
     private static void lldt(Cpu c, int sel) {
         requireCpl0(c);
         if (c.ia32e()) {
-            c.undefinedOpcodes++; // IA-32e mode's 16-byte LDT/TSS descriptors are not emulated yet
-            throw CpuFault.gp(sel & 0xFFFC);
+            System64.lldt(c, sel); // compatibility mode: the 16-byte descriptors of IA-32e mode
+            return;
         }
         if ((sel & 0xFFFC) == 0) {
             c.ldtSel = sel;
@@ -146,7 +146,7 @@ final class SystemOps {
             throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
         }
         c.ldtSel = sel;
-        c.ldtBase = Segments.base(desc);
+        c.ldtBase = Segments.base(desc) & 0xFFFF_FFFFL;
         c.ldtLimit = Segments.limit(desc);
     }
 
@@ -168,7 +168,7 @@ final class SystemOps {
         if ((attr & Cpu.ATTR_P) == 0) {
             throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
         }
-        c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
+        c.mmu.systemWrite(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 5), 1, attr | 2); // mark busy
         c.trSel = sel;
         c.trBase = Segments.base(desc);
         c.trBase64 = c.trBase & 0xFFFF_FFFFL;
@@ -177,14 +177,14 @@ final class SystemOps {
     }
 
     /** LTR in IA-32e mode: a 16-byte available 64-bit TSS descriptor in the GDT (SDM Vol. 3 §8.2.3). */
-    private static void ltr64(Cpu c, int sel) {
+    static void ltr64(Cpu c, int sel) {
         if ((sel & 0xFFFC) == 0 || (sel & 4) != 0 || (sel & 0xFFF8) + 15 > (c.gdtLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
         long desc = Segments.readDescriptor(c, sel);
         int attr = Segments.attr(desc);
-        int upper = c.mmu.systemRead(c.gdtBase + (sel & 0xFFF8) + 8, 4);
-        int upperType = c.mmu.systemRead(c.gdtBase + (sel & 0xFFF8) + 12, 4) >>> 8 & 0x1F;
+        int upper = c.mmu.systemRead(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 8), 4);
+        int upperType = c.mmu.systemRead(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 12), 4) >>> 8 & 0x1F;
         if ((attr & 0x1F) != 9 || upperType != 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
@@ -195,7 +195,7 @@ final class SystemOps {
         if (base << 16 >> 16 != base) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
-        c.mmu.systemWrite(c.gdtBase + (sel & 0xFFF8) + 5, 1, attr | 2); // mark busy
+        c.mmu.systemWrite(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 5), 1, attr | 2); // mark busy
         c.trSel = sel;
         c.trBase = (int) base;
         c.trBase64 = base;
@@ -204,7 +204,7 @@ final class SystemOps {
     }
 
     /** VERR/VERW: ZF = whether the segment is readable/writable at the current privilege. */
-    private static void verify(Cpu c, int sel, boolean write) {
+    static void verify(Cpu c, int sel, boolean write) {
         c.flags.materialize();
         boolean ok = false;
         if ((sel & 0xFFFC) != 0) {
@@ -270,7 +270,7 @@ final class SystemOps {
                 int off = c.ea(d);
                 boolean gdt = d.reg == 0;
                 c.writeMem(d.seg, off, 2, gdt ? c.gdtLimit : c.idtLimit);
-                c.writeMem(d.seg, d.addr32 ? off + 2 : (off + 2) & 0xFFFF, 4, gdt ? c.gdtBase : c.idtBase);
+                c.writeMem(d.seg, d.addr32 ? off + 2 : (off + 2) & 0xFFFF, 4, (int) (gdt ? c.gdtBase : c.idtBase));
             }
             case 2, 3 -> {
                 requireCpl0(c);
@@ -282,10 +282,10 @@ final class SystemOps {
                 }
                 if (d.reg == 2) {
                     c.gdtLimit = limit;
-                    c.gdtBase = base;
+                    c.gdtBase = base & 0xFFFF_FFFFL;
                 } else {
                     c.idtLimit = limit;
-                    c.idtBase = base;
+                    c.idtBase = base & 0xFFFF_FFFFL;
                 }
             }
             case 4 -> c.writeRM(d, d.mod == 3 ? d.opSize() : 2, c.cr0());
@@ -394,9 +394,9 @@ final class SystemOps {
             n += 2;
         }
         if (d.opcode == 0x121) {
-            c.set32(d.rm, c.dr[n]);
+            c.set32(d.rm, (int) c.dr[n]);
         } else {
-            c.dr[n] = c.r32(d.rm);
+            c.dr[n] = c.r32(d.rm) & 0xFFFF_FFFFL;
         }
     }
 
@@ -417,6 +417,7 @@ final class SystemOps {
         long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
             case MSR_BIOS_SIGN_ID -> 0;
+            case Cpuid.MSR_ARCH_CAPABILITIES -> Cpuid.ARCH_CAPABILITIES;
             case MSR_EFER -> c.mmu.efer;
             case MSR_FS_BASE -> c.fsBase;
             case MSR_GS_BASE -> c.gsBase;
@@ -462,24 +463,5 @@ final class SystemOps {
     /** 0F A2: CPUID. */
     static void cpuid(Cpu c, DecodedInsn d) {
         Cpuid.execute(c);
-    }
-
-    /**
-     * 0F 01 in 64-bit mode: INVLPG m (0F 01 /7) and SWAPGS (0F 01 F8, CPL 0), which exchanges the
-     * GS base with IA32_KERNEL_GS_BASE.
-     */
-    static void group7In64(Cpu c, DecodedInsn d) {
-        if (d.mod != 3 && (d.reg & 7) == 7) {
-            requireCpl0(c);
-            c.mmu.flushPage(Exec64.rmLinear(c, d));
-            return;
-        }
-        if (d.mod != 3 || (d.reg & 7) != 7 || d.rm != 0) {
-            throw c.undefined(d); // LGDT, LIDT, INVLPG... are not emulated in 64-bit mode yet
-        }
-        requireCpl0(c);
-        long gs = c.gsBase;
-        c.setSegmentBase64(Cpu.GS, c.kernelGsBase);
-        c.kernelGsBase = gs;
     }
 }

@@ -18,6 +18,17 @@ public final class FirmwareLocator {
             Path.of("/usr/share/qemu/bios-256k.bin"),
             Path.of("/usr/share/seabios/bios.bin"));
 
+    /**
+     * SeaBIOS's VGA BIOS for a plain ISA VGA (Debian's seabios package, or QEMU's copy). The ISA
+     * build needs no PCI function: SeaBIOS runs it from fw_cfg "vgaroms/".
+     */
+    public static final List<Path> VGA_BIOS_PATHS = List.of(
+            Path.of("/usr/share/seabios/vgabios-isavga.bin"),
+            Path.of("/usr/share/qemu/vgabios-isavga.bin"));
+
+    /** An option ROM lives in 0xC0000-0xDFFFF: at most 128 KiB. */
+    public static final long MAX_OPTION_ROM = 128L << 10;
+
     /** Images must fit below 4 GiB without touching the KVM TSS pages: at most 16 MiB. */
     public static final long MAX_SIZE = 16L << 20;
 
@@ -53,9 +64,43 @@ public final class FirmwareLocator {
         return Files.readAllBytes(p);
     }
 
+    /**
+     * The VGA BIOS to use: {@code explicit}, else {@code P2VKIT_VGABIOS}, else the first of
+     * {@link #VGA_BIOS_PATHS} that exists; null when none does and none was named.
+     */
+    public static Path locateVgaBios(Path explicit) throws IOException {
+        if (explicit != null) {
+            return check(explicit);
+        }
+        String env = System.getenv("P2VKIT_VGABIOS");
+        if (env != null && !env.isBlank()) {
+            return check(Path.of(env));
+        }
+        for (Path p : VGA_BIOS_PATHS) {
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Reads an option ROM: at most 128 KiB, starting with the 0x55 0xAA signature. */
+    public static byte[] loadOptionRom(Path rom) throws IOException {
+        Path p = check(rom);
+        long size = Files.size(p);
+        if (size < 3 || size > MAX_OPTION_ROM) {
+            throw new IOException(p + ": an option ROM must be 3 bytes to 128 KiB, not " + size + " bytes");
+        }
+        byte[] b = Files.readAllBytes(p);
+        if ((b[0] & 0xFF) != 0x55 || (b[1] & 0xFF) != 0xAA) {
+            throw new IOException(p + ": not an option ROM (no 55 AA signature)");
+        }
+        return b;
+    }
+
     private static Path check(Path p) throws IOException {
         if (!Files.isRegularFile(p)) {
-            throw new IOException("BIOS image " + p + " does not exist or is not a file");
+            throw new IOException("firmware image " + p + " does not exist or is not a file");
         }
         return p;
     }

@@ -23,6 +23,7 @@ import io.p2vkit.hv.device.PostCode;
 import io.p2vkit.hv.device.Serial16550;
 import io.p2vkit.hv.device.SystemControlB;
 import io.p2vkit.hv.device.VirtioBlk;
+import io.p2vkit.hv.device.vga.VgaCard;
 import io.p2vkit.hv.memory.GuestMemory;
 import io.p2vkit.image.VirtualDisk;
 
@@ -30,6 +31,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,6 +84,8 @@ public final class Machine implements AutoCloseable {
     private volatile StopInfo stopInfo;
     private volatile String stopRequest;
     private final List<VirtioBlk> virtioDisks = new ArrayList<>();
+    private byte[] vgaBios;
+    private VgaCard vga;
     private final long lowRam;
     private final long highRam;
 
@@ -108,6 +112,16 @@ public final class Machine implements AutoCloseable {
 
     private void build() throws IOException {
         byte[] bios = FirmwareLocator.load(FirmwareLocator.locate(config.bios()));
+        if (config.display() != MachineConfig.Display.NONE) {
+            Path vgaRom = FirmwareLocator.locateVgaBios(config.vgaBios());
+            if (vgaRom == null && config.display() == MachineConfig.Display.VGA) {
+                throw new IOException("no VGA BIOS found (looked in " + FirmwareLocator.VGA_BIOS_PATHS
+                        + "; install Debian's seabios package or turn the display off)");
+            }
+            if (vgaRom != null) {
+                vgaBios = FirmwareLocator.loadOptionRom(vgaRom);
+            }
+        }
         if (bios.length > FOUR_GIB - KVM_PAGES - 0x4000) {
             throw new IOException("BIOS image of " + bios.length + " bytes would overlap the KVM TSS pages");
         }
@@ -191,6 +205,12 @@ public final class Machine implements AutoCloseable {
         pio(0x0510, 2, "QEMU fw_cfg (selector, data)", fwCfg);
         pio(0x0CF8, 8, "PCI configuration mechanism #1 (+ PIIX3 reset control at 0xCF9)", pci);
         timers.add(cmos::tick);
+        if (vgaBios != null) {
+            vga = new VgaCard(clock);
+            pio(VgaCard.PORT_BASE, VgaCard.PORT_COUNT, "VGA registers (misc, sequencer, CRTC, graphics, attribute, DAC, status)",
+                    vga.ports());
+            mmio(VgaCard.WINDOW_BASE, VgaCard.WINDOW_SIZE, "VGA memory window (four planes)", vga.memoryWindow());
+        }
 
         // PCI bus 0.
         I440fx host = new I440fx(s -> binding.setReadOnly(s.base(), !s.writeRam()));
@@ -231,7 +251,11 @@ public final class Machine implements AutoCloseable {
         ignore(0x02E8, 8, "COM4: absent (8250 probes it)");
         ignore(0x02F8, 8, "COM2: absent (8250 probes it)");
         ignore(0x0378, 3, "LPT1: absent");
-        ignore(0x03B0, 0x30, "VGA registers: no display adapter, the console is serial");
+        if (vga == null) {
+            ignore(0x03B0, 0x30, "VGA registers: no display adapter, the console is serial");
+        } else {
+            ignore(0x01CE, 2, "Bochs VBE dispi index/data: absent, so SeaBIOS's VGA BIOS stays standard VGA");
+        }
         ignore(0x03E8, 8, "COM3: absent (8250 probes it)");
         ignore(0x03F0, 6, "floppy controller: no floppy drive");
         ignore(0x03F7, 1, "floppy digital input register");
@@ -240,6 +264,11 @@ public final class Machine implements AutoCloseable {
     private void pio(int base, int len, String chip, io.p2vkit.hv.bus.PortIoDevice d) {
         bus.registerPio(chip, base, len, d);
         wiring.add(String.format("port 0x%04x-0x%04x  %s", base, base + len - 1, chip));
+    }
+
+    private void mmio(long base, int len, String chip, io.p2vkit.hv.bus.MmioDevice d) {
+        bus.registerMmio(chip, base, len, d);
+        wiring.add(String.format("mmio 0x%05x-0x%05x  %s", base, base + len - 1, chip));
     }
 
     private void ignore(int base, int len, String why) {
@@ -301,13 +330,18 @@ public final class Machine implements AutoCloseable {
     private FwCfg setupFwCfg() {
         FwCfg f = new FwCfg();
         f.item(FwCfg.KEY_RAM_SIZE, FwCfg.le(config.memoryBytes(), 8));
-        f.item(FwCfg.KEY_NOGRAPHIC, FwCfg.le(1, 2));
+        // With a VGA BIOS SeaBIOS runs it from "vgaroms/" (optionroms.c run_file_roms), as QEMU's
+        // ISA VGA is found; its sercon then works in split mode, on the screen and on COM1.
+        f.item(FwCfg.KEY_NOGRAPHIC, FwCfg.le(vgaBios == null ? 1 : 0, 2));
+        if (vgaBios != null) {
+            f.file("vgaroms/vgabios.bin", vgaBios);
+        }
         f.item(FwCfg.KEY_NB_CPUS, FwCfg.le(config.cpus(), 2));
         f.item(FwCfg.KEY_MAX_CPUS, FwCfg.le(config.cpus(), 2));
         f.item(FwCfg.KEY_BOOT_MENU, FwCfg.le(0, 2));      // no "Press ESC" pause
         f.item(FwCfg.KEY_IRQ0_OVERRIDE, FwCfg.le(1, 1));
         f.file("etc/e820", e820());
-        f.file("etc/sercon-port", FwCfg.le(0x3F8, 8));     // SeaBIOS mirrors its screen to COM1
+        f.file("etc/sercon-port", FwCfg.le(0x3F8, 8));     // SeaBIOS mirrors int 10h output to COM1
         StringBuilder order = new StringBuilder();
         int slot = VIRTIO_FIRST_SLOT;
         for (MachineConfig.Disk d : config.disks()) {
@@ -417,6 +451,11 @@ public final class Machine implements AutoCloseable {
     /** Bytes for COM1's receiver (console input). */
     public void sendToSerial(byte[] data) {
         serial.receive(data);
+    }
+
+    /** The VGA adapter, or null when the machine has no display. */
+    public VgaCard vga() {
+        return vga;
     }
 
     public GuestMemory memory() {

@@ -29,6 +29,16 @@ public final class MachineConfig {
         WRITE_THROUGH
     }
 
+    /** Whether the machine has a screen. */
+    public enum Display {
+        /** A VGA adapter when a VGA BIOS is found ({@link FirmwareLocator#locateVgaBios}), else none. */
+        AUTO,
+        /** A VGA adapter; building the machine fails when no VGA BIOS is found. */
+        VGA,
+        /** No display adapter: the serial port is the only console. */
+        NONE
+    }
+
     /** One attached disk. */
     public record Disk(VirtualDisk disk, DiskInterface bus, DiskMode mode) {
     }
@@ -41,6 +51,8 @@ public final class MachineConfig {
     private long memoryBytes = 256L << 20;
     private int cpus = 1;
     private Path bios;
+    private Display display = Display.AUTO;
+    private Path vgaBios;
     private final List<Disk> disks = new ArrayList<>();
     private Engine engine;
     private ByteSink serialSink = ByteSink.NONE;
@@ -72,6 +84,26 @@ public final class MachineConfig {
     public MachineConfig bios(Path file) {
         this.bios = file;
         return this;
+    }
+
+    /** The display adapter (default {@link Display#AUTO}). */
+    public MachineConfig display(Display d) {
+        this.display = java.util.Objects.requireNonNull(d);
+        return this;
+    }
+
+    public Display display() {
+        return display;
+    }
+
+    /** The VGA BIOS option ROM; default: SeaBIOS's ISA VGA BIOS found by {@link FirmwareLocator}. */
+    public MachineConfig vgaBios(Path file) {
+        this.vgaBios = file;
+        return this;
+    }
+
+    public Path vgaBios() {
+        return vgaBios;
     }
 
     public MachineConfig disk(VirtualDisk disk, DiskInterface bus) {

@@ -151,11 +151,39 @@ class LongModeTest {
     }
 
     @Test
-    void cpuidDoesNotClaimLongModeYet() {
+    void cpuidClaimsLongModeAndNamesItself() {
         try (FlatMachine m = machine()) {
+            m.cpu.set32(Cpu.EAX, 0x8000_0000);
+            Cpuid.execute(m.cpu);
+            assertEquals(0x8000_0008, m.cpu.r32(Cpu.EAX));
             m.cpu.set32(Cpu.EAX, 0x8000_0001);
             Cpuid.execute(m.cpu);
-            assertEquals(0, m.cpu.r32(Cpu.EDX) & (1 << 29), "64-bit mode is not executable yet");
+            assertEquals(1 << 29 | 1 << 20 | 1 << 11, m.cpu.r32(Cpu.EDX), "LM, NX, SYSCALL");
+            StringBuilder brand = new StringBuilder();
+            for (int leaf = 0x8000_0002; leaf <= 0x8000_0004; leaf++) {
+                m.cpu.set32(Cpu.EAX, leaf);
+                Cpuid.execute(m.cpu);
+                for (int reg : new int[] {Cpu.EAX, Cpu.EBX, Cpu.ECX, Cpu.EDX}) {
+                    for (int i = 0; i < 4; i++) {
+                        brand.append((char) ((m.cpu.r32(reg) >>> (8 * i)) & 0xFF));
+                    }
+                }
+            }
+            assertTrue(brand.toString().startsWith("p2vkit emu x86-64\0"), brand.toString());
+            m.cpu.set32(Cpu.EAX, 0x8000_0008);
+            Cpuid.execute(m.cpu);
+            assertEquals(0x3034, m.cpu.r32(Cpu.EAX), "48-bit linear, 52-bit physical");
+            m.cpu.set32(Cpu.EAX, 7);
+            m.cpu.set32(Cpu.ECX, 0);
+            Cpuid.execute(m.cpu);
+            assertEquals(1 << 29, m.cpu.r32(Cpu.EDX), "IA32_ARCH_CAPABILITIES exists");
+            m.cpu.set32(Cpu.EAX, 0x15);
+            Cpuid.execute(m.cpu);
+            assertEquals(1_000_000_000L, (long) m.cpu.r32(Cpu.ECX) * m.cpu.r32(Cpu.EBX) / m.cpu.r32(Cpu.EAX),
+                    "leaf 0x15 states the TSC rate RDTSC counts at");
+            m.cpu.set32(Cpu.ECX, Cpuid.MSR_ARCH_CAPABILITIES);
+            SystemOps.rdmsr(m.cpu, null);
+            assertEquals(1, m.cpu.r32(Cpu.EAX) & 1, "RDCL_NO: no Meltdown, no page-table isolation");
         }
     }
 
@@ -308,7 +336,7 @@ class LongModeTest {
     }
 
     @Test
-    void ia32eLdtIsRefusedAndTheTssMustBeA16ByteDescriptor() {
+    void ia32eLdtAndTssMustBe16ByteDescriptors() {
         try (FlatMachine m = machine()) {
             m.memory.writeLong(0x1008, 0x00CF_9A00_0000_FFFFL);  // 32-bit code
             m.memory.writeLong(0x1018, 0x00AF_9A00_0000_FFFFL);  // 64-bit code
@@ -325,7 +353,7 @@ class LongModeTest {
             DecodedInsn lldt = Decoder.decode(i -> new int[] {0x0F, 0x00, 0xD0}[i], true);
             assertEquals(0x28, fault(() -> SystemOps.group6(m.cpu, lldt)).errorCode);
             assertEquals(0, m.cpu.ldtSel);
-            assertEquals(undefined + 1, m.cpu.undefinedOpcodes, "16-byte LDT descriptors: not emulated");
+            assertEquals(undefined, m.cpu.undefinedOpcodes, "a 16-byte LDT descriptor whose upper half is not type 0");
             m.cpu.set32(Cpu.EAX, 0x30);
             DecodedInsn ltr = Decoder.decode(i -> new int[] {0x0F, 0x00, 0xD8}[i], true);
             assertEquals(0x30, fault(() -> SystemOps.group6(m.cpu, ltr)).errorCode);
@@ -384,17 +412,49 @@ class LongModeTest {
     void repStosqRestartsItselfAfterEachChunk() {
         try (FlatMachine m = NativeDifferential64Test.machine64()) {
             long start = NativeHarness64.CODE;
-            m.load(start, asm("f3 48 ab", "f4"));        // rep stosq; hlt
+            m.load(start, asm("fd", "f3 48 ab", "f4"));  // std; rep stosq (backwards: element-wise); hlt
             m.cpu.r[Cpu.EAX] = 0x0102_0304_0506_0708L;
             m.cpu.r[Cpu.ECX] = 5000;
-            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH;
+            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH + 4999 * 8L;
             m.cpu.rip = start;
             m.cpu.eip = (int) start;
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100), m.vcpu.stopReason());
             assertEquals(0, m.cpu.r[Cpu.ECX]);
-            assertEquals(RandomProgram.SCRATCH + 5000 * 8L, m.cpu.r[Cpu.EDI]);
-            assertEquals(0x0102_0304_0506_0708L, m.memory.readLong(RandomProgram.SCRATCH + 4999 * 8L));
-            assertEquals(3, m.cpu.retired, "4096 elements, then the remaining 904, then HLT");
+            assertEquals(RandomProgram.SCRATCH - 8L, m.cpu.r[Cpu.EDI]);
+            assertEquals(0x0102_0304_0506_0708L, m.memory.readLong(RandomProgram.SCRATCH));
+            assertEquals(4, m.cpu.retired, "STD, 4096 elements, then the remaining 904, then HLT");
+        }
+    }
+
+    @Test
+    void forwardRepMovsqAndStosqWorkAPageAtATime() {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            long start = NativeHarness64.CODE;
+            long src = RandomProgram.SCRATCH + 0xA000;
+            for (int i = 0; i < 3000; i++) {
+                m.memory.writeLong(src + i * 8L, i * 0x1_0001_0001L);
+            }
+            m.load(start, asm(
+                    "f3 48 a5",                            // rep movsq
+                    "48 89 c1",                            // mov rcx, rax (0x800)
+                    "48 b8 11 22 33 44 55 66 77 88",       // mov rax, 0x8877665544332211
+                    "f3 48 ab",                            // rep stosq
+                    "f4"));                                // hlt
+            m.cpu.r[Cpu.EAX] = 0x800;
+            m.cpu.r[Cpu.ECX] = 3000;
+            m.cpu.r[Cpu.ESI] = src;
+            m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH + 4;   // unaligned: pages end mid-element
+            m.cpu.rip = start;
+            m.cpu.eip = (int) start;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1000), m.vcpu.stopReason());
+            for (int i = 0; i < 3000; i++) {
+                assertEquals(i * 0x1_0001_0001L, m.memory.readLong(RandomProgram.SCRATCH + 4 + i * 8L), "element " + i);
+            }
+            long after = RandomProgram.SCRATCH + 4 + 3000 * 8L;
+            assertEquals(after + 0x800 * 8L, m.cpu.r[Cpu.EDI]);
+            assertEquals(src + 3000 * 8L, m.cpu.r[Cpu.ESI]);
+            assertEquals(0x8877_6655_4433_2211L, m.memory.readLong(after + 0x7FF * 8L));
+            assertEquals(0, m.memory.readLong(after + 0x800 * 8L));
         }
     }
 

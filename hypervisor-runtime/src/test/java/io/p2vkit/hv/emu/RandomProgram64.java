@@ -385,6 +385,9 @@ final class RandomProgram64 implements GeneratedProgram64 {
                 flags(Flags.CF, 0);
                 return new byte[] {(byte) new int[] {0xF8, 0xF9, 0xF5}[pick]};
             }
+            case 19 -> {
+                return lessCommon(size, rex, mem);
+            }
             case 20, 21 -> {
                 return shift(size, rex, mem);
             }
@@ -474,6 +477,60 @@ final class RandomProgram64 implements GeneratedProgram64 {
             }
         }
         return b.toByteArray();
+    }
+
+    /**
+     * SHLD/SHRD (16-bit counts kept within the operand: above it the result is undefined),
+     * LAHF/SAHF, CMPXCHG8B/16B on [rbx+disp] (16-byte aligned), XLAT, and ENTER framed by
+     * MOV RBP,RSP and LEAVE.
+     */
+    private byte[] lessCommon(int size, boolean rex, boolean mem) {
+        switch (rnd.nextInt(5)) {
+            case 0 -> {
+                int s = 2 << rnd.nextInt(3);
+                int raw = rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(64);
+                int count = raw & (s == 8 ? 0x3F : 0x1F);
+                if (s == 2 && count > 16) {
+                    raw = count = count & 0xF;
+                }
+                boolean byCl = rnd.nextBoolean();
+                int op = (rnd.nextBoolean() ? 0xA4 : 0xAC) | (byCl ? 1 : 0);
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                if (byCl) {
+                    b.writeBytes(new byte[] {(byte) 0xB1, (byte) raw}); // mov cl, raw
+                }
+                int src = new int[] {0, 2, 6, 7, 8, 9, 10, 11}[rnd.nextInt(8)];
+                b.writeBytes(modrm(s, false, new int[] {0x0F, op}, src, destNot(s, true, Cpu.ECX), mem, rex,
+                        byCl ? new byte[0] : new byte[] {(byte) raw}));
+                if (count != 0) {
+                    flags(RandomProgram.ALL, Flags.AF | (count != 1 ? Flags.OF : 0));
+                }
+                return b.toByteArray();
+            }
+            case 1 -> {
+                if (undefined == 0 && rnd.nextBoolean()) {
+                    return new byte[] {(byte) 0x9F}; // LAHF: every flag it copies is defined
+                }
+                flags(Flags.SF | Flags.ZF | Flags.AF | Flags.PF | Flags.CF, 0);
+                return new byte[] {(byte) 0x9E}; // SAHF
+            }
+            case 2 -> {
+                flags(Flags.ZF, 0);
+                boolean wide = rnd.nextBoolean();
+                int disp = wide ? (rnd.nextInt(16) - 8) * 16 : rnd.nextInt(0x100) - 0x80;
+                return wide ? new byte[] {0x48, 0x0F, (byte) 0xC7, 0x4B, (byte) disp}  // cmpxchg16b [rbx+d8]
+                        : new byte[] {0x0F, (byte) 0xC7, 0x4B, (byte) disp};          // cmpxchg8b [rbx+d8]
+            }
+            case 3 -> {
+                return new byte[] {(byte) 0xD7}; // XLAT: [rbx+al] stays in the scratch data
+            }
+            default -> {
+                int alloc = rnd.nextInt(0x200); // the CPU may probe the new stack top: keep it mapped
+                int level = rnd.nextInt(4) == 0 ? rnd.nextInt(32) : rnd.nextInt(3);
+                return new byte[] {0x48, (byte) 0x89, (byte) 0xE5, (byte) 0xC8, (byte) alloc, (byte) (alloc >> 8),
+                    (byte) level, (byte) 0xC9};
+            }
+        }
     }
 
     /** A destination that is not {@code avoid} (nor RBX, RSP, BH). */

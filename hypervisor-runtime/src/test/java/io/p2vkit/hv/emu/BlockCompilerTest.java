@@ -1,0 +1,182 @@
+package io.p2vkit.hv.emu;
+
+import static io.p2vkit.hv.emu.ModeTransitionTest.asm;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2vkit.hv.cpu.Vcpu;
+import io.p2vkit.hv.emu.decode.Decoder;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.util.HexFormat;
+
+/**
+ * Compiled blocks must be invisible: the same 64-bit programs run with and without them end in
+ * the same registers, flags, memory and retired count, including code that rewrites itself
+ * inside a block and a page fault raised from inside one. The speed of both is printed.
+ */
+class BlockCompilerTest {
+
+    private static final long CODE = NativeHarness64.CODE;
+
+    /** A loop of ALU, memory, shift, flag and conditional-move work, {@code n} iterations. */
+    private static byte[] mixedLoop(int n) {
+        byte[] body = asm(
+                "48 89 c8",                 // L: mov rax, rcx
+                "48 69 c0 b1 79 37 1e",     // imul rax, rax, 0x1e3779b1
+                "48 31 c2",                 // xor rdx, rax
+                "48 c1 c2 07",              // rol rdx, 7
+                "48 89 ce",                 // mov rsi, rcx
+                "81 e6 ff 01 00 00",        // and esi, 0x1ff
+                "48 01 14 f3",              // add [rbx+rsi*8], rdx
+                "49 11 d0",                 // adc r8, rdx
+                "49 0f a4 d1 03",           // shld r9, rdx, 3
+                "4c 39 c2",                 // cmp rdx, r8
+                "4c 0f 42 d2",              // cmovb r10, rdx
+                "0f 92 c0",                 // setb al
+                "4c 01 c0",                 // add rax, r8
+                "48 ff c9");                // dec rcx
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(new byte[] {
+            (byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)})));  // mov ecx, n
+        b.writeBytes(body);
+        b.write(0x75);
+        b.write(-(body.length + 2));                                             // jnz L
+        b.write(0xF4);                                                           // hlt
+        return b.toByteArray();
+    }
+
+    private record Outcome(long[] regs, int flags, byte[] scratch, long retired, double seconds) {
+    }
+
+    private static Outcome run(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.cpu.compileBlocks = blocks;
+            m.load(CODE, code);
+            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+            setup.accept(m);
+            m.cpu.rip = CODE;
+            m.cpu.eip = (int) CODE;
+            long t0 = System.nanoTime();
+            Vcpu.Stop stop = m.vcpu.run(Long.MAX_VALUE);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+            byte[] scratch = new byte[RandomProgram.SCRATCH_SIZE];
+            m.memory.read(RandomProgram.SCRATCH, scratch, 0, scratch.length);
+            return new Outcome(m.cpu.r.clone(), m.cpu.eflags(), scratch, m.cpu.retired, seconds);
+        }
+    }
+
+    private static void assertSame(Outcome interpreted, Outcome compiled) {
+        assertArrayEquals(interpreted.regs(), compiled.regs(), "registers");
+        assertEquals(interpreted.flags(), compiled.flags(), "flags");
+        assertArrayEquals(interpreted.scratch(), compiled.scratch(), "memory");
+        assertEquals(interpreted.retired(), compiled.retired(), "retired instructions");
+    }
+
+    @Test
+    void hotLoopRunsCompiledWithTheInterpretersResults() {
+        int n = Integer.getInteger("emu.blocks.iterations", 300_000);
+        byte[] code = mixedLoop(n);
+        Outcome interpreted = run(code, false, m -> { });
+        Outcome compiled = run(code, true, m -> { });
+        assertSame(interpreted, compiled);
+        assertEquals(2 + 15L * n, compiled.retired());
+        System.out.printf("mixed 64-bit loop: interpreted %.1f M instructions/s, compiled %.1f M instructions/s%n",
+                interpreted.retired() / interpreted.seconds() / 1e6, compiled.retired() / compiled.seconds() / 1e6);
+    }
+
+    @Test
+    void codeRewrittenInsideABlockTakesEffectAtOnce() {
+        // Each iteration stores CL into the immediate of the ADD two instructions later, in the
+        // same block: the block must stop after the store and the ADD must see the new byte.
+        byte[] code = asm(
+                "b9 40 0d 03 00",           // mov ecx, 200000
+                "88 0d 05 00 00 00",        // L: mov [rip+5], cl (the ADD's immediate)
+                "90 90",                    // nop; nop
+                "48 83 c0 00",              // add rax, imm8 (rewritten)
+                "48 31 c2",                 // xor rdx, rax
+                "ff c9",                    // dec ecx
+                "75 ed",                    // jnz L
+                "f4");                      // hlt
+        Outcome interpreted = run(code, false, m -> { });
+        Outcome compiled = run(code, true, m -> { });
+        assertSame(interpreted, compiled);
+        long expected = 0;
+        for (int i = 200_000; i > 0; i--) {
+            expected += (byte) i;
+        }
+        assertEquals(expected, interpreted.regs()[Cpu.EAX], "the interpreter itself sees the new immediates");
+    }
+
+    @Test
+    void aFaultInsideABlockRollsBackToTheFaultingInstruction() {
+        // RDI walks up a MiB at a time until it leaves the 1 GiB page that maps everything: the
+        // page fault comes from inside a block after many compiled iterations.
+        byte[] code = asm(
+                "48 ff c0",                 // L: inc rax
+                "48 89 07",                 // mov [rdi], rax
+                "48 81 c7 00 00 10 00",     // add rdi, 0x100000
+                "eb f1");                   // jmp L
+        Outcome[] outcomes = new Outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            boolean blocks = pass == 1;
+            try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                m.cpu.compileBlocks = blocks;
+                m.load(CODE, code);
+                m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH + 0x800;
+                m.cpu.rip = CODE;
+                m.cpu.eip = (int) CODE;
+                CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
+                        () -> { for (;;) { m.cpu.runSlice(4096); } });
+                assertEquals(CpuFault.PF, f.vector);
+                assertEquals(CODE + 3, m.cpu.insnRip, "the MOV faulted");
+                outcomes[pass] = new Outcome(m.cpu.r.clone(), 0, new byte[0], m.cpu.retired, 0);
+            }
+        }
+        assertArrayEquals(outcomes[0].regs(), outcomes[1].regs());
+        assertEquals(outcomes[0].retired(), outcomes[1].retired());
+        assertTrue(outcomes[1].retired() > BlockCompiler.THRESHOLD * 4L, "blocks were used");
+    }
+
+    @Test
+    void aBlockServesOnlyTheLinearAddressItWasCompiledAt() {
+        // Physical 0x7000 is mapped at linear 0x7000 and at 0x4000_7000 (a 1 GiB alias page). A
+        // hot loop runs first through the low alias, then through the high one: the RIP values
+        // must follow the alias in use, the block compiled for the other must not be reused.
+        try (FlatMachine m = System64Test.longMachine()) {
+            m.cpu.compileBlocks = true;
+            m.load(0x7000, asm(
+                    "b9 e8 03 00 00",           // mov ecx, 1000
+                    "48 ff c0",                 // L: inc rax
+                    "ff c9",                    // dec ecx
+                    "75 f9",                    // jnz L
+                    "48 8d 1d 00 00 00 00",     // lea rbx, [rip]
+                    "48 85 ff",                 // test rdi, rdi
+                    "75 0c",                    // jnz done
+                    "48 ff c7",                 // inc rdi
+                    "48 c7 c2 00 70 00 40",     // mov rdx, 0x40007000
+                    "ff e2",                    // jmp rdx (the same code through the high alias)
+                    "f4"));                     // done: hlt
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100_000), m.vcpu.stopReason());
+            assertEquals(0x4000_7000L + 19, m.cpu.r[Cpu.EBX], "LEA saw the high alias's RIP");
+            assertEquals(0x4000_7000L + 37, m.cpu.rip, "HLT reached through the high alias");
+            assertEquals(2000, m.cpu.r[Cpu.EAX]);
+        }
+    }
+
+    @Test
+    void privilegedAndControlInstructionsStayInTheInterpreter() {
+        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0x0F, 0x22, 0xD8}[i])), "mov cr3, rax");
+        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xFA}[i])), "cli");
+        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xE6, 0x80}[i])), "out 0x80, al");
+        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xFF, 0x2C, 0x24}[i])), "jmp far [rsp]");
+        assertTrue(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])), "add rax, rcx");
+        assertTrue(BlockCompiler.endsBlock(Decoder.decode64(i -> new int[] {0xC3}[i])), "ret");
+        assertFalse(BlockCompiler.endsBlock(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])));
+    }
+}
