@@ -122,6 +122,8 @@ final class Cpu {
     /** XMM0-XMM15 as (low, high) 64-bit halves: xmm[2n] is bits 0-63 of XMMn. */
     final long[] xmm = new long[32];
     int mxcsr = 0x1F80;
+    /** MXCSR exception flags raised so far by the current SSE instruction ({@link Sse#commit}). */
+    int simdExceptions;
 
     /** Run hot 64-bit code as compiled blocks ({@link BlockCompiler}). */
     boolean compileBlocks = Exec64.BLOCKS;
@@ -553,8 +555,8 @@ final class Cpu {
         mmu.flush();
     }
 
-    /** CR4 bits we implement: VME/PVI absent; DE, PSE, PAE, PGE, OSFXSR-free. */
-    static final int CR4_SUPPORTED = 0x8 | 0x10 | 0x20 | 0x80;
+    /** CR4 bits we implement: VME/PVI absent; DE, PSE, PAE, PGE, OSFXSR, OSXMMEXCPT. */
+    static final int CR4_SUPPORTED = 0x8 | 0x10 | 0x20 | 0x80 | Sse.CR4_OSFXSR | Sse.CR4_OSXMMEXCPT;
 
     void writeCr4(int v) {
         if ((v & ~CR4_SUPPORTED) != 0) {

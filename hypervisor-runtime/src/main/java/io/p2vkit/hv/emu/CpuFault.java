@@ -21,6 +21,7 @@ final class CpuFault extends RuntimeException {
     static final int GP = 13;
     static final int PF = 14;
     static final int MF = 16;
+    static final int XM = 19;
 
     final int vector;
     final int errorCode;

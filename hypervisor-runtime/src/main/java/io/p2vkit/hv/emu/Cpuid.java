@@ -4,7 +4,8 @@ package io.p2vkit.hv.emu;
  * What CPUID reports: only what this emulator implements (SDM Vol. 2 CPUID, Table 3-11): long
  * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
  * an invariant TSC, the architectural capabilities of a CPU that does not speculate, and a brand
- * string naming the emulator, the TSC frequency (leaves 0x15, 0x16) and the x87 FPU. Other leaves up to 0x16
+ * string naming the emulator, the TSC frequency (leaves 0x15, 0x16), the x87 FPU, MMX, FXSR, SSE
+ * and SSE2. Other leaves up to 0x16
  * (caches, topology, performance monitoring, XSAVE) read as zero: nothing to report.
  */
 final class Cpuid {
@@ -19,6 +20,10 @@ final class Cpuid {
     static final int FEATURE_PGE = 1 << 13;   // CR4.PGE accepted; the TLB flushes globals too
     static final int FEATURE_CMOV = 1 << 15;
     static final int FEATURE_PSE36 = 1 << 17;
+    static final int FEATURE_MMX = 1 << 23;
+    static final int FEATURE_FXSR = 1 << 24;  // FXSAVE/FXRSTOR, CR4.OSFXSR
+    static final int FEATURE_SSE = 1 << 25;
+    static final int FEATURE_SSE2 = 1 << 26;
     static final int FEATURE2_CX16 = 1 << 13; // CMPXCHG16B (leaf 1 ECX)
     static final int EXT2_FEATURE_LAHF = 1;    // LAHF/SAHF in 64-bit mode (leaf 0x80000001 ECX)
     static final int EXT_FEATURE_SYSCALL = 1 << 11;
@@ -52,8 +57,9 @@ final class Cpuid {
     static final int FEATURE_APIC = 1 << 9;           // EDX: on-chip APIC, while IA32_APIC_BASE enables it
     static final int FEATURE_TSC_DEADLINE = 1 << 24;  // ECX: IA32_TSC_DEADLINE
 
-    static final int FEATURES = FEATURE_FPU | FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR | FEATURE_PAE
-            | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36;
+    static final int FEATURES = FEATURE_FPU | FEATURE_DE | FEATURE_PSE | FEATURE_TSC | FEATURE_MSR
+            | FEATURE_PAE | FEATURE_CX8 | FEATURE_PGE | FEATURE_CMOV | FEATURE_PSE36 | FEATURE_MMX
+            | FEATURE_FXSR | FEATURE_SSE | FEATURE_SSE2;
 
     private Cpuid() {
     }

@@ -373,6 +373,7 @@ final class Dispatch {
         t[0x1CD] = Moves::bswap; // 0F CD BSWAP EBP
         t[0x1CE] = Moves::bswap; // 0F CE BSWAP ESI
         t[0x1CF] = Moves::bswap; // 0F CF BSWAP EDI
+        SseTable.register(t); // SSE, SSE2, MMX: 0F 10-17, 28-2F, 50-7F, AE, C2-C6, D1-FE
         return t;
     }
 

@@ -238,6 +238,7 @@ final class Dispatch64 {
         for (int op = 0x1C8; op <= 0x1CF; op++) {
             t[op] = Ops64::bswap; // BSWAP
         }
+        SseTable.register(t); // SSE, SSE2, MMX: 0F 10-17, 28-2F, 50-7F, AE, C2-C6, D1-FE
         return t;
     }
 }

@@ -52,6 +52,43 @@ class EmuSpeedTest {
     }
 
     @Test
+    void sseScalarDoubleLoop() {
+        measure("SSE2 scalar double loop", ModeTransitionTest.asm(
+                "b8 00 02 00 00",        // mov eax, 0x200 (CR4.OSFXSR)
+                "0f 22 e0",              // mov cr4, eax
+                "b9 00 2d 31 01",        // mov ecx, 20000000
+                "f2 0f 2a d9",           // cvtsi2sd xmm3, ecx
+                "f2 0f 2a e9",           // cvtsi2sd xmm5, ecx
+                "f2 0f 2a c9",           // cvtsi2sd xmm1, ecx
+                "66 0f 28 e1",           // L: movapd xmm4, xmm1
+                "f2 0f 5e e3",           // divsd xmm4, xmm3
+                "f2 0f 59 e4",           // mulsd xmm4, xmm4
+                "f2 0f 51 f4",           // sqrtsd xmm6, xmm4
+                "f2 0f 58 cd",           // addsd xmm1, xmm5
+                "66 0f fe f9",           // paddd xmm7, xmm1
+                "49",                    // dec ecx
+                "75 e5",                 // jnz L
+                "f4"), 7, 8, m -> assertEquals(0, m.cpu.r32(Cpu.ECX)));
+    }
+
+    @Test
+    void ssePackedIntegerLoop() {
+        measure("SSE2 packed integer loop", ModeTransitionTest.asm(
+                "b8 00 02 00 00",        // mov eax, 0x200 (CR4.OSFXSR)
+                "0f 22 e0",              // mov cr4, eax
+                "b9 00 2d 31 01",        // mov ecx, 20000000
+                "bb 00 00 10 00",        // mov ebx, 0x100000
+                "66 0f 6f 03",           // L: movdqa xmm0, [ebx]
+                "66 0f 74 c1",           // pcmpeqb xmm0, xmm1
+                "66 0f d7 d0",           // pmovmskb edx, xmm0
+                "66 0f fe d0",           // paddd xmm2, xmm0
+                "66 0f 7f 53 10",        // movdqa [ebx+16], xmm2
+                "49",                    // dec ecx
+                "75 e9",                 // jnz L
+                "f4"), 5, 7, m -> assertEquals(0, m.cpu.r32(Cpu.ECX)));
+    }
+
+    @Test
     void memoryLoop() {
         measure("memory loop", ModeTransitionTest.asm(
                 "b9 00 2d 31 01",        // mov ecx, 20000000

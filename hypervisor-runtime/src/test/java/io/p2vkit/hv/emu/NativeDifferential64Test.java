@@ -1,9 +1,9 @@
 package io.p2vkit.hv.emu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.p2vkit.hv.cpu.Vcpu;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,16 +13,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * 64-bit differential test against the host CPU: {@link RandomProgram64} sequences run natively
- * through {@link NativeHarness64} and in the emulator in 64-bit mode (4-level paging, identity
- * mapped by a 1 GiB page), and the 16 registers, the defined flags and the scratch memory must
- * match. Every failure prints the seed, a listing and the differences.
+ * 64-bit differential test against the host CPU: {@link RandomProgram64} (integer) and
+ * {@link RandomSse64} (SSE, SSE2, MMX) sequences run natively through {@link NativeHarness64}
+ * and in the emulator in 64-bit mode (4-level paging, identity mapped by a 1 GiB page), and the
+ * 16 registers, the defined flags, MXCSR, XMM0-15, MM0-7 and the scratch memory must match.
+ * Every failure prints the seed, a listing and the differences.
  */
 class NativeDifferential64Test {
 
     /** Override with -Demu.diff64.sequences=N and -Demu.diff64.seed=S. */
     static final int SEQUENCES = Integer.getInteger("emu.diff64.sequences", 3000);
     static final long SEED = Long.getLong("emu.diff64.seed", 0x64_5EEDL);
+    /** Override with -Demu.diffsse.sequences=N and -Demu.diffsse.seed=S. */
+    static final int SSE_SEQUENCES = Integer.getInteger("emu.diffsse.sequences", 4000);
+    static final long SSE_SEED = Long.getLong("emu.diffsse.seed", 0x55E_5EEDL);
     static final long DATA = RandomProgram.SCRATCH + 0x800;
     static final long STACK = RandomProgram.SCRATCH + 0x1F00;
     static final String[] NAMES = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
@@ -31,18 +35,31 @@ class NativeDifferential64Test {
     @TempDir
     Path tmp;
 
-    record Case(long seed, byte[] code, String listing, int undefinedFlags, long[] regs, long rflags, int memSeed) {
+    /** A sequence, its native input, and whether the emulator runs it in 32-bit protected mode. */
+    record Case(long seed, GeneratedProgram64 program, NativeHarness64.Input input, boolean legacy) {
+    }
+
+    private static FlatMachine harnessMemory() {
+        return new FlatMachine(new long[] {0, 0x10000},
+                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE},
+                new long[] {NativeHarness64.CODE, 0x1000});
+    }
+
+    /** The same memory in flat 32-bit protected mode without paging, SSE enabled. */
+    static FlatMachine machine32() {
+        FlatMachine m = harnessMemory();
+        m.flat32();
+        m.cpu.writeCr4(Sse.CR4_OSFXSR | Sse.CR4_OSXMMEXCPT);
+        return m;
     }
 
     /** A machine in 64-bit mode: tables at 0x1000 (PML4) and 0x2000 (PDPT: one 1 GiB page at 0). */
     static FlatMachine machine64() {
-        FlatMachine m = new FlatMachine(new long[] {0, 0x10000},
-                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE},
-                new long[] {NativeHarness64.CODE, 0x1000});
+        FlatMachine m = harnessMemory();
         m.memory.writeLong(0x1000, 0x2000 | 3);
         m.memory.writeLong(0x2000, 0x83);
         m.flat32();
-        m.cpu.writeCr4(Mmu.CR4_PAE);
+        m.cpu.writeCr4(Mmu.CR4_PAE | Sse.CR4_OSFXSR | Sse.CR4_OSXMMEXCPT);
         m.cpu.writeCr3(0x1000);
         m.cpu.writeEfer(Mmu.EFER_LME);
         m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
@@ -52,62 +69,88 @@ class NativeDifferential64Test {
 
     @Test
     void randomSequencesMatchTheHostCpu() throws Exception {
-        runAgainstHost(SEED, SEQUENCES, (seed, rnd) -> {
+        Random rnd = new Random(SEED);
+        List<Case> cases = new ArrayList<>();
+        for (int i = 0; i < SEQUENCES; i++) {
+            long seed = SEED * 31 + i;
             RandomProgram64 p = new RandomProgram64(seed).generate(4 + rnd.nextInt(24));
-            return new Program(p.code(), p.listing(), p.undefinedFlags());
-        }, false);
+            long[] regs = randomRegs(rnd);
+            long rflags = 0x202 | (rnd.nextInt() & RandomProgram.ALL);
+            cases.add(new Case(seed, p, new NativeHarness64.Input(p.code(), regs, rflags, rnd.nextInt() | 1), false));
+        }
+        runAndCompare(cases, false);
     }
 
     /**
-     * The x87 sequences of {@link X87Sequence} in 64-bit mode (their memory operands are
-     * [rbx+disp32] either way): registers, flags and the final FNSAVE image byte for byte.
+     * SSE/SSE2/MMX sequences from interesting XMM and MMX values (NaNs, infinities, denormals,
+     * zeros, extremes, integer boundaries) under random rounding modes, DAZ and FTZ.
      */
     @Test
-    void randomX87SequencesMatchTheHostCpu() throws Exception {
-        runAgainstHost(SEED ^ 0x87, X87_SEQUENCES, (seed, rnd) -> {
-            RandomProgram p = new X87Sequence(new RandomProgram(seed), seed).generate(4 + rnd.nextInt(16));
-            return new Program(p.code(), p.listing.toString(), p.undefinedFlags());
-        }, true);
+    void randomSseSequencesMatchTheHostCpu() throws Exception {
+        int faulted = runAndCompare(sseCases(SSE_SEED, SSE_SEQUENCES, false), false);
+        assertTrue(faulted > 0, "some sequences end at an unmasked exception (#XM)");
     }
 
-    static final int X87_SEQUENCES = Integer.getInteger("emu.diff64.x87sequences", 2000);
-    /** Linux's 64-bit user selectors, which the host's FNSAVE records as FCS (and SS). */
-    static final int USER_CS64 = 0x33;
-    static final int USER_SS64 = 0x2B;
-
-    record Program(byte[] code, String listing, int undefinedFlags) {
+    /**
+     * The same kind of sequences without REX prefixes (XMM0-7, 32-bit GPR forms) run by the
+     * emulator in 32-bit protected mode, against the host running them in 64-bit mode: without
+     * REX these instructions mean the same in both modes (the low 32 bits of RAX..RDI compared).
+     */
+    @Test
+    void randomSseSequencesInProtectedModeMatchTheHostCpu() throws Exception {
+        int faulted = runAndCompare(sseCases(SSE_SEED + 1, SSE_SEQUENCES / 2, true), true);
+        assertTrue(faulted > 0, "some sequences end at an unmasked exception (#XM)");
     }
 
-    private void runAgainstHost(long baseSeed, int count, java.util.function.BiFunction<Long, Random, Program> generator,
-            boolean x87) throws Exception {
-        NativeHarness64 h = NativeHarness64.build(tmp);
-        Random rnd = new Random(baseSeed);
+    private static List<Case> sseCases(long base, int count, boolean legacy) {
+        Random rnd = new Random(base);
         List<Case> cases = new ArrayList<>();
-        List<NativeHarness64.Input> inputs = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            long seed = baseSeed * 31 + i;
-            Program p = generator.apply(seed, rnd);
-            long[] regs = new long[16];
-            for (int r = 0; r < 16; r++) {
-                regs[r] = rnd.nextInt(4) == 0 ? rnd.nextInt() : rnd.nextLong();
+            long seed = base * 31 + i;
+            RandomSse64 p = new RandomSse64(seed, legacy).generate(2 + rnd.nextInt(12));
+            long[] regs = randomRegs(rnd);
+            long[] xmm = new long[32];
+            for (int n = 0; n < 32; n++) {
+                xmm[n] = p.value();
             }
-            regs[Cpu.EBX] = DATA;
-            regs[Cpu.ESP] = STACK;
+            long[] mm = new long[8];
+            for (int n = 0; n < 8; n++) {
+                mm[n] = p.value();
+            }
             long rflags = 0x202 | (rnd.nextInt() & RandomProgram.ALL);
-            int memSeed = rnd.nextInt() | 1;
-            cases.add(new Case(seed, p.code(), p.listing(), p.undefinedFlags(), regs, rflags, memSeed));
-            inputs.add(new NativeHarness64.Input(p.code(), regs, rflags, memSeed));
+            cases.add(new Case(seed, p, new NativeHarness64.Input(p.code(), regs, rflags, rnd.nextInt() | 1,
+                    p.mxcsr(), xmm, mm), legacy));
+        }
+        return cases;
+    }
+
+    private static long[] randomRegs(Random rnd) {
+        long[] regs = new long[16];
+        for (int r = 0; r < 16; r++) {
+            regs[r] = rnd.nextInt(4) == 0 ? rnd.nextInt() : rnd.nextLong();
+        }
+        regs[Cpu.EBX] = DATA;
+        regs[Cpu.ESP] = STACK;
+        return regs;
+    }
+
+    /** Runs and compares every case; returns how many ended at an #XM on the host. */
+    private int runAndCompare(List<Case> cases, boolean legacy) throws Exception {
+        NativeHarness64 h = NativeHarness64.build(tmp);
+        List<NativeHarness64.Input> inputs = new ArrayList<>();
+        for (Case c : cases) {
+            inputs.add(c.input());
         }
         List<String> lines = h.runRaw(inputs);
         if (lines.size() != cases.size()) {
             Case c = cases.get(Math.max(0, Math.min(lines.size() - 1, cases.size() - 1)));
             fail("the native harness stopped after " + lines.size() + " cases: "
-                    + (lines.isEmpty() ? "" : lines.get(lines.size() - 1)) + "\n" + c.listing());
+                    + (lines.isEmpty() ? "" : lines.get(lines.size() - 1)) + "\n" + c.program().listing());
         }
         List<String> failures = new ArrayList<>();
-        try (FlatMachine m = machine64()) {
+        try (FlatMachine m = legacy ? machine32() : machine64()) {
             for (int i = 0; i < cases.size() && failures.size() < 5; i++) {
-                String problem = compare(m, cases.get(i), lines.get(i), x87);
+                String problem = compare(m, cases.get(i), lines.get(i));
                 if (problem != null) {
                     failures.add(problem);
                 }
@@ -116,33 +159,44 @@ class NativeDifferential64Test {
         if (!failures.isEmpty()) {
             fail(failures.size() + " sequence(s) differ from the host CPU:\n" + String.join("\n\n", failures));
         }
-        assertEquals(count, cases.size());
+        assertEquals(inputs.size(), lines.size());
+        int faulted = (int) lines.stream().filter(l -> l.startsWith("FPE")).count();
+        System.out.printf("%d sequences identical to the host CPU, %d of them ending at #XM%n", lines.size(), faulted);
+        return faulted;
     }
 
-    private static String compare(FlatMachine m, Case c, String nativeLine, boolean x87) {
-        byte[] code = c.code();
-        byte[] pattern = NativeHarness64.scratchPattern(c.memSeed());
+    private static String compare(FlatMachine m, Case c, String nativeLine) {
+        NativeHarness64.Input input = c.input();
+        byte[] code = c.program().code();
+        byte[] pattern = NativeHarness64.scratchPattern(input.memSeed());
         m.memory.load(RandomProgram.SCRATCH, pattern);
         long start = NativeHarness64.CODE + NativeHarness64.TEST_OFFSET;
         m.load(start, code);
         Cpu cpu = m.cpu;
-        System.arraycopy(c.regs(), 0, cpu.r, 0, 16);
-        cpu.flags.load((int) c.rflags());
+        System.arraycopy(input.regs(), 0, cpu.r, 0, 16);
+        cpu.flags.load((int) input.rflags());
+        cpu.mxcsr = input.mxcsr();
+        System.arraycopy(input.xmm(), 0, cpu.xmm, 0, 32);
+        System.arraycopy(input.mm(), 0, cpu.fpu.significand, 0, 8);
+        cpu.fpu.status = 0;
+        cpu.fpu.tag = 0xFFFF;
         cpu.rip = start;
         cpu.eip = (int) start;
-        if (x87) {
-            cpu.segSel[Cpu.CS] = USER_CS64;
-            cpu.segSel[Cpu.SS] = USER_SS64;
-            cpu.segSel[Cpu.DS] = 0;
-            cpu.segSel[Cpu.ES] = 0;
-        }
         long end = start + code.length;
-        String header = "seed " + c.seed() + "\n  " + c.listing();
-        for (int steps = 0; cpu.rip != end; steps++) {
-            Vcpu.Stop stop = m.vcpu.run(1);
-            if (stop != Vcpu.Stop.REQUESTED || steps > 1000) {
-                return header + "\n  emu stopped: " + stop + " " + m.vcpu.stopReason()
-                        + " last #UD opcode " + Integer.toHexString(cpu.lastUndefinedOpcode);
+        String header = "seed " + c.seed() + (c.legacy() ? " (32-bit protected mode)" : "") + "\n  "
+                + c.program().listing();
+        CpuFault fault = null;
+        for (int steps = 0; c.legacy() ? cpu.eip != (int) end : cpu.rip != end; steps++) {
+            try {
+                cpu.runSlice(1);
+            } catch (CpuFault f) {
+                fault = f;
+                cpu.rip = cpu.insnRip;
+                cpu.eip = cpu.insnEip;
+                break;
+            }
+            if (steps > 1000) {
+                return header + "\n  emu did not finish";
             }
         }
         if (nativeLine.startsWith("CRASH")) {
@@ -150,15 +204,37 @@ class NativeDifferential64Test {
         }
         NativeHarness64.Output want = NativeHarness64.parse(nativeLine);
         StringBuilder diff = new StringBuilder();
-        for (int n = 0; n < 16; n++) {
-            if (cpu.r[n] != want.regs()[n]) {
+        long emuFaultRip = fault == null ? -1 : c.legacy() ? cpu.eip & 0xFFFF_FFFFL : cpu.rip;
+        if (fault != null && fault.vector != CpuFault.XM) {
+            diff.append(" emu raised vector ").append(fault.vector).append(" at ").append(Long.toHexString(emuFaultRip))
+                    .append(fault.vector == CpuFault.UD ? " (#UD opcode " + Integer.toHexString(cpu.lastUndefinedOpcode) + ")" : "");
+        } else if (want.faultRip() != emuFaultRip) {
+            diff.append(String.format(" #XM native at %X emu at %X (-1: none)", want.faultRip(), emuFaultRip));
+        }
+        for (int n = 0; n < (c.legacy() ? 8 : 16); n++) {
+            long mask = c.legacy() ? 0xFFFF_FFFFL : -1L;
+            if ((cpu.r[n] & mask) != (want.regs()[n] & mask)) {
                 diff.append(String.format(" %s native=%016X emu=%016X", NAMES[n], want.regs()[n], cpu.r[n]));
             }
         }
-        int flagMask = (RandomProgram.ALL & ~c.undefinedFlags()) | Flags.DF;
+        int flagMask = (RandomProgram.ALL & ~c.program().undefinedFlags()) | Flags.DF;
         int got = cpu.eflags();
         if ((got & flagMask) != ((int) want.rflags() & flagMask)) {
             diff.append(String.format(" RFLAGS native=%08X emu=%08X (compared %03X)", want.rflags(), got, flagMask));
+        }
+        if (cpu.mxcsr != want.mxcsr()) {
+            diff.append(String.format(" MXCSR native=%08X emu=%08X", want.mxcsr(), cpu.mxcsr));
+        }
+        for (int n = 0; n < 16; n++) {
+            if (cpu.xmm[2 * n] != want.xmm()[2 * n] || cpu.xmm[2 * n + 1] != want.xmm()[2 * n + 1]) {
+                diff.append(String.format(" XMM%d native=%016X:%016X emu=%016X:%016X", n, want.xmm()[2 * n + 1],
+                        want.xmm()[2 * n], cpu.xmm[2 * n + 1], cpu.xmm[2 * n]));
+            }
+        }
+        for (int n = 0; n < 8; n++) {
+            if (cpu.fpu.significand[n] != want.mm()[n]) {
+                diff.append(String.format(" MM%d native=%016X emu=%016X", n, want.mm()[n], cpu.fpu.significand[n]));
+            }
         }
         byte[] now = new byte[RandomProgram.SCRATCH_SIZE];
         m.memory.read(RandomProgram.SCRATCH, now, 0, now.length);
@@ -168,22 +244,24 @@ class NativeDifferential64Test {
                 emuMem.put(i, now[i] & 0xFF);
             }
         }
-        TreeMap<Integer, Integer> nativeMem = new TreeMap<>(want.memory());
-        if (x87) {
-            X87Images.forgetPreemptedPointers(nativeMem, emuMem, pattern,
-                    (int) (DATA - RandomProgram.SCRATCH) + X87Sequence.IMAGE_OUT);
-        }
-        if (!nativeMem.equals(emuMem)) {
-            diff.append(" memory native=").append(nativeMem).append(" emu=").append(emuMem);
+        if (!want.memory().equals(emuMem)) {
+            diff.append(" memory native=").append(want.memory()).append(" emu=").append(emuMem);
         }
         if (diff.isEmpty()) {
             return null;
         }
         StringBuilder in = new StringBuilder("  in:");
         for (int n = 0; n < 16; n++) {
-            in.append(String.format(" %s=%016X", NAMES[n], c.regs()[n]));
+            in.append(String.format(" %s=%016X", NAMES[n], input.regs()[n]));
         }
-        in.append(String.format(" RFL=%03X", c.rflags()));
+        in.append(String.format(" RFL=%03X MXCSR=%04X\n     ", input.rflags(), input.mxcsr()));
+        for (int n = 0; n < 16; n++) {
+            in.append(String.format(" XMM%d=%016X:%016X", n, input.xmm()[2 * n + 1], input.xmm()[2 * n]));
+        }
+        in.append("\n     ");
+        for (int n = 0; n < 8; n++) {
+            in.append(String.format(" MM%d=%016X", n, input.mm()[n]));
+        }
         return header + "\n" + in + "\n  diff:" + diff;
     }
 }

@@ -26,12 +26,25 @@ final class NativeHarness64 {
     static final int CODE = 0x2000_0000;
     static final int TEST_OFFSET = 0x200;
 
-    /** One sequence to run: the code, RAX..R15 in x86 numbering, RFLAGS, the scratch seed. */
-    record Input(byte[] code, long[] regs, long rflags, int memSeed) {
+    /**
+     * One sequence to run: the code, RAX..R15 in x86 numbering, RFLAGS, the scratch seed, MXCSR,
+     * XMM0-15 as (low, high) pairs and MM0-7.
+     */
+    record Input(byte[] code, long[] regs, long rflags, int memSeed, int mxcsr, long[] xmm, long[] mm) {
+
+        /** An integer-only sequence: MXCSR at its reset value, XMM and MMX registers zero. */
+        Input(byte[] code, long[] regs, long rflags, int memSeed) {
+            this(code, regs, rflags, memSeed, 0x1F80, new long[32], new long[8]);
+        }
     }
 
-    /** What the host CPU left: RAX..R15, RFLAGS, and the scratch bytes that changed. */
-    record Output(long[] regs, long rflags, TreeMap<Integer, Integer> memory) {
+    /**
+     * What the host CPU left: RAX..R15, RFLAGS, MXCSR, XMM0-15, MM0-7, the scratch bytes that
+     * changed; {@code faultRip} is the address of the instruction that raised #XM (the state is
+     * then the one at the fault), or -1 when the sequence ran to its end.
+     */
+    record Output(long faultRip, long[] regs, long rflags, int mxcsr, long[] xmm, long[] mm,
+            TreeMap<Integer, Integer> memory) {
     }
 
     private final Path exe;
@@ -81,6 +94,13 @@ final class NativeHarness64 {
                     }
                     sb.append(' ').append(Long.toHexString(in.rflags()));
                     sb.append(' ').append(Integer.toHexString(in.memSeed()));
+                    sb.append(' ').append(Integer.toHexString(in.mxcsr()));
+                    for (long x : in.xmm()) {
+                        sb.append(' ').append(Long.toHexString(x));
+                    }
+                    for (long x : in.mm()) {
+                        sb.append(' ').append(Long.toHexString(x));
+                    }
                     w.write(sb.append('\n').toString());
                 }
             } catch (IOException ignored) {
@@ -99,8 +119,14 @@ final class NativeHarness64 {
         return lines;
     }
 
-    /** Parses one harness output line (not a CRASH line). */
+    /** Parses one harness output line (not a CRASH line), "FPE <rip> ..." after an #XM. */
     static Output parse(String line) {
+        long faultRip = -1;
+        if (line.startsWith("FPE ")) {
+            String[] head = line.split(" ", 3);
+            faultRip = Long.parseUnsignedLong(head[1], 16);
+            line = head[2];
+        }
         String[] parts = line.split("\\|", 2);
         String[] words = parts[0].trim().split(" ");
         long[] regs = new long[16];
@@ -108,6 +134,15 @@ final class NativeHarness64 {
             regs[n] = Long.parseUnsignedLong(words[n], 16);
         }
         long rflags = Long.parseUnsignedLong(words[16], 16);
+        int mxcsr = Integer.parseUnsignedInt(words[17], 16);
+        long[] xmm = new long[32];
+        for (int n = 0; n < 32; n++) {
+            xmm[n] = Long.parseUnsignedLong(words[18 + n], 16);
+        }
+        long[] mm = new long[8];
+        for (int n = 0; n < 8; n++) {
+            mm[n] = Long.parseUnsignedLong(words[50 + n], 16);
+        }
         TreeMap<Integer, Integer> mem = new TreeMap<>();
         for (String kv : parts[1].trim().split(" ")) {
             if (!kv.isEmpty()) {
@@ -115,7 +150,7 @@ final class NativeHarness64 {
                 mem.put(Integer.parseInt(p[0], 16), Integer.parseInt(p[1], 16));
             }
         }
-        return new Output(regs, rflags, mem);
+        return new Output(faultRip, regs, rflags, mxcsr, xmm, mm, mem);
     }
 
     /** The scratch contents for {@code seed}: xorshift32, one byte per step, as the harness fills it. */

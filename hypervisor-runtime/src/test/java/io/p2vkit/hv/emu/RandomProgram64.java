@@ -12,7 +12,7 @@ import java.util.Random;
  * data (memory operands are [rbx+disp8] and [rbx+disp32]) and RSP at the scratch stack; neither
  * is ever a destination. Tracks whether AF ends up undefined (after AND/OR/XOR/TEST).
  */
-final class RandomProgram64 {
+final class RandomProgram64 implements GeneratedProgram64 {
 
     private final Random rnd;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -24,15 +24,18 @@ final class RandomProgram64 {
         rnd = new Random(seed);
     }
 
-    byte[] code() {
+    @Override
+    public byte[] code() {
         return out.toByteArray();
     }
 
-    String listing() {
+    @Override
+    public String listing() {
         return listing.toString();
     }
 
-    int undefinedFlags() {
+    @Override
+    public int undefinedFlags() {
         return undefined;
     }
 

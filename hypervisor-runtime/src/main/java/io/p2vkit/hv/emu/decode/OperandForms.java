@@ -101,7 +101,7 @@ final class OperandForms {
         set(MODRM, 0x1BC, 0x1BD);                  // BSF, BSR
         set(MODRM, 0x1C0, 0x1C1);                  // XADD
         set(MODRM, 0x1C7);                         // group 9: CMPXCHG8B
-        // SSE and other ModRM-carrying 0F opcodes that we decode only to know their length.
+        // SSE/SSE2/MMX (0F 10-17, 28-2F, 50-7F, AE, C2-C6, D0-FE) and other ModRM-carrying 0F opcodes.
         for (int op = 0x110; op <= 0x117; op++) {
             set(MODRM, op);
         }
@@ -112,6 +112,7 @@ final class OperandForms {
             set(MODRM, op);
         }
         set(MODRM | IB, 0x170, 0x171, 0x172, 0x173);
+        set(0, 0x177);                             // EMMS: no ModRM
         set(MODRM, 0x1AE, 0x1B8);
         set(MODRM | IB, 0x1C2, 0x1C4, 0x1C5, 0x1C6);
         set(MODRM, 0x1C3);
