@@ -64,7 +64,8 @@ class LinuxBootTest {
             CreateOptions options = format.equals("vmdk") ? CreateOptions.parse("subformat=streamOptimized")
                     : CreateOptions.none();
             try (VirtualDisk source = Formats.get().open(raw, OpenOptions.READ_ONLY)) {
-                Converter.convert(source, Formats.get().require(format), out, options, false, null);
+                Converter.convert(source, Formats.get().require(format), out, options, false,
+                        io.p2vkit.image.convert.ProgressListener.NONE);
             }
         }
         return out;
