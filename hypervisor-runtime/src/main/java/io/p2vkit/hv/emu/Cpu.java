@@ -117,6 +117,8 @@ final class Cpu {
     /** DR0-DR7; DR0-DR3 hold 64-bit linear addresses in IA-32e mode. */
     final long[] dr = new long[8];
     long tscOffset;
+    /** IA32_TSC_ADJUST: how far software has moved this CPU's TSC (writes to either move both). */
+    long tscAdjust;
 
     final X87State fpu = new X87State();
     /** XMM0-XMM15 as (low, high) 64-bit halves: xmm[2n] is bits 0-63 of XMMn. */

@@ -32,6 +32,12 @@ final class Cpuid {
     static final int EXT_FEATURES = EXT_FEATURE_SYSCALL | EXT_FEATURE_NX | EXT_FEATURE_LM;
     /** Leaf 0x80000008 EAX: linear address bits << 8 | physical address bits. */
     static final int ADDRESS_SIZES = 48 << 8 | 52;
+    /**
+     * Leaf 7 EBX: the IA32_TSC_ADJUST MSR exists. With an invariant TSC it tells Linux that nothing
+     * can move the TSC behind its back, so it needs no clocksource watchdog: a jiffies watchdog
+     * would call the TSC unstable whenever a busy host delays timer ticks.
+     */
+    static final int LEAF7_TSC_ADJUST = 1 << 1;
     /** Leaf 7 EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
     static final int LEAF7_ARCH_CAPABILITIES = 1 << 29;
     static final int MSR_ARCH_CAPABILITIES = 0x10A;
@@ -117,6 +123,7 @@ final class Cpuid {
             }
             case 7 -> {
                 if (c.r32(Cpu.ECX) == 0) {
+                    b = LEAF7_TSC_ADJUST;
                     dx = LEAF7_ARCH_CAPABILITIES; // sub-leaf 0; EAX = 0: no further sub-leaves
                 }
             }

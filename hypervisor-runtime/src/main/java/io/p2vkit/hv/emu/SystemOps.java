@@ -9,6 +9,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 final class SystemOps {
 
     static final int MSR_TSC = 0x10;
+    static final int MSR_TSC_ADJUST = 0x3B;
     static final int MSR_BIOS_SIGN_ID = 0x8B;
     static final int MSR_APIC_BASE = 0x1B;
     static final int MSR_TSC_DEADLINE = 0x6E0;
@@ -422,6 +423,7 @@ final class SystemOps {
         requireCpl0(c);
         long v = switch (c.r32(Cpu.ECX)) {
             case MSR_TSC -> tsc(c);
+            case MSR_TSC_ADJUST -> c.tscAdjust;
             case MSR_BIOS_SIGN_ID -> 0;
             case MSR_APIC_BASE -> apic(c).apicBaseMsr();
             case MSR_TSC_DEADLINE -> apic(c).tscDeadline();
@@ -440,17 +442,25 @@ final class SystemOps {
         c.set32(Cpu.EDX, (int) (v >>> 32));
     }
 
+    /**
+     * Moves the TSC by {@code delta}: a write to IA32_TSC moves IA32_TSC_ADJUST by the same amount,
+     * a write to IA32_TSC_ADJUST moves the TSC (SDM Vol. 3 §18.17.3).
+     */
+    private static void moveTsc(Cpu c, long delta) {
+        c.tscOffset += delta;
+        c.tscAdjust += delta;
+        if (c.apic != null) {
+            c.apic.setTscOffset(c.tscOffset); // the TSC-deadline timer counts this TSC
+        }
+    }
+
     /** 0F 30: WRMSR: EFER (SCE, NXE, LME), FS/GS bases, SYSCALL's MSRs (addresses must be canonical). */
     static void wrmsr(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         long v = (c.r32(Cpu.EDX) & 0xFFFF_FFFFL) << 32 | (c.r32(Cpu.EAX) & 0xFFFF_FFFFL);
         switch (c.r32(Cpu.ECX)) {
-            case MSR_TSC -> {
-                c.tscOffset = v - System.nanoTime();
-                if (c.apic != null) {
-                    c.apic.setTscOffset(c.tscOffset); // the TSC-deadline timer counts this TSC
-                }
-            }
+            case MSR_TSC -> moveTsc(c, v - tsc(c));
+            case MSR_TSC_ADJUST -> moveTsc(c, v - c.tscAdjust);
             case MSR_APIC_BASE -> {
                 if (!apic(c).writeApicBaseMsr(v)) {
                     throw CpuFault.gp(0);

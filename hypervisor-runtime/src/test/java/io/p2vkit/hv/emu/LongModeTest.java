@@ -181,6 +181,22 @@ class LongModeTest {
             Cpuid.execute(m.cpu);
             assertEquals(1_000_000_000L, (long) m.cpu.r32(Cpu.ECX) * m.cpu.r32(Cpu.EBX) / m.cpu.r32(Cpu.EAX),
                     "leaf 0x15 states the TSC rate RDTSC counts at");
+            m.cpu.set32(Cpu.EAX, 7);
+            m.cpu.set32(Cpu.ECX, 0);
+            Cpuid.execute(m.cpu);
+            assertEquals(2, m.cpu.r32(Cpu.EBX) & 2, "IA32_TSC_ADJUST exists");
+            m.cpu.set32(Cpu.ECX, SystemOps.MSR_TSC_ADJUST);
+            m.cpu.set32(Cpu.EAX, 1_000_000);
+            m.cpu.set32(Cpu.EDX, 0);
+            long before = SystemOps.tsc(m.cpu);
+            SystemOps.wrmsr(m.cpu, null);
+            assertTrue(SystemOps.tsc(m.cpu) - before >= 1_000_000, "writing TSC_ADJUST moves the TSC");
+            m.cpu.set32(Cpu.ECX, SystemOps.MSR_TSC);
+            m.cpu.set32(Cpu.EAX, 0);
+            SystemOps.wrmsr(m.cpu, null);
+            m.cpu.set32(Cpu.ECX, SystemOps.MSR_TSC_ADJUST);
+            SystemOps.rdmsr(m.cpu, null);
+            assertTrue(m.cpu.r[Cpu.EDX] != 0, "writing the TSC moves TSC_ADJUST (down, below zero)");
             m.cpu.set32(Cpu.ECX, Cpuid.MSR_ARCH_CAPABILITIES);
             SystemOps.rdmsr(m.cpu, null);
             assertEquals(1, m.cpu.r32(Cpu.EAX) & 1, "RDCL_NO: no Meltdown, no page-table isolation");
