@@ -27,19 +27,28 @@ import java.util.regex.Pattern;
 final class HypervisorBootCheck implements BootCheck {
 
     private final MachineOptions machine;
-    private final Engine engine;
+    private Engine engine;
 
-    /** Chooses the engine once (the choice may measure the host), for every boot that follows. */
-    HypervisorBootCheck(MachineOptions machine) throws ImageFormatException {
+    HypervisorBootCheck(MachineOptions machine) {
         this.machine = machine;
-        this.engine = machine.engine();
+    }
+
+    /**
+     * Chooses the engine at the first boot (the choice may measure the host, which an error before
+     * the boot should not wait for) and keeps it for every boot that follows.
+     */
+    private Engine engine() throws ImageFormatException {
+        if (engine == null) {
+            engine = machine.engine();
+        }
+        return engine;
     }
 
     @Override
     public BootOutcome boot(Path image, Pattern expect, Duration timeout, Path screenshot)
             throws IOException, InterruptedException {
         BootProgressLines lines = new BootProgressLines(System.err, "boot", timeout, expect.pattern());
-        BootVerifier verifier = new BootVerifier(engine).expect(expect).timeout(timeout).screenshot(screenshot)
+        BootVerifier verifier = new BootVerifier(engine()).expect(expect).timeout(timeout).screenshot(screenshot)
                 .progress(lines);
         BootReport r;
         try (VirtualDisk disk = Formats.get().open(image, OpenOptions.READ_ONLY)) {

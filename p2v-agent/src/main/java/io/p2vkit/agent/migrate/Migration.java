@@ -8,8 +8,10 @@ import io.p2vkit.image.convert.ProgressListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -70,6 +72,9 @@ public final class Migration {
             throws IOException, InterruptedException {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
+        if (!Files.exists(r.source())) {
+            throw new NoSuchFileException(r.source().toString());   // before any output folder is made
+        }
         Files.createDirectories(r.outDir());
         Path image = r.outDir().resolve(r.imageName());
         Path screenshot = r.outDir().resolve(SCREENSHOT);
@@ -136,9 +141,13 @@ public final class Migration {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /**
+     * Writes UTF-8 under a temporary name and renames it into place. getBytes replaces what UTF-8
+     * cannot encode (a lone surrogate) where writeString would throw.
+     */
     private static void writeAtomically(Path path, String text) throws IOException {
         Path tmp = path.resolveSibling("." + path.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
+        Files.write(tmp, text.getBytes(StandardCharsets.UTF_8));
         Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }
