@@ -78,7 +78,7 @@ public final class DemoCommand implements Callable<Integer>, Failing {
                     : " (a read-only loop device over " + disk + ")"));
             for (String fmt : FORMATS) {
                 Migration.Request r = new Migration.Request(source, Formats.get().require(fmt), "sample-server." + fmt,
-                        outDir.resolve(fmt), CreateOptions.none(), Pattern.compile(Pattern.quote(MARKER)), limit,
+                        outDir.resolve(fmt), CreateOptions.none(), Pattern.compile(MARKER), limit,
                         false, true);
                 reports.add(Migration.run(r, MigrateCommand.captureProgress(false, false),
                         MigrateCommand.lines("demo " + fmt), check));
@@ -88,17 +88,19 @@ public final class DemoCommand implements Callable<Integer>, Failing {
         return reports.stream().allMatch(MigrationReport::migrated) ? 0 : 1;
     }
 
+    /** One row per migration, in the order of {@link #FORMATS}; then why the failed ones failed. */
     static String table(List<MigrationReport> reports) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%-6s  %10s  %8s  %-8s  %s%n", "format", "image", "time", "result", "report"));
-        for (MigrationReport r : reports) {
-            sb.append(String.format(Locale.ROOT, "%-6s  %10s  %8s  %-8s  %s%n", r.image().format(),
+        for (int i = 0; i < reports.size(); i++) {
+            MigrationReport r = reports.get(i);
+            sb.append(String.format(Locale.ROOT, "%-6s  %10s  %8s  %-8s  %s%n", FORMATS.get(i),
                     Sizes.human(r.image().fileSize()), Summary.seconds(r.timings().total()), r.result().name(),
                     r.image().path().resolveSibling(Migration.REPORT_HTML)));
         }
-        for (MigrationReport r : reports) {
-            if (!r.migrated()) {
-                sb.append(r.image().format()).append(": ").append(r.reason()).append('\n');
+        for (int i = 0; i < reports.size(); i++) {
+            if (!reports.get(i).migrated()) {
+                sb.append(FORMATS.get(i)).append(": ").append(reports.get(i).reason()).append('\n');
             }
         }
         return sb.toString();
