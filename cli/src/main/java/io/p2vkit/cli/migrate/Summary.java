@@ -31,7 +31,7 @@ final class Summary {
         if (!r.migrated() && !r.boot().screenText().isBlank()) {
             sb.append("  last screen:\n");
             for (String line : r.boot().screenText().strip().split("\n")) {
-                sb.append("    | ").append(line.stripTrailing()).append('\n');
+                sb.append(("    | " + line).stripTrailing()).append('\n');
             }
         }
         return sb.toString();
