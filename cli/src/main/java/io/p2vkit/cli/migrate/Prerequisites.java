@@ -4,7 +4,6 @@ import io.p2vkit.hv.machine.FirmwareLocator;
 import io.p2vkit.image.ImageFormatException;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,8 +41,13 @@ final class Prerequisites {
         }
     }
 
+    /** Both images found where the machine will look for them (P2VKIT_BIOS and P2VKIT_VGABIOS count). */
     private static boolean firmwarePresent() {
-        return FirmwareLocator.DEFAULT_PATHS.stream().anyMatch(Files::isRegularFile)
-                && FirmwareLocator.VGA_BIOS_PATHS.stream().anyMatch(Files::isRegularFile);
+        try {
+            FirmwareLocator.locate(null);
+            return FirmwareLocator.locateVgaBios(null) != null;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

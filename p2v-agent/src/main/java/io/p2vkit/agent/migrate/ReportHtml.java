@@ -65,7 +65,7 @@ public final class ReportHtml {
         h.append("<h2>Boot</h2>\n<table>\n");
         row(h, "expected", "/" + text(r.expect().pattern()) + "/"
                 + (r.expect().defaults() ? " (the default boot markers)" : ""));
-        row(h, "seen on", text(b.matchedOn() == null ? "neither console nor screen" : b.matchedOn()));
+        row(h, "decided on", text(b.matchedOn() == null ? "neither console nor screen" : b.matchedOn()));
         row(h, "engine", text(b.engine() + " (" + b.engineDetail() + ")"));
         row(h, "display", text(b.display() + (b.graphicsMode() == null ? "" : ", the guest selected " + b.graphicsMode())));
         if (!b.engineGaps().isEmpty()) {
