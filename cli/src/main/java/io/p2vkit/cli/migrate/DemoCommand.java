@@ -66,7 +66,7 @@ public final class DemoCommand implements Callable<Integer>, Failing {
         boolean root = Posix.isRoot();
         Path repo = SampleDisk.repoRoot();
         Prerequisites.ensureFirmware(root);
-        System.err.println("demo: the sample physical disk (" + SampleDisk.SCRIPT + ", cached after the first build)");
+        System.err.println("demo: building the sample physical disk with " + SampleDisk.SCRIPT + " (cached after the first build)");
         Path disk = SampleDisk.build(repo);
         BootCheck check = new HypervisorBootCheck(machine);
         List<MigrationReport> reports = new ArrayList<>();

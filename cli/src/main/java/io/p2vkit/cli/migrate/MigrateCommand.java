@@ -48,7 +48,7 @@ public final class MigrateCommand implements Callable<Integer>, Failing {
     @Parameters(paramLabel = "SOURCE", description = "The disk to migrate: a block device or a raw image file.")
     Path source;
 
-    @Option(names = "-O", paramLabel = "FMT", defaultValue = "vmdk", description = "Image format: vmdk, vhd (vpc), vhdx, qcow2, raw (default: ${DEFAULT-VALUE}).")
+    @Option(names = "-O", paramLabel = "FMT", defaultValue = "vmdk", description = "Image format: vmdk, vhd (vpc), qcow2, raw (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "-o", paramLabel = "DIR", required = true, description = "Folder for the image and the reports (created).")
