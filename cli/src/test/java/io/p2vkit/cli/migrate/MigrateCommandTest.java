@@ -126,8 +126,10 @@ class MigrateCommandTest {
         }
         try (loop) {
             int rc = Main.run("migrate", loop.device().toString(), "-O", "vhd", "-o", o.toString(), "--expect", "SYSLINUX",
-                    "--accel", "emu");
+                    "--accel", "emu", "--output", "json");
             assertEquals(0, rc, stdout() + stderr());
+            Path printed = Files.writeString(dir.resolve("stdout.json"), stdout());
+            assertEquals(python(o.resolve("report.json"), "d"), python(printed, "d"), "--output json prints report.json");
             String name = loop.device().getFileName() + ".vhd";
             assertEquals(loop.device() + "|" + Files.size(disk) + "|vpc|" + o.resolve(name),
                     python(o.resolve("report.json"), "'|'.join(str(x) for x in [d['source']['path'], d['source']['size'], "
