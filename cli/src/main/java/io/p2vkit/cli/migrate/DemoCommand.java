@@ -68,7 +68,7 @@ public final class DemoCommand implements Callable<Integer>, Failing {
         Prerequisites.ensureFirmware(root);
         System.err.println("demo: building the sample physical disk with " + SampleDisk.SCRIPT + " (cached after the first build)");
         Path disk = SampleDisk.build(repo);
-        BootCheck check = new HypervisorBootCheck(machine);
+        BootCheck check = new HypervisorBootCheck(machine, false);
         List<MigrationReport> reports = new ArrayList<>();
         boolean loop = root && !noLoop;
         try (LoopDevice dev = loop ? LoopDevice.attachReadOnly(disk) : null) {
@@ -81,7 +81,7 @@ public final class DemoCommand implements Callable<Integer>, Failing {
                         outDir.resolve(fmt), CreateOptions.none(), Pattern.compile(MARKER), limit,
                         false, true);
                 reports.add(Migration.run(r, MigrateCommand.captureProgress(false, false),
-                        MigrateCommand.lines("demo " + fmt), check));
+                        MigrateCommand.lines("demo " + fmt, false), check));
             }
         }
         System.out.print(table(reports));

@@ -27,10 +27,12 @@ import java.util.regex.Pattern;
 final class HypervisorBootCheck implements BootCheck {
 
     private final MachineOptions machine;
+    private final boolean jsonProgress;
     private Engine engine;
 
-    HypervisorBootCheck(MachineOptions machine) {
+    HypervisorBootCheck(MachineOptions machine, boolean jsonProgress) {
         this.machine = machine;
+        this.jsonProgress = jsonProgress;
     }
 
     /**
@@ -47,7 +49,7 @@ final class HypervisorBootCheck implements BootCheck {
     @Override
     public BootOutcome boot(Path image, Pattern expect, Duration timeout, Path screenshot)
             throws IOException, InterruptedException {
-        BootProgressLines lines = new BootProgressLines(System.err, "boot", timeout, expect.pattern());
+        BootProgressLines lines = new BootProgressLines(System.err, "boot", timeout, expect.pattern(), jsonProgress);
         BootVerifier verifier = new BootVerifier(engine()).expect(expect).timeout(timeout).screenshot(screenshot)
                 .progress(lines);
         BootReport r;

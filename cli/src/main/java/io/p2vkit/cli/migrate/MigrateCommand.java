@@ -5,6 +5,7 @@ import io.p2vkit.agent.migrate.MigrationReport;
 import io.p2vkit.agent.migrate.ReportJson;
 import io.p2vkit.cli.Failing;
 import io.p2vkit.cli.Progress;
+import io.p2vkit.cli.vm.BootProgressLines;
 import io.p2vkit.cli.vm.Durations;
 import io.p2vkit.cli.vm.MachineOptions;
 import io.p2vkit.image.CreateOptions;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -72,7 +75,8 @@ public final class MigrateCommand implements Callable<Integer>, Failing {
     @Option(names = "-p", description = "Show the capture's progress (the boot's is always shown).")
     boolean progress;
 
-    @Option(names = "--output", paramLabel = "human|json", defaultValue = "human", description = "Result on stdout as text or as report.json.")
+    @Option(names = "--output", paramLabel = "human|json", defaultValue = "human",
+            description = "Result on stdout as text or as report.json; with json, progress on stderr is JSON lines too.")
     String output;
 
     @Option(names = "--debug", description = "Print stack traces on errors.")
@@ -91,8 +95,8 @@ public final class MigrateCommand implements Callable<Integer>, Failing {
         Migration.Request request = new Migration.Request(source, Formats.get().require(format),
                 Migration.imageName(source, format.toLowerCase(Locale.ROOT)), outDir, CreateOptions.parse(formatOptions),
                 expect == null ? null : regex("--expect", expect), Durations.parse("--timeout", timeout), verify, force);
-        MigrationReport r = Migration.run(request, captureProgress(progress, json), lines("migrate"),
-                new HypervisorBootCheck(machine));
+        MigrationReport r = Migration.run(request, captureProgress(progress, json), lines("migrate", json),
+                new HypervisorBootCheck(machine, json));
         if (json) {
             System.out.println(ReportJson.write(r));
         } else {
@@ -105,17 +109,24 @@ public final class MigrateCommand implements Callable<Integer>, Failing {
         return progress || json ? new Progress(System.err, Progress.styleFor(json), "capture") : ProgressListener.NONE;
     }
 
-    /** Phase lines and warnings on stderr, prefixed with the command's name. */
-    static Migration.Listener lines(String prefix) {
+    /** Phase lines and warnings on stderr, prefixed with the command's name, or as JSON objects. */
+    static Migration.Listener lines(String prefix, boolean json) {
         return new Migration.Listener() {
             @Override
             public void phase(String line) {
-                System.err.println(prefix + ": " + line);
+                System.err.println(json ? jsonLine("phase", line) : prefix + ": " + line);
             }
 
             @Override
             public void warning(String line) {
-                System.err.println("p2v: warning: " + line);
+                System.err.println(json ? jsonLine("warning", line) : "p2v: warning: " + line);
+            }
+
+            private String jsonLine(String kind, String text) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put(kind, prefix);
+                m.put("message", text);
+                return BootProgressLines.oneLine(m);
             }
         };
     }

@@ -130,6 +130,7 @@ class MigrateCommandTest {
             assertEquals(0, rc, stdout() + stderr());
             Path printed = Files.writeString(dir.resolve("stdout.json"), stdout());
             assertEquals(python(o.resolve("report.json"), "d"), python(printed, "d"), "--output json prints report.json");
+            assertTrue(stderr().contains("{ \"phase\": \"migrate\", \"message\": \"capturing " + loop.device()), stderr());
             String name = loop.device().getFileName() + ".vhd";
             assertEquals(loop.device() + "|" + Files.size(disk) + "|vpc|" + o.resolve(name),
                     python(o.resolve("report.json"), "'|'.join(str(x) for x in [d['source']['path'], d['source']['size'], "
