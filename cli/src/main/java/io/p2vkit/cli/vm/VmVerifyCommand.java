@@ -76,7 +76,8 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         } else if (report != null) {
             verifier.failureScreenshot(failureScreenshotBeside(report));
         }
-        BootProgressLines lines = new BootProgressLines(System.err, "verify", limit, expected.pattern());
+        BootProgressLines lines = new BootProgressLines(System.err, "verify", limit, expected.pattern(),
+                output.equalsIgnoreCase("json"));
         verifier.progress(lines);
         List<VirtualDisk> disks = vm.openDisks();
         BootReport r;
