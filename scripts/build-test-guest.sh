@@ -7,6 +7,9 @@
 #   partition 2  ext4 "data" with a few files
 # A second disk, test-guest-bench.img, boots the same kernel with p2v.bench=SCALE so that /init
 # first runs bench/guest/cpu-bench.c (compiled here with gcc -static) and prints its lines.
+# A third, test-guest-vga.img, is the same server without a serial console: its SYSLINUX has no
+# SERIAL line and its kernel no console=ttyS0, so the bootloader, the kernel and /init's marker
+# all go to the VGA text screen only (a migrated physical server looks like this).
 # Usage: scripts/build-test-guest.sh [OUT_DIR]      (default: build/test-guest)
 # Prints the main disk's path. Cached: re-running with the same inputs reuses the disks.
 set -euo pipefail
@@ -34,8 +37,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [[ -n "$kernel_pkg" ]] || { echo "build-test-guest: apt-cache does not know linux-image-amd64 (apt-get update?)" >&2; exit 2; }
 bench_src="$root/bench/guest/cpu-bench.c"
-stamp="$kernel_pkg busybox-static syslinux syslinux-common v2 $(sha256sum "$bench_src" | cut -c1-16)"
-if [[ -f "$disk" && -f "$out/stamp" && "$(cat "$out/stamp")" == "$stamp" ]]; then
+stamp="$kernel_pkg busybox-static syslinux syslinux-common v3 $(sha256sum "$bench_src" | cut -c1-16)"
+if [[ -f "$disk" && -f "$out/test-guest-vga.img" && -f "$out/stamp" && "$(cat "$out/stamp")" == "$stamp" ]]; then
     echo "$disk"
     exit 0
 fi
@@ -77,9 +80,14 @@ chmod +x initramfs/init
 (cd initramfs && find . | cpio -o -H newc --quiet | gzip -9) >boot/initrd.gz
 cp "pkg/boot/vmlinuz-$kver" boot/vmlinuz
 
-syslinux_cfg() {  # syslinux_cfg DEFAULT_LABEL
+syslinux_cfg() {  # syslinux_cfg DEFAULT_LABEL serial|vga
+    local console="console=ttyS0,115200 "
+    if [[ "$2" == serial ]]; then
+        echo "SERIAL 0 115200"
+    else
+        console=""   # the kernel's default console: the VGA text screen (tty0)
+    fi
     cat <<CFG
-SERIAL 0 115200
 PROMPT 0
 TIMEOUT 1
 DEFAULT $1
@@ -87,11 +95,11 @@ SAY p2vkit test guest: SYSLINUX loading the kernel
 LABEL linux
   KERNEL vmlinuz
   INITRD initrd.gz
-  APPEND console=ttyS0,115200 panic=-1
+  APPEND ${console}panic=-1
 LABEL bench
   KERNEL vmlinuz
   INITRD initrd.gz
-  APPEND console=ttyS0,115200 panic=-1 p2v.bench=10
+  APPEND ${console}panic=-1 p2v.bench=10
 CFG
 }
 
@@ -100,12 +108,12 @@ date -u +%Y-%m-%dT%H:%M:%SZ >data/built
 head -c 1048576 /dev/zero | tr '\0' 'x' >data/payload
 
 # The disks: 1 MiB gap (as a partitioner leaves it), 64 MiB /boot, 32 MiB data.
-make_disk() {  # make_disk FILE DEFAULT_LABEL
+make_disk() {  # make_disk FILE DEFAULT_LABEL serial|vga
     local target="$1" tmp="$1.tmp"
     rm -f "$tmp" boot.fs data.fs
     truncate -s 97M "$tmp"
     printf 'label: dos\nstart=2048, size=131072, type=6, bootable\nstart=133120, type=83\n' | sfdisk -q "$tmp"
-    syslinux_cfg "$2" >boot/syslinux.cfg
+    syslinux_cfg "$2" "$3" >boot/syslinux.cfg
     truncate -s 64M boot.fs
     mkfs.fat -F 16 -n BOOT boot.fs >/dev/null
     mcopy -i boot.fs boot/vmlinuz boot/initrd.gz boot/syslinux.cfg ::/
@@ -118,7 +126,8 @@ make_disk() {  # make_disk FILE DEFAULT_LABEL
     rm -f boot.fs data.fs
     mv "$tmp" "$target"
 }
-make_disk "$disk" linux
-make_disk "$out/test-guest-bench.img" bench
+make_disk "$disk" linux serial
+make_disk "$out/test-guest-bench.img" bench serial
+make_disk "$out/test-guest-vga.img" linux vga
 echo "$stamp" >"$out/stamp"
 echo "$disk"

@@ -9,4 +9,5 @@ module io.p2vkit.cli {
     opens io.p2vkit.cli.image to info.picocli;
     opens io.p2vkit.cli.agent to info.picocli;
     opens io.p2vkit.cli.vm to info.picocli;
+    opens io.p2vkit.cli.migrate to info.picocli;
 }

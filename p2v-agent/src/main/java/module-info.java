@@ -5,5 +5,6 @@ module io.p2vkit.agent {
     exports io.p2vkit.agent.capture;
     exports io.p2vkit.agent.discovery;
     exports io.p2vkit.agent.fs;
+    exports io.p2vkit.agent.migrate;
     exports io.p2vkit.agent.partition;
 }

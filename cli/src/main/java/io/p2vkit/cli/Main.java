@@ -3,6 +3,8 @@ package io.p2vkit.cli;
 import io.p2vkit.cli.agent.CaptureCommand;
 import io.p2vkit.cli.agent.DisksCommand;
 import io.p2vkit.cli.image.ImageCommand;
+import io.p2vkit.cli.migrate.DemoCommand;
+import io.p2vkit.cli.migrate.MigrateCommand;
 import io.p2vkit.cli.vm.VmCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,8 @@ import picocli.CommandLine.Command;
 @Command(name = "p2v", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Move physical machines into virtual ones and prove the move worked.",
                 ""},
-        subcommands = {DisksCommand.class, CaptureCommand.class, ImageCommand.class, VmCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DisksCommand.class, CaptureCommand.class, ImageCommand.class, VmCommand.class,
+                MigrateCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'p2v COMMAND --help' for a command's options."})
 public final class Main {
 

@@ -7,14 +7,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** {@code 60s}, {@code 2m}, {@code 1h}, {@code 500ms} or a plain number of seconds. */
-final class Durations {
+public final class Durations {
 
     private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h)?");
 
     private Durations() {
     }
 
-    static Duration parse(String option, String text) throws ImageFormatException {
+    public static Duration parse(String option, String text) throws ImageFormatException {
         Matcher m = FORM.matcher(text.trim());
         if (!m.matches()) {
             throw new ImageFormatException(option + ": not a duration: '" + text + "' (e.g. 60s, 2m)");

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
@@ -77,23 +76,9 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
         } else if (report != null) {
             verifier.failureScreenshot(failureScreenshotBeside(report));
         }
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        verifier.progress(new BootVerifier.Progress() {
-            @Override
-            public void waiting(Duration elapsed, String milestone) {
-                if (!terminal && elapsed.toSeconds() % 10 != 0) {
-                    return; // a plain line every ten seconds in logs, a live line on a terminal
-                }
-                String line = String.format(Locale.ROOT, "verify: %ds of %ds, %s, waiting for /%s/", elapsed.toSeconds(),
-                        limit.toSeconds(), milestone, expected.pattern());
-                System.err.print(terminal ? "\r" + line + " " : line + System.lineSeparator());
-            }
-
-            @Override
-            public void display(String event) {
-                System.err.print((terminal ? "\r" : "") + "verify: " + event + System.lineSeparator());
-            }
-        });
+        BootProgressLines lines = new BootProgressLines(System.err, "verify", limit, expected.pattern(),
+                output.equalsIgnoreCase("json"));
+        verifier.progress(lines);
         List<VirtualDisk> disks = vm.openDisks();
         BootReport r;
         try {
@@ -103,9 +88,7 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
                 d.close();
             }
         }
-        if (terminal) {
-            System.err.println();
-        }
+        lines.finish();
         if (log != null) {
             Files.writeString(log, r.consoleLog());
         }
