@@ -12,11 +12,8 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
  */
 final class Exec64 {
 
-    /**
-     * Compiled blocks for hot code, off by default (-Dp2v.emu.blocks=true turns them on): with
-     * them a Debian kernel's first user process still goes wrong, and the boot is not faster yet.
-     */
-    static final boolean BLOCKS = Boolean.getBoolean("p2v.emu.blocks");
+    /** Compiled blocks for hot code by default (-Dp2v.emu.blocks=false interprets everything). */
+    static final boolean BLOCKS = !"false".equals(System.getProperty("p2v.emu.blocks"));
 
     private Exec64() {
     }
