@@ -191,11 +191,10 @@ class MigrateCommandTest {
 
     /**
      * Issue 6, test 1: the guest without a serial console (test-guest-vga.img) is verified by its
-     * screen alone, and the screenshot shows the marker's text cell by cell. Needs the 64-bit
-     * kernel to boot on the emulator (until then it ends FAILED at the kernel's CPU check).
+     * screen alone (Linux's vgacon prints the marker), and the screenshot shows the marker's text
+     * cell by cell. About a minute: the 64-bit kernel boots on the emulator.
      */
     @Test
-    @Tag("slow")
     void vgaOnlyGuestIsVerifiedByItsScreen() throws Exception {
         Path vga = guest().resolveSibling("test-guest-vga.img");
         Path o = dir.resolve("out");
