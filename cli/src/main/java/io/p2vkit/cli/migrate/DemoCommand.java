@@ -20,6 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 /** {@code p2v demo}: the whole job on a sample disk, with nothing prepared. */
@@ -68,7 +72,7 @@ public final class DemoCommand implements Callable<Integer>, Failing {
         Prerequisites.ensureFirmware(root);
         System.err.println("demo: building the sample physical disk with " + SampleDisk.SCRIPT + " (cached after the first build)");
         Path disk = SampleDisk.build(repo);
-        BootCheck check = new HypervisorBootCheck(machine, false);
+        HypervisorBootCheck check = new HypervisorBootCheck(machine, false);
         List<MigrationReport> reports = new ArrayList<>();
         boolean loop = root && !noLoop;
         try (LoopDevice dev = loop ? LoopDevice.attachReadOnly(disk) : null) {
@@ -76,16 +80,40 @@ public final class DemoCommand implements Callable<Integer>, Failing {
             System.err.println("demo: source " + source + (dev == null
                     ? " (a plain file" + (root ? ", --no-loop" : "; as root it would be a loop device") + ")"
                     : " (a read-only loop device over " + disk + ")"));
-            for (String fmt : FORMATS) {
-                Migration.Request r = new Migration.Request(source, Formats.get().require(fmt), "sample-server." + fmt,
-                        outDir.resolve(fmt), CreateOptions.none(), Pattern.compile(MARKER), limit,
-                        false, true);
-                reports.add(Migration.run(r, MigrateCommand.captureProgress(false, false),
-                        MigrateCommand.lines("demo " + fmt, false), check));
+            // The two migrations run side by side: each boot is one emulated CPU, and the
+            // machine has a core for each.
+            List<Future<MigrationReport>> jobs = new ArrayList<>();
+            ExecutorService pool = Executors.newFixedThreadPool(FORMATS.size());
+            try {
+                for (String fmt : FORMATS) {
+                    Migration.Request r = new Migration.Request(source, Formats.get().require(fmt),
+                            "sample-server." + fmt, outDir.resolve(fmt), CreateOptions.none(), Pattern.compile(MARKER),
+                            limit, false, true);
+                    BootCheck boot = check.labelled("demo " + fmt + " boot");
+                    jobs.add(pool.submit(() -> Migration.run(r, MigrateCommand.captureProgress(false, false),
+                            MigrateCommand.lines("demo " + fmt, false), boot)));
+                }
+                for (Future<MigrationReport> job : jobs) {
+                    reports.add(result(job));
+                }
+            } finally {
+                pool.shutdownNow();
             }
         }
         System.out.print(table(reports));
         return reports.stream().allMatch(MigrationReport::migrated) ? 0 : 1;
+    }
+
+    /** A migration's report, or the exception it ended with as it would have been thrown. */
+    private static MigrationReport result(Future<MigrationReport> job) throws Exception {
+        try {
+            return job.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     /** One row per migration, in the order of {@link #FORMATS}; then why the failed ones failed. */

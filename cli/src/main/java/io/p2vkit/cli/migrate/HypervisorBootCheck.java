@@ -28,18 +28,32 @@ final class HypervisorBootCheck implements BootCheck {
 
     private final MachineOptions machine;
     private final boolean jsonProgress;
+    private final String label;
     private Engine engine;
 
     HypervisorBootCheck(MachineOptions machine, boolean jsonProgress) {
+        this(machine, jsonProgress, "boot");
+    }
+
+    /** {@code label} starts every progress line (the demo boots two images at once). */
+    HypervisorBootCheck(MachineOptions machine, boolean jsonProgress, String label) {
         this.machine = machine;
         this.jsonProgress = jsonProgress;
+        this.label = label;
+    }
+
+    /** A check for another boot on the same engine, its progress lines labelled {@code label}. */
+    HypervisorBootCheck labelled(String label) throws ImageFormatException {
+        HypervisorBootCheck other = new HypervisorBootCheck(machine, jsonProgress, label);
+        other.engine = engine();
+        return other;
     }
 
     /**
      * Chooses the engine at the first boot (the choice may measure the host, which an error before
      * the boot should not wait for) and keeps it for every boot that follows.
      */
-    private Engine engine() throws ImageFormatException {
+    private synchronized Engine engine() throws ImageFormatException {
         if (engine == null) {
             engine = machine.engine();
         }
@@ -49,7 +63,7 @@ final class HypervisorBootCheck implements BootCheck {
     @Override
     public BootOutcome boot(Path image, Pattern expect, Duration timeout, Path screenshot)
             throws IOException, InterruptedException {
-        BootProgressLines lines = new BootProgressLines(System.err, "boot", timeout, expect.pattern(), jsonProgress);
+        BootProgressLines lines = new BootProgressLines(System.err, label, timeout, expect.pattern(), jsonProgress);
         BootVerifier verifier = new BootVerifier(engine()).expect(expect).timeout(timeout).screenshot(screenshot)
                 .progress(lines);
         BootReport r;
