@@ -92,26 +92,10 @@ final class System64 {
             c.ldtLimit = 0;
             return;
         }
-        if ((sel & 4) != 0 || (sel & 0xFFF8) + 15 > (c.gdtLimit & 0xFFFF_FFFFL)) {
-            throw CpuFault.gp(sel & 0xFFFC);
-        }
-        long desc = Segments.readDescriptor(c, sel);
-        int attr = Segments.attr(desc);
-        int upper = c.mmu.systemRead(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 8), 4);
-        int upperType = c.mmu.systemRead(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 12), 4) >>> 8 & 0x1F;
-        if ((attr & 0x1F) != 2 || upperType != 0) {
-            throw CpuFault.gp(sel & 0xFFFC);
-        }
-        if ((attr & Cpu.ATTR_P) == 0) {
-            throw CpuFault.withCode(CpuFault.NP, sel & 0xFFFC);
-        }
-        long base = (Segments.base(desc) & 0xFFFF_FFFFL) | (long) upper << 32;
-        if (base << 16 >> 16 != base) {
-            throw CpuFault.gp(sel & 0xFFFC);
-        }
+        SystemOps.SystemDescriptor ldt = SystemOps.readSystemDescriptor64(c, sel, 2);
         c.ldtSel = sel;
-        c.ldtBase = base;
-        c.ldtLimit = Segments.limit(desc);
+        c.ldtBase = ldt.base();
+        c.ldtLimit = ldt.limit();
     }
 
     /**
@@ -126,7 +110,7 @@ final class System64 {
             if (op == 4) {
                 Exec64.writeRM(c, d, d.opSize(), c.cr0() & 0xFFFF_FFFFL);
             } else if (op == 6) {
-                lmsw(c, (int) Exec64.readRM(c, d, 2));
+                SystemOps.lmsw(c, (int) Exec64.readRM(c, d, 2));
             } else if (op == 7 && (d.rm & 7) == 0 && d.rm < 8) {
                 SystemOps.requireCpl0(c);
                 long gs = c.gsBase;
@@ -160,7 +144,7 @@ final class System64 {
                 }
             }
             case 4 -> Exec64.write(c, lin, 2, c.cr0() & 0xFFFF);
-            case 6 -> lmsw(c, (int) Exec64.read(c, lin, 2));
+            case 6 -> SystemOps.lmsw(c, (int) Exec64.read(c, lin, 2));
             case 7 -> {
                 SystemOps.requireCpl0(c);
                 c.mmu.flushPage(lin);
@@ -169,29 +153,12 @@ final class System64 {
         }
     }
 
-    /** LMSW sets PE, MP, EM and TS but cannot clear PE. */
-    private static void lmsw(Cpu c, int v) {
-        SystemOps.requireCpl0(c);
-        int cr0 = c.cr0();
-        c.writeCr0((cr0 & ~0xE) | (v & 0xF) | (cr0 & Cpu.CR0_PE));
-    }
-
     /**
      * 0F 21: MOV r64, DRn; 0F 23: MOV DRn, r64. DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD);
      * the upper halves of DR6/DR7 must be written as zero (#GP). Breakpoints are stored, not armed.
      */
     static void movDr(Cpu c, DecodedInsn d) {
-        SystemOps.requireCpl0(c);
-        int n = d.reg;
-        if (n > 7) {
-            throw c.undefined(d);
-        }
-        if (n == 4 || n == 5) {
-            if ((c.mmu.cr4 & 8) != 0) {
-                throw c.undefined(d);
-            }
-            n += 2;
-        }
+        int n = SystemOps.debugRegister(c, d);
         if (d.opcode == 0x121) {
             c.r[d.rm] = c.dr[n];
         } else {

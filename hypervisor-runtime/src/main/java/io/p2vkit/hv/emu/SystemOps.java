@@ -181,6 +181,24 @@ final class SystemOps {
 
     /** LTR in IA-32e mode: a 16-byte available 64-bit TSS descriptor in the GDT (SDM Vol. 3 §8.2.3). */
     static void ltr64(Cpu c, int sel) {
+        SystemDescriptor t = readSystemDescriptor64(c, sel, 9);
+        c.mmu.systemWrite(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 5), 1, t.attr() | 2); // mark busy
+        c.trSel = sel;
+        c.trBase = (int) t.base();
+        c.trBase64 = t.base();
+        c.trLimit = t.limit();
+        c.trAttr = t.attr() | 2;
+    }
+
+    /** An LDT or TSS descriptor of IA-32e mode: its attributes, limit and 64-bit base. */
+    record SystemDescriptor(int attr, int limit, long base) {
+    }
+
+    /**
+     * Reads the 16-byte system descriptor {@code sel} names in the GDT (SDM Vol. 3 §8.2.3, §3.5):
+     * of {@code type} (2 LDT, 9 available TSS), upper half of type 0, present, canonical base.
+     */
+    static SystemDescriptor readSystemDescriptor64(Cpu c, int sel, int type) {
         if ((sel & 0xFFFC) == 0 || (sel & 4) != 0 || (sel & 0xFFF8) + 15 > (c.gdtLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
@@ -188,7 +206,7 @@ final class SystemOps {
         int attr = Segments.attr(desc);
         int upper = c.mmu.systemRead(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 8), 4);
         int upperType = c.mmu.systemRead(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 12), 4) >>> 8 & 0x1F;
-        if ((attr & 0x1F) != 9 || upperType != 0) {
+        if ((attr & 0x1F) != type || upperType != 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
         if ((attr & Cpu.ATTR_P) == 0) {
@@ -198,12 +216,7 @@ final class SystemOps {
         if (base << 16 >> 16 != base) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
-        c.mmu.systemWrite(c.tableAddress(c.gdtBase, (sel & 0xFFF8) + 5), 1, attr | 2); // mark busy
-        c.trSel = sel;
-        c.trBase = (int) base;
-        c.trBase64 = base;
-        c.trLimit = Segments.limit(desc);
-        c.trAttr = attr | 2;
+        return new SystemDescriptor(attr, Segments.limit(desc), base);
     }
 
     /** VERR/VERW: ZF = whether the segment is readable/writable at the current privilege. */
@@ -293,11 +306,8 @@ final class SystemOps {
             }
             case 4 -> c.writeRM(d, d.mod == 3 ? d.opSize() : 2, c.cr0());
             case 6 -> {
-                requireCpl0(c);
-                int v = c.readRM(d, 2);
-                int cr0 = c.cr0();
-                // LMSW sets PE, MP, EM, TS but cannot clear PE.
-                c.writeCr0((cr0 & ~0xE) | (v & 0xF) | (cr0 & Cpu.CR0_PE));
+                requireCpl0(c); // privilege first, then the operand
+                lmsw(c, c.readRM(d, 2));
             }
             case 7 -> {
                 requireCpl0(c);
@@ -305,6 +315,13 @@ final class SystemOps {
             }
             default -> throw c.undefined(d);
         }
+    }
+
+    /** LMSW sets PE, MP, EM and TS but cannot clear PE. */
+    static void lmsw(Cpu c, int v) {
+        requireCpl0(c);
+        int cr0 = c.cr0();
+        c.writeCr0((cr0 & ~0xE) | (v & 0xF) | (cr0 & Cpu.CR0_PE));
     }
 
     /** 0F 06: CLTS. */
@@ -392,19 +409,31 @@ final class SystemOps {
 
     /** 0F 21: MOV r32, DRn; 0F 23: MOV DRn, r32 (breakpoints are stored, not armed). */
     static void movDr(Cpu c, DecodedInsn d) {
+        int n = debugRegister(c, d);
+        if (d.opcode == 0x121) {
+            c.set32(d.rm, (int) c.dr[n]);
+        } else {
+            c.dr[n] = c.r32(d.rm) & 0xFFFF_FFFFL;
+        }
+    }
+
+    /**
+     * The debug register MOV DR names (CPL 0 only): DR4/DR5 alias DR6/DR7 unless CR4.DE makes
+     * them #UD; DR8-15 (REX.R) do not exist.
+     */
+    static int debugRegister(Cpu c, DecodedInsn d) {
         requireCpl0(c);
         int n = d.reg;
+        if (n > 7) {
+            throw c.undefined(d);
+        }
         if (n == 4 || n == 5) {
             if ((c.mmu.cr4 & 8) != 0) {
                 throw c.undefined(d);
             }
             n += 2;
         }
-        if (d.opcode == 0x121) {
-            c.set32(d.rm, (int) c.dr[n]);
-        } else {
-            c.dr[n] = c.r32(d.rm) & 0xFFFF_FFFFL;
-        }
+        return n;
     }
 
     static long tsc(Cpu c) {
