@@ -162,6 +162,8 @@ final class BlockCompiler {
                             .invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
                             .return_());
             cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, code -> run(code, self, begin, next, quiet));
+            cb.withMethodBody("start", MethodTypeDesc.of(ConstantDescs.CD_long), ClassFile.ACC_PUBLIC,
+                    code -> code.loadConstant(start).lreturn());
         });
         try {
             MethodHandles.Lookup lookup = LOOKUP.defineHiddenClassWithClassData(bytes, data, true);

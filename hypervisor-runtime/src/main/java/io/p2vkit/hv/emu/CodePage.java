@@ -14,7 +14,6 @@ final class CodePage {
     final DecodedInsn[] insns = new DecodedInsn[4096];
     /** Compiled 64-bit blocks by start offset, and how often the interpreter reached each offset. */
     private CompiledBlock[] blocks;
-    private long[] blockStart;
     private short[] heat;
 
     CodePage(long physPage) {
@@ -28,7 +27,7 @@ final class CodePage {
      * alias of this physical page; reached through another, it is compiled again for that one.
      */
     CompiledBlock block(Cpu c, long lin, int off) {
-        if (blocks != null && blocks[off] != null && blockStart[off] == lin) {
+        if (blocks != null && blocks[off] != null && blocks[off].start() == lin) {
             return blocks[off];
         }
         if (heat == null) {
@@ -50,10 +49,8 @@ final class CodePage {
         }
         if (blocks == null) {
             blocks = new CompiledBlock[4096];
-            blockStart = new long[4096];
         }
         blocks[off] = b;
-        blockStart[off] = lin;
         return b;
     }
 }

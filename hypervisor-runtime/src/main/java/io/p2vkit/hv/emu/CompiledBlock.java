@@ -11,4 +11,7 @@ interface CompiledBlock {
 
     /** Runs the block from its first instruction; returns how many instructions retired. */
     int run(Cpu c);
+
+    /** The linear address of its first instruction: its RIP values hold for this alias only. */
+    long start();
 }
