@@ -614,12 +614,7 @@ final class Cpu {
         if (lin << 16 >> 16 != lin) {
             return null; // fetch raises the #GP
         }
-        if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
-            fetchPage = codePage(lin);
-            fetchVpn = lin >>> 12;
-            fetchGen = mmu.generation;
-        }
-        CodePage page = fetchPage;
+        CodePage page = fetchPageFor(lin);
         return page == null ? null : page.block(this, lin, (int) lin & 0xFFF);
     }
 
@@ -637,12 +632,7 @@ final class Cpu {
             }
             lin = (segBase[CS] + eip) & 0xFFFF_FFFFL;
         }
-        if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
-            fetchPage = codePage(lin);
-            fetchVpn = lin >>> 12;
-            fetchGen = mmu.generation;
-        }
-        CodePage page = fetchPage;
+        CodePage page = fetchPageFor(lin);
         int off = (int) lin & 0xFFF;
         if (page != null) {
             DecodedInsn d = page.insns[off];
@@ -655,6 +645,16 @@ final class Cpu {
             page.insns[off] = d;
         }
         return d;
+    }
+
+    /** The code page of linear {@code lin}, remembered while fetching stays on one page and nothing changed. */
+    private CodePage fetchPageFor(long lin) {
+        if (lin >>> 12 != fetchVpn || fetchGen != mmu.generation) {
+            fetchPage = codePage(lin);
+            fetchVpn = lin >>> 12;
+            fetchGen = mmu.generation;
+        }
+        return fetchPage;
     }
 
     /**
