@@ -283,6 +283,11 @@ final class Arith64 {
         int size = d.opSize();
         long a = Exec64.readRM(c, d, size);
         long b = d.opcode == 0x1AF ? Exec64.reg(c, d, d.reg, size) : d.imm;
+        Exec64.setReg(c, d, d.reg, size, imul(c, size, a, b));
+    }
+
+    /** The truncated signed product of the two-operand IMUL forms, with its flags (SDM Vol. 2 IMUL). */
+    static long imul(Cpu c, int size, long a, long b) {
         long res;
         boolean overflow;
         if (size == 8) {
@@ -298,7 +303,7 @@ final class Arith64 {
             f |= Flags.CF | Flags.OF;
         }
         c.flags.setArith(f);
-        Exec64.setReg(c, d, d.reg, size, res);
+        return res;
     }
 
     private static long signExtend(long v, int size) {

@@ -22,7 +22,7 @@ final class CodePage {
 
     /**
      * The compiled block at {@code off}, compiling it once the interpreter has reached that
-     * offset {@link BlockCompiler#THRESHOLD} times; null while cold or when nothing there compiles.
+     * offset {@link RegionCompiler#THRESHOLD} times; null while cold or when nothing there compiles.
      * A block holds the linear addresses it was compiled at (RIP values), so it only serves that
      * alias of this physical page; reached through another, it is compiled again for that one.
      */
@@ -37,12 +37,12 @@ final class CodePage {
         if (h < 0) {
             return null; // tried: the first instruction there cannot be in a block
         }
-        if (h < BlockCompiler.THRESHOLD) {
+        if (h < RegionCompiler.THRESHOLD) {
             heat[off] = (short) (h + 1);
             return null;
         }
         heat[off] = 0;
-        CompiledBlock b = BlockCompiler.compile(c, lin);
+        CompiledBlock b = RegionCompiler.compile(c, lin);
         if (b == null) {
             heat[off] = -1;
             return null;

@@ -127,7 +127,7 @@ final class Cpu {
     /** MXCSR exception flags raised so far by the current SSE instruction ({@link Sse#commit}). */
     int simdExceptions;
 
-    /** Run hot 64-bit code as compiled blocks ({@link BlockCompiler}). */
+    /** Run hot 64-bit code as compiled regions ({@link RegionCompiler}). */
     boolean compileBlocks = Exec64.BLOCKS;
     boolean halted;
     /** Set by instructions after which the run loop must look at interrupts again (STI, POPF...). */

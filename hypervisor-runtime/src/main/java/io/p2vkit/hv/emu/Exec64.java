@@ -12,7 +12,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
  */
 final class Exec64 {
 
-    /** Compiled blocks for hot code by default (-Dp2v.emu.blocks=false interprets everything). */
+    /** Compiled regions for hot code by default (-Dp2v.emu.blocks=false interprets everything). */
     static final boolean BLOCKS = !"false".equals(System.getProperty("p2v.emu.blocks"));
 
     private Exec64() {
@@ -27,14 +27,10 @@ final class Exec64 {
             c.insnRip = c.rip;
             c.insnEip = (int) c.rip;
             c.insnEsp = c.r[Cpu.ESP];
-            if (c.compileBlocks && max - i >= BlockCompiler.MAX_INSNS) {
+            if (c.compileBlocks) {
                 CompiledBlock b = c.blockAt();
-                if (b != null) {
-                    i += b.run(c) - 1;
-                    if (!c.mode64) {
-                        c.breakSlice = false;
-                        return;
-                    }
+                if (b != null && b.size() <= max - i) {
+                    i += b.run(c, max - i) - 1;
                     c.eip = (int) c.rip;
                     if (c.breakSlice) {
                         c.breakSlice = false;

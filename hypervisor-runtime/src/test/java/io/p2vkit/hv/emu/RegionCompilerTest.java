@@ -18,7 +18,7 @@ import java.util.HexFormat;
  * the same registers, flags, memory and retired count, including code that rewrites itself
  * inside a block and a page fault raised from inside one. The speed of both is printed.
  */
-class BlockCompilerTest {
+class RegionCompilerTest {
 
     private static final long CODE = NativeHarness64.CODE;
 
@@ -140,7 +140,7 @@ class BlockCompilerTest {
         }
         assertArrayEquals(outcomes[0].regs(), outcomes[1].regs());
         assertEquals(outcomes[0].retired(), outcomes[1].retired());
-        assertTrue(outcomes[1].retired() > BlockCompiler.THRESHOLD * 4L, "blocks were used");
+        assertTrue(outcomes[1].retired() > RegionCompiler.THRESHOLD * 4L, "blocks were used");
     }
 
     @Test
@@ -187,12 +187,13 @@ class BlockCompilerTest {
 
     @Test
     void privilegedAndControlInstructionsStayInTheInterpreter() {
-        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0x0F, 0x22, 0xD8}[i])), "mov cr3, rax");
-        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xFA}[i])), "cli");
-        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xE6, 0x80}[i])), "out 0x80, al");
-        assertFalse(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0xFF, 0x2C, 0x24}[i])), "jmp far [rsp]");
-        assertTrue(BlockCompiler.compilable(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])), "add rax, rcx");
-        assertTrue(BlockCompiler.endsBlock(Decoder.decode64(i -> new int[] {0xC3}[i])), "ret");
-        assertFalse(BlockCompiler.endsBlock(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])));
+        assertFalse(RegionTraits.translatable(Decoder.decode64(i -> new int[] {0x0F, 0x22, 0xD8}[i])), "mov cr3, rax");
+        assertFalse(RegionTraits.translatable(Decoder.decode64(i -> new int[] {0xFA}[i])), "cli");
+        assertFalse(RegionTraits.translatable(Decoder.decode64(i -> new int[] {0xE6, 0x80}[i])), "out 0x80, al");
+        assertFalse(RegionTraits.translatable(Decoder.decode64(i -> new int[] {0xFF, 0x2C, 0x24}[i])), "jmp far [rsp]");
+        assertFalse(RegionTraits.translatable(Decoder.decode64(i -> new int[] {0xF0, 0x48, 0x01, 0x03}[i])), "lock add [rbx], rax");
+        assertTrue(RegionTraits.translatable(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])), "add rax, rcx");
+        assertTrue(RegionTraits.leaves(Decoder.decode64(i -> new int[] {0xC3}[i])), "ret");
+        assertFalse(RegionTraits.leaves(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])));
     }
 }

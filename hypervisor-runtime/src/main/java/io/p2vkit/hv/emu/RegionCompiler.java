@@ -1,0 +1,148 @@
+package io.p2vkit.hv.emu;
+
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.Label;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
+/**
+ * Compiles a hot 64-bit region ({@link RegionScan}) into a hidden class whose {@code run} method
+ * is the region translated to JVM bytecode ({@link RegionEmitter}): the JVM's own JIT then
+ * turns it into host code, with the guest registers in host registers and loops inside the
+ * region as host loops. The method loads the registers it uses from {@link Cpu#r} on entry and
+ * stores them back on every exit, and on an exception before rethrowing it with the faulting
+ * instruction's RIP and RSP where the interpreter expects them.
+ */
+final class RegionCompiler {
+
+    /** Interpreted executions of an address before a region is compiled there. */
+    static final int THRESHOLD = 200;
+    /** HotSpot leaves methods above 8,000 bytecode bytes interpreted (HugeMethodLimit): stay below. */
+    private static final int BYTECODE_LIMIT = 7_500;
+
+    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, RegionEmitter.CD_CPU, CD_int);
+    private static final ClassDesc CD_BLOCK = ClassDesc.of("io.p2vkit.hv.emu.CompiledBlock");
+    private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+
+    private RegionCompiler() {
+    }
+
+    /** The compiled region starting at linear {@code start}, or null when nothing there translates. */
+    static CompiledBlock compile(Cpu c, long start) {
+        for (int max = RegionScan.MAX_INSNS; ; max /= 2) {
+            RegionScan.Region region = RegionScan.scan(c, start, max);
+            if (region == null) {
+                return null;
+            }
+            byte[] bytes = classBytes(region);
+            if (max == 1 || runLength(bytes) <= BYTECODE_LIMIT) {
+                return load(bytes, start);
+            }
+        }
+    }
+
+    private static byte[] classBytes(RegionScan.Region region) {
+        ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region");
+        return ClassFile.of().build(self, cb -> {
+            cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
+            cb.withInterfaceSymbols(CD_BLOCK);
+            cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
+                    code -> code.aload(0)
+                            .invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
+                            .return_());
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, code -> run(code, region));
+            cb.withMethodBody("start", MethodTypeDesc.of(CD_long), ClassFile.ACC_PUBLIC,
+                    code -> code.loadConstant(region.start()).lreturn());
+            cb.withMethodBody("size", MethodTypeDesc.of(CD_int), ClassFile.ACC_PUBLIC,
+                    code -> code.loadConstant(region.size()).ireturn());
+        });
+    }
+
+    private static int runLength(byte[] bytes) {
+        ClassModel model = ClassFile.of().parse(bytes);
+        return model.methods().stream().filter(m -> m.methodName().equalsString("run"))
+                .mapToInt(m -> ((CodeAttribute) m.code().orElseThrow()).codeLength()).sum();
+    }
+
+    private static CompiledBlock load(byte[] bytes, long start) {
+        try {
+            MethodHandles.Lookup lookup = LOOKUP.defineHiddenClass(bytes, true);
+            return (CompiledBlock) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class))
+                    .invoke();
+        } catch (Throwable e) {
+            throw new IllegalStateException("region compilation failed at " + Long.toHexString(start), e);
+        }
+    }
+
+    private static void run(CodeBuilder code, RegionScan.Region region) {
+        int cpu = RegionEmitter.CPU;
+        code.aload(cpu).getfield(RegionEmitter.CD_CPU, "r", CD_long.arrayType()).astore(RegionEmitter.REGS);
+        code.aload(cpu).getfield(RegionEmitter.CD_CPU, "mmu", ClassDesc.of("io.p2vkit.hv.emu.Mmu"))
+                .getfield(ClassDesc.of("io.p2vkit.hv.emu.Mmu"), "generation", CD_int).istore(RegionEmitter.GEN);
+        code.iload(RegionEmitter.BUDGET).loadConstant(region.size()).isub().istore(RegionEmitter.LIMIT);
+        code.iconst_0().istore(RegionEmitter.RETIRED);
+        for (int n = 0; n < 16; n++) {
+            if ((region.registers() & (1 << n)) != 0) {
+                code.aload(RegionEmitter.REGS).loadConstant(n).laload().lstore(RegionEmitter.reg(n));
+            }
+        }
+        for (int slot : new int[] {RegionEmitter.PC, RegionEmitter.NEXT, RegionEmitter.FA, RegionEmitter.FB,
+            RegionEmitter.FRES, RegionEmitter.T0, RegionEmitter.T1, RegionEmitter.T2}) {
+            code.lconst_0().lstore(slot);
+        }
+        Label exit = code.newLabel();
+        Label handler = code.newLabel();
+        Label tryStart = code.newLabel();
+        Label tryEnd = code.newLabel();
+        RegionEmitter emitter = new RegionEmitter(code, region, exit);
+        code.labelBinding(tryStart);
+        code.goto_(emitter.entry());
+        emitter.emitBody();
+        code.labelBinding(tryEnd);
+
+        code.labelBinding(exit);
+        writeBack(code, region);
+        setRip(code, RegionEmitter.NEXT, "rip", "eip");
+        addRetired(code);
+        code.iload(RegionEmitter.RETIRED).ireturn();
+
+        code.labelBinding(handler);
+        code.astore(RegionEmitter.EXCEPTION);
+        writeBack(code, region);
+        setRip(code, RegionEmitter.PC, "rip", "eip");
+        setRip(code, RegionEmitter.PC, "insnRip", "insnEip");
+        if ((region.registers() & (1 << Cpu.ESP)) != 0) {
+            code.aload(cpu).lload(RegionEmitter.reg(Cpu.ESP)).putfield(RegionEmitter.CD_CPU, "insnEsp", CD_long);
+        }
+        addRetired(code);
+        code.aload(RegionEmitter.EXCEPTION).athrow();
+        code.exceptionCatchAll(tryStart, tryEnd, handler);
+    }
+
+    private static void writeBack(CodeBuilder code, RegionScan.Region region) {
+        for (int n = 0; n < 16; n++) {
+            if ((region.registers() & (1 << n)) != 0) {
+                code.aload(RegionEmitter.REGS).loadConstant(n).lload(RegionEmitter.reg(n)).lastore();
+            }
+        }
+    }
+
+    private static void setRip(CodeBuilder code, int slot, String rip, String eip) {
+        code.aload(RegionEmitter.CPU).lload(slot).putfield(RegionEmitter.CD_CPU, rip, CD_long);
+        code.aload(RegionEmitter.CPU).lload(slot).l2i().putfield(RegionEmitter.CD_CPU, eip, CD_int);
+    }
+
+    private static void addRetired(CodeBuilder code) {
+        code.aload(RegionEmitter.CPU).dup().getfield(RegionEmitter.CD_CPU, "retired", CD_long)
+                .iload(RegionEmitter.RETIRED).i2l().ladd().putfield(RegionEmitter.CD_CPU, "retired", CD_long);
+    }
+}

@@ -1,0 +1,802 @@
+package io.p2vkit.hv.emu;
+
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+
+/**
+ * Translates the instructions of a {@link RegionScan.Region} into the body of one JVM method.
+ * The guest registers the region uses live in JVM locals from entry to exit, so the JVM's JIT
+ * keeps them in host registers; memory goes through the accessors of {@link Exec64} and the
+ * {@link Mmu}'s TLB, which the JIT inlines. Flags are recorded in {@link Flags} only where the
+ * scan says something can see them; a condition right after the instruction that set it is
+ * tested from the operands kept in locals. Every instruction that may fault first notes its
+ * address, and registers change only after its memory accesses, so the method's exception
+ * handler can hand the interpreter the exact state before the faulting instruction.
+ */
+final class RegionEmitter {
+
+    static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
+    private static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
+    private static final ClassDesc CD_FLAGS = ClassDesc.of("io.p2vkit.hv.emu.Flags");
+    private static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
+    private static final ClassDesc CD_OPS64 = ClassDesc.of("io.p2vkit.hv.emu.Ops64");
+    private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
+    private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
+    private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
+    private static final MethodTypeDesc MTD_LINEAR = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long);
+    private static final MethodTypeDesc MTD_READ = MethodTypeDesc.of(CD_long, CD_CPU, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_WRITE = MethodTypeDesc.of(CD_void, CD_CPU, CD_long, CD_int, CD_long);
+    private static final MethodTypeDesc MTD_ALU = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_SHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_IMUL = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_SET = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_long, CD_long, CD_long);
+
+    // Local variable slots of the generated run(Cpu, int) method.
+    static final int CPU = 1;
+    static final int BUDGET = 2;
+    static final int RETIRED = 3;
+    static final int REGS = 4;
+    static final int GEN = 5;
+    static final int LIMIT = 6;
+    static final int REG0 = 7;           // 16 longs: guest register n in REG0 + 2n
+    static final int PC = 39;            // the address of the instruction that may fault next
+    static final int NEXT = 41;          // where the region exits to
+    static final int FA = 43;            // the last flag-setting operation's operands and result
+    static final int FB = 45;
+    static final int FRES = 47;
+    static final int T0 = 49;
+    static final int T1 = 51;
+    static final int T2 = 53;
+    static final int EXCEPTION = 55;
+
+    private final CodeBuilder code;
+    private final RegionScan.Region region;
+    private final Label[] labels;
+    private final Label exit;
+    /** The lazy kind and size of the flags the locals FA/FB/FRES describe, or NONE. */
+    private int pendingKind = Flags.NONE;
+    private int pendingSize;
+
+    RegionEmitter(CodeBuilder code, RegionScan.Region region, Label exit) {
+        this.code = code;
+        this.region = region;
+        this.exit = exit;
+        this.labels = new Label[region.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = code.newLabel();
+        }
+    }
+
+    /** Emits every instruction; the entry must jump to {@link #entry()}. */
+    void emitBody() {
+        for (int i = 0; i < region.size(); i++) {
+            emit(i);
+        }
+    }
+
+    Label entry() {
+        return labels[region.startIndex()];
+    }
+
+    private void emit(int i) {
+        DecodedInsn d = region.insns()[i];
+        code.labelBinding(labels[i]);
+        if (region.label()[i]) {
+            pendingKind = Flags.NONE; // a join point: only Flags is known to be right
+        }
+        if (RegionTraits.mayFault(d)) {
+            code.loadConstant(region.address()[i]).lstore(PC);
+        }
+        boolean record = region.recordFlags()[i];
+        int op = d.opcode;
+        if (op < 0x40 || op == 0x80 || op == 0x81 || op == 0x83) {
+            alu(d, i, record);
+        } else if (RegionTraits.isJcc(op)) {
+            code.iinc(RETIRED, 1);
+            Label taken = code.newLabel();
+            branchIf(op & 0xF, taken);
+            if (region.fall()[i] == i + 1) {
+                code.goto_(labels[i + 1]); // the taken path is emitted next
+            } else {
+                fallThrough(i);
+            }
+            code.labelBinding(taken);
+            jump(i, region.jump()[i], region.target(i));
+            return;
+        } else if (RegionTraits.isJmp(op)) {
+            code.iinc(RETIRED, 1);
+            jump(i, region.jump()[i], region.target(i));
+            return;
+        } else if (RegionTraits.leaves(d)) {
+            leave(d, i);
+            code.iinc(RETIRED, 1);
+            code.goto_(exit);
+            return;
+        } else {
+            other(d, i, record);
+        }
+        code.iinc(RETIRED, 1);
+        if (RegionTraits.stores(d)) {
+            // A store into code (this region's page included) drops decoded code: leave now.
+            Label same = code.newLabel();
+            code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).getfield(CD_MMU, "generation", CD_int)
+                    .iload(GEN).if_icmpeq(same);
+            exitTo(region.next(i));
+            code.labelBinding(same);
+        }
+        fallThrough(i);
+    }
+
+    private void fallThrough(int i) {
+        int f = region.fall()[i];
+        if (f < 0) {
+            exitTo(region.next(i));
+        } else if (f != i + 1) {
+            code.goto_(labels[f]);
+        }
+    }
+
+    /** Continues at region instruction {@code j}, or exits to {@code target} when it is outside. */
+    private void jump(int i, int j, long target) {
+        if (j < 0) {
+            exitTo(target);
+        } else if (region.address()[j] <= region.address()[i]) {
+            // A backward edge closes every loop: go round again only while the budget allows a
+            // whole pass through the region.
+            code.iload(RETIRED).iload(LIMIT).if_icmple(labels[j]);
+            exitTo(target);
+        } else {
+            code.goto_(labels[j]);
+        }
+    }
+
+    private void exitTo(long rip) {
+        code.loadConstant(rip).lstore(NEXT).goto_(exit);
+    }
+
+    // ---- instructions ----
+
+    private static int byteOrV(DecodedInsn d) {
+        return (d.opcode & 1) == 0 ? 1 : d.opSize();
+    }
+
+    private void alu(DecodedInsn d, int i, boolean record) {
+        int op = RegionTraits.aluOp(d);
+        int form = d.opcode < 0x40 ? d.opcode & 7 : -1;
+        int size = d.opcode < 0x40 ? byteOrV(d) : d.opcode == 0x80 ? 1 : d.opSize();
+        boolean toRm = form < 2;               // 00/01 forms and group 1 write their ModRM operand
+        boolean memDest = toRm && d.isMemory();
+        if (form >= 4) {
+            loadReg(Cpu.EAX, size, d);
+        } else if (memDest) {
+            linear(d, i);
+            code.lstore(T1);
+            readAt(T1, size, op != Alu.CMP);
+        } else if (toRm) {
+            loadReg(d.rm, size, d);
+        } else {
+            loadReg(d.reg, size, d);
+        }
+        code.lstore(FA);
+        if (form >= 4 || form < 0) {
+            code.loadConstant(d.imm & Flags.mask64(size));
+        } else if (toRm) {
+            loadReg(d.reg, size, d);
+        } else {
+            readRm(d, i, size);
+        }
+        code.lstore(FB);
+        operate(op, size, record);
+        if (op == Alu.CMP) {
+            return;
+        }
+        if (memDest) {
+            writeAt(T1, size, FRES);
+        } else {
+            code.lload(FRES);
+            storeReg(form >= 4 ? Cpu.EAX : toRm ? d.rm : d.reg, size, d);
+        }
+    }
+
+    /** FRES = FA op FB at {@code size}, flags recorded when {@code record} (always for ADC/SBB). */
+    private void operate(int op, int size, boolean record) {
+        if (op == Alu.ADC || op == Alu.SBB) {
+            code.aload(CPU).loadConstant(op).loadConstant(size).lload(FA).lload(FB)
+                    .invokestatic(CD_OPS64, "alu", MTD_ALU).lstore(FRES);
+            pendingKind = Flags.NONE;
+            return;
+        }
+        code.lload(FA).lload(FB);
+        int kind;
+        switch (op) {
+            case Alu.ADD -> {
+                code.ladd();
+                kind = Flags.ADD;
+            }
+            case Alu.OR -> {
+                code.lor();
+                kind = Flags.LOGIC;
+            }
+            case Alu.AND -> {
+                code.land();
+                kind = Flags.LOGIC;
+            }
+            case Alu.XOR -> {
+                code.lxor();
+                kind = Flags.LOGIC;
+            }
+            default -> {
+                code.lsub();
+                kind = Flags.SUB;
+            }
+        }
+        mask(size);
+        code.lstore(FRES);
+        produced(kind, size, record);
+    }
+
+    /** The locals now describe a {@code kind} result; Flags gets it too when {@code record}. */
+    private void produced(int kind, int size, boolean record) {
+        if (record) {
+            code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(kind).loadConstant(size)
+                    .lload(FA).lload(FB).lload(FRES).invokevirtual(CD_FLAGS, "set", MTD_SET);
+        }
+        pendingKind = kind;
+        pendingSize = size;
+    }
+
+    private void other(DecodedInsn d, int i, boolean record) {
+        int op = d.opcode;
+        int ext = d.reg & 7;
+        switch (op) {
+            case 0x84, 0x85 -> {
+                int size = byteOrV(d);
+                readRm(d, i, size);
+                code.lstore(FA);
+                loadReg(d.reg, size, d);
+                code.lstore(FB);
+                operate(Alu.AND, size, record);
+            }
+            case 0xA8, 0xA9 -> {
+                int size = byteOrV(d);
+                loadReg(Cpu.EAX, size, d);
+                code.lstore(FA).loadConstant(d.imm & Flags.mask64(size)).lstore(FB);
+                operate(Alu.AND, size, record);
+            }
+            case 0xF6, 0xF7 -> group3(d, i, byteOrV(d), ext, record);
+            case 0xFE, 0xFF -> {
+                if (ext == 6) {
+                    readRm(d, i, d.opSize());
+                    code.lstore(T0);
+                    push(d.opSize());
+                } else {
+                    incDec(d, i, op == 0xFE ? 1 : d.opSize(), ext == 0, record);
+                }
+            }
+            case 0x88, 0x89 -> {
+                loadReg(d.reg, byteOrV(d), d);
+                code.lstore(T0);
+                writeRm(d, i, byteOrV(d), T0);
+            }
+            case 0x8A, 0x8B -> {
+                readRm(d, i, byteOrV(d));
+                storeReg(d.reg, byteOrV(d), d);
+            }
+            case 0xC6, 0xC7 -> {
+                code.loadConstant(d.imm & Flags.mask64(byteOrV(d))).lstore(T0);
+                writeRm(d, i, byteOrV(d), T0);
+            }
+            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> {
+                code.loadConstant((long) (d.imm & 0xFF));
+                storeReg(d.rm, 1, d);
+            }
+            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> {
+                int size = d.opSize();
+                code.loadConstant(size == 8 ? d.imm64 : d.imm & Flags.mask64(size));
+                storeReg(d.rm, size, d);
+            }
+            case 0x8D -> {
+                effectiveAddress(d, i);
+                storeReg(d.reg, d.opSize(), d);
+            }
+            case 0x63 -> {
+                int size = d.opSize();
+                readRm(d, i, size == 2 ? 2 : 4);
+                if (size == 8) {
+                    code.l2i().i2l();
+                }
+                storeReg(d.reg, size, d);
+            }
+            case 0x1B6, 0x1B7, 0x1BE, 0x1BF -> {
+                int from = (op & 1) == 0 ? 1 : 2;
+                readRm(d, i, from);
+                if (op >= 0x1BE) {
+                    signExtend(from);
+                }
+                storeReg(d.reg, d.opSize(), d);
+            }
+            case 0x98 -> {
+                int size = d.opSize();
+                int from = size / 2;
+                loadReg(Cpu.EAX, from, d);
+                signExtend(from);
+                storeReg(Cpu.EAX, size, d);
+            }
+            case 0x99 -> {
+                int size = d.opSize();
+                loadReg(Cpu.EAX, size, d);
+                signExtend(size);
+                code.loadConstant(63).lshr();
+                storeReg(Cpu.EDX, size, d);
+            }
+            case 0x86, 0x87 -> exchange(d.reg, d.rm, byteOrV(d), d);
+            case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> {
+                if (d.rm != Cpu.EAX) {
+                    exchange(Cpu.EAX, d.rm, d.opSize(), d);
+                }
+            }
+            case 0x11F -> {
+                // the multi-byte NOP: its operand is never accessed
+            }
+            case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> {
+                loadReg(d.rm, d.opSize(), d);
+                code.lstore(T0);
+                push(d.opSize());
+            }
+            case 0x68, 0x6A -> {
+                code.loadConstant(d.imm & Flags.mask64(d.opSize())).lstore(T0);
+                push(d.opSize());
+            }
+            case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> {
+                int size = d.opSize();
+                stackRead(size);
+                code.lstore(T0);
+                code.lload(reg(Cpu.ESP)).loadConstant((long) size).ladd().lstore(reg(Cpu.ESP));
+                code.lload(T0);
+                storeReg(d.rm, size, d);
+            }
+            case 0x69, 0x6B, 0x1AF -> imul(d, i, record);
+            case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> shift(d, i, record);
+            case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> {
+                int size = d.opSize();
+                loadReg(d.rm, size, d);
+                if (size == 8) {
+                    code.invokestatic(CD_LONGS, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long));
+                } else {
+                    code.l2i().invokestatic(CD_INTS, "reverseBytes", MethodTypeDesc.of(CD_int, CD_int)).i2l();
+                }
+                storeReg(d.rm, size, d);
+            }
+            default -> {
+                if (RegionTraits.isCmov(op)) {
+                    cmov(d, i);
+                } else if (RegionTraits.isSetcc(op)) {
+                    Label one = code.newLabel();
+                    Label done = code.newLabel();
+                    branchIf(op & 0xF, one);
+                    code.lconst_0().lstore(T0).goto_(done);
+                    code.labelBinding(one);
+                    code.lconst_1().lstore(T0);
+                    code.labelBinding(done);
+                    writeRm(d, i, 1, T0);
+                } else {
+                    throw new IllegalStateException("not translatable: " + d);
+                }
+            }
+        }
+    }
+
+    /** F6/F7: TEST imm, NOT, NEG. */
+    private void group3(DecodedInsn d, int i, int size, int ext, boolean record) {
+        if (ext <= 1) {
+            readRm(d, i, size);
+            code.lstore(FA).loadConstant(d.imm & Flags.mask64(size)).lstore(FB);
+            operate(Alu.AND, size, record);
+            return;
+        }
+        boolean mem = d.isMemory();
+        if (mem) {
+            linear(d, i);
+            code.lstore(T1);
+            readAt(T1, size, true);
+        } else {
+            loadReg(d.rm, size, d);
+        }
+        int result = FRES;
+        if (ext == 2) {
+            // NOT sets no flag: its result must not replace the operands a later condition tests
+            code.loadConstant(-1L).lxor();
+            mask(size);
+            code.lstore(T0);
+            result = T0;
+        } else {
+            code.lstore(FB).lconst_0().lstore(FA);
+            operate(Alu.SUB, size, record);
+        }
+        if (mem) {
+            writeAt(T1, size, result);
+        } else {
+            code.lload(result);
+            storeReg(d.rm, size, d);
+        }
+    }
+
+    private void incDec(DecodedInsn d, int i, int size, boolean inc, boolean record) {
+        boolean mem = d.isMemory();
+        if (mem) {
+            linear(d, i);
+            code.lstore(T1);
+            readAt(T1, size, true);
+        } else {
+            loadReg(d.rm, size, d);
+        }
+        code.lstore(FA).lconst_1().lstore(FB);
+        code.lload(FA).lconst_1();
+        if (inc) {
+            code.ladd();
+        } else {
+            code.lsub();
+        }
+        mask(size);
+        code.lstore(FRES);
+        produced(inc ? Flags.INC : Flags.DEC, size, record);
+        if (mem) {
+            writeAt(T1, size, FRES);
+        } else {
+            code.lload(FRES);
+            storeReg(d.rm, size, d);
+        }
+    }
+
+    private void exchange(int a, int b, int size, DecodedInsn d) {
+        loadReg(a, size, d);
+        code.lstore(T0);
+        loadReg(b, size, d);
+        storeReg(a, size, d);
+        code.lload(T0);
+        storeReg(b, size, d);
+    }
+
+    private void cmov(DecodedInsn d, int i) {
+        int size = d.opSize();
+        readRm(d, i, size);
+        code.lstore(T0);
+        Label move = code.newLabel();
+        Label done = code.newLabel();
+        branchIf(d.opcode & 0xF, move);
+        if (size == 4) {
+            code.lload(reg(d.reg)).loadConstant(0xFFFF_FFFFL).land().lstore(reg(d.reg)); // zero-extends anyway
+        }
+        code.goto_(done);
+        code.labelBinding(move);
+        code.lload(T0);
+        storeReg(d.reg, size, d);
+        code.labelBinding(done);
+    }
+
+    private void imul(DecodedInsn d, int i, boolean record) {
+        int size = d.opSize();
+        readRm(d, i, size);
+        code.lstore(FA);
+        if (d.opcode == 0x1AF) {
+            loadReg(d.reg, size, d);
+        } else {
+            code.loadConstant((long) d.imm);
+        }
+        code.lstore(FB);
+        if (record) {
+            code.aload(CPU).loadConstant(size).lload(FA).lload(FB).invokestatic(CD_ARITH64, "imul", MTD_IMUL);
+        } else if (size == 8) {
+            code.lload(FA).lload(FB).lmul();
+        } else {
+            code.lload(FA);
+            signExtend(size);
+            code.lload(FB);
+            signExtend(size);
+            code.lmul();
+            mask(size);
+        }
+        storeReg(d.reg, size, d);
+        pendingKind = Flags.NONE;
+    }
+
+    /** Group 2: rotates and shifts by a constant or by CL. */
+    private void shift(DecodedInsn d, int i, boolean record) {
+        int size = byteOrV(d);
+        int kind = d.reg & 7;
+        int count = RegionTraits.constantCount(d);
+        boolean mem = d.isMemory();
+        if (mem) {
+            linear(d, i);
+            code.lstore(T1);
+        }
+        Label done = code.newLabel();
+        if (count < 0) {
+            code.lload(reg(Cpu.ECX)).loadConstant(size == 8 ? 0x3FL : 0x1FL).land().lstore(T2);
+            Label nonZero = code.newLabel();
+            code.lload(T2).lconst_0().lcmp().ifne(nonZero);
+            countZero(d, size, mem);
+            code.goto_(done);
+            code.labelBinding(nonZero);
+        } else if (count == 0) {
+            countZero(d, size, mem);
+            return;
+        }
+        if (mem) {
+            readAt(T1, size, true);
+        } else {
+            loadReg(d.rm, size, d);
+        }
+        code.lstore(FA);
+        if (count > 0 && kind >= 4 && !record) {
+            pureShift(kind, size, count);
+        } else {
+            code.aload(CPU).loadConstant(kind).loadConstant(size).lload(FA);
+            if (count < 0) {
+                code.lload(T2).l2i();
+            } else {
+                code.loadConstant(count);
+            }
+            code.invokestatic(CD_ARITH64, "shift", MTD_SHIFT);
+        }
+        code.lstore(FRES);
+        if (mem) {
+            writeAt(T1, size, FRES);
+        } else {
+            code.lload(FRES);
+            storeReg(d.rm, size, d);
+        }
+        code.labelBinding(done);
+        pendingKind = Flags.NONE;
+    }
+
+    /** A shift by zero changes no flag, yet a memory operand is read and a 32-bit register zero-extended. */
+    private void countZero(DecodedInsn d, int size, boolean mem) {
+        if (mem) {
+            readAt(T1, size, false);
+            code.pop2();
+        } else if (size == 4) {
+            code.lload(reg(d.rm)).loadConstant(0xFFFF_FFFFL).land().lstore(reg(d.rm));
+        }
+    }
+
+    /** SHL, SHR, SAR of FA by a non-zero constant, without flags. */
+    private void pureShift(int kind, int size, int count) {
+        code.lload(FA);
+        switch (kind) {
+            case 4, 6 -> code.loadConstant(count).lshl();
+            case 5 -> code.loadConstant(count).lushr();
+            default -> {
+                signExtend(size);
+                code.loadConstant(Math.min(count, size * 8)).lshr();
+            }
+        }
+        mask(size);
+    }
+
+    /** Transfers that leave the region: CALL, RET, indirect JMP/CALL. NEXT gets the target. */
+    private void leave(DecodedInsn d, int i) {
+        switch (d.opcode) {
+            case 0xE8 -> {
+                code.loadConstant(region.next(i)).lstore(T0);
+                push(8);
+                code.loadConstant(region.target(i)).lstore(NEXT);
+            }
+            case 0xC2, 0xC3 -> {
+                stackRead(8);
+                code.invokestatic(CD_EXEC64, "checkTarget", MethodTypeDesc.of(CD_long, CD_long)).lstore(NEXT);
+                long pop = 8 + (d.opcode == 0xC2 ? d.imm & 0xFFFF : 0);
+                code.lload(reg(Cpu.ESP)).loadConstant(pop).ladd().lstore(reg(Cpu.ESP));
+            }
+            default -> { // FF /2, FF /4
+                readRm(d, i, 8);
+                code.invokestatic(CD_EXEC64, "checkTarget", MethodTypeDesc.of(CD_long, CD_long)).lstore(T2);
+                if ((d.reg & 7) == 2) {
+                    code.loadConstant(region.next(i)).lstore(T0);
+                    push(8);
+                }
+                code.lload(T2).lstore(NEXT);
+            }
+        }
+    }
+
+    // ---- conditions ----
+
+    /** Jumps to {@code target} when condition {@code cc} holds. */
+    private void branchIf(int cc, Label target) {
+        if (pendingKind == Flags.NONE || !RegionTraits.fastCondition(pendingKind, cc)) {
+            code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(cc)
+                    .invokevirtual(CD_FLAGS, "cond", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int))
+                    .ifne(target);
+            return;
+        }
+        int size = pendingSize;
+        if (pendingKind == Flags.SUB && cc != 8 && cc != 9) {
+            boolean signed = cc >= 12;
+            code.lload(FA);
+            if (signed) {
+                signExtend(size);
+            }
+            code.lload(FB);
+            if (signed) {
+                signExtend(size);
+            }
+            if (!signed && size == 8 && cc != 4 && cc != 5) {
+                code.invokestatic(CD_LONGS, "compareUnsigned", MethodTypeDesc.of(CD_int, CD_long, CD_long));
+            } else {
+                code.lcmp();
+            }
+            switch (cc) {
+                case 2, 12 -> code.iflt(target);
+                case 3, 13 -> code.ifge(target);
+                case 4 -> code.ifeq(target);
+                case 5 -> code.ifne(target);
+                case 6, 14 -> code.ifle(target);
+                default -> code.ifgt(target);
+            }
+            return;
+        }
+        // From the result alone: LOGIC (CF = OF = 0), or ZF/SF of any kind.
+        switch (cc) {
+            case 0, 2 -> {
+                // OF and CF are clear after a logical operation: never taken
+            }
+            case 1, 3 -> code.goto_(target);
+            case 4, 6 -> code.lload(FRES).lconst_0().lcmp().ifeq(target);
+            case 5, 7 -> code.lload(FRES).lconst_0().lcmp().ifne(target);
+            default -> {
+                code.lload(FRES);
+                signExtend(size);
+                code.lconst_0().lcmp();
+                switch (cc) {
+                    case 8, 12 -> code.iflt(target);
+                    case 9, 13 -> code.ifge(target);
+                    case 14 -> code.ifle(target);
+                    default -> code.ifgt(target);
+                }
+            }
+        }
+    }
+
+    // ---- registers ----
+
+    static int reg(int n) {
+        return REG0 + 2 * n;
+    }
+
+    /** Pushes register {@code n} at {@code size} bytes, zero-extended (AH..BH without REX). */
+    private void loadReg(int n, int size, DecodedInsn d) {
+        if (size == 1 && n >= 4 && n < 8 && d.rex == 0) {
+            code.lload(reg(n - 4)).loadConstant(8).lushr().loadConstant(0xFFL).land();
+            return;
+        }
+        code.lload(reg(n));
+        mask(size);
+    }
+
+    /** Pops a long into register {@code n}: 32-bit writes zero-extend, 8/16-bit ones merge. */
+    private void storeReg(int n, int size, DecodedInsn d) {
+        switch (size) {
+            case 8 -> code.lstore(reg(n));
+            case 4 -> code.loadConstant(0xFFFF_FFFFL).land().lstore(reg(n));
+            case 2 -> merge(reg(n), 0xFFFFL, 0);
+            default -> {
+                if (n >= 4 && n < 8 && d.rex == 0) {
+                    merge(reg(n - 4), 0xFF00L, 8);
+                } else {
+                    merge(reg(n), 0xFFL, 0);
+                }
+            }
+        }
+    }
+
+    private void merge(int slot, long field, int shift) {
+        if (shift != 0) {
+            code.loadConstant(shift).lshl();
+        }
+        code.loadConstant(field).land().lload(slot).loadConstant(~field).land().lor().lstore(slot);
+    }
+
+    private void mask(int size) {
+        if (size < 8) {
+            code.loadConstant(Flags.mask64(size)).land();
+        }
+    }
+
+    private void signExtend(int size) {
+        switch (size) {
+            case 1 -> code.l2i().i2b().i2l();
+            case 2 -> code.l2i().i2s().i2l();
+            case 4 -> code.l2i().i2l();
+            default -> {
+            }
+        }
+    }
+
+    // ---- memory ----
+
+    /** Pushes the effective address of the ModRM memory operand. */
+    private void effectiveAddress(DecodedInsn d, int i) {
+        if (d.base == DecodedInsn.BASE_RIP) {
+            code.loadConstant(region.next(i) + d.disp);
+        } else {
+            code.loadConstant((long) d.disp);
+            if (d.base >= 0) {
+                code.lload(reg(d.base)).ladd();
+            }
+        }
+        if (d.index >= 0) {
+            code.lload(reg(d.index));
+            if (d.scale != 0) {
+                code.loadConstant(d.scale).lshl();
+            }
+            code.ladd();
+        }
+        if (!d.addr64) {
+            code.loadConstant(0xFFFF_FFFFL).land();
+        }
+    }
+
+    /** Pushes the checked linear address of the memory operand. */
+    private void linear(DecodedInsn d, int i) {
+        code.aload(CPU).loadConstant(d.seg);
+        effectiveAddress(d, i);
+        code.invokestatic(CD_EXEC64, "linear", MTD_LINEAR);
+    }
+
+    /** Pushes the ModRM operand: a register or memory. */
+    private void readRm(DecodedInsn d, int i, int size) {
+        if (d.mod == 3) {
+            loadReg(d.rm, size, d);
+            return;
+        }
+        code.aload(CPU);
+        linear(d, i);
+        code.loadConstant(size).invokestatic(CD_EXEC64, "read", MTD_READ);
+    }
+
+    /** Writes the long in {@code valueSlot} to the ModRM operand. */
+    private void writeRm(DecodedInsn d, int i, int size, int valueSlot) {
+        if (d.mod == 3) {
+            code.lload(valueSlot);
+            storeReg(d.rm, size, d);
+            return;
+        }
+        code.aload(CPU);
+        linear(d, i);
+        code.loadConstant(size).lload(valueSlot).invokestatic(CD_EXEC64, "write", MTD_WRITE);
+    }
+
+    /** Pushes memory at the linear address in {@code linSlot}; checks write access first when {@code rmw}. */
+    private void readAt(int linSlot, int size, boolean rmw) {
+        code.aload(CPU).lload(linSlot).loadConstant(size)
+                .invokestatic(CD_EXEC64, rmw ? "readRmw" : "read", MTD_READ);
+    }
+
+    private void writeAt(int linSlot, int size, int valueSlot) {
+        code.aload(CPU).lload(linSlot).loadConstant(size).lload(valueSlot).invokestatic(CD_EXEC64, "write", MTD_WRITE);
+    }
+
+    /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
+    private void stackRead(int size) {
+        code.aload(CPU).aload(CPU).loadConstant(Cpu.SS).lload(reg(Cpu.ESP))
+                .invokestatic(CD_EXEC64, "linear", MTD_LINEAR)
+                .loadConstant(size).invokestatic(CD_EXEC64, "read", MTD_READ);
+    }
+
+    /** Pushes the long in T0; RSP moves only once the write succeeded. */
+    private void push(int size) {
+        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(T1);
+        code.aload(CPU).aload(CPU).loadConstant(Cpu.SS).lload(T1).invokestatic(CD_EXEC64, "linear", MTD_LINEAR)
+                .loadConstant(size).lload(T0).invokestatic(CD_EXEC64, "write", MTD_WRITE);
+        code.lload(T1).lstore(reg(Cpu.ESP));
+    }
+}

@@ -1,0 +1,225 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Finds the region to translate from a hot 64-bit address: the instructions reachable from it
+ * through fall-through and relative jumps without leaving its 4 KiB page or meeting an
+ * instruction the translator does not handle, up to {@link #MAX_INSNS}. Loops inside the page
+ * stay inside the region. Then it works out, per instruction, whether the flags it computes must
+ * be recorded in {@link Flags} (a later reader, an exception or the region's exit can see them)
+ * or may live only in the translated code, by a backward liveness pass over the region.
+ */
+final class RegionScan {
+
+    /** The most instructions one region holds. */
+    static final int MAX_INSNS = 64;
+
+    /** A scanned region: instructions in address order and what the emitter needs about them. */
+    record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
+            boolean[] label, boolean[] recordFlags, int registers) {
+
+        int size() {
+            return insns.length;
+        }
+
+        /** The address after instruction {@code i}. */
+        long next(int i) {
+            return address[i] + insns[i].length;
+        }
+
+        /** The target of relative branch {@code i}. */
+        long target(int i) {
+            return next(i) + insns[i].imm;
+        }
+    }
+
+    private RegionScan() {
+    }
+
+    /** The region starting at linear {@code start}, or null when its first instruction does not translate. */
+    static Region scan(Cpu c, long start, int maxInsns) {
+        TreeMap<Long, DecodedInsn> found = new TreeMap<>();
+        ArrayDeque<Long> work = new ArrayDeque<>();
+        work.add(start);
+        long page = start & ~0xFFFL;
+        while (!work.isEmpty() && found.size() < maxInsns) {
+            long at = work.poll();
+            if (found.containsKey(at) || (at & ~0xFFFL) != page) {
+                continue;
+            }
+            DecodedInsn d = translatableAt(c, at);
+            if (d == null) {
+                continue; // the region exits to the interpreter there
+            }
+            found.put(at, d);
+            long next = at + d.length;
+            int op = d.opcode;
+            if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op)) {
+                work.add(next + d.imm);
+            }
+            if (!RegionTraits.isJmp(op) && !RegionTraits.leaves(d)) {
+                work.add(next);
+            }
+        }
+        if (!found.containsKey(start)) {
+            return null;
+        }
+        return analyse(start, found);
+    }
+
+    /** The instruction at {@code at} if a region may hold it, else null. */
+    private static DecodedInsn translatableAt(Cpu c, long at) {
+        DecodedInsn d;
+        try {
+            d = c.decodeAt(at);
+        } catch (CpuFault f) {
+            return null; // a fetch fault belongs to the interpreter, at the exact instruction
+        }
+        if ((at & 0xFFF) + d.length > 0x1000 || !RegionTraits.translatable(d)) {
+            return null;
+        }
+        int op = d.opcode;
+        if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || op == 0xE8) {
+            long target = at + d.length + d.imm;
+            if (target << 16 >> 16 != target) {
+                return null; // the branch itself raises #GP: the interpreter does that
+            }
+        }
+        return d;
+    }
+
+    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found) {
+        int n = found.size();
+        long[] address = new long[n];
+        DecodedInsn[] insns = new DecodedInsn[n];
+        Map<Long, Integer> index = new TreeMap<>();
+        int k = 0;
+        for (Map.Entry<Long, DecodedInsn> e : found.entrySet()) {
+            address[k] = e.getKey();
+            insns[k] = e.getValue();
+            index.put(e.getKey(), k++);
+        }
+        int[] fall = new int[n];
+        int[] jump = new int[n];
+        boolean[] label = new boolean[n];
+        int registers = 0;
+        for (int i = 0; i < n; i++) {
+            DecodedInsn d = insns[i];
+            long next = address[i] + d.length;
+            fall[i] = index.getOrDefault(next, -1);
+            jump[i] = index.getOrDefault(next + d.imm, -1);
+            if (RegionTraits.isJmp(d.opcode) || RegionTraits.isJcc(d.opcode)) {
+                if (jump[i] >= 0) {
+                    label[jump[i]] = true;
+                }
+            } else {
+                jump[i] = -1;
+            }
+            if (RegionTraits.isJmp(d.opcode) || RegionTraits.leaves(d)) {
+                fall[i] = -1;
+            } else if (fall[i] >= 0 && fall[i] != i + 1) {
+                label[fall[i]] = true; // reached by a goto, not by falling through
+            }
+            registers |= RegionTraits.registers(d);
+        }
+        int startIndex = index.get(start);
+        label[startIndex] = true;
+        int[] liveOut = liveness(insns, fall, jump);
+        boolean[] record = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            record[i] = mustRecord(i, insns, fall, jump, label, liveOut);
+        }
+        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers);
+    }
+
+    /** Flags live after each instruction; everything is live where the region exits. */
+    private static int[] liveness(DecodedInsn[] insns, int[] fall, int[] jump) {
+        int n = insns.length;
+        int[] liveOut = new int[n];
+        int[] liveIn = new int[n];
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int i = n - 1; i >= 0; i--) {
+                int out = successorsLive(insns[i], fall[i], jump[i], liveIn);
+                int in = RegionTraits.reads(insns[i]) | (out & ~RegionTraits.writes(insns[i]));
+                if (out != liveOut[i] || in != liveIn[i]) {
+                    liveOut[i] = out;
+                    liveIn[i] = in;
+                    changed = true;
+                }
+            }
+        }
+        return liveOut;
+    }
+
+    private static int successorsLive(DecodedInsn d, int fall, int jump, int[] liveIn) {
+        int op = d.opcode;
+        if (RegionTraits.leaves(d)) {
+            return RegionTraits.ALL;
+        }
+        int live = 0;
+        if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op)) {
+            live |= jump >= 0 ? liveIn[jump] : RegionTraits.ALL;
+        }
+        if (!RegionTraits.isJmp(op)) {
+            live |= fall >= 0 ? liveIn[fall] : RegionTraits.ALL;
+        }
+        return live;
+    }
+
+    private static int liveIn(DecodedInsn d, int out) {
+        return RegionTraits.reads(d) | (out & ~RegionTraits.writes(d));
+    }
+
+    /**
+     * Whether producer {@code p} must record its flags in {@link Flags}: some flag it writes is
+     * still live where the translated code cannot test it from the operands it keeps — a reader
+     * that is not a fast condition, an instruction that may fault (the exception frame holds
+     * RFLAGS), a join point or the region's exit.
+     */
+    private static boolean mustRecord(int p, DecodedInsn[] insns, int[] fall, int[] jump, boolean[] label,
+            int[] liveOut) {
+        int remaining = liveOut[p] & RegionTraits.writes(insns[p]);
+        if (remaining == 0) {
+            return false;
+        }
+        int kind = RegionTraits.kind(insns[p]);
+        int q = fall[p];
+        while (true) {
+            if (q < 0) {
+                return true; // the region exits with these flags live
+            }
+            DecodedInsn d = insns[q];
+            if (label[q]) {
+                return (liveIn(d, liveOut[q]) & remaining) != 0;
+            }
+            int op = d.opcode;
+            boolean condition = RegionTraits.isJcc(op) || RegionTraits.isCmov(op) || RegionTraits.isSetcc(op);
+            if ((RegionTraits.reads(d) & remaining) != 0
+                    && !(condition && RegionTraits.fastCondition(kind, op & 0xF))) {
+                return true;
+            }
+            if (RegionTraits.mayFault(d) && (liveIn(d, liveOut[q]) & remaining) != 0) {
+                return true;
+            }
+            int kindQ = RegionTraits.kind(d);
+            if ((kindQ == Flags.INC || kindQ == Flags.DEC) && (liveOut[q] & remaining & RegionTraits.CF) != 0) {
+                return true; // INC/DEC keep CF: it must be in Flags for them to keep
+            }
+            remaining &= ~RegionTraits.writes(d);
+            if (remaining == 0) {
+                return false;
+            }
+            if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || RegionTraits.leaves(d)) {
+                return (liveOut[q] & remaining) != 0;
+            }
+            q = fall[q];
+        }
+    }
+}

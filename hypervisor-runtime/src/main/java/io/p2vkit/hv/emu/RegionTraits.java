@@ -1,0 +1,232 @@
+package io.p2vkit.hv.emu;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+/**
+ * What the region translator knows about one 64-bit instruction: whether it translates at all,
+ * which arithmetic flags it reads and writes (for the flag liveness of {@link RegionScan}),
+ * whether it can fault or store, and which registers it touches. Flags are tracked as two units,
+ * CF and the rest (OF, SF, ZF, AF, PF), which is what INC/DEC and the conditions need.
+ */
+final class RegionTraits {
+
+    static final int CF = 1;
+    static final int OTHER = 2;
+    static final int ALL = CF | OTHER;
+
+    private RegionTraits() {
+    }
+
+    /** Whether {@link RegionEmitter} translates the instruction; anything else ends a region. */
+    static boolean translatable(DecodedInsn d) {
+        if (d.invalid || (d.prefixes & (DecodedInsn.PREFIX_LOCK | DecodedInsn.PREFIX_REPNE)) != 0) {
+            return false; // locked instructions run as the interpreter's transactions
+        }
+        int op = d.opcode;
+        int ext = d.reg & 7;
+        boolean mem = d.isMemory();
+        if (op < 0x40) {
+            return (op & 7) <= 5;
+        }
+        return switch (op) {
+            case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F,
+                 0x63, 0x68, 0x69, 0x6A, 0x6B, 0x80, 0x81, 0x83, 0x84, 0x85, 0x88, 0x89, 0x8A, 0x8B,
+                 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0xA8, 0xA9,
+                 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF,
+                 0xC0, 0xC1, 0xC2, 0xC3, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0x11F, 0x1AF,
+                 0x1B6, 0x1B7, 0x1BE, 0x1BF -> true;
+            case 0x86, 0x87 -> !mem;                       // XCHG with memory is locked: the interpreter's
+            case 0x8D -> mem;                              // LEA with a register operand is #UD
+            case 0xC6, 0xC7 -> ext == 0;
+            case 0xF6, 0xF7 -> ext <= 3;                   // TEST, NOT, NEG (not MUL/DIV)
+            case 0xFE -> ext <= 1;
+            case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
+            case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
+            default -> isJcc(op) || isCmov(op) || isSetcc(op);
+        };
+    }
+
+    static boolean isJcc(int op) {
+        return (op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F);
+    }
+
+    static boolean isCmov(int op) {
+        return op >= 0x140 && op <= 0x14F;
+    }
+
+    static boolean isSetcc(int op) {
+        return op >= 0x190 && op <= 0x19F;
+    }
+
+    /** A relative JMP: control goes to one static target. */
+    static boolean isJmp(int op) {
+        return op == 0xE9 || op == 0xEB;
+    }
+
+    /** Leaves the region for a target known only at run time, or through a call. */
+    static boolean leaves(DecodedInsn d) {
+        int op = d.opcode;
+        return op == 0xC2 || op == 0xC3 || op == 0xE8 || (op == 0xFF && ((d.reg & 7) == 2 || (d.reg & 7) == 4));
+    }
+
+    /** The ALU operation (the ModRM reg numbering of {@link Alu}) of 00-3D and 80-83. */
+    static int aluOp(DecodedInsn d) {
+        return d.opcode < 0x40 ? (d.opcode >>> 3) & 7 : d.reg & 7;
+    }
+
+    /** The shift group 2 count when it is a constant (C0/C1/D0/D1), else -1 (by CL). */
+    static int constantCount(DecodedInsn d) {
+        int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
+        int mask = size == 8 ? 0x3F : 0x1F;
+        return switch (d.opcode) {
+            case 0xC0, 0xC1 -> d.imm & mask;
+            case 0xD0, 0xD1 -> 1;
+            default -> -1;
+        };
+    }
+
+    private static boolean isShift(int op) {
+        return op == 0xC0 || op == 0xC1 || (op >= 0xD0 && op <= 0xD3);
+    }
+
+    /** Flags the condition code {@code cc} reads (SDM Vol. 1 Table B-1). */
+    static int condReads(int cc) {
+        return switch (cc >>> 1) {
+            case 1 -> CF;
+            case 3 -> CF | OTHER;
+            default -> OTHER;
+        };
+    }
+
+    /** Flags the instruction reads. */
+    static int reads(DecodedInsn d) {
+        int op = d.opcode;
+        if (isJcc(op) || isCmov(op) || isSetcc(op)) {
+            return condReads(op & 0xF);
+        }
+        if ((op < 0x40 || op >= 0x80 && op <= 0x83) && (aluOp(d) == Alu.ADC || aluOp(d) == Alu.SBB)) {
+            return CF;
+        }
+        if (isShift(op)) {
+            int kind = d.reg & 7;
+            int count = constantCount(d);
+            // Rotates keep some flags; a count of zero (or one from CL) keeps them all.
+            return kind < 4 || count <= 0 ? ALL : 0;
+        }
+        return 0;
+    }
+
+    /** Flags the instruction always writes (so that earlier values are dead). */
+    static int writes(DecodedInsn d) {
+        int op = d.opcode;
+        if (op < 0x40 || op >= 0x80 && op <= 0x85 || op == 0xA8 || op == 0xA9 || op == 0x69 || op == 0x6B
+                || op == 0x1AF) {
+            return ALL;
+        }
+        if (op == 0xF6 || op == 0xF7) {
+            return (d.reg & 7) == 2 ? 0 : ALL;     // NOT writes none
+        }
+        if (op == 0xFE || op == 0xFF && (d.reg & 7) <= 1) {
+            return OTHER;                          // INC/DEC keep CF
+        }
+        if (isShift(op)) {
+            return (d.reg & 7) >= 4 && constantCount(d) > 0 ? ALL : 0;
+        }
+        return 0;
+    }
+
+    /**
+     * The lazy kind ({@link Flags}) the instruction leaves whose conditions {@link RegionEmitter}
+     * can test from its operands, or {@link Flags#NONE}.
+     */
+    static int kind(DecodedInsn d) {
+        int op = d.opcode;
+        if (op < 0x40 || op >= 0x80 && op <= 0x83) {
+            return switch (aluOp(d)) {
+                case Alu.ADD -> Flags.ADD;
+                case Alu.OR, Alu.AND, Alu.XOR -> Flags.LOGIC;
+                case Alu.SUB, Alu.CMP -> Flags.SUB;
+                default -> Flags.NONE;
+            };
+        }
+        return switch (op) {
+            case 0x84, 0x85, 0xA8, 0xA9 -> Flags.LOGIC;
+            case 0xF6, 0xF7 -> (d.reg & 7) <= 1 ? Flags.LOGIC : (d.reg & 7) == 3 ? Flags.SUB : Flags.NONE;
+            case 0xFE, 0xFF -> (d.reg & 7) == 0 ? Flags.INC : (d.reg & 7) == 1 ? Flags.DEC : Flags.NONE;
+            default -> Flags.NONE;
+        };
+    }
+
+    /** Whether condition {@code cc} after an operation of lazy {@code kind} is tested from its operands. */
+    static boolean fastCondition(int kind, int cc) {
+        return switch (kind) {
+            case Flags.SUB -> cc >= 2 && cc != 10 && cc != 11;
+            case Flags.LOGIC -> cc != 10 && cc != 11;
+            case Flags.ADD, Flags.INC, Flags.DEC -> cc == 4 || cc == 5 || cc == 8 || cc == 9;
+            default -> false;
+        };
+    }
+
+    /** Whether the instruction accesses memory or may raise an exception. */
+    static boolean mayFault(DecodedInsn d) {
+        int op = d.opcode;
+        if (op == 0x8D || op == 0x11F) {
+            return false;
+        }
+        return d.isMemory() || (op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || leaves(d)
+                || op == 0xFF && (d.reg & 7) == 6;
+    }
+
+    /** Whether the instruction writes memory (afterwards the code it runs may have changed). */
+    static boolean stores(DecodedInsn d) {
+        int op = d.opcode;
+        int ext = d.reg & 7;
+        boolean mem = d.isMemory();
+        if (op < 0x40) {
+            return mem && (op & 7) <= 1 && aluOp(d) != Alu.CMP;
+        }
+        return switch (op) {
+            case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x68, 0x6A, 0xE8 -> true;
+            case 0x80, 0x81, 0x83 -> mem && ext != Alu.CMP;
+            case 0x88, 0x89, 0xC6, 0xC7, 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> mem;
+            case 0xF6, 0xF7 -> mem && ext >= 2;
+            case 0xFE -> mem;
+            case 0xFF -> mem && ext <= 1 || ext == 2 || ext == 6;
+            default -> isSetcc(op) && mem;
+        };
+    }
+
+    /**
+     * The general registers the instruction may read or write, as a bit mask: its ModRM and
+     * memory-operand registers, the high-byte registers' owners, and the implicit ones.
+     */
+    static int registers(DecodedInsn d) {
+        int m = 0;
+        if (d.hasModrm) {
+            m |= bit(d.reg) | bit(d.rm);
+            if (d.mod != 3) {
+                m |= (d.base >= 0 && d.base < 16 ? bit(d.base) : 0) | (d.index >= 0 ? bit(d.index) : 0);
+            }
+        }
+        int op = d.opcode;
+        if (op >= 0x50 && op <= 0x5F || op >= 0x90 && op <= 0xBF || op >= 0x1C8 && op <= 0x1CF) {
+            m |= bit(d.rm);                                 // the register in the opcode
+        }
+        if (op < 0x40 && (op & 7) >= 4 || op >= 0x90 && op <= 0x99 || op == 0xA8 || op == 0xA9) {
+            m |= bit(Cpu.EAX) | bit(Cpu.EDX);               // accumulator forms, CWD..CQO
+        }
+        if (op == 0xD2 || op == 0xD3) {
+            m |= bit(Cpu.ECX);
+        }
+        if (op >= 0x50 && op <= 0x5F || op == 0x68 || op == 0x6A || op == 0xC2 || op == 0xC3 || op == 0xE8
+                || op == 0xFF) {
+            m |= bit(Cpu.ESP);
+        }
+        return m;
+    }
+
+    /** Register {@code n} and, for AH..BH (4-7 without REX), the register that holds them. */
+    private static int bit(int n) {
+        return n < 4 || n > 7 ? 1 << n : (1 << n) | (1 << (n - 4));
+    }
+}

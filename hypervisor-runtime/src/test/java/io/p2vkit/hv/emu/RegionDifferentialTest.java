@@ -1,0 +1,86 @@
+package io.p2vkit.hv.emu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.p2vkit.hv.cpu.Vcpu;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+
+/**
+ * Compiled regions against the interpreter on random programs: each {@link RandomProgram64}
+ * sequence (every integer form the translator handles, and the ones it leaves to the
+ * interpreter in between) runs as the body of a loop long enough for regions to be compiled
+ * and reused; registers, all of EFLAGS, the scratch memory and the retired count must come out
+ * identical with and without regions.
+ */
+class RegionDifferentialTest {
+
+    private static final int PROGRAMS = Integer.getInteger("emu.regions.programs", 300);
+    private static final int ITERATIONS = 3 * RegionCompiler.THRESHOLD;
+    private static final long COUNTER = RandomProgram.SCRATCH + 0x10000;
+
+    /** {@code body} run {@link #ITERATIONS} times, counting in memory so that no register is taken. */
+    static byte[] loop(byte[] body) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(new byte[] {(byte) 0xC7, 0x04, 0x25});                 // mov dword [COUNTER], n
+        b.writeBytes(le32((int) COUNTER));
+        b.writeBytes(le32(ITERATIONS));
+        b.writeBytes(new byte[] {0x48, (byte) 0xC7, (byte) 0xC4});        // body: mov rsp, STACK (pushes
+        b.writeBytes(le32((int) NativeDifferential64Test.STACK));           // and pops need not balance)
+        b.writeBytes(body);
+        b.writeBytes(new byte[] {(byte) 0xFF, 0x0C, 0x25});                 // dec dword [COUNTER]
+        b.writeBytes(le32((int) COUNTER));
+        int back = -(7 + body.length + 7 + 6);
+        b.writeBytes(new byte[] {0x0F, (byte) 0x85});                      // jnz body
+        b.writeBytes(le32(back));
+        b.write(0xF4);                                                     // hlt
+        return b.toByteArray();
+    }
+
+    private static byte[] le32(int v) {
+        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+    }
+
+    private record Outcome(long[] regs, int flags, byte[] scratch, long retired) {
+    }
+
+    private static Outcome run(byte[] code, boolean regions, long seed) {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.cpu.compileBlocks = regions;
+            m.load(NativeHarness64.CODE, code);
+            Random init = new Random(seed);
+            for (int n = 0; n < 16; n++) {
+                m.cpu.r[n] = init.nextLong();
+            }
+            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+            m.cpu.flags.load(init.nextInt() & Flags.ARITH);
+            m.cpu.rip = NativeHarness64.CODE;
+            m.cpu.eip = (int) NativeHarness64.CODE;
+            Vcpu.Stop stop = m.vcpu.run(50_000_000);
+            assertEquals(Vcpu.Stop.SHUTDOWN, stop, (regions ? "regions, seed " : "interpreter, seed ") + seed + ": " + m.vcpu.stopReason());
+            byte[] scratch = new byte[RandomProgram.SCRATCH_SIZE];
+            m.memory.read(RandomProgram.SCRATCH, scratch, 0, scratch.length);
+            return new Outcome(m.cpu.r.clone(), m.cpu.eflags(), scratch, m.cpu.retired);
+        }
+    }
+
+    @Test
+    void randomProgramsRunTheSameCompiledAndInterpreted() {
+        for (int p = 0; p < PROGRAMS; p++) {
+            long seed = 0x2E6_10_00L + p;
+            RandomProgram64 program = new RandomProgram64(seed).generate(40);
+            byte[] code = loop(program.code());
+            Outcome interpreted = run(code, false, seed);
+            Outcome compiled = run(code, true, seed);
+            String what = "program " + p + ": " + program.listing();
+            assertArrayEquals(interpreted.regs(), compiled.regs(), "registers, " + what);
+            assertEquals(Integer.toHexString(interpreted.flags()), Integer.toHexString(compiled.flags()), "flags, " + what);
+            assertArrayEquals(interpreted.scratch(), compiled.scratch(), "memory, " + what);
+            assertEquals(interpreted.retired(), compiled.retired(), "retired, " + what);
+        }
+    }
+}
