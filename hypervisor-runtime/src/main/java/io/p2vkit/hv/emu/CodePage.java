@@ -22,12 +22,12 @@ final class CodePage {
 
     /**
      * The compiled block at {@code off}, compiling it once the interpreter has reached that
-     * offset {@link RegionCompiler#THRESHOLD} times; null while cold or when nothing there compiles.
+     * offset {@link Cpu#regionThreshold} times; null while cold or when nothing there compiles.
      * A block holds the linear addresses it was compiled at (RIP values), so it only serves that
      * alias of this physical page; reached through another, it is compiled again for that one.
      */
     CompiledBlock block(Cpu c, long lin, int off) {
-        if (blocks != null && blocks[off] != null && blocks[off].start() == lin) {
+        if (blocks != null && blocks[off] != null && blocks[off].start == lin) {
             return blocks[off];
         }
         if (heat == null) {
@@ -37,12 +37,12 @@ final class CodePage {
         if (h < 0) {
             return null; // tried: the first instruction there cannot be in a block
         }
-        if (h < RegionCompiler.THRESHOLD) {
+        if (h < c.regionThreshold) {
             heat[off] = (short) (h + 1);
             return null;
         }
         heat[off] = 0;
-        CompiledBlock b = RegionCompiler.compile(c, lin);
+        CompiledBlock b = RegionCompiler.compile(c, lin, this);
         if (b == null) {
             heat[off] = -1;
             return null;
@@ -52,5 +52,10 @@ final class CodePage {
         }
         blocks[off] = b;
         return b;
+    }
+
+    /** Whether the interpreter has run the instruction at {@code off} (regions hold only such code). */
+    boolean executed(int off) {
+        return heat != null && heat[off] != 0;
     }
 }

@@ -2,20 +2,25 @@ package io.p2vkit.hv.emu;
 
 /**
  * A hot region of 64-bit code from one code page, translated by {@link RegionCompiler} into a
- * hidden class. It runs from its first instruction until control leaves the region, an
+ * hidden subclass. It runs from its first instruction until control leaves the region, an
  * instruction stores into code, or the budget would not allow another pass through a loop;
  * then RIP, the registers and the retired count are as the interpreter would have left them.
  * A fault propagates with the faulting instruction's RIP and RSP in {@link Cpu#insnRip} and
- * {@link Cpu#insnEsp}, as in the interpreter.
+ * {@link Cpu#insnEsp}, as in the interpreter. An abstract class, not an interface: the run loop
+ * reads the start and size as plain fields and calls run through the vtable, not an itable.
  */
-interface CompiledBlock {
-
-    /** Runs at most {@code budget} instructions (at least {@link #size()}); returns how many retired. */
-    int run(Cpu c, int budget);
+abstract class CompiledBlock {
 
     /** The linear address of its first instruction: its RIP values hold for this alias only. */
-    long start();
-
+    final long start;
     /** How many instructions the region holds: the least budget it may be entered with. */
-    int size();
+    final int size;
+
+    CompiledBlock(long start, int size) {
+        this.start = start;
+        this.size = size;
+    }
+
+    /** Runs at most {@code budget} instructions (at least {@link #size}); returns how many retired. */
+    abstract int run(Cpu c, int budget);
 }

@@ -129,6 +129,8 @@ final class Cpu {
 
     /** Run hot 64-bit code as compiled regions ({@link RegionCompiler}). */
     boolean compileBlocks = Exec64.BLOCKS;
+    /** Interpreted executions of an address before a region is compiled there (tests lower it). */
+    int regionThreshold = RegionCompiler.THRESHOLD;
     boolean halted;
     /** Set by instructions after which the run loop must look at interrupts again (STI, POPF...). */
     boolean breakSlice;
@@ -137,6 +139,8 @@ final class Cpu {
     /** Set when an instruction transferred to an interrupt handler (no single-step trap after INT n). */
     boolean deliveredInterrupt;
     long retired;
+    /** How many of the retired instructions ran in compiled regions. */
+    long regionRetired;
     long undefinedOpcodes;
     int lastUndefinedOpcode = -1;
     String lastUndefinedAt = "";

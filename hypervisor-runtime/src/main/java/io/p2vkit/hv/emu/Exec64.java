@@ -29,8 +29,10 @@ final class Exec64 {
             c.insnEsp = c.r[Cpu.ESP];
             if (c.compileBlocks) {
                 CompiledBlock b = c.blockAt();
-                if (b != null && b.size() <= max - i) {
-                    i += b.run(c, max - i) - 1;
+                if (b != null && b.size <= max - i) {
+                    int n = b.run(c, max - i);
+                    c.regionRetired += n;
+                    i += n - 1;
                     c.eip = (int) c.rip;
                     if (c.breakSlice) {
                         c.breakSlice = false;
@@ -154,8 +156,21 @@ final class Exec64 {
         } else if (seg == Cpu.GS) {
             lin += c.gsBase;
         }
+        return seg == Cpu.SS ? canonicalStack(lin) : canonical(lin);
+    }
+
+    /** {@code lin} if canonical, else #GP(0). */
+    static long canonical(long lin) {
         if (lin << 16 >> 16 != lin) {
-            throw seg == Cpu.SS ? CpuFault.withCode(CpuFault.SS, 0) : CpuFault.gp(0);
+            throw CpuFault.gp(0);
+        }
+        return lin;
+    }
+
+    /** {@code lin} if canonical, else #SS(0) (a stack reference). */
+    static long canonicalStack(long lin) {
+        if (lin << 16 >> 16 != lin) {
+            throw CpuFault.withCode(CpuFault.SS, 0);
         }
         return lin;
     }
@@ -178,11 +193,7 @@ final class Exec64 {
 
     /** Reads an operand that will be written back, checking the write permission first. */
     static long readRmw(Cpu c, long lin, int size) {
-        if (size == 8) {
-            c.mmu.probeWrite(lin, 8);
-            return c.mmu.read64(lin);
-        }
-        return c.mmu.readRmw(lin, size) & mask(size);
+        return size == 8 ? c.mmu.readRmw64(lin) : c.mmu.readRmw(lin, size) & mask(size);
     }
 
     static long readRM(Cpu c, DecodedInsn d, int size) {

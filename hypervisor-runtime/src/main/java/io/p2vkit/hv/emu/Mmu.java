@@ -296,6 +296,15 @@ final class Mmu {
         return read(lin, size);
     }
 
+    /** {@link #readRmw} for a quadword: the TLB's write tag answers the permission check when it can. */
+    long readRmw64(long lin) {
+        int idx = (int) (lin >>> 12) & TLB_MASK;
+        if (writeTag[idx] != lin >>> 12 || (lin & 0xFFF) > 0xFF8) {
+            probeWrite(lin, 8);
+        }
+        return read64(lin);
+    }
+
     /** Checks that {@code [lin, lin+size)} may be written, faulting now rather than mid-update. */
     void probeWrite(long lin, int size) {
         translate(lin, ACCESS_WRITE, user);

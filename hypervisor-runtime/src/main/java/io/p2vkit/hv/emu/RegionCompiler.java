@@ -24,27 +24,33 @@ import java.lang.invoke.MethodType;
  */
 final class RegionCompiler {
 
-    /** Interpreted executions of an address before a region is compiled there. */
-    static final int THRESHOLD = 200;
+    /**
+     * Interpreted executions of an address before a region is compiled there. High, because
+     * each region costs the JVM a compilation: code run only a few thousand times (most of a
+     * kernel's initialisation) is cheaper to interpret.
+     */
+    static final int THRESHOLD = 2000;
     /** HotSpot leaves methods above 8,000 bytecode bytes interpreted (HugeMethodLimit): stay below. */
     private static final int BYTECODE_LIMIT = 7_500;
 
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, RegionEmitter.CD_CPU, CD_int);
     private static final ClassDesc CD_BLOCK = ClassDesc.of("io.p2vkit.hv.emu.CompiledBlock");
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    static final boolean TRACE = Boolean.getBoolean("p2v.emu.traceRegions");
 
     private RegionCompiler() {
     }
 
     /** The compiled region starting at linear {@code start}, or null when nothing there translates. */
-    static CompiledBlock compile(Cpu c, long start) {
+    static CompiledBlock compile(Cpu c, long start, CodePage page) {
+        long t0 = System.nanoTime();
         for (int max = RegionScan.MAX_INSNS; ; max /= 2) {
-            RegionScan.Region region = RegionScan.scan(c, start, max);
+            RegionScan.Region region = RegionScan.scan(c, start, max, page);
             if (region == null) {
                 return null;
             }
             byte[] bytes = classBytes(region);
-            if (max == 1 || runLength(bytes) <= BYTECODE_LIMIT) {
+            if (max == 1 || runLength(bytes) <= BYTECODE_LIMIT) { if (TRACE) System.err.println("REGION " + Long.toHexString(start) + " n=" + region.size() + " len=" + runLength(bytes) + " t=" + System.nanoTime() / 1000000 + " us=" + (System.nanoTime() - t0) / 1000);
                 return load(bytes, start);
             }
         }
@@ -54,16 +60,12 @@ final class RegionCompiler {
         ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region");
         return ClassFile.of().build(self, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
-            cb.withInterfaceSymbols(CD_BLOCK);
+            cb.withSuperclass(CD_BLOCK);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
-                    code -> code.aload(0)
-                            .invokespecial(ConstantDescs.CD_Object, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
+                    code -> code.aload(0).loadConstant(region.start()).loadConstant(region.size())
+                            .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void, CD_long, CD_int))
                             .return_());
-            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, code -> run(code, region));
-            cb.withMethodBody("start", MethodTypeDesc.of(CD_long), ClassFile.ACC_PUBLIC,
-                    code -> code.loadConstant(region.start()).lreturn());
-            cb.withMethodBody("size", MethodTypeDesc.of(CD_int), ClassFile.ACC_PUBLIC,
-                    code -> code.loadConstant(region.size()).ireturn());
+            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, region));
         });
     }
 

@@ -31,9 +31,9 @@ final class RegionEmitter {
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
     private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
-    private static final MethodTypeDesc MTD_LINEAR = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long);
-    private static final MethodTypeDesc MTD_READ = MethodTypeDesc.of(CD_long, CD_CPU, CD_long, CD_int);
-    private static final MethodTypeDesc MTD_WRITE = MethodTypeDesc.of(CD_void, CD_CPU, CD_long, CD_int, CD_long);
+    private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
+    private static final MethodTypeDesc MTD_READ_INT = MethodTypeDesc.of(CD_int, CD_long);
+    private static final MethodTypeDesc MTD_WRITE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
     private static final MethodTypeDesc MTD_ALU = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MTD_SHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_int);
     private static final MethodTypeDesc MTD_IMUL = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_long);
@@ -747,9 +747,15 @@ final class RegionEmitter {
 
     /** Pushes the checked linear address of the memory operand. */
     private void linear(DecodedInsn d, int i) {
-        code.aload(CPU).loadConstant(d.seg);
         effectiveAddress(d, i);
-        code.invokestatic(CD_EXEC64, "linear", MTD_LINEAR);
+        if (d.seg == Cpu.FS || d.seg == Cpu.GS) {
+            code.aload(CPU).getfield(CD_CPU, d.seg == Cpu.FS ? "fsBase" : "gsBase", CD_long).ladd();
+        }
+        canonical(d.seg == Cpu.SS);
+    }
+
+    private void canonical(boolean stack) {
+        code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
     }
 
     /** Pushes the ModRM operand: a register or memory. */
@@ -758,9 +764,9 @@ final class RegionEmitter {
             loadReg(d.rm, size, d);
             return;
         }
-        code.aload(CPU);
         linear(d, i);
-        code.loadConstant(size).invokestatic(CD_EXEC64, "read", MTD_READ);
+        code.lstore(T1);
+        readAt(T1, size, false);
     }
 
     /** Writes the long in {@code valueSlot} to the ModRM operand. */
@@ -770,33 +776,62 @@ final class RegionEmitter {
             storeReg(d.rm, size, d);
             return;
         }
-        code.aload(CPU);
         linear(d, i);
-        code.loadConstant(size).lload(valueSlot).invokestatic(CD_EXEC64, "write", MTD_WRITE);
+        code.lstore(T1);
+        writeAt(T1, size, valueSlot);
     }
 
-    /** Pushes memory at the linear address in {@code linSlot}; checks write access first when {@code rmw}. */
+    /**
+     * Pushes memory at the linear address in {@code linSlot}, zero-extended; checks write access
+     * first when {@code rmw}. Straight to the MMU's accessor for the size: few bytecodes, so that
+     * the JIT inlines every access of a large region.
+     */
     private void readAt(int linSlot, int size, boolean rmw) {
-        code.aload(CPU).lload(linSlot).loadConstant(size)
-                .invokestatic(CD_EXEC64, rmw ? "readRmw" : "read", MTD_READ);
+        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot);
+        if (rmw) {
+            if (size == 8) {
+                code.invokevirtual(CD_MMU, "readRmw64", MethodTypeDesc.of(CD_long, CD_long));
+            } else {
+                code.loadConstant(size).invokevirtual(CD_MMU, "readRmw", MethodTypeDesc.of(CD_int, CD_long, CD_int));
+            }
+        } else {
+            switch (size) {
+                case 1 -> code.invokevirtual(CD_MMU, "read8", MTD_READ_INT);
+                case 2 -> code.invokevirtual(CD_MMU, "read16", MTD_READ_INT);
+                case 4 -> code.invokevirtual(CD_MMU, "read32", MTD_READ_INT);
+                default -> code.invokevirtual(CD_MMU, "read64", MethodTypeDesc.of(CD_long, CD_long));
+            }
+        }
+        if (size < 8) {
+            code.i2l();
+            mask(size);
+        }
     }
 
     private void writeAt(int linSlot, int size, int valueSlot) {
-        code.aload(CPU).lload(linSlot).loadConstant(size).lload(valueSlot).invokestatic(CD_EXEC64, "write", MTD_WRITE);
+        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot).lload(valueSlot);
+        switch (size) {
+            case 1 -> code.l2i().invokevirtual(CD_MMU, "write8", MTD_WRITE_INT);
+            case 2 -> code.l2i().invokevirtual(CD_MMU, "write16", MTD_WRITE_INT);
+            case 4 -> code.l2i().invokevirtual(CD_MMU, "write32", MTD_WRITE_INT);
+            default -> code.invokevirtual(CD_MMU, "write64", MethodTypeDesc.of(CD_void, CD_long, CD_long));
+        }
     }
 
     /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
     private void stackRead(int size) {
-        code.aload(CPU).aload(CPU).loadConstant(Cpu.SS).lload(reg(Cpu.ESP))
-                .invokestatic(CD_EXEC64, "linear", MTD_LINEAR)
-                .loadConstant(size).invokestatic(CD_EXEC64, "read", MTD_READ);
+        code.lload(reg(Cpu.ESP));
+        canonical(true);
+        code.lstore(T1);
+        readAt(T1, size, false);
     }
 
     /** Pushes the long in T0; RSP moves only once the write succeeded. */
     private void push(int size) {
-        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(T1);
-        code.aload(CPU).aload(CPU).loadConstant(Cpu.SS).lload(T1).invokestatic(CD_EXEC64, "linear", MTD_LINEAR)
-                .loadConstant(size).lload(T0).invokestatic(CD_EXEC64, "write", MTD_WRITE);
-        code.lload(T1).lstore(reg(Cpu.ESP));
+        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
+        canonical(true);
+        code.lstore(T1);
+        writeAt(T1, size, T0);
+        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(reg(Cpu.ESP));
     }
 }

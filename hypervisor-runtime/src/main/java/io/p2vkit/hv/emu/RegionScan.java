@@ -41,15 +41,19 @@ final class RegionScan {
     private RegionScan() {
     }
 
-    /** The region starting at linear {@code start}, or null when its first instruction does not translate. */
-    static Region scan(Cpu c, long start, int maxInsns) {
+    /**
+     * The region starting at linear {@code start}, or null when its first instruction does not
+     * translate. Only code the interpreter has run on {@code page} joins it: paths never taken
+     * stay exits, which keeps regions (and the JVM's work compiling them) to the code in use.
+     */
+    static Region scan(Cpu c, long start, int maxInsns, CodePage page) {
         TreeMap<Long, DecodedInsn> found = new TreeMap<>();
         ArrayDeque<Long> work = new ArrayDeque<>();
         work.add(start);
-        long page = start & ~0xFFFL;
+        long base = start & ~0xFFFL;
         while (!work.isEmpty() && found.size() < maxInsns) {
             long at = work.poll();
-            if (found.containsKey(at) || (at & ~0xFFFL) != page) {
+            if (found.containsKey(at) || (at & ~0xFFFL) != base || at != start && !page.executed((int) at & 0xFFF)) {
                 continue;
             }
             DecodedInsn d = translatableAt(c, at);

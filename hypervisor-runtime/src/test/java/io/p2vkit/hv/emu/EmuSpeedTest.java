@@ -122,4 +122,41 @@ class EmuSpeedTest {
                 "75 f3",                 // jnz L
                 "f4"), 5, 7, m -> assertEquals(0x4017, X87Registers.se(m.cpu.fpu, 0), "20,000,000"));
     }
+
+    /** A CRC-32 table loop in 64-bit code, the shape of the kernel's XZ decompressor's checksum. */
+    @Test
+    void crcTableLoop64() {
+        byte[] code = ModeTransitionTest.asm(
+                "b9 00 2d 31 01",           // mov ecx, 20000000
+                "31 c0",                    // xor eax, eax
+                "0f b6 16",                 // L: movzx edx, byte [rsi]
+                "48 ff c6",                 // inc rsi
+                "48 81 e6 ff 0f 00 00",     // and rsi, 0xfff
+                "48 81 ce 00 00 00 10",     // or rsi, SCRATCH
+                "31 c2",                    // xor edx, eax
+                "0f b6 d2",                 // movzx edx, dl
+                "c1 e8 08",                 // shr eax, 8
+                "33 04 93",                 // xor eax, [rbx + rdx*4]
+                "ff c9",                    // dec ecx
+                "75 dd",                    // jnz L
+                "f4");                      // hlt
+        for (int round = 0; round < 3; round++) {
+            try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                m.load(NativeHarness64.CODE, code);
+                m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+                m.cpu.r[Cpu.ESI] = RandomProgram.SCRATCH;
+                m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+                m.cpu.rip = NativeHarness64.CODE;
+                m.cpu.eip = (int) NativeHarness64.CODE;
+                long t0 = System.nanoTime();
+                Vcpu.Stop stop = m.vcpu.run(Long.MAX_VALUE);
+                long t1 = System.nanoTime();
+                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                long n = m.vcpu.instructionsRetired();
+                assertEquals(3 + 10L * ITERATIONS, n);
+                System.out.printf("64-bit CRC table loop round %d: %d instructions in %.2f s = %.1f M instructions/s%n",
+                        round, n, (t1 - t0) / 1e9, n * 1e3 / (t1 - t0));
+            }
+        }
+    }
 }

@@ -21,6 +21,8 @@ import java.util.HexFormat;
 class RegionCompilerTest {
 
     private static final long CODE = NativeHarness64.CODE;
+    /** A low compile threshold, so that short test loops run mostly as regions. */
+    static final int THRESHOLD = 50;
 
     /** A loop of ALU, memory, shift, flag and conditional-move work, {@code n} iterations. */
     private static byte[] mixedLoop(int n) {
@@ -55,6 +57,7 @@ class RegionCompilerTest {
     private static Outcome run(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
         try (FlatMachine m = NativeDifferential64Test.machine64()) {
             m.cpu.compileBlocks = blocks;
+            m.cpu.regionThreshold = THRESHOLD;
             m.load(CODE, code);
             m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
             m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
@@ -123,10 +126,12 @@ class RegionCompilerTest {
                 "48 81 c7 00 00 10 00",     // add rdi, 0x100000
                 "eb f1");                   // jmp L
         Outcome[] outcomes = new Outcome[2];
+        long[] regionRetired = new long[2];
         for (int pass = 0; pass < 2; pass++) {
             boolean blocks = pass == 1;
             try (FlatMachine m = NativeDifferential64Test.machine64()) {
                 m.cpu.compileBlocks = blocks;
+                m.cpu.regionThreshold = THRESHOLD;
                 m.load(CODE, code);
                 m.cpu.r[Cpu.EDI] = RandomProgram.SCRATCH + 0x800;
                 m.cpu.rip = CODE;
@@ -136,11 +141,13 @@ class RegionCompilerTest {
                 assertEquals(CpuFault.PF, f.vector);
                 assertEquals(CODE + 3, m.cpu.insnRip, "the MOV faulted");
                 outcomes[pass] = new Outcome(m.cpu.r.clone(), 0, new byte[0], m.cpu.retired, 0);
+                regionRetired[pass] = m.cpu.regionRetired;
             }
         }
         assertArrayEquals(outcomes[0].regs(), outcomes[1].regs());
         assertEquals(outcomes[0].retired(), outcomes[1].retired());
-        assertTrue(outcomes[1].retired() > RegionCompiler.THRESHOLD * 4L, "blocks were used");
+        assertTrue(regionRetired[1] > THRESHOLD, "regions ran: " + regionRetired[1]);
+        assertEquals(0, regionRetired[0]);
     }
 
     @Test

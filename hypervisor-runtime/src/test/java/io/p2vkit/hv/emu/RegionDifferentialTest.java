@@ -2,6 +2,7 @@ package io.p2vkit.hv.emu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2vkit.hv.cpu.Vcpu;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ import java.util.Random;
 class RegionDifferentialTest {
 
     private static final int PROGRAMS = Integer.getInteger("emu.regions.programs", 300);
-    private static final int ITERATIONS = 3 * RegionCompiler.THRESHOLD;
+    private static final int ITERATIONS = 3 * RegionCompilerTest.THRESHOLD;
     private static final long COUNTER = RandomProgram.SCRATCH + 0x10000;
 
     /** {@code body} run {@link #ITERATIONS} times, counting in memory so that no register is taken. */
@@ -50,6 +51,7 @@ class RegionDifferentialTest {
     private static Outcome run(byte[] code, boolean regions, long seed) {
         try (FlatMachine m = NativeDifferential64Test.machine64()) {
             m.cpu.compileBlocks = regions;
+            m.cpu.regionThreshold = RegionCompilerTest.THRESHOLD;
             m.load(NativeHarness64.CODE, code);
             Random init = new Random(seed);
             for (int n = 0; n < 16; n++) {
@@ -64,6 +66,9 @@ class RegionDifferentialTest {
             assertEquals(Vcpu.Stop.SHUTDOWN, stop, (regions ? "regions, seed " : "interpreter, seed ") + seed + ": " + m.vcpu.stopReason());
             byte[] scratch = new byte[RandomProgram.SCRATCH_SIZE];
             m.memory.read(RandomProgram.SCRATCH, scratch, 0, scratch.length);
+            if (regions) {
+                assertTrue(m.cpu.regionRetired > 0, "regions ran");
+            }
             return new Outcome(m.cpu.r.clone(), m.cpu.eflags(), scratch, m.cpu.retired);
         }
     }
