@@ -58,6 +58,9 @@ final class RegionScan {
             }
             DecodedInsn d = translatableAt(c, at);
             if (d == null) {
+                if (RegionCompiler.TRACE) {
+                    System.err.printf("region %x stops at %x: %s%n", start, at, describe(c, at));
+                }
                 continue; // the region exits to the interpreter there
             }
             found.put(at, d);
@@ -74,6 +77,14 @@ final class RegionScan {
             return null;
         }
         return analyse(start, found);
+    }
+
+    private static String describe(Cpu c, long at) {
+        try {
+            return c.decodeAt(at).toString();
+        } catch (CpuFault f) {
+            return "fetch fault";
+        }
     }
 
     /** The instruction at {@code at} if a region may hold it, else null. */
