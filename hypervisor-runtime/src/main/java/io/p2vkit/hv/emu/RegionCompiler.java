@@ -41,8 +41,28 @@ final class RegionCompiler {
     private RegionCompiler() {
     }
 
-    /** The compiled region starting at linear {@code start}, or null when nothing there translates. */
+    /**
+     * The compiled region starting at linear {@code start}, or null when nothing there translates.
+     * Should translating ever fail, the code stays with the interpreter (which is exact) and the
+     * first failure is reported once on stderr: a slower guest, never a stopped one.
+     */
     static CompiledBlock compile(Cpu c, long start, CodePage page) {
+        try {
+            return translate(c, start, page);
+        } catch (RuntimeException | LinkageError e) {
+            if (!failureReported) {
+                failureReported = true;
+                System.err.println("p2v: emu: region at " + Long.toHexString(start)
+                        + " left to the interpreter: " + e);
+            }
+            return null;
+        }
+    }
+
+    private static volatile boolean failureReported;
+
+    /** Halves the region until its method fits the JIT's size limit. */
+    private static CompiledBlock translate(Cpu c, long start, CodePage page) {
         long t0 = System.nanoTime();
         for (int max = RegionScan.MAX_INSNS; ; max /= 2) {
             RegionScan.Region region = RegionScan.scan(c, start, max, page);
@@ -50,7 +70,12 @@ final class RegionCompiler {
                 return null;
             }
             byte[] bytes = classBytes(region);
-            if (max == 1 || runLength(bytes) <= BYTECODE_LIMIT) { if (TRACE) System.err.println("REGION " + Long.toHexString(start) + " n=" + region.size() + " len=" + runLength(bytes) + " t=" + System.nanoTime() / 1000000 + " us=" + (System.nanoTime() - t0) / 1000);
+            int length = runLength(bytes);
+            if (max == 1 || length <= BYTECODE_LIMIT) {
+                if (TRACE) {
+                    System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", start,
+                            region.size(), length, (System.nanoTime() - t0) / 1000);
+                }
                 return load(bytes, start);
             }
         }
