@@ -55,6 +55,14 @@ public final class Libc {
     private Libc() {
     }
 
+    /**
+     * Does nothing but make sure the calls are linked: a launcher calls it on a spare thread so
+     * that the first real call does not wait for the linker.
+     */
+    public static void link() {
+        // The static initializer has run by the time this body does.
+    }
+
     /** {@code open(path, flags)}: a file descriptor, or -errno. */
     public static int open(String path, int flags) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
