@@ -2,6 +2,7 @@ package io.p2vkit.image.convert;
 
 import io.p2vkit.image.io.Zeros;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -28,10 +29,11 @@ final class NonZeroRuns {
         int[] runs = NONE;
         int count = 0;
         int runStart = -1;
+        MemorySegment bytes = MemorySegment.ofBuffer(data.duplicate().position(0));
         int first = (int) Math.min(limit, BLOCK - Math.floorMod(offset, BLOCK));
         for (int pos = 0; pos < limit; ) {
             int len = pos == 0 ? first : Math.min(BLOCK, limit - pos);
-            boolean zero = Zeros.isZero(data, pos, len);
+            boolean zero = Zeros.isZero(bytes, pos, len);
             if (!zero && runStart < 0) {
                 runStart = pos;
             } else if (zero && runStart >= 0) {
