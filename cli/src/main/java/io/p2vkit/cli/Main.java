@@ -6,25 +6,60 @@ import io.p2vkit.cli.image.ImageCommand;
 import io.p2vkit.cli.migrate.DemoCommand;
 import io.p2vkit.cli.migrate.MigrateCommand;
 import io.p2vkit.cli.vm.VmCommand;
+import io.p2vkit.image.io.Libc;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.util.List;
 
 /** {@code p2v}: the one command of p2vkit. */
 @Command(name = "p2v", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Move physical machines into virtual ones and prove the move worked.",
                 ""},
-        subcommands = {DisksCommand.class, CaptureCommand.class, ImageCommand.class, VmCommand.class,
-                MigrateCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'p2v COMMAND --help' for a command's options."})
 public final class Main {
 
+    /** The subcommands, in the order help lists them, each with the name its {@code @Command} gives. */
+    static final List<Subcommand> SUBCOMMANDS = List.of(
+            new Subcommand("disks", DisksCommand.class),
+            new Subcommand("capture", CaptureCommand.class),
+            new Subcommand("image", ImageCommand.class),
+            new Subcommand("vm", VmCommand.class),
+            new Subcommand("migrate", MigrateCommand.class),
+            new Subcommand("demo", DemoCommand.class),
+            new Subcommand("help", CommandLine.HelpCommand.class));
+
+    record Subcommand(String name, Class<?> type) {
+    }
+
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("image")) {
+            // Linking the native calls takes ~40 ms; it overlaps parsing the command line on the
+            // second core. A failure shows again, with its cause, where the class is first used.
+            Thread.ofPlatform().daemon().name("p2v-link").start(() -> {
+                try {
+                    Libc.link();
+                } catch (Throwable ignored) {
+                    // reported by the command that needs the calls
+                }
+            });
+        }
         System.exit(run(args));
     }
 
     /** Runs {@code p2v args...} and returns the exit code (tests call this). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // picocli reads every command's annotations when it is added (~40 ms for the whole tree at
+        // start-up): a command line that names a subcommand gets only that one. Anything else
+        // (no argument, an option, 'help', a misspelt name) gets them all, for help and suggestions.
+        String first = args.length > 0 ? args[0] : "";
+        boolean named = !first.equals("help") && SUBCOMMANDS.stream().anyMatch(c -> c.name().equals(first));
+        for (Subcommand c : SUBCOMMANDS) {
+            if (!named || c.name().equals(first)) {
+                cl.addSubcommand(c.name(), c.type());
+            }
+        }
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl.execute(args);

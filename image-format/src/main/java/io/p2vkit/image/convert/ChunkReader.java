@@ -11,14 +11,18 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * Reads the runs of a disk that may hold data, in order, on its own thread, handing filled
- * chunks to the consumer through a small queue: reading the source overlaps writing the output,
- * and memory stays bounded by {@code buffers × chunkSize} whatever the disk size.
+ * Reads the runs of a disk that may hold data, in order, on its own thread, finds which of their
+ * blocks are not all zero, and hands the filled chunks to the consumer through a small queue:
+ * reading and scanning the source overlap writing the output (the consumer only writes), and
+ * memory stays bounded by {@code buffers × chunkSize} whatever the disk size.
  */
 final class ChunkReader implements AutoCloseable {
 
-    /** A filled buffer of disk bytes at {@code offset}; {@code last} marks the end. */
-    record Chunk(long offset, ByteBuffer data, boolean last) {
+    /**
+     * A filled buffer of disk bytes at {@code offset}, with its non-zero runs
+     * ({@link NonZeroRuns#find}); {@code last} marks the end.
+     */
+    record Chunk(long offset, ByteBuffer data, int[] runs, boolean last) {
     }
 
     private static final long WINDOW = 1L << 30;
@@ -61,7 +65,8 @@ final class ChunkReader implements AutoCloseable {
                         ByteBuffer buf = free.take();
                         buf.clear().limit((int) Math.min(chunkSize, e.end() - pos));
                         disk.read(pos, buf);
-                        filled.put(new Chunk(pos, buf.flip(), false));
+                        buf.flip();
+                        filled.put(new Chunk(pos, buf, NonZeroRuns.find(pos, buf), false));
                     }
                 }
             }
@@ -73,7 +78,7 @@ final class ChunkReader implements AutoCloseable {
             failure = new IOException("reading the source failed: " + e, e);
         } finally {
             try {
-                filled.put(new Chunk(disk.size(), ByteBuffer.allocate(0), true));
+                filled.put(new Chunk(disk.size(), ByteBuffer.allocate(0), new int[0], true));
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }

@@ -4,21 +4,19 @@ import io.p2vkit.image.CreateOptions;
 import io.p2vkit.image.ImageFormat;
 import io.p2vkit.image.ImageFormatException;
 import io.p2vkit.image.VirtualDisk;
-import io.p2vkit.image.io.Zeros;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /**
- * Copies one disk into a new image: the runs that may hold data are read on one thread, blocks
- * of zeros are dropped, and the rest is written in ascending order, which every format's writer
- * accepts (even the one-pass ones). The output appears only when complete ({@link AtomicOutput}).
+ * Copies one disk into a new image: the runs that may hold data are read (or mapped) and scanned
+ * on one thread, blocks of zeros are dropped, and the rest is written on the caller's thread in
+ * ascending order, which every format's writer accepts (even the one-pass ones). The output
+ * appears only when complete ({@link AtomicOutput}).
  */
 public final class Converter {
 
-    /** Zero detection granularity: runs of zeros this size and aligned are not written. */
-    static final int ZERO_BLOCK = 4096;
     private static final int CHUNK = 2 << 20;
     private static final int BUFFERS = 6;
 
@@ -61,7 +59,7 @@ public final class Converter {
             for (ChunkReader.Chunk c = reader.next(); !c.last(); c = reader.next()) {
                 ByteBuffer data = c.data();
                 read += data.remaining();
-                written += writeNonZero(target, c.offset(), data);
+                written += writeRuns(target, c);
                 reader.recycle(c);
                 progress.progress(c.offset() + data.limit(), total);
             }
@@ -70,28 +68,14 @@ public final class Converter {
         return new long[] {read, written};
     }
 
-    /** Writes the runs of {@code data} that are not all zero; returns the bytes written. */
-    private static long writeNonZero(VirtualDisk target, long offset, ByteBuffer data) throws IOException {
-        int limit = data.limit();
-        int runStart = -1;
+    /** Writes the chunk's non-zero runs (found by the reader); returns the bytes written. */
+    private static long writeRuns(VirtualDisk target, ChunkReader.Chunk c) throws IOException {
+        int[] runs = c.runs();
         long written = 0;
-        // Blocks are aligned to the disk, not the chunk, so holes line up with the output's.
-        int first = (int) Math.min(limit, ZERO_BLOCK - Math.floorMod(offset, ZERO_BLOCK));
-        for (int pos = 0; pos < limit; ) {
-            int len = pos == 0 ? first : Math.min(ZERO_BLOCK, limit - pos);
-            boolean zero = Zeros.isZero(data, pos, len);
-            if (!zero && runStart < 0) {
-                runStart = pos;
-            } else if (zero && runStart >= 0) {
-                target.write(offset + runStart, data.slice(runStart, pos - runStart));
-                written += pos - runStart;
-                runStart = -1;
-            }
-            pos += len;
-        }
-        if (runStart >= 0) {
-            target.write(offset + runStart, data.slice(runStart, limit - runStart));
-            written += limit - runStart;
+        for (int i = 0; i < runs.length; i += 2) {
+            int length = runs[i + 1] - runs[i];
+            target.write(c.offset() + runs[i], c.data().slice(runs[i], length));
+            written += length;
         }
         return written;
     }

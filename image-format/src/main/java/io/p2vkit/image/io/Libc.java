@@ -31,8 +31,6 @@ public final class Libc {
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;
     private static final MethodHandle LSEEK;
-    private static final MethodHandle IOCTL;
-    private static final MethodHandle STRERROR;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -45,14 +43,37 @@ public final class Libc {
         LSEEK = linker.downcallHandle(libc.find("lseek").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT), errno);
-        IOCTL = linker.downcallHandle(libc.find("ioctl").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2), errno);
-        STRERROR = linker.downcallHandle(libc.find("strerror").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    }
+
+    /**
+     * The calls only the capture agent and error messages need, linked at their first use: each
+     * link costs milliseconds that every image command would otherwise pay at start-up.
+     */
+    private static final class Rare {
+        static final MethodHandle IOCTL;
+        static final MethodHandle STRERROR;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            IOCTL = linker.downcallHandle(libc.find("ioctl").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2),
+                    Linker.Option.captureCallState("errno"));
+            STRERROR = linker.downcallHandle(libc.find("strerror").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        }
     }
 
     private Libc() {
+    }
+
+    /**
+     * Does nothing but make sure the calls are linked: a launcher calls it on a spare thread so
+     * that the first real call does not wait for the linker.
+     */
+    public static void link() {
+        // The static initializer has run by the time this body does.
     }
 
     /** {@code open(path, flags)}: a file descriptor, or -errno. */
@@ -89,7 +110,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, int arg) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            int r = (int) IOCTL.invokeExact(state, fd, request, arg);
+            int r = (int) Rare.IOCTL.invokeExact(state, fd, request, arg);
             return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -99,7 +120,7 @@ public final class Libc {
     /** The C library's message for {@code errno} ("Device or resource busy"). */
     public static String error(int errno) {
         try {
-            MemorySegment msg = ((MemorySegment) STRERROR.invokeExact(errno)).reinterpret(256);
+            MemorySegment msg = ((MemorySegment) Rare.STRERROR.invokeExact(errno)).reinterpret(256);
             return msg.getString(0);
         } catch (Throwable t) {
             return "errno " + errno;

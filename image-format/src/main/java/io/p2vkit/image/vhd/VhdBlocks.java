@@ -36,7 +36,7 @@ final class VhdBlocks {
     private static final int CACHE_BYTES = 4 << 20;
 
     private final ImageFile file;
-    private final WriteBehind writer;
+    private final DataWriter writer;
     private final VhdBat bat;
     private final long blockSize;
     private final int sectorsPerBlock;
@@ -49,7 +49,7 @@ final class VhdBlocks {
     private final Map<Long, SectorBitmap> cache = new LinkedHashMap<>(64, 0.75f, true);
     private final int cacheLimit;
 
-    VhdBlocks(ImageFile file, WriteBehind writer, VhdBat bat, long blockSize, boolean differencing, Base base,
+    VhdBlocks(ImageFile file, DataWriter writer, VhdBat bat, long blockSize, boolean differencing, Base base,
               long nextFree) {
         this.file = file;
         this.writer = writer;
@@ -256,7 +256,6 @@ final class VhdBlocks {
 
     /** Writes dirty bitmaps and BAT entries. */
     void flush() throws IOException {
-        writer.drain();
         List<Map.Entry<Long, SectorBitmap>> dirty = new ArrayList<>();
         for (Map.Entry<Long, SectorBitmap> e : cache.entrySet()) {
             if (e.getValue().isDirty()) {

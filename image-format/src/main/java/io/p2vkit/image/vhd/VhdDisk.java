@@ -34,7 +34,7 @@ public final class VhdDisk implements VirtualDisk {
     /** The parent of a differencing disk, or null (not a differencing disk, or not followed). */
     private final VhdDisk parent;
     private final List<ImageInfo.Reference> references;
-    private final WriteBehind writer;
+    private final DataWriter writer;
     private boolean modified;
     private boolean closed;
 
@@ -45,7 +45,7 @@ public final class VhdDisk implements VirtualDisk {
         this.layout = layout;
         this.parent = parent;
         this.references = List.copyOf(references);
-        this.writer = new WriteBehind(file);
+        this.writer = new DataWriter(file);
         if (layout.isFixed()) {
             this.blocks = null;
         } else {
@@ -81,7 +81,6 @@ public final class VhdDisk implements VirtualDisk {
     @Override
     public synchronized void read(long offset, ByteBuffer dst) throws IOException {
         checkRange(offset, dst.remaining());
-        writer.drain();
         if (blocks == null) {
             file.readFully(offset, dst, "fixed VHD data");
         } else {
@@ -133,7 +132,6 @@ public final class VhdDisk implements VirtualDisk {
         if (from >= end) {
             return List.of();
         }
-        writer.drain();
         if (blocks != null) {
             return blocks.extents(from, end);
         }
@@ -168,7 +166,6 @@ public final class VhdDisk implements VirtualDisk {
      * its copy at offset 0 if that was damaged), so that the file is a complete VHD again.
      */
     private void writeMetadata() throws IOException {
-        writer.drain();
         if (blocks != null) {
             blocks.flush();
             if (blocks.grew() || layout.usingCopy) {
@@ -239,7 +236,6 @@ public final class VhdDisk implements VirtualDisk {
             }
         } finally {
             closed = true;
-            writer.close();
             try {
                 file.close();
             } finally {
