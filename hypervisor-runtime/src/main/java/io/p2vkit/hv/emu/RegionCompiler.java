@@ -3,6 +3,8 @@ package io.p2vkit.hv.emu;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.CodeBuilder;
@@ -76,7 +78,7 @@ final class RegionCompiler {
                     System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", start,
                             region.size(), length, (System.nanoTime() - t0) / 1000);
                 }
-                return load(bytes, start);
+                return load(bytes, classData(region), start);
             }
         }
     }
@@ -90,8 +92,52 @@ final class RegionCompiler {
                     code -> code.aload(0).loadConstant(region.start()).loadConstant(region.size())
                             .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void, CD_long, CD_int))
                             .return_());
-            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, region));
+            // The handlers and decoded instructions of delegated instructions, as constants.
+            for (int i = 0; i < region.size(); i++) {
+                if (RegionTraits.delegated(region.insns()[i])) {
+                    cb.withField("h" + i, RegionEmitter.CD_HANDLER, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+                    cb.withField("d" + i, RegionEmitter.CD_INSN, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+                }
+            }
+            cb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_STATIC,
+                    code -> classInit(code, self, region));
+            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region));
         });
+    }
+
+    /** Loads the delegated instructions' handlers and decoded forms from the class data. */
+    private static void classInit(CodeBuilder code, ClassDesc self, RegionScan.Region region) {
+        ClassDesc handles = ClassDesc.of("java.lang.invoke.MethodHandles");
+        ClassDesc lookup = ClassDesc.of("java.lang.invoke.MethodHandles$Lookup");
+        code.invokestatic(handles, "lookup", MethodTypeDesc.of(lookup))
+                .loadConstant("_")
+                .loadConstant(ConstantDescs.CD_Object.arrayType())
+                .invokestatic(handles, "classData", MethodTypeDesc.of(ConstantDescs.CD_Object, lookup,
+                        ConstantDescs.CD_String, ConstantDescs.CD_Class))
+                .checkcast(ConstantDescs.CD_Object.arrayType())
+                .astore(0);
+        for (int i = 0; i < region.size(); i++) {
+            if (RegionTraits.delegated(region.insns()[i])) {
+                code.aload(0).loadConstant(2 * i).aaload().checkcast(RegionEmitter.CD_HANDLER)
+                        .putstatic(self, "h" + i, RegionEmitter.CD_HANDLER);
+                code.aload(0).loadConstant(2 * i + 1).aaload().checkcast(RegionEmitter.CD_INSN)
+                        .putstatic(self, "d" + i, RegionEmitter.CD_INSN);
+            }
+        }
+        code.return_();
+    }
+
+    /** The class data: per instruction its handler and decoded form (null where not delegated). */
+    private static Object[] classData(RegionScan.Region region) {
+        Object[] data = new Object[2 * region.size()];
+        for (int i = 0; i < region.size(); i++) {
+            DecodedInsn d = region.insns()[i];
+            if (RegionTraits.delegated(d)) {
+                data[2 * i] = Dispatch64.TABLE[d.opcode];
+                data[2 * i + 1] = d;
+            }
+        }
+        return data;
     }
 
     private static int runLength(byte[] bytes) {
@@ -100,9 +146,9 @@ final class RegionCompiler {
                 .mapToInt(m -> ((CodeAttribute) m.code().orElseThrow()).codeLength()).sum();
     }
 
-    private static CompiledBlock load(byte[] bytes, long start) {
+    private static CompiledBlock load(byte[] bytes, Object[] data, long start) {
         try {
-            MethodHandles.Lookup lookup = LOOKUP.defineHiddenClass(bytes, true);
+            MethodHandles.Lookup lookup = LOOKUP.defineHiddenClassWithClassData(bytes, data, true);
             return (CompiledBlock) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class))
                     .invoke();
         } catch (Throwable e) {
@@ -110,18 +156,14 @@ final class RegionCompiler {
         }
     }
 
-    private static void run(CodeBuilder code, RegionScan.Region region) {
+    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region) {
         int cpu = RegionEmitter.CPU;
         code.aload(cpu).getfield(RegionEmitter.CD_CPU, "r", CD_long.arrayType()).astore(RegionEmitter.REGS);
         code.aload(cpu).getfield(RegionEmitter.CD_CPU, "mmu", ClassDesc.of("io.p2vkit.hv.emu.Mmu"))
                 .getfield(ClassDesc.of("io.p2vkit.hv.emu.Mmu"), "generation", CD_int).istore(RegionEmitter.GEN);
         code.iload(RegionEmitter.BUDGET).loadConstant(region.size()).isub().istore(RegionEmitter.LIMIT);
         code.iconst_0().istore(RegionEmitter.RETIRED);
-        for (int n = 0; n < 16; n++) {
-            if ((region.registers() & (1 << n)) != 0) {
-                code.aload(RegionEmitter.REGS).loadConstant(n).laload().lstore(RegionEmitter.reg(n));
-            }
-        }
+        reload(code, region);
         for (int slot : new int[] {RegionEmitter.PC, RegionEmitter.NEXT, RegionEmitter.FA, RegionEmitter.FB,
             RegionEmitter.FRES, RegionEmitter.T0, RegionEmitter.T1, RegionEmitter.T2}) {
             code.lconst_0().lstore(slot);
@@ -130,7 +172,7 @@ final class RegionCompiler {
         Label handler = code.newLabel();
         Label tryStart = code.newLabel();
         Label tryEnd = code.newLabel();
-        RegionEmitter emitter = new RegionEmitter(code, region, exit);
+        RegionEmitter emitter = new RegionEmitter(code, self, region, exit);
         code.labelBinding(tryStart);
         code.goto_(emitter.entry());
         emitter.emitBody();
@@ -155,7 +197,17 @@ final class RegionCompiler {
         code.exceptionCatchAll(tryStart, tryEnd, handler);
     }
 
-    private static void writeBack(CodeBuilder code, RegionScan.Region region) {
+    /** Loads the guest registers the region keeps in locals from {@link Cpu#r}. */
+    static void reload(CodeBuilder code, RegionScan.Region region) {
+        for (int n = 0; n < 16; n++) {
+            if ((region.registers() & (1 << n)) != 0) {
+                code.aload(RegionEmitter.REGS).loadConstant(n).laload().lstore(RegionEmitter.reg(n));
+            }
+        }
+    }
+
+    /** Stores the guest registers the region keeps in locals into {@link Cpu#r}. */
+    static void writeBack(CodeBuilder code, RegionScan.Region region) {
         for (int n = 0; n < 16; n++) {
             if ((region.registers() & (1 << n)) != 0) {
                 code.aload(RegionEmitter.REGS).loadConstant(n).lload(RegionEmitter.reg(n)).lastore();

@@ -29,6 +29,8 @@ final class RegionEmitter {
     private static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
     private static final ClassDesc CD_OPS64 = ClassDesc.of("io.p2vkit.hv.emu.Ops64");
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
+    static final ClassDesc CD_HANDLER = ClassDesc.of("io.p2vkit.hv.emu.Handler");
+    static final ClassDesc CD_INSN = ClassDesc.of("io.p2vkit.hv.emu.decode.DecodedInsn");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
     private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
@@ -58,6 +60,7 @@ final class RegionEmitter {
     static final int EXCEPTION = 55;
 
     private final CodeBuilder code;
+    private final ClassDesc self;
     private final RegionScan.Region region;
     private final Label[] labels;
     private final Label exit;
@@ -65,8 +68,9 @@ final class RegionEmitter {
     private int pendingKind = Flags.NONE;
     private int pendingSize;
 
-    RegionEmitter(CodeBuilder code, RegionScan.Region region, Label exit) {
+    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
         this.code = code;
+        this.self = self;
         this.region = region;
         this.exit = exit;
         this.labels = new Label[region.size()];
@@ -271,7 +275,13 @@ final class RegionEmitter {
                 code.lstore(FA).loadConstant(d.imm & Flags.mask64(size)).lstore(FB);
                 operate(Alu.AND, size, record);
             }
-            case 0xF6, 0xF7 -> group3(d, i, byteOrV(d), ext, record);
+            case 0xF6, 0xF7 -> {
+                if (ext >= 4) {
+                    delegate(d, i);
+                } else {
+                    group3(d, i, byteOrV(d), ext, record);
+                }
+            }
             case 0xFE, 0xFF -> {
                 if (ext == 6) {
                     readRm(d, i, d.opSize());
@@ -387,11 +397,32 @@ final class RegionEmitter {
                     code.lconst_1().lstore(T0);
                     code.labelBinding(done);
                     writeRm(d, i, 1, T0);
+                } else if (RegionTraits.delegated(d)) {
+                    delegate(d, i);
                 } else {
                     throw new IllegalStateException("not translatable: " + d);
                 }
             }
         }
+    }
+
+    /**
+     * Runs the interpreter's handler for instruction {@code i} (a {@link RegionTraits#delegated}
+     * one): the registers go back to {@link Cpu#r} before and are read again after, RIP and the
+     * rollback state are set as the interpreter sets them, and the handler and the decoded
+     * instruction are constants of the class, so that the JIT can inline the call.
+     */
+    private void delegate(DecodedInsn d, int i) {
+        RegionCompiler.writeBack(code, region);
+        code.aload(CPU).loadConstant(region.next(i)).putfield(CD_CPU, "rip", CD_long);
+        code.aload(CPU).loadConstant((int) region.next(i)).putfield(CD_CPU, "eip", CD_int);
+        code.aload(CPU).loadConstant(region.address()[i]).putfield(CD_CPU, "insnRip", CD_long);
+        code.aload(CPU).loadConstant((int) region.address()[i]).putfield(CD_CPU, "insnEip", CD_int);
+        code.aload(CPU).aload(REGS).loadConstant(Cpu.ESP).laload().putfield(CD_CPU, "insnEsp", CD_long);
+        code.getstatic(self, "h" + i, CD_HANDLER).aload(CPU).getstatic(self, "d" + i, CD_INSN)
+                .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
+        RegionCompiler.reload(code, region);
+        pendingKind = Flags.NONE;
     }
 
     /** F6/F7: TEST imm, NOT, NEG. */

@@ -19,8 +19,11 @@ final class RegionTraits {
 
     /** Whether {@link RegionEmitter} translates the instruction; anything else ends a region. */
     static boolean translatable(DecodedInsn d) {
-        if (d.invalid || (d.prefixes & (DecodedInsn.PREFIX_LOCK | DecodedInsn.PREFIX_REPNE)) != 0) {
+        if (d.invalid || (d.prefixes & DecodedInsn.PREFIX_LOCK) != 0) {
             return false; // locked instructions run as the interpreter's transactions
+        }
+        if (d.repne() && !delegated(d)) {
+            return false; // F2 selects another instruction (SSE) or a prefix the translator does not model
         }
         int op = d.opcode;
         int ext = d.reg & 7;
@@ -38,11 +41,31 @@ final class RegionTraits {
             case 0x86, 0x87 -> !mem;                       // XCHG with memory is locked: the interpreter's
             case 0x8D -> mem;                              // LEA with a register operand is #UD
             case 0xC6, 0xC7 -> ext == 0;
-            case 0xF6, 0xF7 -> ext <= 3;                   // TEST, NOT, NEG (not MUL/DIV)
+            case 0xF6, 0xF7 -> ext <= 3 || delegated(d);   // TEST, NOT, NEG; MUL/DIV delegated
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isJcc(op) || isCmov(op) || isSetcc(op);
+            default -> isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d);
+        };
+    }
+
+    /**
+     * Instructions a region runs by calling the interpreter's own handler (with the registers
+     * written back around the call): SSE/SSE2/MMX, the x87, MUL/DIV, bit tests and scans, double
+     * shifts, CMPXCHG, XADD, flag instructions, XLAT and single string operations. None of them
+     * transfers control, changes mode or privilege, or ends the slice, so the region goes on.
+     */
+    static boolean delegated(DecodedInsn d) {
+        int op = d.opcode;
+        return switch (op) {
+            case 0x9B, 0x9C, 0x9E, 0x9F, 0xD7, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD,
+                 0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD, 0x1B0, 0x1B1, 0x1B3, 0x1BA, 0x1BB, 0x1BC, 0x1BD,
+                 0x1C0, 0x1C1 -> true;
+            case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> !d.rep() && !d.repne();
+            case 0xF6, 0xF7 -> (d.reg & 7) >= 4;           // MUL, IMUL, DIV, IDIV
+            default -> op >= 0xD8 && op <= 0xDF           // x87
+                    || op >= 0x110 && op <= 0x117 || op >= 0x128 && op <= 0x12F
+                    || op >= 0x150 && op <= 0x17F || op >= 0x1C2 && op <= 0x1C6 || op >= 0x1D0 && op <= 0x1FE;
         };
     }
 
@@ -101,6 +124,9 @@ final class RegionTraits {
     /** Flags the instruction reads. */
     static int reads(DecodedInsn d) {
         int op = d.opcode;
+        if (delegated(d)) {
+            return ALL; // its handler may read any flag, and must find them in Flags
+        }
         if (isJcc(op) || isCmov(op) || isSetcc(op)) {
             return condReads(op & 0xF);
         }
@@ -119,6 +145,9 @@ final class RegionTraits {
     /** Flags the instruction always writes (so that earlier values are dead). */
     static int writes(DecodedInsn d) {
         int op = d.opcode;
+        if (delegated(d)) {
+            return 0;
+        }
         if (op < 0x40 || op >= 0x80 && op <= 0x85 || op == 0xA8 || op == 0xA9 || op == 0x69 || op == 0x6B
                 || op == 0x1AF) {
             return ALL;
@@ -170,6 +199,9 @@ final class RegionTraits {
     /** Whether the instruction accesses memory or may raise an exception. */
     static boolean mayFault(DecodedInsn d) {
         int op = d.opcode;
+        if (delegated(d)) {
+            return true;
+        }
         if (op == 0x8D || op == 0x11F) {
             return false;
         }
@@ -180,6 +212,9 @@ final class RegionTraits {
     /** Whether the instruction writes memory (afterwards the code it runs may have changed). */
     static boolean stores(DecodedInsn d) {
         int op = d.opcode;
+        if (delegated(d)) {
+            return true;
+        }
         int ext = d.reg & 7;
         boolean mem = d.isMemory();
         if (op < 0x40) {
