@@ -16,7 +16,12 @@ import java.util.Deque;
  */
 final class DeviceReplay implements PortIoDevice, MmioDevice {
 
+    /** COM1's transmit register (the divisor latch too, while DLAB is set). */
+    private static final int COM1_DATA = 0x3F8;
+
     private final Deque<QemuTrace.Access> recorded;
+    /** What emu wrote to COM1's data port: the guest's console, to see how far the boot got. */
+    private final StringBuilder com1 = new StringBuilder();
     private long reads;
     private long writes;
 
@@ -32,6 +37,9 @@ final class DeviceReplay implements PortIoDevice, MmioDevice {
     @Override
     public void write(int port, int size, int value) {
         replay(true, port, size, value);
+        if (port == COM1_DATA && size == 1) {
+            com1.append((char) (value & 0xFF));
+        }
     }
 
     @Override
@@ -42,6 +50,11 @@ final class DeviceReplay implements PortIoDevice, MmioDevice {
     @Override
     public void write(long addr, int size, long value) {
         replay(true, addr, size, value);
+    }
+
+    /** The bytes emu wrote to COM1's data port, as text. */
+    CharSequence com1() {
+        return com1;
     }
 
     /** Recorded reads served so far (each access as emu made it, however QEMU split it). */

@@ -37,10 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("slow")
 class QemuLockstepTest {
 
-    /** A safety net far above the ~7.7 million instructions SeaBIOS 1.16 needs to reach the MBR. */
-    static final long LIMIT = 40_000_000;
+    /** A safety net far above the ~23 million QEMU logs up to SYSLINUX's banner. */
+    static final long LIMIT = 60_000_000;
     static final int FLAG_MASK = 0x0000_0FD5 | 0x0003_7000; // arithmetic, DF, IF, TF, IOPL, NT, RF, VM
     static final int MBR = 0x7C00;
+    /** The start of the bootloader's first line on COM1: the end of the window. */
+    static final String BANNER = "SYSLINUX ";
 
     @TempDir
     Path tmp;
@@ -79,7 +81,7 @@ class QemuLockstepTest {
     static List<String> qemuCommand(Path bios, Path disk, Path log) {
         return List.of("qemu-system-x86_64", "-accel", "tcg", "-singlestep", "-d", "cpu,nochain,int",
                 "-trace", "memory_region_ops_read", "-trace", "memory_region_ops_write", "-D", log.toString(),
-                "-display", "none", "-nodefaults", "-machine", "pc,smm=off", "-global", "apic.vapic=off",
+                "-display", "none", "-nodefaults", "-serial", "null", "-machine", "pc,smm=off", "-global", "apic.vapic=off",
                 "-global", "fw_cfg_io.dma_enabled=off", "-m", "64", "-bios", bios.toString(),
                 "-icount", "shift=0", "-boot", "menu=off", "-no-reboot",
                 "-drive", "file=" + disk + ",format=raw,if=ide,snapshot=on");
@@ -125,6 +127,8 @@ class QemuLockstepTest {
             c.set32(Cpu.EDX, q.regs()[Cpu.EDX]); // the reset signature in EDX names the CPU model
             copied.signature++;
             String previous = "(none)";
+            long atMbr = -1;
+            int consoleSeen = 0;
             long i = 0;
             for (; i < LIMIT; i++) {
                 String d = diff(c, q);
@@ -132,8 +136,15 @@ class QemuLockstepTest {
                     fail("first divergence before instruction " + i + " (" + copied + "):" + d
                             + "\n  previous instruction: " + previous);
                 }
-                if (c.segBase[Cpu.CS] + c.eip == MBR && c.segSel[Cpu.CS] == 0) {
-                    break;
+                if (atMbr < 0 && c.segBase[Cpu.CS] + c.eip == MBR && c.segSel[Cpu.CS] == 0) {
+                    atMbr = i;
+                    assertMbrLoaded(memory, disk);
+                }
+                if (devices.com1().length() != consoleSeen) {
+                    consoleSeen = devices.com1().length();
+                    if (devices.com1().toString().contains(BANNER)) {
+                        break;
+                    }
                 }
                 if (q.halted()) {
                     fail("QEMU halted at instruction " + i + ", before the bootloader; the replay has no"
@@ -202,22 +213,27 @@ class QemuLockstepTest {
                 q = next;
             }
             if (i == LIMIT) {
-                fail("no MBR after " + LIMIT + " instructions");
+                fail("no bootloader banner after " + LIMIT + " instructions; COM1: " + devices.com1());
             }
-            byte[] mbr = new byte[512];
-            try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
-                f.readFully(mbr);
-            }
-            byte[] loaded = new byte[512];
-            memory.read(MBR, loaded, 0, 512);
-            assertArrayEquals(mbr, loaded, "the MBR emu read through the replayed IDE port is not the disk's");
-            System.out.printf("lockstep: %,d instructions matched QEMU from reset to the MBR at 0000:7C00 in %.1f s;"
-                    + " %,d device reads replayed, %,d device writes checked; copied from QEMU: %s%n",
-                    i, (System.nanoTime() - started) / 1e9, devices.reads(), devices.writes(), copied);
+            System.out.printf("lockstep: %,d instructions matched QEMU from reset to the MBR at 0000:7C00 (%,d)"
+                    + " and on to SYSLINUX's banner on COM1, in %.1f s; %,d device reads replayed, %,d device"
+                    + " writes checked; copied from QEMU: %s%n", i, atMbr, (System.nanoTime() - started) / 1e9,
+                    devices.reads(), devices.writes(), copied);
         } finally {
             qemu.destroyForcibly();
             qemu.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** SeaBIOS has read sector 0 through the replayed IDE data port: it must be the disk's. */
+    private static void assertMbrLoaded(GuestMemory memory, Path disk) throws IOException {
+        byte[] mbr = new byte[512];
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
+            f.readFully(mbr);
+        }
+        byte[] loaded = new byte[512];
+        memory.read(MBR, loaded, 0, 512);
+        assertArrayEquals(mbr, loaded, "the MBR emu read through the replayed IDE port is not the disk's");
     }
 
     /** One instruction in emu; a REP string instruction runs to its end as QEMU's log shows it. */
