@@ -80,15 +80,13 @@ final class DeviceReplay implements PortIoDevice, MmioDevice {
         int covered = 0;
         while (covered < size) {
             QemuTrace.Access a = recorded.poll();
-            String emu = String.format("emu %s %X size %d%s", write ? "writes" : "reads", addr, size,
-                    write ? String.format(" value %X", value & mask(size)) : "");
             if (a == null) {
-                throw new AssertionError(emu + ", QEMU made no further access in this instruction");
+                throw divergence(write, addr, size, value, "QEMU made no further access in this instruction");
             }
             long expectedValue = (value >>> (8 * covered)) & mask(a.size());
             if (a.write() != write || a.addr() != addr + covered || a.size() > size - covered
                     || (write && a.value() != expectedValue)) {
-                throw new AssertionError(emu + ", QEMU made this one: " + a);
+                throw divergence(write, addr, size, value, "QEMU made this one: " + a);
             }
             result |= a.value() << (8 * covered);
             covered += a.size();
@@ -99,6 +97,11 @@ final class DeviceReplay implements PortIoDevice, MmioDevice {
             reads++;
         }
         return result & mask(size);
+    }
+
+    private static AssertionError divergence(boolean write, long addr, int size, long value, String qemu) {
+        return new AssertionError(String.format("emu %s %X size %d%s, %s", write ? "writes" : "reads", addr, size,
+                write ? String.format(" value %X", value & mask(size)) : "", qemu));
     }
 
     private static long mask(int size) {
