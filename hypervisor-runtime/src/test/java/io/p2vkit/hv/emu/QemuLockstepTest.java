@@ -90,7 +90,8 @@ class QemuLockstepTest {
     }
 
     /**
-     * QEMU made deterministic and small: instruction counting drives its clocks, SMM and the
+     * QEMU made as deterministic and small as it goes: instruction counting drives its clocks, the
+     * RTC included (SeaBIOS waits for the RTC's update-in-progress bit), SMM and the
      * kvmvapic option ROM are off (emu models neither), fw_cfg is read through its data port
      * (its DMA writes memory where the trace cannot see), and the one disk is IDE (PIO).
      */
@@ -99,7 +100,7 @@ class QemuLockstepTest {
                 "-trace", "memory_region_ops_read", "-trace", "memory_region_ops_write", "-D", log.toString(),
                 "-display", "none", "-nodefaults", "-serial", "null", "-machine", "pc,smm=off", "-global", "apic.vapic=off",
                 "-global", "fw_cfg_io.dma_enabled=off", "-m", "64", "-bios", bios.toString(),
-                "-icount", "shift=0", "-boot", "menu=off", "-no-reboot",
+                "-icount", "shift=0", "-rtc", "base=2020-01-01T00:00:00,clock=vm", "-boot", "menu=off", "-no-reboot",
                 "-drive", "file=" + disk + ",format=raw,if=ide,snapshot=on");
     }
 
