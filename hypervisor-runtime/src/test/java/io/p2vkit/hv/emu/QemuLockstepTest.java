@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * guest's disk under {@code qemu-system-x86_64 -accel tcg -singlestep -d cpu,nochain,int} with
  * the trace events of every device read and write (read through a FIFO, never stored), and emu
  * runs the same firmware one instruction at a time. Before every instruction the general
- * registers, EIP, EFLAGS, segment selectors and bases and CR0 must be equal, through the MBR at
+ * registers, EIP, EFLAGS, the segment registers (selector, base, limit, attributes), GDTR, IDTR,
+ * CR0, CR2, CR3 and CR4 must be equal, through the MBR at
  * 0000:7C00 (which must hold the disk's sector 0) on to SYSLINUX's banner on COM1 (the slow
  * test), or for the first {@link #SHORT_WINDOW} instructions (the default run).
  *
@@ -62,11 +63,26 @@ class QemuLockstepTest {
             }
         }
         for (int s = 0; s < 6; s++) {
-            if (c.segSel[s] != q.sel()[s] || c.segBase[s] != q.base()[s]) {
+            if (c.segSel[s] != q.sel()[s] || c.segBase[s] != q.base()[s] || c.segLimit[s] != q.limit()[s]
+                    || c.segAttr[s] != attributes(q.flags()[s])) {
                 return false;
             }
         }
-        return c.eip == q.eip() && ((c.eflags() ^ q.eflags()) & FLAG_MASK) == 0 && c.cr0() == q.cr0();
+        int[] t = q.tables();
+        int[] cr = q.cr();
+        return c.eip == q.eip() && ((c.eflags() ^ q.eflags()) & FLAG_MASK) == 0 && c.cr0() == cr[0]
+                && (int) c.cr2 == cr[2] && (int) c.mmu.cr3 == cr[3] && c.mmu.cr4 == cr[4]
+                && (int) c.gdtBase == t[QemuTrace.GDT_BASE] && c.gdtLimit == t[QemuTrace.GDT_LIMIT]
+                && (int) c.idtBase == t[QemuTrace.IDT_BASE] && c.idtLimit == t[QemuTrace.IDT_LIMIT];
+    }
+
+    /**
+     * QEMU keeps a segment's descriptor flags as the descriptor's high doubleword (type, S, DPL, P
+     * in bits 8-15; AVL, L, D/B, G in bits 20-23); emu keeps the same bits packed as byte 5 and the
+     * high nibble of byte 6 of the descriptor.
+     */
+    static int attributes(int qemuFlags) {
+        return (qemuFlags >>> 8) & 0xF0FF;
     }
 
     static String diff(Cpu c, QemuTrace.State q) {
@@ -84,13 +100,28 @@ class QemuLockstepTest {
             d.append(String.format(" EFL qemu=%08X emu=%08X", q.eflags(), c.eflags()));
         }
         for (int s = 0; s < 6; s++) {
-            if (c.segSel[s] != q.sel()[s] || c.segBase[s] != q.base()[s]) {
-                d.append(String.format(" seg%d qemu=%04X/%08X emu=%04X/%08X", s, q.sel()[s], q.base()[s],
-                        c.segSel[s], c.segBase[s]));
+            if (c.segSel[s] != q.sel()[s] || c.segBase[s] != q.base()[s] || c.segLimit[s] != q.limit()[s]
+                    || c.segAttr[s] != attributes(q.flags()[s])) {
+                d.append(String.format(" seg%d qemu=%04X/%08X/%08X/%04X emu=%04X/%08X/%08X/%04X", s, q.sel()[s],
+                        q.base()[s], q.limit()[s], attributes(q.flags()[s]), c.segSel[s], c.segBase[s],
+                        c.segLimit[s], c.segAttr[s]));
             }
         }
-        if (c.cr0() != q.cr0()) {
-            d.append(String.format(" CR0 qemu=%08X emu=%08X", q.cr0(), c.cr0()));
+        int[] cr = q.cr();
+        long[] emuCr = {c.cr0(), 0, c.cr2, c.mmu.cr3, c.mmu.cr4};
+        for (int n : new int[] {0, 2, 3, 4}) {
+            if ((int) emuCr[n] != cr[n]) {
+                d.append(String.format(" CR%d qemu=%08X emu=%08X", n, cr[n], emuCr[n]));
+            }
+        }
+        int[] t = q.tables();
+        if ((int) c.gdtBase != t[QemuTrace.GDT_BASE] || c.gdtLimit != t[QemuTrace.GDT_LIMIT]) {
+            d.append(String.format(" GDTR qemu=%08X/%X emu=%08X/%X", t[QemuTrace.GDT_BASE], t[QemuTrace.GDT_LIMIT],
+                    c.gdtBase, c.gdtLimit));
+        }
+        if ((int) c.idtBase != t[QemuTrace.IDT_BASE] || c.idtLimit != t[QemuTrace.IDT_LIMIT]) {
+            d.append(String.format(" IDTR qemu=%08X/%X emu=%08X/%X", t[QemuTrace.IDT_BASE], t[QemuTrace.IDT_LIMIT],
+                    c.idtBase, c.idtLimit));
         }
         return d.toString();
     }

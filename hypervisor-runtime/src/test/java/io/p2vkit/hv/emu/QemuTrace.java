@@ -19,15 +19,27 @@ import java.util.Deque;
 final class QemuTrace {
 
     /** One register dump: the state before an instruction, and what happened since the last one. */
-    record State(int[] regs, int eip, int eflags, int[] sel, int[] base, int cr0, boolean halted,
-            int interruptBefore) {
+    record State(int[] regs, int eip, int eflags, int[] sel, int[] base, int[] limit, int[] flags,
+            int[] tables, int[] cr, boolean halted, int interruptBefore) {
 
         /** The same registers as {@code o}: what a dump repeated without an instruction shows. */
         boolean sameRegisters(State o) {
-            return eip == o.eip && eflags == o.eflags && cr0 == o.cr0 && java.util.Arrays.equals(regs, o.regs)
-                    && java.util.Arrays.equals(sel, o.sel) && java.util.Arrays.equals(base, o.base);
+            return eip == o.eip && eflags == o.eflags && java.util.Arrays.equals(regs, o.regs)
+                    && java.util.Arrays.equals(sel, o.sel) && java.util.Arrays.equals(base, o.base)
+                    && java.util.Arrays.equals(limit, o.limit) && java.util.Arrays.equals(flags, o.flags)
+                    && java.util.Arrays.equals(tables, o.tables) && java.util.Arrays.equals(cr, o.cr);
+        }
+
+        int cr0() {
+            return cr[0];
         }
     }
+
+    /** Indices into {@link State#tables()}: the GDTR's and IDTR's base and limit. */
+    static final int GDT_BASE = 0;
+    static final int GDT_LIMIT = 1;
+    static final int IDT_BASE = 2;
+    static final int IDT_LIMIT = 3;
 
     /** One device access by the vCPU: port I/O (addresses below 64 KiB) or MMIO. */
     record Access(boolean write, long addr, int size, long value, String region) {
@@ -56,8 +68,10 @@ final class QemuTrace {
     private static final byte[] SIZE = ascii(" size ");
     private static final byte[] NAME = ascii(" name '");
     /** Dump lines the comparison does not use (descriptor tables, debug registers, lazy flags). */
-    private static final byte[][] IGNORED = {ascii("LDT="), ascii("TR ="), ascii("GDT="), ascii("IDT="),
-        ascii("DR0="), ascii("DR6="), ascii("CCS=")};
+    private static final byte[][] IGNORED = {ascii("LDT="), ascii("TR ="), ascii("DR0="), ascii("DR6="),
+        ascii("CCS=")};
+    private static final byte[] GDT = ascii("GDT=");
+    private static final byte[] IDT = ascii("IDT=");
     private static final byte[][] SEGMENTS = {ascii("ES ="), ascii("CS ="), ascii("SS ="), ascii("DS ="),
         ascii("FS ="), ascii("GS =")};
 
@@ -102,9 +116,12 @@ final class QemuTrace {
         int[] regs = new int[8];
         int[] sel = new int[6];
         int[] base = new int[6];
+        int[] limit = new int[6];
+        int[] flags = new int[6];
+        int[] tables = new int[4];
+        int[] cr = new int[5];
         int eip = 0;
         int eflags = 0;
-        int cr0 = 0;
         boolean halted = false;
         boolean inDump = false;
         boolean skipDump = false;
@@ -126,7 +143,17 @@ final class QemuTrace {
                 eflags = hexAt(17, 8);
                 halted = indexOf(HALTED) >= 0;
             } else if (startsWith(CR0)) {
-                cr0 = hexAt(4, 8);
+                // "CR0=60000010 CR2=00000000 CR3=00000000 CR4=00000000"
+                cr[0] = hexAt(4, 8);
+                cr[2] = hexAt(17, 8);
+                cr[3] = hexAt(30, 8);
+                cr[4] = hexAt(43, 8);
+            } else if (startsWith(GDT)) {
+                tables[GDT_BASE] = hexAt(9, 8);
+                tables[GDT_LIMIT] = hexAt(18, 8);
+            } else if (startsWith(IDT)) {
+                tables[IDT_BASE] = hexAt(9, 8);
+                tables[IDT_LIMIT] = hexAt(18, 8);
             } else if (startsWith(EFER)) {
                 if (!inDump) {
                     throw bad("EFER before EAX");
@@ -137,11 +164,14 @@ final class QemuTrace {
                     inDump = false;
                     continue;
                 }
-                return new State(regs, eip, eflags, sel, base, cr0, halted, interrupt);
+                return new State(regs, eip, eflags, sel, base, limit, flags, tables, cr, halted, interrupt);
             } else if (segment() >= 0) {
+                // "CS =f000 000f0000 0000ffff 00009b00": selector, base, limit, descriptor flags
                 int s = segment();
                 sel[s] = hexAt(4, 4);
                 base[s] = hexAt(9, 8);
+                limit[s] = hexAt(18, 8);
+                flags[s] = hexAt(27, 8);
             } else if (startsWith(READ) || startsWith(WRITE)) {
                 access();
             } else if (startsWith(HARD_INT)) {

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 /** The QEMU log parser of the lockstep, on lines captured from QEMU 7.2 booting SeaBIOS. */
 class QemuTraceTest {
 
-    /** Two register dumps from a real log with the accesses QEMU printed around them. */
+    /**
+     * Two register dumps from a real log with the accesses QEMU printed around them (the second
+     * with a few fields changed, so that each is seen to land in its own place).
+     */
     static final String CAPTURED = """
             memory_region_ops_write cpu -1 mr 0x559640bf7de0 addr 0xfee00000 value 0x0 size 4 name 'apic-msi'
             memory_region_ops_write cpu 0 mr 0x559641392430 addr 0x70 value 0x8f size 1 name 'rtc-index'
@@ -45,14 +48,14 @@ class QemuTraceTest {
             ES =0000 00000000 0000ffff 00009300
             CS =f000 000f0000 0000ffff 00009b00
             SS =0000 00000000 0000ffff 00009300
-            DS =0040 00000400 0000ffff 00009300
+            DS =0040 00000400 000fffff 00c09300
             FS =0000 00000000 0000ffff 00009300
             GS =0000 00000000 0000ffff 00009300
             LDT=0000 00000000 0000ffff 00008200
             TR =0000 00000000 0000ffff 00008b00
-            GDT=     00000000 0000ffff
+            GDT=     000f6c00 00000037
             IDT=     00000000 0000ffff
-            CR0=60000011 CR2=00000000 CR3=00000000 CR4=00000000
+            CR0=60000011 CR2=00001234 CR3=00005000 CR4=00000010
             DR0=0000000000000000 DR1=0000000000000000 DR2=0000000000000000 DR3=0000000000000000 \s
             DR6=00000000ffff0ff0 DR7=0000000000000400
             CCS=00000044 CCD=00000000 CCO=CLR
@@ -74,7 +77,11 @@ class QemuTraceTest {
         assertEquals(0x46, first.eflags());
         assertEquals(0xF000, first.sel()[Cpu.CS]);
         assertEquals(0xF0000, first.base()[Cpu.CS]);
+        assertEquals(0xFFFF, first.limit()[Cpu.CS]);
+        assertEquals(0x9B00, first.flags()[Cpu.CS]);
+        assertEquals(0x9300, first.flags()[Cpu.SS]);
         assertEquals(0x60000010, first.cr0());
+        assertEquals(0xFFFF, first.tables()[QemuTrace.IDT_LIMIT]);
         assertFalse(first.halted());
         assertEquals(-1, first.interruptBefore());
 
@@ -87,6 +94,13 @@ class QemuTraceTest {
         assertEquals(0x40, second.sel()[Cpu.DS]);
         assertEquals(0x400, second.base()[Cpu.DS]);
         assertEquals(0x60000011, second.cr0());
+        assertEquals(0x1234, second.cr()[2]);
+        assertEquals(0x5000, second.cr()[3]);
+        assertEquals(0x10, second.cr()[4]);
+        assertEquals(0xF6C00, second.tables()[QemuTrace.GDT_BASE]);
+        assertEquals(0x37, second.tables()[QemuTrace.GDT_LIMIT]);
+        assertEquals(0xFFFFF, second.limit()[Cpu.DS]);
+        assertEquals(0xC09300, second.flags()[Cpu.DS]);
         assertTrue(second.halted());
         assertFalse(second.sameRegisters(first));
         assertNull(t.next());
