@@ -247,6 +247,9 @@ class QemuLockstepTest {
                 boolean msr = insn.opcode == 0x130 || insn.opcode == 0x132;
                 if (msr && next.eip() == startEip + insn.length && next.sel()[Cpu.CS] == startCs) {
                     modelSpecificRegister(c, insn, next, copied);
+                } else if (rep && next.interruptBefore() >= 0 && remaining(insn, next.regs()[Cpu.ECX]) != 0) {
+                    suspendedRep(vcpu, c, insn, next.regs()[Cpu.ECX], startEip, startCs);
+                    copied.suspendedReps++;
                 } else {
                     step(vcpu, c, rep, startEip, startCs);
                 }
@@ -347,6 +350,29 @@ class QemuLockstepTest {
         c.eip += insn.length;
     }
 
+    /** The count register a REP string instruction uses: CX with 16-bit addressing, else ECX. */
+    private static int remaining(DecodedInsn insn, int ecx) {
+        return insn.addr32 ? ecx : ecx & 0xFFFF;
+    }
+
+    /**
+     * A REP string instruction QEMU interrupted between iterations (an interrupt may be taken
+     * there, SDM Vol. 2 "REP"): emu runs the same number of iterations, by running the
+     * instruction with the count set to that number, and then stands where QEMU stands, on the
+     * instruction with the rest of the count in (E)CX.
+     */
+    private static void suspendedRep(EmuVcpu vcpu, Cpu c, DecodedInsn insn, int qemuEcx, int startEip, int startCs) {
+        int size = insn.addr32 ? 4 : 2;
+        int left = remaining(insn, qemuEcx);
+        int done = remaining(insn, c.r32(Cpu.ECX) - left);
+        c.setReg(Cpu.ECX, size, done);
+        step(vcpu, c, true, startEip, startCs);
+        if (remaining(insn, c.r32(Cpu.ECX)) == 0 && c.segSel[Cpu.CS] == startCs) {
+            c.setReg(Cpu.ECX, size, left);
+            c.eip = startEip;
+        }
+    }
+
     /** An external interrupt QEMU delivered before its next instruction, delivered here too. */
     private static void injectInterrupt(Cpu c, int vector) {
         c.insnEip = c.eip;
@@ -366,14 +392,16 @@ class QemuLockstepTest {
         final java.util.SortedSet<Integer> msrsEmuLacks = new java.util.TreeSet<>();
         long interrupts;
         long repeatedDumps;
+        long suspendedReps;
         long undefinedFlags;
 
         @Override
         public String toString() {
             return String.format("reset signature %d, CPUID %d, RDTSC %d, RDMSR %d, hardware interrupts %d,"
-                    + " flags the SDM leaves undefined %d; WRMSR %d; MSRs only QEMU's model has %s"
-                    + " (and %d repeated QEMU dumps skipped)", signature, cpuid, rdtsc, rdmsr, interrupts,
-                    undefinedFlags, wrmsr, msrsEmuLacks.stream().map(Integer::toHexString).toList(), repeatedDumps);
+                    + " REP instructions they suspended %d, flags the SDM leaves undefined %d; WRMSR %d; MSRs only"
+                    + " QEMU's model has %s (and %d repeated QEMU dumps skipped)", signature, cpuid, rdtsc, rdmsr,
+                    interrupts, suspendedReps, undefinedFlags, wrmsr,
+                    msrsEmuLacks.stream().map(Integer::toHexString).toList(), repeatedDumps);
         }
     }
 }
