@@ -14,6 +14,8 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -389,7 +391,7 @@ class QemuLockstepTest {
         long rdtsc;
         long rdmsr;
         long wrmsr;
-        final java.util.SortedSet<Integer> msrsEmuLacks = new java.util.TreeSet<>();
+        final SortedSet<Integer> msrsEmuLacks = new TreeSet<>();
         long interrupts;
         long repeatedDumps;
         long suspendedReps;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 
 /**
@@ -24,10 +25,10 @@ final class QemuTrace {
 
         /** The same registers as {@code o}: what a dump repeated without an instruction shows. */
         boolean sameRegisters(State o) {
-            return eip == o.eip && eflags == o.eflags && java.util.Arrays.equals(regs, o.regs)
-                    && java.util.Arrays.equals(sel, o.sel) && java.util.Arrays.equals(base, o.base)
-                    && java.util.Arrays.equals(limit, o.limit) && java.util.Arrays.equals(flags, o.flags)
-                    && java.util.Arrays.equals(tables, o.tables) && java.util.Arrays.equals(cr, o.cr);
+            return eip == o.eip && eflags == o.eflags && Arrays.equals(regs, o.regs)
+                    && Arrays.equals(sel, o.sel) && Arrays.equals(base, o.base)
+                    && Arrays.equals(limit, o.limit) && Arrays.equals(flags, o.flags)
+                    && Arrays.equals(tables, o.tables) && Arrays.equals(cr, o.cr);
         }
 
         int cr0() {
