@@ -35,7 +35,7 @@ final class RegionCompiler {
     /** HotSpot leaves methods above 8,000 bytecode bytes interpreted (HugeMethodLimit): stay below. */
     private static final int BYTECODE_LIMIT = 7_500;
 
-    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, RegionEmitter.CD_CPU, CD_int);
+    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, RegionOperands.CD_CPU, CD_int);
     private static final ClassDesc CD_BLOCK = ClassDesc.of("io.p2vkit.hv.emu.CompiledBlock");
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     static final boolean TRACE = Boolean.getBoolean("p2v.emu.traceRegions");
@@ -157,15 +157,15 @@ final class RegionCompiler {
     }
 
     private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region) {
-        int cpu = RegionEmitter.CPU;
-        code.aload(cpu).getfield(RegionEmitter.CD_CPU, "r", CD_long.arrayType()).astore(RegionEmitter.REGS);
-        code.aload(cpu).getfield(RegionEmitter.CD_CPU, "mmu", ClassDesc.of("io.p2vkit.hv.emu.Mmu"))
-                .getfield(ClassDesc.of("io.p2vkit.hv.emu.Mmu"), "generation", CD_int).istore(RegionEmitter.GEN);
-        code.iload(RegionEmitter.BUDGET).loadConstant(region.size()).isub().istore(RegionEmitter.LIMIT);
-        code.iconst_0().istore(RegionEmitter.RETIRED);
+        int cpu = RegionOperands.CPU;
+        code.aload(cpu).getfield(RegionOperands.CD_CPU, "r", CD_long.arrayType()).astore(RegionOperands.REGS);
+        code.aload(cpu).getfield(RegionOperands.CD_CPU, "mmu", ClassDesc.of("io.p2vkit.hv.emu.Mmu"))
+                .getfield(ClassDesc.of("io.p2vkit.hv.emu.Mmu"), "generation", CD_int).istore(RegionOperands.GEN);
+        code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
+        code.iconst_0().istore(RegionOperands.RETIRED);
         reload(code, region);
-        for (int slot : new int[] {RegionEmitter.PC, RegionEmitter.NEXT, RegionEmitter.FA, RegionEmitter.FB,
-            RegionEmitter.FRES, RegionEmitter.T0, RegionEmitter.T1, RegionEmitter.T2}) {
+        for (int slot : new int[] {RegionOperands.PC, RegionOperands.NEXT, RegionOperands.FA, RegionOperands.FB,
+            RegionOperands.FRES, RegionOperands.T0, RegionOperands.T1, RegionOperands.T2}) {
             code.lconst_0().lstore(slot);
         }
         Label exit = code.newLabel();
@@ -180,20 +180,20 @@ final class RegionCompiler {
 
         code.labelBinding(exit);
         writeBack(code, region);
-        setRip(code, RegionEmitter.NEXT, "rip", "eip");
+        setRip(code, RegionOperands.NEXT, "rip", "eip");
         addRetired(code);
-        code.iload(RegionEmitter.RETIRED).ireturn();
+        code.iload(RegionOperands.RETIRED).ireturn();
 
         code.labelBinding(handler);
-        code.astore(RegionEmitter.EXCEPTION);
+        code.astore(RegionOperands.EXCEPTION);
         writeBack(code, region);
-        setRip(code, RegionEmitter.PC, "rip", "eip");
-        setRip(code, RegionEmitter.PC, "insnRip", "insnEip");
+        setRip(code, RegionOperands.PC, "rip", "eip");
+        setRip(code, RegionOperands.PC, "insnRip", "insnEip");
         if ((region.registers() & (1 << Cpu.ESP)) != 0) {
-            code.aload(cpu).lload(RegionEmitter.reg(Cpu.ESP)).putfield(RegionEmitter.CD_CPU, "insnEsp", CD_long);
+            code.aload(cpu).lload(RegionOperands.reg(Cpu.ESP)).putfield(RegionOperands.CD_CPU, "insnEsp", CD_long);
         }
         addRetired(code);
-        code.aload(RegionEmitter.EXCEPTION).athrow();
+        code.aload(RegionOperands.EXCEPTION).athrow();
         code.exceptionCatchAll(tryStart, tryEnd, handler);
     }
 
@@ -201,7 +201,7 @@ final class RegionCompiler {
     static void reload(CodeBuilder code, RegionScan.Region region) {
         for (int n = 0; n < 16; n++) {
             if ((region.registers() & (1 << n)) != 0) {
-                code.aload(RegionEmitter.REGS).loadConstant(n).laload().lstore(RegionEmitter.reg(n));
+                code.aload(RegionOperands.REGS).loadConstant(n).laload().lstore(RegionOperands.reg(n));
             }
         }
     }
@@ -210,18 +210,18 @@ final class RegionCompiler {
     static void writeBack(CodeBuilder code, RegionScan.Region region) {
         for (int n = 0; n < 16; n++) {
             if ((region.registers() & (1 << n)) != 0) {
-                code.aload(RegionEmitter.REGS).loadConstant(n).lload(RegionEmitter.reg(n)).lastore();
+                code.aload(RegionOperands.REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
             }
         }
     }
 
     private static void setRip(CodeBuilder code, int slot, String rip, String eip) {
-        code.aload(RegionEmitter.CPU).lload(slot).putfield(RegionEmitter.CD_CPU, rip, CD_long);
-        code.aload(RegionEmitter.CPU).lload(slot).l2i().putfield(RegionEmitter.CD_CPU, eip, CD_int);
+        code.aload(RegionOperands.CPU).lload(slot).putfield(RegionOperands.CD_CPU, rip, CD_long);
+        code.aload(RegionOperands.CPU).lload(slot).l2i().putfield(RegionOperands.CD_CPU, eip, CD_int);
     }
 
     private static void addRetired(CodeBuilder code) {
-        code.aload(RegionEmitter.CPU).dup().getfield(RegionEmitter.CD_CPU, "retired", CD_long)
-                .iload(RegionEmitter.RETIRED).i2l().ladd().putfield(RegionEmitter.CD_CPU, "retired", CD_long);
+        code.aload(RegionOperands.CPU).dup().getfield(RegionOperands.CD_CPU, "retired", CD_long)
+                .iload(RegionOperands.RETIRED).i2l().ladd().putfield(RegionOperands.CD_CPU, "retired", CD_long);
     }
 }

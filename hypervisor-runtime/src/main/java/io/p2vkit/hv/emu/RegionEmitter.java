@@ -1,5 +1,21 @@
 package io.p2vkit.hv.emu;
 
+import static io.p2vkit.hv.emu.RegionOperands.CD_CPU;
+import static io.p2vkit.hv.emu.RegionOperands.CD_EXEC64;
+import static io.p2vkit.hv.emu.RegionOperands.CD_MMU;
+import static io.p2vkit.hv.emu.RegionOperands.CPU;
+import static io.p2vkit.hv.emu.RegionOperands.FA;
+import static io.p2vkit.hv.emu.RegionOperands.FB;
+import static io.p2vkit.hv.emu.RegionOperands.FRES;
+import static io.p2vkit.hv.emu.RegionOperands.GEN;
+import static io.p2vkit.hv.emu.RegionOperands.LIMIT;
+import static io.p2vkit.hv.emu.RegionOperands.NEXT;
+import static io.p2vkit.hv.emu.RegionOperands.PC;
+import static io.p2vkit.hv.emu.RegionOperands.REGS;
+import static io.p2vkit.hv.emu.RegionOperands.RETIRED;
+import static io.p2vkit.hv.emu.RegionOperands.T0;
+import static io.p2vkit.hv.emu.RegionOperands.T1;
+import static io.p2vkit.hv.emu.RegionOperands.T2;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -17,49 +33,27 @@ import java.lang.constant.MethodTypeDesc;
  * keeps them in host registers; memory goes through the accessors of {@link Exec64} and the
  * {@link Mmu}'s TLB, which the JIT inlines. Flags are recorded in {@link Flags} only where the
  * scan says something can see them; a condition right after the instruction that set it is
- * tested from the operands kept in locals. Every instruction that may fault first notes its
+ * tested from the operands kept in locals. Registers, memory and the method's locals are
+ * {@link RegionOperands}'. Every instruction that may fault first notes its
  * address, and registers change only after its memory accesses, so the method's exception
  * handler can hand the interpreter the exact state before the faulting instruction.
  */
 final class RegionEmitter {
 
-    static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
-    private static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
     private static final ClassDesc CD_FLAGS = ClassDesc.of("io.p2vkit.hv.emu.Flags");
-    private static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
     private static final ClassDesc CD_OPS64 = ClassDesc.of("io.p2vkit.hv.emu.Ops64");
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
     static final ClassDesc CD_HANDLER = ClassDesc.of("io.p2vkit.hv.emu.Handler");
     static final ClassDesc CD_INSN = ClassDesc.of("io.p2vkit.hv.emu.decode.DecodedInsn");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
     private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
-    private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
-    private static final MethodTypeDesc MTD_READ_INT = MethodTypeDesc.of(CD_int, CD_long);
-    private static final MethodTypeDesc MTD_WRITE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
     private static final MethodTypeDesc MTD_ALU = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MTD_SHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_int);
     private static final MethodTypeDesc MTD_IMUL = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MTD_SET = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_long, CD_long, CD_long);
 
-    // Local variable slots of the generated run(Cpu, int) method.
-    static final int CPU = 1;
-    static final int BUDGET = 2;
-    static final int RETIRED = 3;
-    static final int REGS = 4;
-    static final int GEN = 5;
-    static final int LIMIT = 6;
-    static final int REG0 = 7;           // 16 longs: guest register n in REG0 + 2n
-    static final int PC = 39;            // the address of the instruction that may fault next
-    static final int NEXT = 41;          // where the region exits to
-    static final int FA = 43;            // the last flag-setting operation's operands and result
-    static final int FB = 45;
-    static final int FRES = 47;
-    static final int T0 = 49;
-    static final int T1 = 51;
-    static final int T2 = 53;
-    static final int EXCEPTION = 55;
-
     private final CodeBuilder code;
+    private final RegionOperands ops;
     private final ClassDesc self;
     private final RegionScan.Region region;
     private final Label[] labels;
@@ -70,6 +64,7 @@ final class RegionEmitter {
 
     RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
         this.code = code;
+        this.ops = new RegionOperands(code, region);
         this.self = self;
         this.region = region;
         this.exit = exit;
@@ -179,23 +174,23 @@ final class RegionEmitter {
         boolean toRm = form < 2;               // 00/01 forms and group 1 write their ModRM operand
         boolean memDest = toRm && d.isMemory();
         if (form >= 4) {
-            loadReg(Cpu.EAX, size, d);
+            ops.loadReg(Cpu.EAX, size, d);
         } else if (memDest) {
-            linear(d, i);
+            ops.linear(d, i);
             code.lstore(T1);
-            readAt(T1, size, op != Alu.CMP);
+            ops.readAt(T1, size, op != Alu.CMP);
         } else if (toRm) {
-            loadReg(d.rm, size, d);
+            ops.loadReg(d.rm, size, d);
         } else {
-            loadReg(d.reg, size, d);
+            ops.loadReg(d.reg, size, d);
         }
         code.lstore(FA);
         if (form >= 4 || form < 0) {
             code.loadConstant(d.imm & Flags.mask64(size));
         } else if (toRm) {
-            loadReg(d.reg, size, d);
+            ops.loadReg(d.reg, size, d);
         } else {
-            readRm(d, i, size);
+            ops.readRm(d, i, size);
         }
         code.lstore(FB);
         operate(op, size, record);
@@ -203,10 +198,10 @@ final class RegionEmitter {
             return;
         }
         if (memDest) {
-            writeAt(T1, size, FRES);
+            ops.writeAt(T1, size, FRES);
         } else {
             code.lload(FRES);
-            storeReg(form >= 4 ? Cpu.EAX : toRm ? d.rm : d.reg, size, d);
+            ops.storeReg(form >= 4 ? Cpu.EAX : toRm ? d.rm : d.reg, size, d);
         }
     }
 
@@ -242,7 +237,7 @@ final class RegionEmitter {
                 kind = Flags.SUB;
             }
         }
-        mask(size);
+        ops.mask(size);
         code.lstore(FRES);
         produced(kind, size, record);
     }
@@ -263,15 +258,15 @@ final class RegionEmitter {
         switch (op) {
             case 0x84, 0x85 -> {
                 int size = byteOrV(d);
-                readRm(d, i, size);
+                ops.readRm(d, i, size);
                 code.lstore(FA);
-                loadReg(d.reg, size, d);
+                ops.loadReg(d.reg, size, d);
                 code.lstore(FB);
                 operate(Alu.AND, size, record);
             }
             case 0xA8, 0xA9 -> {
                 int size = byteOrV(d);
-                loadReg(Cpu.EAX, size, d);
+                ops.loadReg(Cpu.EAX, size, d);
                 code.lstore(FA).loadConstant(d.imm & Flags.mask64(size)).lstore(FB);
                 operate(Alu.AND, size, record);
             }
@@ -284,68 +279,68 @@ final class RegionEmitter {
             }
             case 0xFE, 0xFF -> {
                 if (ext == 6) {
-                    readRm(d, i, d.opSize());
+                    ops.readRm(d, i, d.opSize());
                     code.lstore(T0);
-                    push(d.opSize());
+                    ops.push(d.opSize());
                 } else {
                     incDec(d, i, op == 0xFE ? 1 : d.opSize(), ext == 0, record);
                 }
             }
             case 0x88, 0x89 -> {
-                loadReg(d.reg, byteOrV(d), d);
+                ops.loadReg(d.reg, byteOrV(d), d);
                 code.lstore(T0);
-                writeRm(d, i, byteOrV(d), T0);
+                ops.writeRm(d, i, byteOrV(d), T0);
             }
             case 0x8A, 0x8B -> {
-                readRm(d, i, byteOrV(d));
-                storeReg(d.reg, byteOrV(d), d);
+                ops.readRm(d, i, byteOrV(d));
+                ops.storeReg(d.reg, byteOrV(d), d);
             }
             case 0xC6, 0xC7 -> {
                 code.loadConstant(d.imm & Flags.mask64(byteOrV(d))).lstore(T0);
-                writeRm(d, i, byteOrV(d), T0);
+                ops.writeRm(d, i, byteOrV(d), T0);
             }
             case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> {
                 code.loadConstant((long) (d.imm & 0xFF));
-                storeReg(d.rm, 1, d);
+                ops.storeReg(d.rm, 1, d);
             }
             case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> {
                 int size = d.opSize();
                 code.loadConstant(size == 8 ? d.imm64 : d.imm & Flags.mask64(size));
-                storeReg(d.rm, size, d);
+                ops.storeReg(d.rm, size, d);
             }
             case 0x8D -> {
-                effectiveAddress(d, i);
-                storeReg(d.reg, d.opSize(), d);
+                ops.effectiveAddress(d, i);
+                ops.storeReg(d.reg, d.opSize(), d);
             }
             case 0x63 -> {
                 int size = d.opSize();
-                readRm(d, i, size == 2 ? 2 : 4);
+                ops.readRm(d, i, size == 2 ? 2 : 4);
                 if (size == 8) {
                     code.l2i().i2l();
                 }
-                storeReg(d.reg, size, d);
+                ops.storeReg(d.reg, size, d);
             }
             case 0x1B6, 0x1B7, 0x1BE, 0x1BF -> {
                 int from = (op & 1) == 0 ? 1 : 2;
-                readRm(d, i, from);
+                ops.readRm(d, i, from);
                 if (op >= 0x1BE) {
-                    signExtend(from);
+                    ops.signExtend(from);
                 }
-                storeReg(d.reg, d.opSize(), d);
+                ops.storeReg(d.reg, d.opSize(), d);
             }
             case 0x98 -> {
                 int size = d.opSize();
                 int from = size / 2;
-                loadReg(Cpu.EAX, from, d);
-                signExtend(from);
-                storeReg(Cpu.EAX, size, d);
+                ops.loadReg(Cpu.EAX, from, d);
+                ops.signExtend(from);
+                ops.storeReg(Cpu.EAX, size, d);
             }
             case 0x99 -> {
                 int size = d.opSize();
-                loadReg(Cpu.EAX, size, d);
-                signExtend(size);
+                ops.loadReg(Cpu.EAX, size, d);
+                ops.signExtend(size);
                 code.loadConstant(63).lshr();
-                storeReg(Cpu.EDX, size, d);
+                ops.storeReg(Cpu.EDX, size, d);
             }
             case 0x86, 0x87 -> exchange(d.reg, d.rm, byteOrV(d), d);
             case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> {
@@ -357,33 +352,33 @@ final class RegionEmitter {
                 // the multi-byte NOP: its operand is never accessed
             }
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> {
-                loadReg(d.rm, d.opSize(), d);
+                ops.loadReg(d.rm, d.opSize(), d);
                 code.lstore(T0);
-                push(d.opSize());
+                ops.push(d.opSize());
             }
             case 0x68, 0x6A -> {
                 code.loadConstant(d.imm & Flags.mask64(d.opSize())).lstore(T0);
-                push(d.opSize());
+                ops.push(d.opSize());
             }
             case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> {
                 int size = d.opSize();
-                stackRead(size);
+                ops.stackRead(size);
                 code.lstore(T0);
-                code.lload(reg(Cpu.ESP)).loadConstant((long) size).ladd().lstore(reg(Cpu.ESP));
+                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant((long) size).ladd().lstore(RegionOperands.reg(Cpu.ESP));
                 code.lload(T0);
-                storeReg(d.rm, size, d);
+                ops.storeReg(d.rm, size, d);
             }
             case 0x69, 0x6B, 0x1AF -> imul(d, i, record);
             case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> shift(d, i, record);
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> {
                 int size = d.opSize();
-                loadReg(d.rm, size, d);
+                ops.loadReg(d.rm, size, d);
                 if (size == 8) {
                     code.invokestatic(CD_LONGS, "reverseBytes", MethodTypeDesc.of(CD_long, CD_long));
                 } else {
                     code.l2i().invokestatic(CD_INTS, "reverseBytes", MethodTypeDesc.of(CD_int, CD_int)).i2l();
                 }
-                storeReg(d.rm, size, d);
+                ops.storeReg(d.rm, size, d);
             }
             default -> {
                 if (RegionTraits.isCmov(op)) {
@@ -396,7 +391,7 @@ final class RegionEmitter {
                     code.labelBinding(one);
                     code.lconst_1().lstore(T0);
                     code.labelBinding(done);
-                    writeRm(d, i, 1, T0);
+                    ops.writeRm(d, i, 1, T0);
                 } else if (RegionTraits.delegated(d)) {
                     delegate(d, i);
                 } else {
@@ -428,24 +423,24 @@ final class RegionEmitter {
     /** F6/F7: TEST imm, NOT, NEG. */
     private void group3(DecodedInsn d, int i, int size, int ext, boolean record) {
         if (ext <= 1) {
-            readRm(d, i, size);
+            ops.readRm(d, i, size);
             code.lstore(FA).loadConstant(d.imm & Flags.mask64(size)).lstore(FB);
             operate(Alu.AND, size, record);
             return;
         }
         boolean mem = d.isMemory();
         if (mem) {
-            linear(d, i);
+            ops.linear(d, i);
             code.lstore(T1);
-            readAt(T1, size, true);
+            ops.readAt(T1, size, true);
         } else {
-            loadReg(d.rm, size, d);
+            ops.loadReg(d.rm, size, d);
         }
         int result = FRES;
         if (ext == 2) {
             // NOT sets no flag: its result must not replace the operands a later condition tests
             code.loadConstant(-1L).lxor();
-            mask(size);
+            ops.mask(size);
             code.lstore(T0);
             result = T0;
         } else {
@@ -453,21 +448,21 @@ final class RegionEmitter {
             operate(Alu.SUB, size, record);
         }
         if (mem) {
-            writeAt(T1, size, result);
+            ops.writeAt(T1, size, result);
         } else {
             code.lload(result);
-            storeReg(d.rm, size, d);
+            ops.storeReg(d.rm, size, d);
         }
     }
 
     private void incDec(DecodedInsn d, int i, int size, boolean inc, boolean record) {
         boolean mem = d.isMemory();
         if (mem) {
-            linear(d, i);
+            ops.linear(d, i);
             code.lstore(T1);
-            readAt(T1, size, true);
+            ops.readAt(T1, size, true);
         } else {
-            loadReg(d.rm, size, d);
+            ops.loadReg(d.rm, size, d);
         }
         code.lstore(FA).lconst_1().lstore(FB);
         code.lload(FA).lconst_1();
@@ -476,49 +471,49 @@ final class RegionEmitter {
         } else {
             code.lsub();
         }
-        mask(size);
+        ops.mask(size);
         code.lstore(FRES);
         produced(inc ? Flags.INC : Flags.DEC, size, record);
         if (mem) {
-            writeAt(T1, size, FRES);
+            ops.writeAt(T1, size, FRES);
         } else {
             code.lload(FRES);
-            storeReg(d.rm, size, d);
+            ops.storeReg(d.rm, size, d);
         }
     }
 
     private void exchange(int a, int b, int size, DecodedInsn d) {
-        loadReg(a, size, d);
+        ops.loadReg(a, size, d);
         code.lstore(T0);
-        loadReg(b, size, d);
-        storeReg(a, size, d);
+        ops.loadReg(b, size, d);
+        ops.storeReg(a, size, d);
         code.lload(T0);
-        storeReg(b, size, d);
+        ops.storeReg(b, size, d);
     }
 
     private void cmov(DecodedInsn d, int i) {
         int size = d.opSize();
-        readRm(d, i, size);
+        ops.readRm(d, i, size);
         code.lstore(T0);
         Label move = code.newLabel();
         Label done = code.newLabel();
         branchIf(d.opcode & 0xF, move);
         if (size == 4) {
-            code.lload(reg(d.reg)).loadConstant(0xFFFF_FFFFL).land().lstore(reg(d.reg)); // zero-extends anyway
+            code.lload(RegionOperands.reg(d.reg)).loadConstant(0xFFFF_FFFFL).land().lstore(RegionOperands.reg(d.reg)); // zero-extends anyway
         }
         code.goto_(done);
         code.labelBinding(move);
         code.lload(T0);
-        storeReg(d.reg, size, d);
+        ops.storeReg(d.reg, size, d);
         code.labelBinding(done);
     }
 
     private void imul(DecodedInsn d, int i, boolean record) {
         int size = d.opSize();
-        readRm(d, i, size);
+        ops.readRm(d, i, size);
         code.lstore(FA);
         if (d.opcode == 0x1AF) {
-            loadReg(d.reg, size, d);
+            ops.loadReg(d.reg, size, d);
         } else {
             code.loadConstant((long) d.imm);
         }
@@ -529,13 +524,13 @@ final class RegionEmitter {
             code.lload(FA).lload(FB).lmul();
         } else {
             code.lload(FA);
-            signExtend(size);
+            ops.signExtend(size);
             code.lload(FB);
-            signExtend(size);
+            ops.signExtend(size);
             code.lmul();
-            mask(size);
+            ops.mask(size);
         }
-        storeReg(d.reg, size, d);
+        ops.storeReg(d.reg, size, d);
         pendingKind = Flags.NONE;
     }
 
@@ -546,12 +541,12 @@ final class RegionEmitter {
         int count = RegionTraits.constantCount(d);
         boolean mem = d.isMemory();
         if (mem) {
-            linear(d, i);
+            ops.linear(d, i);
             code.lstore(T1);
         }
         Label done = code.newLabel();
         if (count < 0) {
-            code.lload(reg(Cpu.ECX)).loadConstant(size == 8 ? 0x3FL : 0x1FL).land().lstore(T2);
+            code.lload(RegionOperands.reg(Cpu.ECX)).loadConstant(size == 8 ? 0x3FL : 0x1FL).land().lstore(T2);
             Label nonZero = code.newLabel();
             code.lload(T2).lconst_0().lcmp().ifne(nonZero);
             countZero(d, size, mem);
@@ -562,9 +557,9 @@ final class RegionEmitter {
             return;
         }
         if (mem) {
-            readAt(T1, size, true);
+            ops.readAt(T1, size, true);
         } else {
-            loadReg(d.rm, size, d);
+            ops.loadReg(d.rm, size, d);
         }
         code.lstore(FA);
         if (count > 0 && kind >= 4 && !record) {
@@ -580,10 +575,10 @@ final class RegionEmitter {
         }
         code.lstore(FRES);
         if (mem) {
-            writeAt(T1, size, FRES);
+            ops.writeAt(T1, size, FRES);
         } else {
             code.lload(FRES);
-            storeReg(d.rm, size, d);
+            ops.storeReg(d.rm, size, d);
         }
         code.labelBinding(done);
         pendingKind = Flags.NONE;
@@ -592,10 +587,10 @@ final class RegionEmitter {
     /** A shift by zero changes no flag, yet a memory operand is read and a 32-bit register zero-extended. */
     private void countZero(DecodedInsn d, int size, boolean mem) {
         if (mem) {
-            readAt(T1, size, false);
+            ops.readAt(T1, size, false);
             code.pop2();
         } else if (size == 4) {
-            code.lload(reg(d.rm)).loadConstant(0xFFFF_FFFFL).land().lstore(reg(d.rm));
+            code.lload(RegionOperands.reg(d.rm)).loadConstant(0xFFFF_FFFFL).land().lstore(RegionOperands.reg(d.rm));
         }
     }
 
@@ -606,11 +601,11 @@ final class RegionEmitter {
             case 4, 6 -> code.loadConstant(count).lshl();
             case 5 -> code.loadConstant(count).lushr();
             default -> {
-                signExtend(size);
+                ops.signExtend(size);
                 code.loadConstant(Math.min(count, size * 8)).lshr();
             }
         }
-        mask(size);
+        ops.mask(size);
     }
 
     /** Transfers that leave the region: CALL, RET, indirect JMP/CALL. NEXT gets the target. */
@@ -618,21 +613,21 @@ final class RegionEmitter {
         switch (d.opcode) {
             case 0xE8 -> {
                 code.loadConstant(region.next(i)).lstore(T0);
-                push(8);
+                ops.push(8);
                 code.loadConstant(region.target(i)).lstore(NEXT);
             }
             case 0xC2, 0xC3 -> {
-                stackRead(8);
+                ops.stackRead(8);
                 code.invokestatic(CD_EXEC64, "checkTarget", MethodTypeDesc.of(CD_long, CD_long)).lstore(NEXT);
                 long pop = 8 + (d.opcode == 0xC2 ? d.imm & 0xFFFF : 0);
-                code.lload(reg(Cpu.ESP)).loadConstant(pop).ladd().lstore(reg(Cpu.ESP));
+                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant(pop).ladd().lstore(RegionOperands.reg(Cpu.ESP));
             }
             default -> { // FF /2, FF /4
-                readRm(d, i, 8);
+                ops.readRm(d, i, 8);
                 code.invokestatic(CD_EXEC64, "checkTarget", MethodTypeDesc.of(CD_long, CD_long)).lstore(T2);
                 if ((d.reg & 7) == 2) {
                     code.loadConstant(region.next(i)).lstore(T0);
-                    push(8);
+                    ops.push(8);
                 }
                 code.lload(T2).lstore(NEXT);
             }
@@ -654,11 +649,11 @@ final class RegionEmitter {
             boolean signed = cc >= 12;
             code.lload(FA);
             if (signed) {
-                signExtend(size);
+                ops.signExtend(size);
             }
             code.lload(FB);
             if (signed) {
-                signExtend(size);
+                ops.signExtend(size);
             }
             if (!signed && size == 8 && cc != 4 && cc != 5) {
                 code.invokestatic(CD_LONGS, "compareUnsigned", MethodTypeDesc.of(CD_int, CD_long, CD_long));
@@ -685,7 +680,7 @@ final class RegionEmitter {
             case 5, 7 -> code.lload(FRES).lconst_0().lcmp().ifne(target);
             default -> {
                 code.lload(FRES);
-                signExtend(size);
+                ops.signExtend(size);
                 code.lconst_0().lcmp();
                 switch (cc) {
                     case 8, 12 -> code.iflt(target);
@@ -695,174 +690,5 @@ final class RegionEmitter {
                 }
             }
         }
-    }
-
-    // ---- registers ----
-
-    static int reg(int n) {
-        return REG0 + 2 * n;
-    }
-
-    /** Pushes register {@code n} at {@code size} bytes, zero-extended (AH..BH without REX). */
-    private void loadReg(int n, int size, DecodedInsn d) {
-        if (size == 1 && n >= 4 && n < 8 && d.rex == 0) {
-            code.lload(reg(n - 4)).loadConstant(8).lushr().loadConstant(0xFFL).land();
-            return;
-        }
-        code.lload(reg(n));
-        mask(size);
-    }
-
-    /** Pops a long into register {@code n}: 32-bit writes zero-extend, 8/16-bit ones merge. */
-    private void storeReg(int n, int size, DecodedInsn d) {
-        switch (size) {
-            case 8 -> code.lstore(reg(n));
-            case 4 -> code.loadConstant(0xFFFF_FFFFL).land().lstore(reg(n));
-            case 2 -> merge(reg(n), 0xFFFFL, 0);
-            default -> {
-                if (n >= 4 && n < 8 && d.rex == 0) {
-                    merge(reg(n - 4), 0xFF00L, 8);
-                } else {
-                    merge(reg(n), 0xFFL, 0);
-                }
-            }
-        }
-    }
-
-    private void merge(int slot, long field, int shift) {
-        if (shift != 0) {
-            code.loadConstant(shift).lshl();
-        }
-        code.loadConstant(field).land().lload(slot).loadConstant(~field).land().lor().lstore(slot);
-    }
-
-    private void mask(int size) {
-        if (size < 8) {
-            code.loadConstant(Flags.mask64(size)).land();
-        }
-    }
-
-    private void signExtend(int size) {
-        switch (size) {
-            case 1 -> code.l2i().i2b().i2l();
-            case 2 -> code.l2i().i2s().i2l();
-            case 4 -> code.l2i().i2l();
-            default -> {
-            }
-        }
-    }
-
-    // ---- memory ----
-
-    /** Pushes the effective address of the ModRM memory operand. */
-    private void effectiveAddress(DecodedInsn d, int i) {
-        if (d.base == DecodedInsn.BASE_RIP) {
-            code.loadConstant(region.next(i) + d.disp);
-        } else {
-            code.loadConstant((long) d.disp);
-            if (d.base >= 0) {
-                code.lload(reg(d.base)).ladd();
-            }
-        }
-        if (d.index >= 0) {
-            code.lload(reg(d.index));
-            if (d.scale != 0) {
-                code.loadConstant(d.scale).lshl();
-            }
-            code.ladd();
-        }
-        if (!d.addr64) {
-            code.loadConstant(0xFFFF_FFFFL).land();
-        }
-    }
-
-    /** Pushes the checked linear address of the memory operand. */
-    private void linear(DecodedInsn d, int i) {
-        effectiveAddress(d, i);
-        if (d.seg == Cpu.FS || d.seg == Cpu.GS) {
-            code.aload(CPU).getfield(CD_CPU, d.seg == Cpu.FS ? "fsBase" : "gsBase", CD_long).ladd();
-        }
-        canonical(d.seg == Cpu.SS);
-    }
-
-    private void canonical(boolean stack) {
-        code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
-    }
-
-    /** Pushes the ModRM operand: a register or memory. */
-    private void readRm(DecodedInsn d, int i, int size) {
-        if (d.mod == 3) {
-            loadReg(d.rm, size, d);
-            return;
-        }
-        linear(d, i);
-        code.lstore(T1);
-        readAt(T1, size, false);
-    }
-
-    /** Writes the long in {@code valueSlot} to the ModRM operand. */
-    private void writeRm(DecodedInsn d, int i, int size, int valueSlot) {
-        if (d.mod == 3) {
-            code.lload(valueSlot);
-            storeReg(d.rm, size, d);
-            return;
-        }
-        linear(d, i);
-        code.lstore(T1);
-        writeAt(T1, size, valueSlot);
-    }
-
-    /**
-     * Pushes memory at the linear address in {@code linSlot}, zero-extended; checks write access
-     * first when {@code rmw}. Straight to the MMU's accessor for the size: few bytecodes, so that
-     * the JIT inlines every access of a large region.
-     */
-    private void readAt(int linSlot, int size, boolean rmw) {
-        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot);
-        if (rmw) {
-            if (size == 8) {
-                code.invokevirtual(CD_MMU, "readRmw64", MethodTypeDesc.of(CD_long, CD_long));
-            } else {
-                code.loadConstant(size).invokevirtual(CD_MMU, "readRmw", MethodTypeDesc.of(CD_int, CD_long, CD_int));
-            }
-        } else {
-            switch (size) {
-                case 1 -> code.invokevirtual(CD_MMU, "read8", MTD_READ_INT);
-                case 2 -> code.invokevirtual(CD_MMU, "read16", MTD_READ_INT);
-                case 4 -> code.invokevirtual(CD_MMU, "read32", MTD_READ_INT);
-                default -> code.invokevirtual(CD_MMU, "read64", MethodTypeDesc.of(CD_long, CD_long));
-            }
-        }
-        if (size < 8) {
-            code.i2l();
-            mask(size);
-        }
-    }
-
-    private void writeAt(int linSlot, int size, int valueSlot) {
-        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot).lload(valueSlot);
-        switch (size) {
-            case 1 -> code.l2i().invokevirtual(CD_MMU, "write8", MTD_WRITE_INT);
-            case 2 -> code.l2i().invokevirtual(CD_MMU, "write16", MTD_WRITE_INT);
-            case 4 -> code.l2i().invokevirtual(CD_MMU, "write32", MTD_WRITE_INT);
-            default -> code.invokevirtual(CD_MMU, "write64", MethodTypeDesc.of(CD_void, CD_long, CD_long));
-        }
-    }
-
-    /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
-    private void stackRead(int size) {
-        code.lload(reg(Cpu.ESP));
-        canonical(true);
-        code.lstore(T1);
-        readAt(T1, size, false);
-    }
-
-    /** Pushes the long in T0; RSP moves only once the write succeeded. */
-    private void push(int size) {
-        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
-        canonical(true);
-        code.lstore(T1);
-        writeAt(T1, size, T0);
-        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(reg(Cpu.ESP));
     }
 }

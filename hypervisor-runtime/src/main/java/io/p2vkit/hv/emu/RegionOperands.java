@@ -1,0 +1,223 @@
+package io.p2vkit.hv.emu;
+
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+import java.lang.classfile.CodeBuilder;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+
+/**
+ * The frame of a compiled region's method and its operands as bytecode: which local holds
+ * what, guest registers kept in locals (with the x86 rules for 8-, 16- and 32-bit writes), and
+ * memory operands through {@link Exec64}'s address checks and the {@link Mmu}'s sized
+ * accessors. {@link RegionEmitter} builds instructions out of these.
+ */
+final class RegionOperands {
+
+    static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
+    static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
+    static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
+    private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
+    private static final MethodTypeDesc MTD_READ_INT = MethodTypeDesc.of(CD_int, CD_long);
+    private static final MethodTypeDesc MTD_WRITE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+
+    // Local variable slots of the generated run(Cpu, int) method.
+    static final int CPU = 1;
+    static final int BUDGET = 2;
+    static final int RETIRED = 3;
+    static final int REGS = 4;
+    static final int GEN = 5;
+    static final int LIMIT = 6;
+    static final int REG0 = 7;           // 16 longs: guest register n in REG0 + 2n
+    static final int PC = 39;            // the address of the instruction that may fault next
+    static final int NEXT = 41;          // where the region exits to
+    static final int FA = 43;            // the last flag-setting operation's operands and result
+    static final int FB = 45;
+    static final int FRES = 47;
+    static final int T0 = 49;
+    static final int T1 = 51;
+    static final int T2 = 53;
+    static final int EXCEPTION = 55;
+
+    private final CodeBuilder code;
+    private final RegionScan.Region region;
+
+    RegionOperands(CodeBuilder code, RegionScan.Region region) {
+        this.code = code;
+        this.region = region;
+    }
+
+    // ---- registers ----
+
+    /** The local holding guest register {@code n}. */
+    static int reg(int n) {
+        return REG0 + 2 * n;
+    }
+
+    /** Pushes register {@code n} at {@code size} bytes, zero-extended (AH..BH without REX). */
+    void loadReg(int n, int size, DecodedInsn d) {
+        if (size == 1 && n >= 4 && n < 8 && d.rex == 0) {
+            code.lload(reg(n - 4)).loadConstant(8).lushr().loadConstant(0xFFL).land();
+            return;
+        }
+        code.lload(reg(n));
+        mask(size);
+    }
+
+    /** Pops a long into register {@code n}: 32-bit writes zero-extend, 8/16-bit ones merge. */
+    void storeReg(int n, int size, DecodedInsn d) {
+        switch (size) {
+            case 8 -> code.lstore(reg(n));
+            case 4 -> code.loadConstant(0xFFFF_FFFFL).land().lstore(reg(n));
+            case 2 -> merge(reg(n), 0xFFFFL, 0);
+            default -> {
+                if (n >= 4 && n < 8 && d.rex == 0) {
+                    merge(reg(n - 4), 0xFF00L, 8);
+                } else {
+                    merge(reg(n), 0xFFL, 0);
+                }
+            }
+        }
+    }
+
+    void merge(int slot, long field, int shift) {
+        if (shift != 0) {
+            code.loadConstant(shift).lshl();
+        }
+        code.loadConstant(field).land().lload(slot).loadConstant(~field).land().lor().lstore(slot);
+    }
+
+    void mask(int size) {
+        if (size < 8) {
+            code.loadConstant(Flags.mask64(size)).land();
+        }
+    }
+
+    void signExtend(int size) {
+        switch (size) {
+            case 1 -> code.l2i().i2b().i2l();
+            case 2 -> code.l2i().i2s().i2l();
+            case 4 -> code.l2i().i2l();
+            default -> {
+            }
+        }
+    }
+
+    // ---- memory ----
+
+    /** Pushes the effective address of the ModRM memory operand. */
+    void effectiveAddress(DecodedInsn d, int i) {
+        if (d.base == DecodedInsn.BASE_RIP) {
+            code.loadConstant(region.next(i) + d.disp);
+        } else {
+            code.loadConstant((long) d.disp);
+            if (d.base >= 0) {
+                code.lload(reg(d.base)).ladd();
+            }
+        }
+        if (d.index >= 0) {
+            code.lload(reg(d.index));
+            if (d.scale != 0) {
+                code.loadConstant(d.scale).lshl();
+            }
+            code.ladd();
+        }
+        if (!d.addr64) {
+            code.loadConstant(0xFFFF_FFFFL).land();
+        }
+    }
+
+    /** Pushes the checked linear address of the memory operand. */
+    void linear(DecodedInsn d, int i) {
+        effectiveAddress(d, i);
+        if (d.seg == Cpu.FS || d.seg == Cpu.GS) {
+            code.aload(CPU).getfield(CD_CPU, d.seg == Cpu.FS ? "fsBase" : "gsBase", CD_long).ladd();
+        }
+        canonical(d.seg == Cpu.SS);
+    }
+
+    void canonical(boolean stack) {
+        code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
+    }
+
+    /** Pushes the ModRM operand: a register or memory. */
+    void readRm(DecodedInsn d, int i, int size) {
+        if (d.mod == 3) {
+            loadReg(d.rm, size, d);
+            return;
+        }
+        linear(d, i);
+        code.lstore(T1);
+        readAt(T1, size, false);
+    }
+
+    /** Writes the long in {@code valueSlot} to the ModRM operand. */
+    void writeRm(DecodedInsn d, int i, int size, int valueSlot) {
+        if (d.mod == 3) {
+            code.lload(valueSlot);
+            storeReg(d.rm, size, d);
+            return;
+        }
+        linear(d, i);
+        code.lstore(T1);
+        writeAt(T1, size, valueSlot);
+    }
+
+    /**
+     * Pushes memory at the linear address in {@code linSlot}, zero-extended; checks write access
+     * first when {@code rmw}. Straight to the MMU's accessor for the size: few bytecodes, so that
+     * the JIT inlines every access of a large region.
+     */
+    void readAt(int linSlot, int size, boolean rmw) {
+        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot);
+        if (rmw) {
+            if (size == 8) {
+                code.invokevirtual(CD_MMU, "readRmw64", MethodTypeDesc.of(CD_long, CD_long));
+            } else {
+                code.loadConstant(size).invokevirtual(CD_MMU, "readRmw", MethodTypeDesc.of(CD_int, CD_long, CD_int));
+            }
+        } else {
+            switch (size) {
+                case 1 -> code.invokevirtual(CD_MMU, "read8", MTD_READ_INT);
+                case 2 -> code.invokevirtual(CD_MMU, "read16", MTD_READ_INT);
+                case 4 -> code.invokevirtual(CD_MMU, "read32", MTD_READ_INT);
+                default -> code.invokevirtual(CD_MMU, "read64", MethodTypeDesc.of(CD_long, CD_long));
+            }
+        }
+        if (size < 8) {
+            code.i2l();
+            mask(size);
+        }
+    }
+
+    void writeAt(int linSlot, int size, int valueSlot) {
+        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot).lload(valueSlot);
+        switch (size) {
+            case 1 -> code.l2i().invokevirtual(CD_MMU, "write8", MTD_WRITE_INT);
+            case 2 -> code.l2i().invokevirtual(CD_MMU, "write16", MTD_WRITE_INT);
+            case 4 -> code.l2i().invokevirtual(CD_MMU, "write32", MTD_WRITE_INT);
+            default -> code.invokevirtual(CD_MMU, "write64", MethodTypeDesc.of(CD_void, CD_long, CD_long));
+        }
+    }
+
+    /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
+    void stackRead(int size) {
+        code.lload(reg(Cpu.ESP));
+        canonical(true);
+        code.lstore(T1);
+        readAt(T1, size, false);
+    }
+
+    /** Pushes the long in T0; RSP moves only once the write succeeded. */
+    void push(int size) {
+        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
+        canonical(true);
+        code.lstore(T1);
+        writeAt(T1, size, T0);
+        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(reg(Cpu.ESP));
+    }
+}
