@@ -214,29 +214,14 @@ final class RegionEmitter {
             return;
         }
         code.lload(FA).lload(FB);
-        int kind;
         switch (op) {
-            case Alu.ADD -> {
-                code.ladd();
-                kind = Flags.ADD;
-            }
-            case Alu.OR -> {
-                code.lor();
-                kind = Flags.LOGIC;
-            }
-            case Alu.AND -> {
-                code.land();
-                kind = Flags.LOGIC;
-            }
-            case Alu.XOR -> {
-                code.lxor();
-                kind = Flags.LOGIC;
-            }
-            default -> {
-                code.lsub();
-                kind = Flags.SUB;
-            }
+            case Alu.ADD -> code.ladd();
+            case Alu.OR -> code.lor();
+            case Alu.AND -> code.land();
+            case Alu.XOR -> code.lxor();
+            default -> code.lsub(); // SUB, CMP
         }
+        int kind = RegionTraits.aluKind(op); // the same kind the scan decided the flags' fate with
         ops.mask(size);
         code.lstore(FRES);
         produced(kind, size, record);

@@ -162,7 +162,7 @@ final class RegionScan {
             changed = false;
             for (int i = n - 1; i >= 0; i--) {
                 int out = successorsLive(insns[i], fall[i], jump[i], liveIn);
-                int in = RegionTraits.reads(insns[i]) | (out & ~RegionTraits.writes(insns[i]));
+                int in = liveIn(insns[i], out);
                 if (out != liveOut[i] || in != liveIn[i]) {
                     liveOut[i] = out;
                     liveIn[i] = in;

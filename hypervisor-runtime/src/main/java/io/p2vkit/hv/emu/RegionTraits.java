@@ -171,17 +171,22 @@ final class RegionTraits {
     static int kind(DecodedInsn d) {
         int op = d.opcode;
         if (op < 0x40 || op >= 0x80 && op <= 0x83) {
-            return switch (aluOp(d)) {
-                case Alu.ADD -> Flags.ADD;
-                case Alu.OR, Alu.AND, Alu.XOR -> Flags.LOGIC;
-                case Alu.SUB, Alu.CMP -> Flags.SUB;
-                default -> Flags.NONE;
-            };
+            return aluKind(aluOp(d));
         }
         return switch (op) {
             case 0x84, 0x85, 0xA8, 0xA9 -> Flags.LOGIC;
             case 0xF6, 0xF7 -> (d.reg & 7) <= 1 ? Flags.LOGIC : (d.reg & 7) == 3 ? Flags.SUB : Flags.NONE;
             case 0xFE, 0xFF -> (d.reg & 7) == 0 ? Flags.INC : (d.reg & 7) == 1 ? Flags.DEC : Flags.NONE;
+            default -> Flags.NONE;
+        };
+    }
+
+    /** The lazy kind an ALU operation ({@link Alu} numbering) leaves; ADC/SBB leave none to test. */
+    static int aluKind(int op) {
+        return switch (op) {
+            case Alu.ADD -> Flags.ADD;
+            case Alu.OR, Alu.AND, Alu.XOR -> Flags.LOGIC;
+            case Alu.SUB, Alu.CMP -> Flags.SUB;
             default -> Flags.NONE;
         };
     }
