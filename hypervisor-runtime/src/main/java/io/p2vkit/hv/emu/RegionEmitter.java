@@ -413,14 +413,7 @@ final class RegionEmitter {
             operate(Alu.AND, size, record);
             return;
         }
-        boolean mem = d.isMemory();
-        if (mem) {
-            ops.linear(d, i);
-            code.lstore(T1);
-            ops.readAt(T1, size, true);
-        } else {
-            ops.loadReg(d.rm, size, d);
-        }
+        readModifyOperand(d, i, size);
         int result = FRES;
         if (ext == 2) {
             // NOT sets no flag: its result must not replace the operands a later condition tests
@@ -432,23 +425,11 @@ final class RegionEmitter {
             code.lstore(FB).lconst_0().lstore(FA);
             operate(Alu.SUB, size, record);
         }
-        if (mem) {
-            ops.writeAt(T1, size, result);
-        } else {
-            code.lload(result);
-            ops.storeReg(d.rm, size, d);
-        }
+        writeModifiedOperand(d, size, result);
     }
 
     private void incDec(DecodedInsn d, int i, int size, boolean inc, boolean record) {
-        boolean mem = d.isMemory();
-        if (mem) {
-            ops.linear(d, i);
-            code.lstore(T1);
-            ops.readAt(T1, size, true);
-        } else {
-            ops.loadReg(d.rm, size, d);
-        }
+        readModifyOperand(d, i, size);
         code.lstore(FA).lconst_1().lstore(FB);
         code.lload(FA).lconst_1();
         if (inc) {
@@ -459,10 +440,26 @@ final class RegionEmitter {
         ops.mask(size);
         code.lstore(FRES);
         produced(inc ? Flags.INC : Flags.DEC, size, record);
-        if (mem) {
-            ops.writeAt(T1, size, FRES);
+        writeModifiedOperand(d, size, FRES);
+    }
+
+    /** Pushes the ModRM operand of a read-modify-write; a memory one's address stays in T1, checked for writing. */
+    private void readModifyOperand(DecodedInsn d, int i, int size) {
+        if (d.isMemory()) {
+            ops.linear(d, i);
+            code.lstore(T1);
+            ops.readAt(T1, size, true);
         } else {
-            code.lload(FRES);
+            ops.loadReg(d.rm, size, d);
+        }
+    }
+
+    /** Writes the long in {@code slot} back to the operand {@link #readModifyOperand} read. */
+    private void writeModifiedOperand(DecodedInsn d, int size, int slot) {
+        if (d.isMemory()) {
+            ops.writeAt(T1, size, slot);
+        } else {
+            code.lload(slot);
             ops.storeReg(d.rm, size, d);
         }
     }
@@ -559,12 +556,7 @@ final class RegionEmitter {
             code.invokestatic(CD_ARITH64, "shift", MTD_SHIFT);
         }
         code.lstore(FRES);
-        if (mem) {
-            ops.writeAt(T1, size, FRES);
-        } else {
-            code.lload(FRES);
-            ops.storeReg(d.rm, size, d);
-        }
+        writeModifiedOperand(d, size, FRES);
         code.labelBinding(done);
         pendingKind = Flags.NONE;
     }
