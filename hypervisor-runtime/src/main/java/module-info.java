@@ -1,6 +1,7 @@
 /** The PC machine, its devices, the KVM and emulator CPU engines, boot-and-verify. */
 module io.p2vkit.hv {
     requires transitive io.p2vkit.image;   // MachineConfig and the disk devices take VirtualDisk
+    requires java.management;               // -Dp2v.emu.stats: a vCPU thread's CPU time
     exports io.p2vkit.hv.bus;
     exports io.p2vkit.hv.memory;
     exports io.p2vkit.hv.cpu;

@@ -26,6 +26,8 @@ public final class EmuVcpu implements Vcpu {
     private static final long HALT_POLL_NANOS = 100_000;
     /** Logs every fault delivered to the guest on stderr: a debugging aid for guest bring-up. */
     private static final boolean TRACE_FAULTS = Boolean.getBoolean("p2v.emu.traceFaults");
+    /** Prints, when a vCPU stops, what it ran and the CPU time its thread took: for benchmarks. */
+    private static final boolean STATS = Boolean.getBoolean("p2v.emu.stats");
 
     private final Cpu cpu;
     private final InterruptController interrupts;
@@ -270,6 +272,12 @@ public final class EmuVcpu implements Vcpu {
         stopReason = detail + " at " + (cpu.mode64 ? String.format("%04X:%016X", cpu.segSel[Cpu.CS], cpu.rip)
                 : String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip))
                 + " after " + cpu.retired + " instructions";
+        if (STATS) {
+            System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions), %,d ms thread CPU, %s%n",
+                    Thread.currentThread().getName(), cpu.retired, 100.0 * cpu.regionRetired / Math.max(1, cpu.retired),
+                    java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000,
+                    stopReason);
+        }
         return why;
     }
 

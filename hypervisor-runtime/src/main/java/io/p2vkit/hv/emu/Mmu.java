@@ -76,6 +76,18 @@ final class Mmu {
     private final long[] fetchTag = new long[TLB_SIZE];
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
+    /**
+     * Per entry, what to add to a linear address of its page to get the host address of the
+     * byte: the fast paths then read and write through {@link #HOST}, one constant segment,
+     * with no per-entry segment to load and check.
+     */
+    private final long[] hostAddend = new long[TLB_SIZE];
+    /**
+     * All of the host's address space as one segment, for the TLB's fast paths. A TLB entry only
+     * points into a RAM region of {@link GuestMemory}, which stays allocated while a vCPU runs
+     * (the machine frees it after its vCPU threads have stopped).
+     */
+    private static final MemorySegment HOST = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private final long[] physPage = new long[TLB_SIZE];
 
     private final Map<Long, CodePage> codePages = new HashMap<>();
@@ -163,7 +175,7 @@ final class Mmu {
     int read8(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12) {
-            int v = segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+            int v = HOST.get(BYTE, hostAddend[idx] + lin) & 0xFF;
             VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
             return v;
         }
@@ -173,7 +185,7 @@ final class Mmu {
     int read16(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
-            int v = segment[idx].get(SHORT, segmentOffset[idx] + (lin & 0xFFF)) & 0xFFFF;
+            int v = HOST.get(SHORT, hostAddend[idx] + lin) & 0xFFFF;
             VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
             return v;
         }
@@ -183,7 +195,7 @@ final class Mmu {
     int read32(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
-            int v = segment[idx].get(INT, segmentOffset[idx] + (lin & 0xFFF));
+            int v = HOST.get(INT, hostAddend[idx] + lin);
             VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
             return v;
         }
@@ -198,7 +210,7 @@ final class Mmu {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12) {
             VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            segment[idx].set(BYTE, segmentOffset[idx] + (lin & 0xFFF), (byte) v);
+            HOST.set(BYTE, hostAddend[idx] + lin, (byte) v);
             return;
         }
         writeSlow(lin, 1, v);
@@ -208,7 +220,7 @@ final class Mmu {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
             VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            segment[idx].set(SHORT, segmentOffset[idx] + (lin & 0xFFF), (short) v);
+            HOST.set(SHORT, hostAddend[idx] + lin, (short) v);
             return;
         }
         writeSlow(lin, 2, v);
@@ -218,7 +230,7 @@ final class Mmu {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
             VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            segment[idx].set(INT, segmentOffset[idx] + (lin & 0xFFF), v);
+            HOST.set(INT, hostAddend[idx] + lin, v);
             return;
         }
         writeSlow(lin, 4, v);
@@ -231,7 +243,7 @@ final class Mmu {
     long read64(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
-            long v = segment[idx].get(LONG, segmentOffset[idx] + (lin & 0xFFF));
+            long v = HOST.get(LONG, hostAddend[idx] + lin);
             VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
             return v;
         }
@@ -253,7 +265,7 @@ final class Mmu {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
             VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            segment[idx].set(LONG, segmentOffset[idx] + (lin & 0xFFF), v);
+            HOST.set(LONG, hostAddend[idx] + lin, v);
             return;
         }
         if (locked == null && (lin & 0xFFF) <= 0xFF8) {
@@ -317,7 +329,7 @@ final class Mmu {
     int fetch8(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
         if (fetchTag[idx] == lin >>> 12) {
-            return segment[idx].get(BYTE, segmentOffset[idx] + (lin & 0xFFF)) & 0xFF;
+            return HOST.get(BYTE, hostAddend[idx] + lin) & 0xFF;
         }
         long pa = translate(lin, ACCESS_FETCH, user);
         return physRead(pa, 1);
@@ -548,6 +560,7 @@ final class Mmu {
         long vpn = lin >>> 12;
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
+        hostAddend[idx] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
         physPage[idx] = ppn;
         tlbReadTag[idx] = vpn;
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);

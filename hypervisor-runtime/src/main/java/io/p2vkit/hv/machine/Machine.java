@@ -554,7 +554,10 @@ public final class Machine implements AutoCloseable {
                     }
                 }
             } catch (InterruptedException e) {
+                // A vCPU may still be running, and the emulator reads guest RAM by host address:
+                // the memory stays allocated rather than be freed under it.
                 Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while stopping the vCPUs", e);
             }
         }
         if (timerThread != null) {
