@@ -108,7 +108,8 @@ final class FxSave {
 
     /**
      * The x87 part: bytes 0-23 but MXCSR (control, status, abridged tag, FOP, FIP, FDP: 64-bit
-     * pointers when {@code wide}) and ST0-ST7 at 32-159. The caller has probed the area.
+     * pointers when {@code wide}) and ST0-ST7 in 16-byte slots at 32-159. The caller has probed
+     * the area.
      */
     static void storeX87(Cpu c, long base, boolean wide) {
         X87State f = c.fpu;
@@ -130,7 +131,7 @@ final class FxSave {
             int phys = (top + i) & 7;
             long slot = at(c, base, OFF_ST0 + 16 * i);
             c.mmu.write64(slot, f.significand[phys]);
-            c.mmu.write16(at(c, slot, 8), f.signExponent[phys]);
+            c.mmu.write64(at(c, slot, 8), f.signExponent[phys] & 0xFFFF); // and 6 reserved bytes zeroed, as CPUs do
         }
     }
 
