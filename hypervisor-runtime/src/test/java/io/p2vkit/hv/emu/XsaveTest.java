@@ -2,11 +2,14 @@ package io.p2vkit.hv.emu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+import io.p2vkit.hv.emu.decode.Decoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -559,6 +562,17 @@ class XsaveTest {
         m.cpu.eip = NativeHarness64.CODE;
         while (m.cpu.rip != NativeHarness64.CODE + code.length) {
             m.cpu.runSlice(1);
+        }
+    }
+
+    @Test
+    void compiledRegionsEndBeforeTheXsaveInstructions() {
+        // they read EDX:EAX and XCR0 or change what later code may do: the interpreter runs them
+        for (String hex : new String[] {"0f ae 23", "48 0f ae 23", "0f ae 2b", "48 0f ae 2b", "0f 01 d0", "0f 01 d1"}) {
+            byte[] b = FlatMachine.hex(hex);
+            DecodedInsn d = Decoder.decode64(i -> b[i] & 0xFF);
+            assertFalse(RegionTraits.translatable(d), hex);
+            assertFalse(RegionTraits.delegated(d), hex);
         }
     }
 
