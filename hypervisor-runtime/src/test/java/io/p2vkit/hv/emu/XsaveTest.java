@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 import io.p2vkit.hv.emu.decode.Decoder;
 import java.nio.file.Path;
@@ -574,6 +575,39 @@ class XsaveTest {
             assertFalse(RegionTraits.translatable(d), hex);
             assertFalse(RegionTraits.delegated(d), hex);
         }
+    }
+
+    @Test
+    void aHotLoopWithXsaveGivesTheSameResultWithCompiledRegions() {
+        long[] sums = new long[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                Cpu c = m.cpu;
+                c.writeCr4(c.mmu.cr4 | Cpu.CR4_OSXSAVE);
+                c.xcr0 = 3;
+                c.compileBlocks = pass == 1;
+                c.regionThreshold = 2;
+                m.load(NativeHarness64.CODE, FlatMachine.hex(String.join(" ",
+                        "b9 c8 00 00 00",                               // mov ecx, 200
+                        "b8 03 00 00 00 31 d2 31 f6 31 ff",             // mov eax, 3; xor edx, esi, edi
+                        "66 48 0f 6e c6",                               // L: movq xmm0, rsi
+                        "48 83 c6 07",                                  // add rsi, 7
+                        "0f ae 23",                                     // xsave [rbx]
+                        "48 03 bb a0 00 00 00",                         // add rdi, [rbx+0xa0] (saved XMM0)
+                        "ff c9 75 e9",                                  // dec ecx; jnz L
+                        "f4")));                                        // hlt
+                c.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+                c.rip = NativeHarness64.CODE;
+                c.eip = NativeHarness64.CODE;
+                assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+                sums[pass] = c.r[Cpu.EDI];
+                if (pass == 1) {
+                    assertTrue(c.regionRetired > 0, "regions ran around the XSAVE");
+                }
+            }
+        }
+        assertEquals(7L * 199 * 200 / 2, sums[0], "each XSAVE saw the XMM0 of its iteration");
+        assertEquals(sums[0], sums[1]);
     }
 
     // ---- against the host CPU ----
