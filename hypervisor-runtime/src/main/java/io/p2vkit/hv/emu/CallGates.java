@@ -3,7 +3,8 @@ package io.p2vkit.hv.emu;
 /**
  * Far JMP and CALL through a call gate (SDM Vol. 3 §5.8.3-5.8.5): the gate names the target code
  * segment and offset; a CALL to a more privileged non-conforming segment switches to the stack
- * the TSS holds for that ring and copies the gate's parameter count of words or dwords.
+ * the TSS holds for that ring and copies the gate's parameter count of words or dwords. IA-32e
+ * mode's 16-byte gates are {@link CallGates64}'s.
  */
 final class CallGates {
 
@@ -16,6 +17,10 @@ final class CallGates {
     }
 
     static void transfer(Cpu c, int gateSel, long gate, boolean call) {
+        if (c.ia32e()) {
+            CallGates64.transfer(c, gateSel, gate, call); // from compatibility code
+            return;
+        }
         int gateAttr = Segments.attr(gate);
         if (Segments.dpl(gateAttr) < Math.max(c.cpl, gateSel & 3)) {
             throw CpuFault.gp(gateSel & 0xFFFC);

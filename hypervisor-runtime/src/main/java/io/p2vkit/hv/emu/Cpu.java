@@ -124,6 +124,8 @@ final class Cpu {
     /** XMM0-XMM15 as (low, high) 64-bit halves: xmm[2n] is bits 0-63 of XMMn. */
     final long[] xmm = new long[32];
     int mxcsr = 0x1F80;
+    /** XCR0, the state components XSAVE manages ({@link XSave}); x87 is always on. */
+    long xcr0 = XSave.X87;
     /** MXCSR exception flags raised so far by the current SSE instruction ({@link Sse#commit}). */
     int simdExceptions;
 
@@ -235,6 +237,7 @@ final class Cpu {
         fpu.reset();
         java.util.Arrays.fill(xmm, 0);
         mxcsr = 0x1F80;
+        xcr0 = XSave.X87;
         halted = false;
         enter64 = false;
         interruptShadow = false;
@@ -561,8 +564,10 @@ final class Cpu {
         mmu.flush();
     }
 
-    /** CR4 bits we implement: VME/PVI absent; DE, PSE, PAE, PGE, OSFXSR, OSXMMEXCPT. */
-    static final int CR4_SUPPORTED = 0x8 | 0x10 | 0x20 | 0x80 | Sse.CR4_OSFXSR | Sse.CR4_OSXMMEXCPT;
+    /** CR4.OSXSAVE: XGETBV, XSETBV, XSAVE and XRSTOR are enabled (SDM Vol. 3 §2.5). */
+    static final int CR4_OSXSAVE = 1 << 18;
+    /** CR4 bits we implement: VME/PVI absent; DE, PSE, PAE, PGE, OSFXSR, OSXMMEXCPT, OSXSAVE. */
+    static final int CR4_SUPPORTED = 0x8 | 0x10 | 0x20 | 0x80 | Sse.CR4_OSFXSR | Sse.CR4_OSXMMEXCPT | CR4_OSXSAVE;
 
     void writeCr4(int v) {
         if ((v & ~CR4_SUPPORTED) != 0) {

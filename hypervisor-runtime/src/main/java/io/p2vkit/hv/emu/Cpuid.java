@@ -5,8 +5,8 @@ package io.p2vkit.hv.emu;
  * mode with SYSCALL and NX, address sizes matching the page walker (MAXPHYADDR 52, 48-bit linear),
  * an invariant TSC, the architectural capabilities of a CPU that does not speculate, and a brand
  * string naming the emulator, the TSC frequency (leaves 0x15, 0x16), the x87 FPU, MMX, FXSR, SSE
- * and SSE2. Other leaves up to 0x16
- * (caches, topology, performance monitoring, XSAVE) read as zero: nothing to report.
+ * and SSE2, XSAVE for x87 and SSE state (leaf 0xD). Other leaves up to 0x16 (caches, topology,
+ * performance monitoring) read as zero: nothing to report.
  */
 final class Cpuid {
 
@@ -25,6 +25,8 @@ final class Cpuid {
     static final int FEATURE_SSE = 1 << 25;
     static final int FEATURE_SSE2 = 1 << 26;
     static final int FEATURE2_CX16 = 1 << 13; // CMPXCHG16B (leaf 1 ECX)
+    static final int FEATURE2_XSAVE = 1 << 26; // XSAVE/XRSTOR, XGETBV/XSETBV, CR4.OSXSAVE
+    static final int FEATURE2_OSXSAVE = 1 << 27; // a copy of CR4.OSXSAVE
     static final int EXT2_FEATURE_LAHF = 1;    // LAHF/SAHF in 64-bit mode (leaf 0x80000001 ECX)
     static final int EXT_FEATURE_SYSCALL = 1 << 11;
     static final int EXT_FEATURE_NX = 1 << 20;
@@ -98,7 +100,10 @@ final class Cpuid {
             }
             case 1 -> {
                 a = 0x0000_0633; // family 6, model 3, stepping 3
-                cx = FEATURE2_CX16;
+                cx = FEATURE2_CX16 | FEATURE2_XSAVE;
+                if ((c.mmu.cr4 & Cpu.CR4_OSXSAVE) != 0) {
+                    cx |= FEATURE2_OSXSAVE;
+                }
                 dx = FEATURES;
                 if (c.apic != null) {
                     // EBX[31:24]: initial APIC ID. No HTT, so EBX[23:16] stays 0 (SDM CPUID leaf 1).
@@ -125,6 +130,17 @@ final class Cpuid {
                 if (c.r32(Cpu.ECX) == 0) {
                     b = LEAF7_TSC_ADJUST;
                     dx = LEAF7_ARCH_CAPABILITIES; // sub-leaf 0; EAX = 0: no further sub-leaves
+                }
+            }
+            case 0xD -> {
+                if (c.r32(Cpu.ECX) == 0) {
+                    // sub-leaf 0: the XCR0 bits supported, the area size for the current XCR0 and
+                    // for all of them; x87 and SSE both live in the legacy region, so both sizes
+                    // are the legacy region and header. Sub-leaf 1 (XSAVEOPT, XSAVEC, XGETBV1,
+                    // XSAVES) and the per-component sub-leaves 2-63 stay zero: none is supported.
+                    a = (int) XSave.SUPPORTED;
+                    b = XSave.AREA_SIZE;
+                    cx = XSave.AREA_SIZE;
                 }
             }
             case 0x15 -> { // TSC = crystal * EBX / EAX: 25 MHz * 40 = the 1 GHz of our TSC

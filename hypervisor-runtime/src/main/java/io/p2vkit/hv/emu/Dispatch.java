@@ -265,7 +265,7 @@ final class Dispatch {
         t[0x0FE] = Alu::group4; // group 4 (INC/DEC Eb)
         t[0x0FF] = ControlFlow::group5; // group 5 (INC/DEC/CALL/JMP/PUSH Ev)
         t[0x100] = SystemOps::group6; // 0F 00 group 6
-        t[0x101] = SystemOps::group7; // 0F 01 group 7
+        t[0x101] = SystemOps::group7; // 0F 01 group 7 (XGETBV, XSETBV: 0F 01 D0, D1)
         t[0x102] = SystemOps::larLsl; // 0F 02 LAR
         t[0x103] = SystemOps::larLsl; // 0F 03 LSL
         t[0x106] = SystemOps::clts; // 0F 06 CLTS

@@ -179,7 +179,7 @@ final class Dispatch64 {
         t[0x0FE] = Ops64::group4; // group 4 (INC/DEC Eb)
         t[0x0FF] = Ops64::group5; // group 5
         t[0x100] = System64::group6; // group 6: SLDT, STR, LLDT, LTR, VERR, VERW
-        t[0x101] = System64::group7; // group 7: SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG, SWAPGS
+        t[0x101] = System64::group7; // group 7: SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG, SWAPGS, XGETBV, XSETBV
         t[0x105] = Syscall64::syscall; // SYSCALL
         t[0x106] = SystemOps::clts; // CLTS
         t[0x107] = Syscall64::sysret; // SYSRET

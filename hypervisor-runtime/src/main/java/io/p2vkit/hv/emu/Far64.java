@@ -5,8 +5,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 /**
  * Far transfers in 64-bit mode: RETF (CB, CA Iw) and the indirect far JMP/CALL (FF /5, FF /3)
  * to a code segment, which may be 64-bit or compatibility-mode code (SDM Vol. 2 JMP, CALL, RET).
- * Offsets are 4 bytes by default, 8 with REX.W and 2 with 66. IA-32e call gates (16-byte
- * descriptors) are refused by {@link Segments#checkFarTarget} and counted as a gap.
+ * Offsets are 4 bytes by default, 8 with REX.W and 2 with 66. Call gates are {@link CallGates64}'s.
  */
 final class Far64 {
 
@@ -24,7 +23,8 @@ final class Far64 {
         int sel = (int) Exec64.read(c, Exec64.linear(c, d.seg, ea + size), 2);
         long desc = Segments.checkFarTarget(c, sel);
         if (CallGates.isCallGate(desc)) {
-            throw CpuFault.gp(sel & 0xFFFC); // legacy gates do not exist in IA-32e mode
+            CallGates64.transfer(c, sel, desc, (d.reg & 7) == 3); // the offset is not used
+            return;
         }
         long target = targetOffset(desc, offset);
         if ((d.reg & 7) == 3) {

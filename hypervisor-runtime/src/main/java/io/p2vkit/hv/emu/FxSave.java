@@ -5,7 +5,8 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 /**
  * Group 15 (0F AE): FXSAVE/FXRSTOR of the x87, MMX and SSE state in the 512-byte layout of SDM
  * Vol. 2 FXSAVE (Tables 3-53 to 3-56: the legacy form with 32-bit FPU pointers, the REX.W form
- * with 64-bit ones), LDMXCSR/STMXCSR, the fences and CLFLUSH.
+ * with 64-bit ones), LDMXCSR/STMXCSR, the fences and CLFLUSH; XSAVE/XRSTOR ({@link XSave}) share
+ * the legacy area's parts.
  */
 final class FxSave {
 
@@ -37,8 +38,10 @@ final class FxSave {
             case 1 -> fxrstor(c, d);
             case 2 -> ldmxcsr(c, d);
             case 3 -> stmxcsr(c, d);
+            case 4 -> XSave.xsave(c, d);
+            case 5 -> XSave.xrstor(c, d);
             case 7 -> clflush(c, d);
-            default -> throw c.undefined(d); // XSAVE family: CPUID does not claim it
+            default -> throw c.undefined(d); // XSAVEOPT: CPUID does not claim it
         }
     }
 
@@ -53,7 +56,7 @@ final class FxSave {
         return Sse.aligned(lin);
     }
 
-    private static long at(Cpu c, long base, int offset) {
+    static long at(Cpu c, long base, int offset) {
         return (base + offset) & c.mmu.linearMask;
     }
 
@@ -84,8 +87,32 @@ final class FxSave {
         checkFxsr(c);
         long base = area(c, d, true);
         c.mmu.probeWrite(base, AREA_SIZE);
+        storeX87(c, base, c.mode64 && Sse.rexW(d));
+        storeMxcsr(c, base);
+        storeXmm(c, base);
+    }
+
+    static void fxrstor(Cpu c, DecodedInsn d) {
+        checkFxsr(c);
+        long base = area(c, d, false);
+        int mxcsr = readMxcsr(c, base);
+        // the area spans at most two pages: touch its last bytes too before changing anything,
+        // so that a fault leaves the old state
+        c.mmu.read64(at(c, base, AREA_SIZE - 8));
+        loadX87(c, base, c.mode64 && Sse.rexW(d));
+        c.mxcsr = mxcsr;
+        loadXmm(c, base);
+    }
+
+    // ---- the legacy area's parts, shared with XSAVE/XRSTOR (state components 0 and 1) ----
+
+    /**
+     * The x87 part: bytes 0-23 but MXCSR (control, status, abridged tag, FOP, FIP, FDP: 64-bit
+     * pointers when {@code wide}) and ST0-ST7 in 16-byte slots at 32-159. The caller has probed
+     * the area.
+     */
+    static void storeX87(Cpu c, long base, boolean wide) {
         X87State f = c.fpu;
-        boolean wide = c.mode64 && Sse.rexW(d);
         c.mmu.write16(at(c, base, 0), f.control);
         c.mmu.write16(at(c, base, 2), f.status);
         c.mmu.write8(at(c, base, 4), abridgedTag(f.tag));
@@ -99,15 +126,23 @@ final class FxSave {
             c.mmu.write64(at(c, base, 8), f.instructionPointer & 0xFFFF_FFFFL);
             c.mmu.write64(at(c, base, 16), f.dataPointer & 0xFFFF_FFFFL);
         }
-        c.mmu.write32(at(c, base, OFF_MXCSR), c.mxcsr);
-        c.mmu.write32(at(c, base, OFF_MXCSR_MASK), Sse.MXCSR_MASK);
         int top = f.top();
         for (int i = 0; i < 8; i++) {
             int phys = (top + i) & 7;
             long slot = at(c, base, OFF_ST0 + 16 * i);
             c.mmu.write64(slot, f.significand[phys]);
-            c.mmu.write16(at(c, slot, 8), f.signExponent[phys]);
+            c.mmu.write64(at(c, slot, 8), f.signExponent[phys] & 0xFFFF); // and 6 reserved bytes zeroed, as CPUs do
         }
+    }
+
+    /** MXCSR and MXCSR_MASK at 24-31. */
+    static void storeMxcsr(Cpu c, long base) {
+        c.mmu.write32(at(c, base, OFF_MXCSR), c.mxcsr);
+        c.mmu.write32(at(c, base, OFF_MXCSR_MASK), Sse.MXCSR_MASK);
+    }
+
+    /** XMM0-XMM15 at 160-415 in 64-bit mode; outside it XMM0-XMM7, the rest left unwritten. */
+    static void storeXmm(Cpu c, long base) {
         int xmmCount = c.mode64 ? 16 : 8;
         for (int i = 0; i < xmmCount; i++) {
             long slot = at(c, base, OFF_XMM0 + 16 * i);
@@ -116,15 +151,22 @@ final class FxSave {
         }
     }
 
-    static void fxrstor(Cpu c, DecodedInsn d) {
-        checkFxsr(c);
-        long base = area(c, d, false);
+    /** The saved MXCSR; reserved bits set raise #GP(0) before anything is loaded. */
+    static int readMxcsr(Cpu c, long base) {
         int mxcsr = c.mmu.read32(at(c, base, OFF_MXCSR));
         if ((mxcsr & ~Sse.MXCSR_MASK) != 0) {
             throw CpuFault.gp(0);
         }
+        return mxcsr;
+    }
+
+    /**
+     * Loads the x87 part written by {@link #storeX87}; the full tag word is rebuilt from the
+     * abridged one and the registers' contents. The caller has touched every page of the area,
+     * so that no fault can leave the state half loaded.
+     */
+    static void loadX87(Cpu c, long base, boolean wide) {
         X87State f = c.fpu;
-        boolean wide = c.mode64 && Sse.rexW(d);
         int control = c.mmu.read16(at(c, base, 0)) & 0xFFFF;
         int status = c.mmu.read16(at(c, base, 2)) & 0xFFFF;
         int abridged = c.mmu.read8(at(c, base, 4)) & 0xFF;
@@ -134,10 +176,6 @@ final class FxSave {
         long[] sig = f.significand;
         int[] se = f.signExponent;
         int top = (status >>> 11) & 7;
-        // the area spans at most two pages: touch its last bytes too before changing anything,
-        // so that a fault leaves the old state
-        c.mmu.read64(at(c, base, AREA_SIZE - 8));
-        int xmmCount = c.mode64 ? 16 : 8;
         f.control = control;
         f.status = status;
         f.opcode = opcode;
@@ -155,7 +193,11 @@ final class FxSave {
             tag |= t << (2 * phys);
         }
         f.tag = tag;
-        c.mxcsr = mxcsr;
+    }
+
+    /** Loads the XMM registers {@link #storeXmm} writes (XMM8-15 only in 64-bit mode). */
+    static void loadXmm(Cpu c, long base) {
+        int xmmCount = c.mode64 ? 16 : 8;
         for (int i = 0; i < xmmCount; i++) {
             long slot = at(c, base, OFF_XMM0 + 16 * i);
             c.xmm[2 * i] = c.mmu.read64(slot);

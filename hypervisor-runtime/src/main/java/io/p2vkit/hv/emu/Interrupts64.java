@@ -95,7 +95,8 @@ final class Interrupts64 {
         }
     }
 
-    private static long push(Cpu c, long sp, long v, boolean supervisor) {
+    /** Pushes a quadword below {@code sp} (#SS(0) if not canonical), as the kernel or not; the new sp. */
+    static long push(Cpu c, long sp, long v, boolean supervisor) {
         sp -= 8;
         if (sp << 16 >> 16 != sp) {
             throw CpuFault.withCode(CpuFault.SS, 0);
@@ -110,7 +111,7 @@ final class Interrupts64 {
     }
 
     /** A quadword of the 64-bit TSS (RSPn at 4 + 8n, ISTn at 0x1C + 8n), read as the kernel. */
-    private static long tssQword(Cpu c, int offset) {
+    static long tssQword(Cpu c, int offset) {
         if (offset + 7 > (c.trLimit & 0xFFFF_FFFFL)) {
             throw CpuFault.withCode(CpuFault.TS, c.trSel & 0xFFFC);
         }

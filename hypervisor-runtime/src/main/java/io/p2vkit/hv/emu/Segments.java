@@ -120,7 +120,7 @@ final class Segments {
         }
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
-        refuseIa32eGaps(c, sel, attr);
+        checkIa32eTarget(c, sel, attr);
         if ((attr & Cpu.ATTR_S) == 0) {
             int type = attr & 0xF;
             if (type == 0x4 || type == 0xC) {
@@ -145,10 +145,11 @@ final class Segments {
 
     /**
      * Far-transfer checks of IA-32e mode: a code segment with L = 1 and D = 1 is reserved (#GP);
-     * the 16-byte system descriptors (call gates) of IA-32e mode are not emulated yet and raise
-     * #GP too, counted as unimplemented.
+     * of the system descriptors only the 64-bit call gate (type 0xC, {@link CallGates64}) may be
+     * named: 16-bit call gates, task gates and TSSs raise #GP, as IA-32e mode has no task switches
+     * (SDM Vol. 3 §7.7).
      */
-    static void refuseIa32eGaps(Cpu c, int sel, int attr) {
+    static void checkIa32eTarget(Cpu c, int sel, int attr) {
         if (!c.ia32e()) {
             return;
         }
@@ -156,8 +157,7 @@ final class Segments {
         if (code && (attr & Cpu.ATTR_L) != 0 && (attr & Cpu.ATTR_DB) != 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
-        if ((attr & Cpu.ATTR_S) == 0) {
-            c.undefinedOpcodes++;
+        if ((attr & Cpu.ATTR_S) == 0 && (attr & 0xF) != 0xC) {
             throw CpuFault.gp(sel & 0xFFFC);
         }
     }
@@ -173,7 +173,7 @@ final class Segments {
         }
         long desc = readDescriptor(c, sel);
         int attr = attr(desc);
-        refuseIa32eGaps(c, sel, attr);
+        checkIa32eTarget(c, sel, attr);
         if ((attr & Cpu.ATTR_S) == 0 || (attr & Cpu.ATTR_CODE) == 0) {
             throw CpuFault.gp(sel & 0xFFFC);
         }

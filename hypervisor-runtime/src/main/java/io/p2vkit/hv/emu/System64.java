@@ -101,7 +101,7 @@ final class System64 {
     /**
      * 0F 01: group 7. SGDT/SIDT store and LGDT/LIDT load a 2-byte limit and an 8-byte base (the
      * operand size does not matter in 64-bit mode; a loaded base must be canonical); SMSW, LMSW,
-     * INVLPG and SWAPGS (0F 01 F8). The register forms of VMX, MONITOR/MWAIT and RDTSCP are #UD
+     * INVLPG, SWAPGS (0F 01 F8), XGETBV and XSETBV (0F 01 D0/D1). The register forms of VMX, MONITOR/MWAIT and RDTSCP are #UD
      * because CPUID does not report them.
      */
     static void group7(Cpu c, DecodedInsn d) {
@@ -111,6 +111,8 @@ final class System64 {
                 Exec64.writeRM(c, d, d.opSize(), c.cr0() & 0xFFFF_FFFFL);
             } else if (op == 6) {
                 SystemOps.lmsw(c, (int) Exec64.readRM(c, d, 2));
+            } else if (op == 2 && (d.rm & 7) <= 1) {
+                XSave.xcr(c, d, (d.rm & 7) == 1); // XGETBV, XSETBV: the ModRM byte names them, REX.B is ignored
             } else if (op == 7 && (d.rm & 7) == 0 && d.rm < 8) {
                 SystemOps.requireCpl0(c);
                 long gs = c.gsBase;

@@ -273,8 +273,12 @@ final class SystemOps {
         }
     }
 
-    /** 0F 01: group 7 (SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG). */
+    /** 0F 01: group 7 (SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG, XGETBV, XSETBV). */
     static void group7(Cpu c, DecodedInsn d) {
+        if (d.mod == 3 && d.reg == 2 && d.rm <= 1) {
+            XSave.xcr(c, d, d.rm == 1); // XGETBV, XSETBV
+            return;
+        }
         if (d.mod == 3 && d.reg != 4 && d.reg != 6) {
             // VMX, MONITOR/MWAIT and RDTSCP are #UD on a CPU whose CPUID does not report them (ours
             // does not); SWAPGS is #UD outside 64-bit mode (the 64-bit path implements it). Counted

@@ -406,8 +406,9 @@ class LongModeTest {
             enterCompat(m);
             m.cpu.gdtBase = 0x1000;
             m.cpu.gdtLimit = 0x2F;
-            assertEquals(0x20, fault(() -> Segments.checkFarTarget(m.cpu, 0x20)).errorCode,
-                    "IA-32e call gates are 16 bytes: not emulated");
+            long gate = Segments.checkFarTarget(m.cpu, 0x20);
+            assertEquals(0x20, fault(() -> CallGates64.transfer(m.cpu, 0x20, gate, false)).errorCode,
+                    "IA-32e call gates are 16 bytes: this one's upper half (0x28) is not of type 0");
             assertEquals(0x28, fault(() -> Segments.checkFarTarget(m.cpu, 0x28)).errorCode);
             m.load(0x6000, asm("ea 00 70 00 00 18 00"));  // jmp 0x18:0x7000
             m.load(0x7000, asm(

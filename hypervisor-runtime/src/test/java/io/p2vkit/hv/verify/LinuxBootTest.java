@@ -93,6 +93,10 @@ class LinuxBootTest {
             assertFalse(r.consoleLog().contains(complaint), "the kernel says \"" + complaint + "\":\n" + r.consoleLog());
         }
         assertEquals("", r.engineGaps(), "instructions the emulator lacks");
+        // the kernel keeps FPU state with XSAVE/XRSTOR in the standard format: x87 and SSE, 576 bytes
+        assertTrue(r.consoleLog().contains("x86/fpu: Enabled xstate features 0x3, context size is 576 bytes, using 'standard' format."),
+                "the kernel's XSAVE set-up:\n" + r.consoleLog());
+        r.consoleLog().lines().filter(l -> l.contains("x86/fpu")).forEach(System.out::println);
     }
 
     @Test
