@@ -143,6 +143,10 @@ final class Cpu {
     long retired;
     /** How many of the retired instructions ran in compiled regions. */
     long regionRetired;
+    /** How many times compiled regions were entered, how many were compiled and their bytecode bytes. */
+    long regionRuns;
+    long regionsCompiled;
+    long regionBytecode;
     long undefinedOpcodes;
     int lastUndefinedOpcode = -1;
     String lastUndefinedAt = "";

@@ -273,8 +273,10 @@ public final class EmuVcpu implements Vcpu {
                 : String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip))
                 + " after " + cpu.retired + " instructions";
         if (STATS) {
-            System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions), %,d ms thread CPU, %s%n",
+            System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions, %,d region runs), "
+                    + "%,d regions compiled (%,d bytecode bytes), %,d ms thread CPU, %s%n",
                     Thread.currentThread().getName(), cpu.retired, 100.0 * cpu.regionRetired / Math.max(1, cpu.retired),
+                    cpu.regionRuns, cpu.regionsCompiled, cpu.regionBytecode,
                     java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000,
                     stopReason);
         }

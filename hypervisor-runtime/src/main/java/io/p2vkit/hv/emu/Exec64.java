@@ -32,6 +32,7 @@ final class Exec64 {
                 if (b != null && b.size <= max - i) {
                     int n = b.run(c, max - i);
                     c.regionRetired += n;
+                    c.regionRuns++;
                     i += n - 1; // the region left RIP and EIP at the next instruction
                     if (c.breakSlice) {
                         c.breakSlice = false;

@@ -3,6 +3,7 @@ package io.p2vkit.hv.emu;
 import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.memory.GuestMemory;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -88,6 +89,9 @@ final class Mmu {
      * (the machine frees it after its vCPU threads have stopped).
      */
     private static final MemorySegment HOST = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    /** Where the accessors' host load or store goes when the access took the slow path. */
+    private final MemorySegment scratch = Arena.ofAuto().allocate(8, 8);
+    private final long scratchAddress = scratch.address();
     private final long[] physPage = new long[TLB_SIZE];
 
     private final Map<Long, CodePage> codePages = new HashMap<>();
@@ -171,35 +175,40 @@ final class Mmu {
     }
 
     // ---- fast paths ----
+    //
+    // Each accessor is one host load or store at the address readAddress/writeAddress give, and
+    // small enough (under 35 bytecode bytes) that the JIT inlines it into every compiled region,
+    // where a call would spill the guest registers held in locals. The TLB index comes from the
+    // access's last byte: an access that crosses a page end then misses (the entry there cannot
+    // hold this page) and takes the slow path with no separate check.
 
     int read8(long lin) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (readTag[idx] == lin >>> 12) {
-            int v = HOST.get(BYTE, hostAddend[idx] + lin) & 0xFF;
-            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
-            return v;
-        }
-        return readSlow(lin, 1);
+        int v = HOST.get(BYTE, readAddress(lin, 1)) & 0xFF;
+        VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
+        return v;
     }
 
     int read16(long lin) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
-            int v = HOST.get(SHORT, hostAddend[idx] + lin) & 0xFFFF;
-            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
-            return v;
-        }
-        return readSlow(lin, 2);
+        int v = HOST.get(SHORT, readAddress(lin, 2)) & 0xFFFF;
+        VarHandle.acquireFence();
+        return v;
     }
 
     int read32(long lin) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
-            int v = HOST.get(INT, hostAddend[idx] + lin);
-            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
-            return v;
-        }
-        return readSlow(lin, 4);
+        int v = HOST.get(INT, readAddress(lin, 4));
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    /**
+     * A 64-bit read. Off the fast path an aligned quadword within a page is one 8-byte access
+     * (single-copy atomic, SDM Vol. 3 §9.1.1); across a page end or to MMIO it is two 32-bit
+     * reads, so a device sees two 4-byte accesses.
+     */
+    long read64(long lin) {
+        long v = HOST.get(LONG, readAddress(lin, 8));
+        VarHandle.acquireFence();
+        return v;
     }
 
     int read(long lin, int size) {
@@ -207,67 +216,80 @@ final class Mmu {
     }
 
     void write8(long lin, int v) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] == lin >>> 12) {
-            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            HOST.set(BYTE, hostAddend[idx] + lin, (byte) v);
-            return;
-        }
-        writeSlow(lin, 1, v);
+        VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
+        HOST.set(BYTE, writeAddress(lin, 1, v), (byte) v);
     }
 
     void write16(long lin, int v) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFE) {
-            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            HOST.set(SHORT, hostAddend[idx] + lin, (short) v);
-            return;
-        }
-        writeSlow(lin, 2, v);
+        VarHandle.releaseFence();
+        HOST.set(SHORT, writeAddress(lin, 2, v), (short) v);
     }
 
     void write32(long lin, int v) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFFC) {
-            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            HOST.set(INT, hostAddend[idx] + lin, v);
-            return;
-        }
-        writeSlow(lin, 4, v);
+        VarHandle.releaseFence();
+        HOST.set(INT, writeAddress(lin, 4, v), v);
+    }
+
+    /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
+    void write64(long lin, long v) {
+        VarHandle.releaseFence();
+        HOST.set(LONG, writeAddress(lin, 8, v), v);
     }
 
     /**
-     * A 64-bit read. Off the fast path (page end, TLB miss, MMIO) it is two 32-bit reads, so an
-     * MMIO device sees two 4-byte accesses.
+     * The host address of {@code [lin, lin+size)} when the TLB maps it to RAM for reading;
+     * otherwise the access happens here (page walk, MMIO, a page end, a locked instruction) and
+     * the answer is the address of {@link #scratch}, which then holds the value read.
      */
-    long read64(long lin) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (readTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
-            long v = HOST.get(LONG, hostAddend[idx] + lin);
-            VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
-            return v;
+    private long readAddress(long lin, int size) {
+        int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
+        if (readTag[idx] == lin >>> 12) {
+            return hostAddend[idx] + lin;
         }
+        return readMiss(lin, size);
+    }
+
+    /** The read {@link #readAddress} could not serve from the TLB, its value left in {@link #scratch}. */
+    private long readMiss(long lin, int size) {
+        scratch.set(LONG, 0, size == 8 ? read64Slow(lin) : readSlow(lin, size) & 0xFFFF_FFFFL);
+        return scratchAddress;
+    }
+
+    /**
+     * The host address to store {@code [lin, lin+size)} at when the TLB maps it to writable RAM;
+     * otherwise the write of {@code v} happens here, all of it, and the answer is the address
+     * of {@link #scratch}, where the caller's store then lands harmlessly.
+     */
+    private long writeAddress(long lin, int size, long v) {
+        int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12) {
+            return hostAddend[idx] + lin;
+        }
+        return writeMiss(lin, size, v);
+    }
+
+    /** The write {@link #writeAddress} could not serve from the TLB, done; its caller's store goes to {@link #scratch}. */
+    private long writeMiss(long lin, int size, long v) {
+        if (size == 8) {
+            write64Slow(lin, v);
+        } else {
+            writeSlow(lin, size, (int) v);
+        }
+        return scratchAddress;
+    }
+
+    private long read64Slow(long lin) {
         if (locked == null && (lin & 0xFFF) <= 0xFF8) {
-            // One 8-byte access, so that an aligned quadword stays single-copy atomic (SDM Vol. 3 §9.1.1).
             long pa = translate(lin, ACCESS_READ, user);
             GuestMemory.Region r = pa >>> 12 == apicPpn ? null : memory.find(pa, 8);
             if (r != null) {
-                long v = r.segment().get(LONG, pa - r.base());
-                VarHandle.acquireFence();
-                return v;
+                return r.segment().get(LONG, pa - r.base());
             }
         }
         return (read32(lin) & 0xFFFF_FFFFL) | (long) read32((lin + 4) & linearMask) << 32;
     }
 
-    /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
-    void write64(long lin, long v) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] == lin >>> 12 && (lin & 0xFFF) <= 0xFF8) {
-            VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-            HOST.set(LONG, hostAddend[idx] + lin, v);
-            return;
-        }
+    private void write64Slow(long lin, long v) {
         if (locked == null && (lin & 0xFFF) <= 0xFF8) {
             long pa = translate(lin, ACCESS_WRITE, user);
             GuestMemory.Region r = pa >>> 12 == apicPpn ? null : memory.find(pa, 8);
@@ -276,7 +298,6 @@ final class Mmu {
                 if (shared != null) {
                     shared.written(pa >>> 12, vcpuIndex);
                 }
-                VarHandle.releaseFence();
                 r.segment().set(LONG, pa - r.base(), v);
                 return;
             }
@@ -301,20 +322,41 @@ final class Mmu {
      * so a fault never leaves flags updated for a write that did not happen.
      */
     int readRmw(long lin, int size) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] != lin >>> 12 || (lin & 0xFFF) > 0x1000 - size) {
-            probeWrite(lin, size);
-        }
-        return read(lin, size);
+        return size == 4 ? readRmw32(lin) : size == 2 ? readRmw16(lin) : readRmw8(lin);
     }
 
-    /** {@link #readRmw} for a quadword: the TLB's write tag answers the permission check when it can. */
+    int readRmw8(long lin) {
+        int v = HOST.get(BYTE, rmwAddress(lin, 1)) & 0xFF;
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    int readRmw16(long lin) {
+        int v = HOST.get(SHORT, rmwAddress(lin, 2)) & 0xFFFF;
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    int readRmw32(long lin) {
+        int v = HOST.get(INT, rmwAddress(lin, 4));
+        VarHandle.acquireFence();
+        return v;
+    }
+
     long readRmw64(long lin) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] != lin >>> 12 || (lin & 0xFFF) > 0xFF8) {
-            probeWrite(lin, 8);
+        long v = HOST.get(LONG, rmwAddress(lin, 8));
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    /** {@link #readAddress} for an operand about to be written: the write tag must hit, or the write is probed. */
+    private long rmwAddress(long lin, int size) {
+        int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
+        if (writeTag[idx] == lin >>> 12) {
+            return hostAddend[idx] + lin; // a write tag is only ever set with the read tag
         }
-        return read64(lin);
+        probeWrite(lin, size);
+        return readMiss(lin, size);
     }
 
     /** Checks that {@code [lin, lin+size)} may be written, faulting now rather than mid-update. */

@@ -39,6 +39,8 @@ final class RegionCompiler {
     private static final ClassDesc CD_BLOCK = ClassDesc.of("io.p2vkit.hv.emu.CompiledBlock");
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     static final boolean TRACE = Boolean.getBoolean("p2v.emu.traceRegions");
+    /** A folder to write each region's class file to (for javap), from -Dp2v.emu.dumpRegions. */
+    private static final String DUMP = System.getProperty("p2v.emu.dumpRegions");
 
     private RegionCompiler() {
     }
@@ -74,12 +76,25 @@ final class RegionCompiler {
             byte[] bytes = classBytes(region);
             int length = runLength(bytes);
             if (max == 1 || length <= BYTECODE_LIMIT) {
+                if (DUMP != null) {
+                    dump(start, bytes);
+                }
+                c.regionsCompiled++;
+                c.regionBytecode += length;
                 if (TRACE) {
                     System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", start,
                             region.size(), length, (System.nanoTime() - t0) / 1000);
                 }
                 return load(bytes, classData(region), start);
             }
+        }
+    }
+
+    private static void dump(long start, byte[] bytes) {
+        try {
+            java.nio.file.Files.write(java.nio.file.Path.of(DUMP, "Region_" + Long.toHexString(start) + ".class"), bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -178,7 +178,7 @@ final class RegionOperands {
             if (size == 8) {
                 code.invokevirtual(CD_MMU, "readRmw64", MethodTypeDesc.of(CD_long, CD_long));
             } else {
-                code.loadConstant(size).invokevirtual(CD_MMU, "readRmw", MethodTypeDesc.of(CD_int, CD_long, CD_int));
+                code.invokevirtual(CD_MMU, "readRmw" + 8 * size, MTD_READ_INT);
             }
         } else {
             switch (size) {
