@@ -16,9 +16,29 @@ abstract class CompiledBlock {
     /** How many instructions the region holds: the least budget it may be entered with. */
     final int size;
 
+    /**
+     * The region that ran after this one last time, and the MMU generation then: while no
+     * translation or code page has gone since, the same RIP finds the same region without a
+     * lookup (a loop through several regions, a function's call and return).
+     */
+    private CompiledBlock successor;
+    private int successorGeneration;
+
     CompiledBlock(long start, int size) {
         this.start = start;
         this.size = size;
+    }
+
+    /** The region at RIP if it is the one remembered after this one, else null (look it up). */
+    final CompiledBlock successor(Cpu c) {
+        CompiledBlock s = successor;
+        return s != null && s.start == c.rip && successorGeneration == c.mmu.generation ? s : null;
+    }
+
+    /** Remembers {@code next}, just found at RIP after this region ran. */
+    final void link(CompiledBlock next, Cpu c) {
+        successor = next;
+        successorGeneration = c.mmu.generation;
     }
 
     /** Runs at most {@code budget} instructions (at least {@link #size}); returns how many retired. */

@@ -44,6 +44,7 @@ public final class EmuVcpu implements Vcpu {
     private volatile boolean resetRequested;
     private volatile String stopReason = "not started";
     private long faultsDelivered;
+    private long haltedNanos;
     private volatile Thread runner;
 
     public EmuVcpu(GuestMemory memory, Bus bus, InterruptController interrupts) {
@@ -217,8 +218,15 @@ public final class EmuVcpu implements Vcpu {
 
     private void park(long nanos) {
         if (!apicEvent && !stopRequested && !resetRequested) {
-            LockSupport.parkNanos(this, nanos);
+            sleep(nanos);
         }
+    }
+
+    /** Sleeps while halted, counting the time for {@link #STATS}. */
+    private void sleep(long nanos) {
+        long t0 = System.nanoTime();
+        LockSupport.parkNanos(this, nanos);
+        haltedNanos += System.nanoTime() - t0;
     }
 
     /** Whether this vCPU is an application processor still waiting for its start-up IPI. */
@@ -257,7 +265,7 @@ public final class EmuVcpu implements Vcpu {
             cpu.halted = false;
             return true;
         }
-        LockSupport.parkNanos(this, HALT_POLL_NANOS);
+        sleep(HALT_POLL_NANOS);
         return false;
     }
 
@@ -274,11 +282,11 @@ public final class EmuVcpu implements Vcpu {
                 + " after " + cpu.retired + " instructions";
         if (STATS) {
             System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions, %,d region runs), "
-                    + "%,d regions compiled (%,d bytecode bytes), %,d ms thread CPU, %s%n",
+                    + "%,d regions compiled (%,d bytecode bytes), %,d ms thread CPU, %,d ms halted, %s%n",
                     Thread.currentThread().getName(), cpu.retired, 100.0 * cpu.regionRetired / Math.max(1, cpu.retired),
                     cpu.regionRuns, cpu.regionsCompiled, cpu.regionBytecode,
                     java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000,
-                    stopReason);
+                    haltedNanos / 1_000_000, stopReason);
         }
         return why;
     }

@@ -21,6 +21,7 @@ final class Exec64 {
     /** Runs up to {@code max} 64-bit instructions; a {@link CpuFault} escapes to the caller. */
     static void run(Cpu c, int max) {
         Handler[] table = Dispatch64.TABLE;
+        CompiledBlock last = null;
         for (int i = 0; i < max; i++) {
             // Set before the block lookup too: translating RIP there may fault (a code page not
             // present yet), and the fault must name this instruction.
@@ -28,7 +29,13 @@ final class Exec64 {
             c.insnEip = (int) c.rip;
             c.insnEsp = c.r[Cpu.ESP];
             if (c.compileBlocks) {
-                CompiledBlock b = c.blockAt();
+                CompiledBlock b = last != null ? last.successor(c) : null;
+                if (b == null) {
+                    b = c.blockAt();
+                    if (last != null && b != null) {
+                        last.link(b, c);
+                    }
+                }
                 if (b != null && b.size <= max - i) {
                     int n = b.run(c, max - i);
                     c.regionRetired += n;
@@ -38,9 +45,11 @@ final class Exec64 {
                         c.breakSlice = false;
                         return;
                     }
+                    last = b;
                     continue;
                 }
             }
+            last = null;
             DecodedInsn d = c.fetch();
             c.rip += d.length;
             c.eip = (int) c.rip;

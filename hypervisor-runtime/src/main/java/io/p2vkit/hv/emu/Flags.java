@@ -67,6 +67,14 @@ final class Flags {
         if (kind == INC || kind == DEC) {
             stored = (stored & ~CF) | (cf() ? CF : 0);
         }
+        record(kind, size, a, b, res);
+    }
+
+    /**
+     * {@link #set} for a kind other than INC and DEC, which keep the old CF: five stores, small
+     * enough that the JIT inlines it into every compiled region that records flags.
+     */
+    void record(int kind, int size, long a, long b, long res) {
         this.kind = kind;
         this.size = size;
         this.a = a;

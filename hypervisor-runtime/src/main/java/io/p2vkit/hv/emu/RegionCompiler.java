@@ -29,9 +29,9 @@ final class RegionCompiler {
     /**
      * Interpreted executions of an address before a region is compiled there. High, because
      * each region costs the JVM a compilation: code run only a few thousand times (most of a
-     * kernel's initialisation) is cheaper to interpret.
+     * kernel's initialisation) is cheaper to interpret. -Dp2v.emu.regionThreshold=N for measuring.
      */
-    static final int THRESHOLD = 2000;
+    static final int THRESHOLD = Integer.getInteger("p2v.emu.regionThreshold", 2000);
     /** HotSpot leaves methods above 8,000 bytecode bytes interpreted (HugeMethodLimit): stay below. */
     private static final int BYTECODE_LIMIT = 7_500;
 
@@ -178,6 +178,7 @@ final class RegionCompiler {
                 .getfield(ClassDesc.of("io.p2vkit.hv.emu.Mmu"), "generation", CD_int).istore(RegionOperands.GEN);
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
         code.iconst_0().istore(RegionOperands.RETIRED);
+        code.aconst_null().astore(RegionOperands.EXCEPTION);
         reload(code, region);
         for (int slot : new int[] {RegionOperands.PC, RegionOperands.NEXT, RegionOperands.FA, RegionOperands.FB,
             RegionOperands.FRES, RegionOperands.T0, RegionOperands.T1, RegionOperands.T2}) {
@@ -193,22 +194,25 @@ final class RegionCompiler {
         emitter.emitBody();
         code.labelBinding(tryEnd);
 
+        // One exit for both ways out, so that the registers' write-back is emitted once: a fault
+        // leaves through it with RIP at the faulting instruction and is rethrown at its end.
+        Label rethrow = code.newLabel();
         code.labelBinding(exit);
         writeBack(code, region);
         setRip(code, RegionOperands.NEXT, "rip", "eip");
         addRetired(code);
+        code.aload(RegionOperands.EXCEPTION).ifnonnull(rethrow);
         code.iload(RegionOperands.RETIRED).ireturn();
 
-        code.labelBinding(handler);
-        code.astore(RegionOperands.EXCEPTION);
-        writeBack(code, region);
-        setRip(code, RegionOperands.PC, "rip", "eip");
+        code.labelBinding(rethrow);
         setRip(code, RegionOperands.PC, "insnRip", "insnEip");
         if ((region.registers() & (1 << Cpu.ESP)) != 0) {
             code.aload(cpu).lload(RegionOperands.reg(Cpu.ESP)).putfield(RegionOperands.CD_CPU, "insnEsp", CD_long);
         }
-        addRetired(code);
         code.aload(RegionOperands.EXCEPTION).athrow();
+
+        code.labelBinding(handler);
+        code.astore(RegionOperands.EXCEPTION).lload(RegionOperands.PC).lstore(RegionOperands.NEXT).goto_(exit);
         code.exceptionCatchAll(tryStart, tryEnd, handler);
     }
 

@@ -231,7 +231,8 @@ final class RegionEmitter {
     private void produced(int kind, int size, boolean record) {
         if (record) {
             code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(kind).loadConstant(size)
-                    .lload(FA).lload(FB).lload(FRES).invokevirtual(CD_FLAGS, "set", MTD_SET);
+                    .lload(FA).lload(FB).lload(FRES)
+                    .invokevirtual(CD_FLAGS, kind == Flags.INC || kind == Flags.DEC ? "set" : "record", MTD_SET);
         }
         pendingKind = kind;
         pendingSize = size;
