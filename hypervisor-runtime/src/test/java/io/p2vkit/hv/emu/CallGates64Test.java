@@ -51,14 +51,6 @@ class CallGates64Test {
         m.cpu.eip = (int) CODE;
     }
 
-    private static void runTo(FlatMachine m, long rip) {
-        for (int i = 0; m.cpu.rip != rip; i++) {
-            Vcpu.Stop stop = m.vcpu.run(1);
-            if (stop != Vcpu.Stop.REQUESTED || i > 100) {
-                throw new AssertionError(stop + " " + m.vcpu.stopReason());
-            }
-        }
-    }
 
     @Test
     void callFromRing3ToRing0AndRetfqBack() {
@@ -73,7 +65,7 @@ class CallGates64Test {
                     "8c c9",                                     // mov ecx, cs
                     "48 cb"));                                   // retfq
             user64(m);
-            runTo(m, CODE + 0x307);                              // at the RETFQ
+            m.runTo(CODE + 0x307);                              // at the RETFQ
             assertEquals(0, m.cpu.cpl, "ring 0 through the gate");
             assertEquals(0x9008 - 32, m.cpu.r[Cpu.ESI], "RSP0, unaligned, four quadwords: no parameters");
             assertEquals(0, m.cpu.r[Cpu.EDI], "SS is a null selector with RPL 0");
@@ -82,7 +74,7 @@ class CallGates64Test {
             assertEquals(0x7000, m.memory.readLong(0x9008 - 16), "the old RSP");
             assertEquals(0x1B, m.memory.readLong(0x9008 - 24), "the old CS");
             assertEquals(CODE + 7, m.memory.readLong(0x9008 - 32), "the return RIP");
-            runTo(m, CODE + 7);
+            m.runTo(CODE + 7);
             assertEquals(3, m.cpu.cpl, "RETFQ went back to ring 3");
             assertEquals(0x23, m.cpu.segSel[Cpu.SS]);
             assertEquals(0x7000, m.cpu.r[Cpu.ESP]);
@@ -99,14 +91,14 @@ class CallGates64Test {
             m.cpu.r[Cpu.ESP] = 0x7008;
             m.cpu.rip = CODE;
             m.cpu.eip = (int) CODE;
-            runTo(m, CODE + 0x303);
+            m.runTo(CODE + 0x303);
             assertEquals(0x7008 - 16, m.cpu.r[Cpu.ESI], "CS and RIP as quadwords on the current stack");
             assertEquals(0x08, m.memory.readLong(0x7008 - 8));
             assertEquals(CODE + 7, m.memory.readLong(0x7008 - 16));
             assertEquals(0x10, m.cpu.segSel[Cpu.SS], "no stack switch");
-            runTo(m, CODE + 7);
+            m.runTo(CODE + 7);
             assertEquals(0x7008, m.cpu.r[Cpu.ESP]);
-            runTo(m, CODE + 0x300);
+            m.runTo(CODE + 0x300);
             assertEquals(0x7008, m.cpu.r[Cpu.ESP], "JMP pushes nothing");
             assertEquals(0x08, m.cpu.segSel[Cpu.CS]);
         }

@@ -61,6 +61,37 @@ final class FlatMachine implements AutoCloseable {
         return steps;
     }
 
+    /** Steps 64-bit code until RIP equals {@code rip}; fails after 100 steps or when the vCPU stops. */
+    void runTo(long rip) {
+        for (int i = 0; cpu.rip != rip; i++) {
+            Vcpu.Stop stop = vcpu.run(1);
+            if (stop != Vcpu.Stop.REQUESTED || i > 100) {
+                throw new AssertionError(stop + " " + vcpu.stopReason());
+            }
+        }
+    }
+
+    /** Runs the one instruction {@code hex} placed at {@code eip}; the fault it raised, or null. */
+    CpuFault step(int eip, String hex) {
+        load(eip, hex(hex));
+        cpu.eip = eip;
+        try {
+            cpu.runSlice(1);
+            return null;
+        } catch (CpuFault f) {
+            return f;
+        }
+    }
+
+    /** The vector of the fault the one instruction {@code hex} at {@code eip} raises (it must raise one). */
+    int faultVector(int eip, String hex) {
+        CpuFault f = step(eip, hex);
+        if (f == null) {
+            throw new AssertionError(hex + " should fault");
+        }
+        return f.vector;
+    }
+
     static byte[] hex(String s) {
         String[] parts = s.trim().split("\\s+");
         byte[] b = new byte[parts.length];

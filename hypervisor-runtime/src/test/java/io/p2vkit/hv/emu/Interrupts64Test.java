@@ -51,14 +51,6 @@ class Interrupts64Test {
         m.memory.writeInt(at + 12, 0);
     }
 
-    private static void runTo(FlatMachine m, long rip) {
-        for (int i = 0; m.cpu.rip != rip; i++) {
-            Vcpu.Stop stop = m.vcpu.run(1);
-            if (stop != Vcpu.Stop.REQUESTED || i > 100) {
-                throw new AssertionError(stop + " " + m.vcpu.stopReason());
-            }
-        }
-    }
 
     @Test
     void int3AtTheSamePrivilegeAndIretq() {
@@ -76,7 +68,7 @@ class Interrupts64Test {
             m.cpu.r[Cpu.ESP] = 0x7008;
             m.cpu.rip = CODE;
             m.cpu.eip = (int) CODE;
-            runTo(m, CODE + 2);
+            m.runTo(CODE + 2);
             assertEquals(CODE + 2, m.cpu.r[Cpu.EAX], "INT3 pushes the next instruction");
             assertEquals(0x08, m.cpu.r[Cpu.ECX]);
             assertTrue((m.cpu.r[Cpu.EDX] & Flags.IF) != 0);
@@ -111,7 +103,7 @@ class Interrupts64Test {
             m.cpu.flags.load(0x202);
             m.cpu.rip = CODE;
             m.cpu.eip = (int) CODE;
-            runTo(m, CODE + 3);
+            m.runTo(CODE + 3);
             assertEquals(0x9000 - 40, m.cpu.r[Cpu.ESI], "RSP0, aligned, five quadwords");
             assertEquals(0x23, m.memory.readLong(0x9000 - 8), "the old SS");
             assertEquals(0x7000, m.memory.readLong(0x9000 - 16), "the old RSP");
@@ -120,7 +112,7 @@ class Interrupts64Test {
             assertEquals(3, m.cpu.cpl, "IRETQ went back to CPL 3");
             assertEquals(0x23, m.cpu.segSel[Cpu.SS]);
             assertEquals(0x7000, m.cpu.r[Cpu.ESP]);
-            runTo(m, CODE + 4);
+            m.runTo(CODE + 4);
         }
     }
 

@@ -29,20 +29,11 @@ class SseFaultTest {
 
     /** Runs one instruction at CODE; the fault it raised, or null. */
     private static CpuFault step(FlatMachine m, String hex) {
-        m.load(CODE, FlatMachine.hex(hex));
-        m.cpu.eip = CODE;
-        try {
-            m.cpu.runSlice(1);
-            return null;
-        } catch (CpuFault f) {
-            return f;
-        }
+        return m.step(CODE, hex);
     }
 
     private static int vector(FlatMachine m, String hex) {
-        CpuFault f = step(m, hex);
-        assertNotNull(f, hex + " should fault");
-        return f.vector;
+        return m.faultVector(CODE, hex);
     }
 
     private static final String ADDPS = "0f 58 c1";           // addps xmm0, xmm1

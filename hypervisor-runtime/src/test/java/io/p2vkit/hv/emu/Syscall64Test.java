@@ -12,14 +12,6 @@ class Syscall64Test {
 
     static final long CODE = NativeHarness64.CODE;
 
-    private static void runTo(FlatMachine m, long rip) {
-        for (int i = 0; m.cpu.rip != rip; i++) {
-            Vcpu.Stop stop = m.vcpu.run(1);
-            if (stop != Vcpu.Stop.REQUESTED || i > 100) {
-                throw new AssertionError(stop + " " + m.vcpu.stopReason());
-            }
-        }
-    }
 
     @Test
     void syscallToTheKernelAndSysretqBack() {
@@ -47,7 +39,7 @@ class Syscall64Test {
             m.cpu.r[Cpu.ESP] = 0x7000;
             m.cpu.rip = CODE;
             m.cpu.eip = (int) CODE;
-            runTo(m, CODE + 2);
+            m.runTo(CODE + 2);
             assertEquals(CODE + 2, m.cpu.r[Cpu.EAX], "RCX held the return RIP");
             assertEquals(0x246, m.cpu.r[Cpu.EDX] & 0xFFF, "R11 held RFLAGS");
             assertEquals(0, m.cpu.r[15] & Flags.IF, "FMASK cleared IF in the kernel");

@@ -53,20 +53,11 @@ class XsaveTest {
 
     /** Runs one instruction at CODE; the fault it raised, or null. */
     private static CpuFault step(FlatMachine m, String hex) {
-        m.load(CODE, FlatMachine.hex(hex));
-        m.cpu.eip = CODE;
-        try {
-            m.cpu.runSlice(1);
-            return null;
-        } catch (CpuFault f) {
-            return f;
-        }
+        return m.step(CODE, hex);
     }
 
     private static int vector(FlatMachine m, String hex) {
-        CpuFault f = step(m, hex);
-        assertNotNull(f, hex + " should fault");
-        return f.vector;
+        return m.faultVector(CODE, hex);
     }
 
     private static void setMask(Cpu c, long mask) {
