@@ -131,6 +131,13 @@ final class Cpu {
 
     /** Run hot 64-bit code as compiled regions ({@link RegionCompiler}). */
     boolean compileBlocks = Exec64.BLOCKS;
+    /**
+     * Whether a compiled region may start with less of the slice left than its size (and so run
+     * up to {@link RegionScan#MAX_INSNS} instructions past the slice): true for the time slices
+     * of a free-running vCPU, false when the count is exact (single steps, instruction budgets).
+     * Without it the last few dozen instructions of every slice are interpreted.
+     */
+    boolean sliceMayOvershoot;
     /** Interpreted executions of an address before a region is compiled there (tests lower it). */
     int regionThreshold = RegionCompiler.THRESHOLD;
     boolean halted;

@@ -147,7 +147,9 @@ public final class EmuVcpu implements Vcpu {
                 // EFLAGS.TF: one instruction at a time, then a single-step #DB trap (SDM Vol. 3
                 // §17.3.1.4). Instructions that change TF end their slice, so this is exact.
                 boolean stepping = cpu.flags.isSet(Flags.TF);
-                int slice = shadow || stepping ? 1 : (int) Math.min(SLICE, end - cpu.retired - faultsDelivered);
+                long left = end - cpu.retired - faultsDelivered;
+                int slice = shadow || stepping ? 1 : (int) Math.min(SLICE, left);
+                cpu.sliceMayOvershoot = slice == SLICE && left >= SLICE + RegionScan.MAX_INSNS;
                 long before = cpu.retired;
                 cpu.deliveredInterrupt = false;
                 try {

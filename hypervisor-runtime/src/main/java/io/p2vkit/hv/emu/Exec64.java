@@ -36,7 +36,7 @@ final class Exec64 {
                         last.link(b, c);
                     }
                 }
-                if (b != null && b.size <= max - i) {
+                if (b != null && (b.size <= max - i || c.sliceMayOvershoot)) {
                     int n = b.run(c, max - i);
                     c.regionRetired += n;
                     c.regionRuns++;

@@ -94,6 +94,32 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aFreeRunningLoopStaysCompiledAcrossSlicesAndAnExactBudgetIsKept() {
+        byte[] code = mixedLoop(300_000);
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.cpu.regionThreshold = THRESHOLD;
+            m.load(CODE, code);
+            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+            m.cpu.rip = CODE;
+            m.cpu.eip = (int) CODE;
+            // An exact budget: never one instruction more, even with a region longer than what is left.
+            for (int k = 1; k <= 200; k++) {
+                long before = m.cpu.retired;
+                assertEquals(Vcpu.Stop.REQUESTED, m.vcpu.run(k));
+                assertEquals(before + k, m.cpu.retired, "run(" + k + ")");
+            }
+            long interpretedBefore = m.cpu.retired - m.cpu.regionRetired;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+            // Free running, a region may start with less of a time slice left than its length:
+            // the ends of the 2,048-instruction slices are not interpreted (about 15,000 were).
+            long interpreted = m.cpu.retired - m.cpu.regionRetired - interpretedBefore;
+            assertTrue(interpreted < 2_000, interpreted + " instructions interpreted");
+            assertEquals(2 + 15L * 300_000, m.cpu.retired);
+        }
+    }
+
+    @Test
     void codeRewrittenInsideABlockTakesEffectAtOnce() {
         // Each iteration stores CL into the immediate of the ADD two instructions later, in the
         // same block: the block must stop after the store and the ADD must see the new byte.
