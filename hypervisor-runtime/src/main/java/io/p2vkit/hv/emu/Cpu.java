@@ -256,6 +256,20 @@ final class Cpu {
         mmu.flush();
     }
 
+    /**
+     * INIT: the reset state, except that the SSE state (XMM registers, MXCSR) and XCR0 are kept
+     * (SDM Vol. 1 §11.6.4, §13.3).
+     */
+    void init() {
+        long[] keptXmm = xmm.clone();
+        int keptMxcsr = mxcsr;
+        long keptXcr0 = xcr0;
+        reset();
+        System.arraycopy(keptXmm, 0, xmm, 0, xmm.length);
+        mxcsr = keptMxcsr;
+        xcr0 = keptXcr0;
+    }
+
     // ---- modes ----
 
     boolean protectedMode() {

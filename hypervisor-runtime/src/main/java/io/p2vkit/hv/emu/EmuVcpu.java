@@ -185,7 +185,7 @@ public final class EmuVcpu implements Vcpu {
     private void takeApicSignals() {
         int signals = apic.takeSignals();
         if ((signals & LocalApicAccess.SIGNAL_INIT) != 0) {
-            cpu.reset();
+            cpu.init();
             nmiPending = false;
             waitingForStartup = !apic.isBootstrapProcessor();
         }

@@ -113,6 +113,28 @@ class XsaveTest {
     }
 
     @Test
+    void initKeepsTheSseStateAndXcr0WhileResetClearsThem() {
+        try (FlatMachine m = machine()) {
+            m.cpu.xmm[0] = 0x1234_5678_9ABC_DEF0L;
+            m.cpu.xmm[31] = -1;
+            m.cpu.mxcsr = 0x1FC0;
+            m.cpu.r[Cpu.EAX] = 7;
+            m.cpu.init();
+            assertEquals(0x1234_5678_9ABC_DEF0L, m.cpu.xmm[0]);
+            assertEquals(-1, m.cpu.xmm[31]);
+            assertEquals(0x1FC0, m.cpu.mxcsr);
+            assertEquals(XSave.X87 | XSave.SSE, m.cpu.xcr0);
+            assertEquals(0, m.cpu.r[Cpu.EAX]);
+            assertEquals(0xFFF0, m.cpu.eip);
+            assertEquals(0, m.cpu.mmu.cr4);
+            m.cpu.reset();
+            assertEquals(0, m.cpu.xmm[0]);
+            assertEquals(0x1F80, m.cpu.mxcsr);
+            assertEquals(XSave.X87, m.cpu.xcr0);
+        }
+    }
+
+    @Test
     void cpuidReportsXsaveAndOsxsaveFollowsCr4() {
         try (FlatMachine m = machine()) {
             assertTrue(cpuid(m, 0, 0)[0] >= 0xD, "the maximum basic leaf covers 0xD");
