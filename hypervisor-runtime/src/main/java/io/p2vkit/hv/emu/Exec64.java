@@ -23,31 +23,30 @@ final class Exec64 {
         Handler[] table = Dispatch64.TABLE;
         CompiledBlock last = null;
         for (int i = 0; i < max; i++) {
-            // Set before the block lookup too: translating RIP there may fault (a code page not
-            // present yet), and the fault must name this instruction.
-            c.insnRip = c.rip;
-            c.insnEip = (int) c.rip;
-            c.insnEsp = c.r[Cpu.ESP];
-            if (c.compileBlocks) {
-                CompiledBlock b = last != null ? last.successor(c) : null;
-                if (b == null) {
-                    b = c.blockAt();
-                    if (last != null && b != null) {
-                        last.link(b, c);
-                    }
+            CompiledBlock b = last == null ? null : last.successor(c);
+            if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
+                // Noted before the region lookup too: translating RIP there may fault (a code
+                // page not present yet), and the fault must name this instruction. A region
+                // notes its own faulting instruction.
+                c.insnRip = c.rip;
+                c.insnEip = (int) c.rip;
+                c.insnEsp = c.r[Cpu.ESP];
+                b = c.compileBlocks ? c.blockAt() : null;
+                if (b != null && last != null) {
+                    last.link(b, c);
                 }
-                if (b != null && (b.size <= max - i || c.sliceMayOvershoot)) {
-                    int n = b.run(c, max - i);
-                    c.regionRetired += n;
-                    c.regionRuns++;
-                    i += n - 1; // the region left RIP and EIP at the next instruction
-                    if (c.breakSlice) {
-                        c.breakSlice = false;
-                        return;
-                    }
-                    last = b;
-                    continue;
+            }
+            if (b != null && (b.size <= max - i || c.sliceMayOvershoot)) {
+                int n = b.run(c, max - i);
+                c.regionRetired += n;
+                c.regionRuns++;
+                i += n - 1; // the region left RIP and EIP at the next instruction
+                if (c.breakSlice) {
+                    c.breakSlice = false;
+                    return;
                 }
+                last = b;
+                continue;
             }
             last = null;
             DecodedInsn d = c.fetch();

@@ -206,9 +206,9 @@ final class RegionCompiler {
 
         code.labelBinding(rethrow);
         setRip(code, RegionOperands.PC, "insnRip", "insnEip");
-        if ((region.registers() & (1 << Cpu.ESP)) != 0) {
-            code.aload(cpu).lload(RegionOperands.reg(Cpu.ESP)).putfield(RegionOperands.CD_CPU, "insnEsp", CD_long);
-        }
+        // RSP before the faulting instruction: what the write-back just left in Cpu.r.
+        code.aload(cpu).aload(RegionOperands.REGS).loadConstant(Cpu.ESP).laload()
+                .putfield(RegionOperands.CD_CPU, "insnEsp", CD_long);
         code.aload(RegionOperands.EXCEPTION).athrow();
 
         code.labelBinding(handler);

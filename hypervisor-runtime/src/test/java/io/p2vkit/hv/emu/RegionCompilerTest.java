@@ -166,6 +166,7 @@ class RegionCompilerTest {
                         () -> { for (;;) { m.cpu.runSlice(4096); } });
                 assertEquals(CpuFault.PF, f.vector);
                 assertEquals(CODE + 3, m.cpu.insnRip, "the MOV faulted");
+                assertEquals(m.cpu.r[Cpu.ESP], m.cpu.insnEsp, "RSP before the MOV, for the exception frame");
                 outcomes[pass] = new Outcome(m.cpu.r.clone(), 0, new byte[0], m.cpu.retired, 0);
                 regionRetired[pass] = m.cpu.regionRetired;
             }
