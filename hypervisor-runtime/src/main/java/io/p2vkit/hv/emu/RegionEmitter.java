@@ -333,8 +333,8 @@ final class RegionEmitter {
                     exchange(Cpu.EAX, d.rm, d.opSize(), d);
                 }
             }
-            case 0x11F -> {
-                // the multi-byte NOP: its operand is never accessed
+            case 0x118, 0x119, 0x11A, 0x11B, 0x11C, 0x11D, 0x11E, 0x11F -> {
+                // prefetches and hint NOPs: their operand is never accessed
             }
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> {
                 ops.loadReg(d.rm, d.opSize(), d);

@@ -36,7 +36,7 @@ final class RegionTraits {
                  0x63, 0x68, 0x69, 0x6A, 0x6B, 0x80, 0x81, 0x83, 0x84, 0x85, 0x88, 0x89, 0x8A, 0x8B,
                  0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0xA8, 0xA9,
                  0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF,
-                 0xC0, 0xC1, 0xC2, 0xC3, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0x11F, 0x1AF,
+                 0xC0, 0xC1, 0xC2, 0xC3, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0x1AF,
                  0x1B6, 0x1B7, 0x1BE, 0x1BF -> true;
             case 0x86, 0x87 -> !mem;                       // XCHG with memory is locked: the interpreter's
             case 0x8D -> mem;                              // LEA with a register operand is #UD
@@ -45,7 +45,7 @@ final class RegionTraits {
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d);
+            default -> isHintNop(op) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d);
         };
     }
 
@@ -63,10 +63,19 @@ final class RegionTraits {
                  0x1C0, 0x1C1 -> true;
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> !d.rep() && !d.repne();
             case 0xF6, 0xF7 -> (d.reg & 7) >= 4;           // MUL, IMUL, DIV, IDIV
+            case 0x1AE -> d.mod == 3;                      // LFENCE, MFENCE, SFENCE (glibc's memmove)
             default -> op >= 0xD8 && op <= 0xDF           // x87
                     || op >= 0x110 && op <= 0x117 || op >= 0x128 && op <= 0x12F
                     || op >= 0x150 && op <= 0x17F || op >= 0x1C2 && op <= 0x1C6 || op >= 0x1D0 && op <= 0x1FE;
         };
+    }
+
+    /**
+     * 0F 18-1F: PREFETCHh (glibc's memmove and memset run them in their loops) and the hint and
+     * multi-byte NOPs. Their ModRM operand is never accessed, so they neither fault nor store.
+     */
+    static boolean isHintNop(int op) {
+        return op >= 0x118 && op <= 0x11F;
     }
 
     static boolean isJcc(int op) {
@@ -207,7 +216,7 @@ final class RegionTraits {
         if (delegated(d)) {
             return true;
         }
-        if (op == 0x8D || op == 0x11F) {
+        if (op == 0x8D || isHintNop(op)) {
             return false;
         }
         return d.isMemory() || (op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || leaves(d)
