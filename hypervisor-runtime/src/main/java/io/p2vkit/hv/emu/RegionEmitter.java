@@ -54,6 +54,7 @@ final class RegionEmitter {
 
     private final CodeBuilder code;
     private final RegionOperands ops;
+    private final RegionSse sse;
     private final ClassDesc self;
     private final RegionScan.Region region;
     private final Label[] labels;
@@ -65,6 +66,7 @@ final class RegionEmitter {
     RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
         this.code = code;
         this.ops = new RegionOperands(code, region);
+        this.sse = new RegionSse(code, ops);
         this.self = self;
         this.region = region;
         this.exit = exit;
@@ -377,6 +379,8 @@ final class RegionEmitter {
                     code.lconst_1().lstore(T0);
                     code.labelBinding(done);
                     ops.writeRm(d, i, 1, T0);
+                } else if (RegionSse.inline(d)) {
+                    sse.emit(d, i);
                 } else if (RegionTraits.delegated(d)) {
                     delegate(d, i);
                 } else {

@@ -22,7 +22,7 @@ final class RegionTraits {
         if (d.invalid || (d.prefixes & DecodedInsn.PREFIX_LOCK) != 0) {
             return false; // locked instructions run as the interpreter's transactions
         }
-        if (d.repne() && !delegated(d)) {
+        if (d.repne() && !delegated(d) && !RegionSse.inline(d)) {
             return false; // F2 selects another instruction (SSE) or a prefix the translator does not model
         }
         int op = d.opcode;
@@ -45,17 +45,20 @@ final class RegionTraits {
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isHintNop(op) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d);
+            default -> isHintNop(op) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d) || RegionSse.inline(d);
         };
     }
 
     /**
      * Instructions a region runs by calling the interpreter's own handler (with the registers
-     * written back around the call): SSE/SSE2/MMX, the x87, MUL/DIV, bit tests and scans, double
+     * written back around the call): the SSE/SSE2 forms {@link RegionSse} does not translate, MMX, the x87, MUL/DIV, bit tests and scans, double
      * shifts, CMPXCHG, XADD, flag instructions, XLAT and single string operations. None of them
      * transfers control, changes mode or privilege, or ends the slice, so the region goes on.
      */
     static boolean delegated(DecodedInsn d) {
+        if (RegionSse.inline(d)) {
+            return false; // translated in place
+        }
         int op = d.opcode;
         return switch (op) {
             case 0x9B, 0x9C, 0x9E, 0x9F, 0xD7, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD,
@@ -213,7 +216,7 @@ final class RegionTraits {
     /** Whether the instruction accesses memory or may raise an exception. */
     static boolean mayFault(DecodedInsn d) {
         int op = d.opcode;
-        if (delegated(d)) {
+        if (delegated(d) || RegionSse.inline(d)) {
             return true;
         }
         if (op == 0x8D || isHintNop(op)) {
@@ -228,6 +231,9 @@ final class RegionTraits {
         int op = d.opcode;
         if (delegated(d)) {
             return true;
+        }
+        if (RegionSse.inline(d)) {
+            return RegionSse.stores(d);
         }
         int ext = d.reg & 7;
         boolean mem = d.isMemory();
