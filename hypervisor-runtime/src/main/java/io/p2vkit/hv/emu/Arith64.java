@@ -262,8 +262,14 @@ final class Arith64 {
         c.flags.setArith(f);
     }
 
-    /** Unsigned {@code hi:lo / divisor} with {@code hi < divisor}: restoring division, 64 steps. */
+    /**
+     * Unsigned {@code hi:lo / divisor} with {@code hi < divisor}: the host's division when the
+     * dividend fits 64 bits (compiled C clears RDX before DIV), else restoring division, 64 steps.
+     */
     static long divide128(long hi, long lo, long divisor) {
+        if (hi == 0) {
+            return Long.divideUnsigned(lo, divisor);
+        }
         long rem = hi;
         long q = 0;
         for (int i = 63; i >= 0; i--) {
