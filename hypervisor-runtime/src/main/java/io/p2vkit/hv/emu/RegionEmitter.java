@@ -259,7 +259,7 @@ final class RegionEmitter {
             }
             case 0xF6, 0xF7 -> {
                 if (ext >= 4) {
-                    delegate(d, i);
+                    mulDiv(d, i, byteOrV(d), ext);
                 } else {
                     group3(d, i, byteOrV(d), ext, record);
                 }
@@ -407,6 +407,27 @@ final class RegionEmitter {
                 .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
         RegionCompiler.reload(code, region);
         pendingKind = Flags.NONE;
+    }
+
+    /**
+     * F6/F7 /4-/7: MUL, IMUL, DIV, IDIV. The operand is read first (it may fault); only RAX and
+     * RDX go through {@link Cpu#r} for {@link Arith64#mulDiv(Cpu, int, int, long)}, which writes
+     * them there (a #DE leaves them as they were) and sets the flags of a multiply in Flags.
+     */
+    private void mulDiv(DecodedInsn d, int i, int size, int ext) {
+        ops.readRm(d, i, size);
+        code.lstore(T0);
+        for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
+            code.aload(REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
+        }
+        code.aload(CPU).loadConstant(ext).loadConstant(size).lload(T0)
+                .invokestatic(CD_ARITH64, "mulDiv", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
+        for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
+            code.aload(REGS).loadConstant(n).laload().lstore(RegionOperands.reg(n));
+        }
+        if (ext <= 5) {
+            pendingKind = Flags.NONE; // a multiply's flags are in Flags now
+        }
     }
 
     /** F6/F7: TEST imm, NOT, NEG. */

@@ -41,7 +41,7 @@ final class RegionTraits {
             case 0x86, 0x87 -> !mem;                       // XCHG with memory is locked: the interpreter's
             case 0x8D -> mem;                              // LEA with a register operand is #UD
             case 0xC6, 0xC7 -> ext == 0;
-            case 0xF6, 0xF7 -> ext <= 3 || delegated(d);   // TEST, NOT, NEG; MUL/DIV delegated
+            case 0xF6, 0xF7 -> true;                       // TEST, NOT, NEG, MUL, IMUL, DIV, IDIV
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
@@ -51,8 +51,8 @@ final class RegionTraits {
 
     /**
      * Instructions a region runs by calling the interpreter's own handler (with the registers
-     * written back around the call): the SSE/SSE2 forms {@link RegionSse} does not translate, MMX, the x87, MUL/DIV, bit tests and scans, double
-     * shifts, CMPXCHG, XADD, flag instructions, XLAT and single string operations. None of them
+     * written back around the call): the SSE/SSE2 forms {@link RegionSse} does not translate, MMX,
+     * the x87, bit tests and scans, double shifts, CMPXCHG, XADD, flag instructions, XLAT and single string operations. None of them
      * transfers control, changes mode or privilege, or ends the slice, so the region goes on.
      */
     static boolean delegated(DecodedInsn d) {
@@ -65,7 +65,6 @@ final class RegionTraits {
                  0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD, 0x1B0, 0x1B1, 0x1B3, 0x1BA, 0x1BB, 0x1BC, 0x1BD,
                  0x1C0, 0x1C1 -> true;
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> !d.rep() && !d.repne();
-            case 0xF6, 0xF7 -> (d.reg & 7) >= 4;           // MUL, IMUL, DIV, IDIV
             case 0x1AE -> d.mod == 3;                      // LFENCE, MFENCE, SFENCE (glibc's memmove)
             default -> op >= 0xD8 && op <= 0xDF           // x87
                     || op >= 0x110 && op <= 0x117 || op >= 0x128 && op <= 0x12F
@@ -79,6 +78,11 @@ final class RegionTraits {
      */
     static boolean isHintNop(int op) {
         return op >= 0x118 && op <= 0x11F;
+    }
+
+    /** F6/F7 /4-/7: MUL, IMUL, DIV, IDIV of rAX and rDX (DIV raises #DE). */
+    static boolean isMulDiv(DecodedInsn d) {
+        return (d.opcode == 0xF6 || d.opcode == 0xF7) && (d.reg & 7) >= 4;
     }
 
     static boolean isJcc(int op) {
@@ -165,7 +169,8 @@ final class RegionTraits {
             return ALL;
         }
         if (op == 0xF6 || op == 0xF7) {
-            return (d.reg & 7) == 2 ? 0 : ALL;     // NOT writes none
+            int ext = d.reg & 7;
+            return ext == 2 || ext >= 6 ? 0 : ALL; // NOT writes none, DIV/IDIV leave them as they were
         }
         if (op == 0xFE || op == 0xFF && (d.reg & 7) <= 1) {
             return OTHER;                          // INC/DEC keep CF
@@ -223,7 +228,7 @@ final class RegionTraits {
             return false;
         }
         return d.isMemory() || (op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || leaves(d)
-                || op == 0xFF && (d.reg & 7) == 6;
+                || op == 0xFF && (d.reg & 7) == 6 || isMulDiv(d);
     }
 
     /** Whether the instruction writes memory (afterwards the code it runs may have changed). */
@@ -244,7 +249,7 @@ final class RegionTraits {
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x68, 0x6A, 0xE8 -> true;
             case 0x80, 0x81, 0x83 -> mem && ext != Alu.CMP;
             case 0x88, 0x89, 0xC6, 0xC7, 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> mem;
-            case 0xF6, 0xF7 -> mem && ext >= 2;
+            case 0xF6, 0xF7 -> mem && (ext == 2 || ext == 3);  // NOT, NEG (MUL/DIV only read it)
             case 0xFE -> mem;
             case 0xFF -> mem && ext <= 1 || ext == 2 || ext == 6;
             default -> isSetcc(op) && mem;
@@ -267,7 +272,7 @@ final class RegionTraits {
         if (op >= 0x50 && op <= 0x5F || op >= 0x90 && op <= 0xBF || op >= 0x1C8 && op <= 0x1CF) {
             m |= bit(d.rm);                                 // the register in the opcode
         }
-        if (op < 0x40 && (op & 7) >= 4 || op >= 0x90 && op <= 0x99 || op == 0xA8 || op == 0xA9) {
+        if (op < 0x40 && (op & 7) >= 4 || op >= 0x90 && op <= 0x99 || op == 0xA8 || op == 0xA9 || isMulDiv(d)) {
             m |= bit(Cpu.EAX) | bit(Cpu.EDX);               // accumulator forms, CWD..CQO
         }
         if (op == 0xD2 || op == 0xD3) {
