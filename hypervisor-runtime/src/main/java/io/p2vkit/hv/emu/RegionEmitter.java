@@ -381,6 +381,9 @@ final class RegionEmitter {
                     ops.writeRm(d, i, 1, T0);
                 } else if (RegionSse.inline(d)) {
                     sse.emit(d, i);
+                    if (RegionSse.writesFlags(d)) {
+                        pendingKind = Flags.NONE; // COMIS/UCOMIS: the flags are in Flags
+                    }
                 } else if (RegionTraits.delegated(d)) {
                     delegate(d, i);
                 } else {

@@ -60,7 +60,7 @@ final class RegionSse {
         boolean mem = d.isMemory();
         return switch (op) {
             case 0x110, 0x111, 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> true;
-            case 0x128, 0x129, 0x114, 0x115, 0x154, 0x155, 0x156, 0x157 -> legacy;
+            case 0x128, 0x129, 0x114, 0x115, 0x154, 0x155, 0x156, 0x157, 0x12E, 0x12F -> legacy;
             case 0x16F, 0x17F -> p == Sse.P66 || p == Sse.PF3;           // MOVDQA, MOVDQU
             case 0x112, 0x116 -> legacy && (mem || p == Sse.NONE);       // MOVLPx/MOVHPx, MOVHLPS/MOVLHPS
             case 0x113, 0x117 -> legacy && mem;
@@ -82,6 +82,11 @@ final class RegionSse {
             case 0x17E -> Sse.prefix(d) == Sse.P66;
             default -> false;
         };
+    }
+
+    /** COMIS/UCOMIS: the only translated SSE instructions that write RFLAGS (all six, in Flags). */
+    static boolean writesFlags(DecodedInsn d) {
+        return d.opcode == 0x12E || d.opcode == 0x12F;
     }
 
     /** Emits instruction {@code i}; its address is already noted as the one that may fault. */
@@ -155,6 +160,10 @@ final class RegionSse {
             case 0x114, 0x115 -> {
                 code.aload(CPU).loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
                 source(d, i, "unpackReg", "unpackMem", CD_boolean, CD_boolean, CD_int);
+            }
+            case 0x12E, 0x12F -> {
+                code.aload(CPU).loadConstant(op == 0x12F ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
+                source(d, i, "comisReg", "comisMem", CD_boolean, CD_boolean, CD_int);
             }
             case 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> {
                 code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x);

@@ -164,6 +164,9 @@ final class RegionTraits {
         if (delegated(d)) {
             return 0;
         }
+        if (RegionSse.inline(d)) {
+            return RegionSse.writesFlags(d) ? ALL : 0;
+        }
         if (op < 0x40 || op >= 0x80 && op <= 0x85 || op == 0xA8 || op == 0xA9 || op == 0x69 || op == 0x6B
                 || op == 0x1AF) {
             return ALL;

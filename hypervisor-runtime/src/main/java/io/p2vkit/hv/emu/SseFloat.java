@@ -190,18 +190,20 @@ final class SseFloat {
             throw c.undefined(d);
         }
         boolean dbl = p == Sse.P66;
-        long a = c.xmm[2 * d.reg];
-        long b;
-        if (dbl) {
-            b = Sse.load64(c, d);
-        } else {
-            a &= 0xFFFF_FFFFL;
-            b = Sse.load32(c, d);
-        }
+        comis(c, d.opcode == 0x12F, dbl, d.reg, dbl ? Sse.load64(c, d) : Sse.load32(c, d));
+    }
+
+    /**
+     * COMIS ({@code signaling}) or UCOMIS of XMM{@code n}'s low lane with the fetched source
+     * {@code b} (a zero-extended single or a double): ZF, PF, CF as the SDM lists them, OF, SF
+     * and AF cleared, written only when no unmasked exception arose.
+     */
+    static void comis(Cpu c, boolean signaling, boolean dbl, int n, long b) {
+        long a = dbl ? c.xmm[2 * n] : c.xmm[2 * n] & 0xFFFF_FFFFL;
         c.simdExceptions = 0;
         int f;
         if (SoftFloat.isNaN(a, dbl) || SoftFloat.isNaN(b, dbl)) {
-            if (d.opcode == 0x12F || SoftFloat.isSNaN(a, dbl) || SoftFloat.isSNaN(b, dbl)) {
+            if (signaling || SoftFloat.isSNaN(a, dbl) || SoftFloat.isSNaN(b, dbl)) {
                 c.simdExceptions |= SoftFloat.IE;
             }
             f = Flags.ZF | Flags.PF | Flags.CF;

@@ -143,6 +143,16 @@ final class SseInline {
         }
     }
 
+    /** COMISS/COMISD ({@code signaling}), UCOMISS/UCOMISD: the flags go to Flags. */
+    static void comisReg(Cpu c, boolean signaling, boolean dbl, int n, int m) {
+        long b = c.xmm[2 * m];
+        SseFloat.comis(c, signaling, dbl, n, dbl ? b : b & LOW32);
+    }
+
+    static void comisMem(Cpu c, boolean signaling, boolean dbl, int n, long lin) {
+        SseFloat.comis(c, signaling, dbl, n, dbl ? c.mmu.read64(lin) : Sse.read32(c, lin));
+    }
+
     /** UNPCKLPS/PD, UNPCKHPS/PD. */
     static void unpackReg(Cpu c, boolean high, boolean dbl, int n, int m) {
         SseFloat.unpack(c, high, dbl, n, c.xmm[2 * m], c.xmm[2 * m + 1]);

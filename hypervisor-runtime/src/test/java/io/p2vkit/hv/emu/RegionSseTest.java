@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
 
 /**
  * SSE instructions translated in place ({@link RegionSse}): a loop shaped like compiled C's
- * double and string code gives the interpreter's results compiled, every one of its
+ * double and string code (with COMISD/UCOMISD flags read by SETcc) gives the interpreter's results compiled, every one of its
  * instructions stays in the region without a delegated handler, and faults raised from inside a
  * compiled region (#GP for a misaligned 16-byte operand, #NM once CR0.TS is set) stop at the same
  * instruction with the same state as in the interpreter.
@@ -49,6 +49,10 @@ class RegionSseTest {
             "f2 0f 11 8c 03 08 06 00 00",   // movsd [rbx+rax+0x608], xmm1
             "66 48 0f 7e ce",               // movq rsi, xmm1
             "49 31 f1",                     // xor r9, rsi
+            "66 0f 2e cc",                  // ucomisd xmm1, xmm4
+            "41 0f 97 c2",                  // seta r10b
+            "66 0f 2f 0c 03",               // comisd xmm1, [rbx+rax]
+            "41 0f 92 c3",                  // setb r11b
             "ff c9");                       // dec ecx
 
     private static byte[] loop(int n) {
@@ -118,7 +122,7 @@ class RegionSseTest {
             }
         }
         assertSame(o[0], o[1]);
-        assertEquals(2 + 21 * 5000L, o[1].retired());
+        assertEquals(2 + 25 * 5000L, o[1].retired());
     }
 
     @Test
