@@ -43,6 +43,7 @@ final class RegionEmitter {
     private static final ClassDesc CD_FLAGS = ClassDesc.of("io.p2vkit.hv.emu.Flags");
     private static final ClassDesc CD_OPS64 = ClassDesc.of("io.p2vkit.hv.emu.Ops64");
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
+    private static final ClassDesc CD_BITS64 = ClassDesc.of("io.p2vkit.hv.emu.Bits64");
     static final ClassDesc CD_HANDLER = ClassDesc.of("io.p2vkit.hv.emu.Handler");
     static final ClassDesc CD_INSN = ClassDesc.of("io.p2vkit.hv.emu.decode.DecodedInsn");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
@@ -356,6 +357,14 @@ final class RegionEmitter {
                 ops.storeReg(d.rm, size, d);
             }
             case 0x69, 0x6B, 0x1AF -> imul(d, i, record);
+            case 0x1BC, 0x1BD -> bitScan(d, i);
+            case 0x1A3, 0x1AB, 0x1B3, 0x1BB, 0x1BA -> {
+                if (RegionTraits.isBitOp(d)) {
+                    bitTest(d);
+                } else {
+                    delegate(d, i); // a memory operand: the bit offset may reach other bytes
+                }
+            }
             case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> shift(d, i, record);
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> {
                 int size = d.opSize();
@@ -431,6 +440,46 @@ final class RegionEmitter {
         if (ext <= 5) {
             pendingKind = Flags.NONE; // a multiply's flags are in Flags now
         }
+    }
+
+    /** BSF/BSR: ZF in Flags; a zero source leaves the destination (all 64 bits) alone. */
+    private void bitScan(DecodedInsn d, int i) {
+        int size = d.opSize();
+        ops.readRm(d, i, size);
+        code.lstore(T0);
+        code.aload(CPU).lload(T0).invokestatic(CD_BITS64, "bitScanFlags", MethodTypeDesc.of(CD_void, CD_CPU, CD_long));
+        Label done = code.newLabel();
+        code.lload(T0).lconst_0().lcmp().ifeq(done);
+        if (d.opcode == 0x1BC) {
+            code.lload(T0).invokestatic(CD_LONGS, "numberOfTrailingZeros", MethodTypeDesc.of(CD_int, CD_long)).i2l();
+        } else {
+            code.loadConstant(63L).lload(T0)
+                    .invokestatic(CD_LONGS, "numberOfLeadingZeros", MethodTypeDesc.of(CD_int, CD_long)).i2l().lsub();
+        }
+        ops.storeReg(d.reg, size, d);
+        code.labelBinding(done);
+        pendingKind = Flags.NONE;
+    }
+
+    /** BT/BTS/BTR/BTC on a register, the bit from a register or an immediate: CF in Flags. */
+    private void bitTest(DecodedInsn d) {
+        int size = d.opSize();
+        int op = d.opcode == 0x1BA ? (d.reg & 7) - 4 : (d.opcode >>> 3) & 3;
+        code.aload(CPU).loadConstant(op);
+        ops.loadReg(d.rm, size, d);
+        if (d.opcode == 0x1BA) {
+            code.loadConstant(d.imm & (size * 8 - 1));
+        } else {
+            ops.loadReg(d.reg, size, d);
+            code.l2i().loadConstant(size * 8 - 1).iand();
+        }
+        code.invokestatic(CD_BITS64, "bitTestValue", MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_int));
+        if (op == 0) {
+            code.pop2(); // BT writes no register (a 32-bit one keeps its upper half)
+        } else {
+            ops.storeReg(d.rm, size, d);
+        }
+        pendingKind = Flags.NONE;
     }
 
     /** F6/F7: TEST imm, NOT, NEG. */

@@ -45,7 +45,7 @@ final class RegionTraits {
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isHintNop(op) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d) || RegionSse.inline(d);
+            default -> isHintNop(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d) || RegionSse.inline(d);
         };
     }
 
@@ -62,8 +62,8 @@ final class RegionTraits {
         int op = d.opcode;
         return switch (op) {
             case 0x9B, 0x9C, 0x9E, 0x9F, 0xD7, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD,
-                 0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD, 0x1B0, 0x1B1, 0x1B3, 0x1BA, 0x1BB, 0x1BC, 0x1BD,
-                 0x1C0, 0x1C1 -> true;
+                 0x1A4, 0x1A5, 0x1AC, 0x1AD, 0x1B0, 0x1B1, 0x1C0, 0x1C1 -> true;
+            case 0x1A3, 0x1AB, 0x1B3, 0x1BB, 0x1BA -> !isBitOp(d);   // BT.. with a memory operand, #UD forms
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> !d.rep() && !d.repne();
             case 0x1AE -> d.mod == 3;                      // LFENCE, MFENCE, SFENCE (glibc's memmove)
             default -> op >= 0xD8 && op <= 0xDF           // x87
@@ -78,6 +78,19 @@ final class RegionTraits {
      */
     static boolean isHintNop(int op) {
         return op >= 0x118 && op <= 0x11F;
+    }
+
+    /**
+     * BSF/BSR (ZF from the source, the other flags kept), and BT/BTS/BTR/BTC on a register (CF
+     * from the bit, the others kept): glibc's string functions end in a BSF, its fmod runs BTS.
+     */
+    static boolean isBitOp(DecodedInsn d) {
+        return switch (d.opcode) {
+            case 0x1BC, 0x1BD -> true;
+            case 0x1A3, 0x1AB, 0x1B3, 0x1BB -> d.mod == 3;
+            case 0x1BA -> d.mod == 3 && (d.reg & 7) >= 4;
+            default -> false;
+        };
     }
 
     /** F6/F7 /4-/7: MUL, IMUL, DIV, IDIV of rAX and rDX (DIV raises #DE). */
@@ -145,6 +158,9 @@ final class RegionTraits {
         }
         if (isJcc(op) || isCmov(op) || isSetcc(op)) {
             return condReads(op & 0xF);
+        }
+        if (isBitOp(d)) {
+            return ALL; // they change one flag and keep the others, which must be in Flags
         }
         if ((op < 0x40 || op >= 0x80 && op <= 0x83) && (aluOp(d) == Alu.ADC || aluOp(d) == Alu.SBB)) {
             return CF;

@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
 
 /**
  * SSE instructions translated in place ({@link RegionSse}): a loop shaped like compiled C's
- * double and string code (with COMISD/UCOMISD flags read by SETcc) gives the interpreter's results compiled, every one of its
+ * double and string code (with COMISD/UCOMISD flags read by SETcc, and BSF) gives the interpreter's results compiled, every one of its
  * instructions stays in the region without a delegated handler, and faults raised from inside a
  * compiled region (#GP for a misaligned 16-byte operand, #NM once CR0.TS is set) stop at the same
  * instruction with the same state as in the interpreter.
@@ -42,6 +42,7 @@ class RegionSseTest {
             "66 0f ef d0",                  // pxor xmm2, xmm0
             "66 0f 74 1c 03",               // pcmpeqb xmm3, [rbx+rax]
             "66 0f d7 d3",                  // pmovmskb edx, xmm3
+            "44 0f bc e2",                  // bsf r12d, edx
             "49 01 d0",                     // add r8, rdx
             "f2 0f 2a e1",                  // cvtsi2sd xmm4, ecx
             "f2 0f 5e e1",                  // divsd xmm4, xmm1
@@ -122,7 +123,7 @@ class RegionSseTest {
             }
         }
         assertSame(o[0], o[1]);
-        assertEquals(2 + 25 * 5000L, o[1].retired());
+        assertEquals(2 + 26 * 5000L, o[1].retired());
     }
 
     @Test
