@@ -45,15 +45,17 @@ final class RegionTraits {
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isHintNop(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d) || RegionSse.inline(d);
+            default -> isHintNop(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d)
+                    || RegionSse.inline(d);
         };
     }
 
     /**
      * Instructions a region runs by calling the interpreter's own handler (with the registers
      * written back around the call): the SSE/SSE2 forms {@link RegionSse} does not translate, MMX,
-     * the x87, bit tests and scans, double shifts, CMPXCHG, XADD, flag instructions, XLAT and single string operations. None of them
-     * transfers control, changes mode or privilege, or ends the slice, so the region goes on.
+     * the x87, bit tests on memory, double shifts, CMPXCHG, XADD, flag instructions, XLAT, single
+     * string operations and the fences. None of them transfers control, changes mode or
+     * privilege, or ends the slice, so the region goes on.
      */
     static boolean delegated(DecodedInsn d) {
         if (RegionSse.inline(d)) {

@@ -18,10 +18,11 @@ import java.nio.ByteOrder;
 
 /**
  * SSE instructions translated in place ({@link RegionSse}): a loop shaped like compiled C's
- * double and string code (with COMISD/UCOMISD flags read by SETcc, and BSF) gives the interpreter's results compiled, every one of its
- * instructions stays in the region without a delegated handler, and faults raised from inside a
- * compiled region (#GP for a misaligned 16-byte operand, #NM once CR0.TS is set) stop at the same
- * instruction with the same state as in the interpreter.
+ * double and string code (with COMISD/UCOMISD flags read by SETcc, and BSF) gives the
+ * interpreter's results compiled, every one of its instructions stays in the region without a
+ * delegated handler, and faults raised from inside a compiled region (#GP for a misaligned
+ * 16-byte operand, #NM once CR0.TS is set) stop at the same instruction with the same state as
+ * in the interpreter.
  */
 class RegionSseTest {
 
