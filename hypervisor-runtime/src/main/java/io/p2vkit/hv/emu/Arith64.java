@@ -190,8 +190,15 @@ final class Arith64 {
     /** F6/F7 /4-/7: MUL, IMUL, DIV, IDIV of rAX (and rDX) by the ModRM operand. */
     static void mulDiv(Cpu c, DecodedInsn d) {
         int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
-        long src = Exec64.readRM(c, d, size);
-        int op = d.reg & 7;
+        mulDiv(c, d.reg & 7, size, Exec64.readRM(c, d, size));
+    }
+
+    /**
+     * MUL (4), IMUL (5), DIV (6) or IDIV (7) of rAX (and rDX) in {@link Cpu#r} by the source
+     * value {@code src} of {@code size} bytes: compiled regions come here with the operand they
+     * read and RAX/RDX stored.
+     */
+    static void mulDiv(Cpu c, int op, int size, long src) {
         if (size < 8) {
             switch (op) {
                 case 4 -> MulDiv.mul(c, size, (int) src);
@@ -262,8 +269,14 @@ final class Arith64 {
         c.flags.setArith(f);
     }
 
-    /** Unsigned {@code hi:lo / divisor} with {@code hi < divisor}: restoring division, 64 steps. */
+    /**
+     * Unsigned {@code hi:lo / divisor} with {@code hi < divisor}: the host's division when the
+     * dividend fits 64 bits (compiled C clears RDX before DIV), else restoring division, 64 steps.
+     */
     static long divide128(long hi, long lo, long divisor) {
+        if (hi == 0) {
+            return Long.divideUnsigned(lo, divisor);
+        }
         long rem = hi;
         long q = 0;
         for (int i = 63; i >= 0; i--) {

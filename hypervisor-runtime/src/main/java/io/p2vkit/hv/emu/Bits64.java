@@ -58,6 +58,21 @@ final class Bits64 {
         }
     }
 
+    /**
+     * BT (0), BTS (1), BTR (2), BTC (3) of bit {@code bit} of the register value {@code v}, for
+     * compiled regions: CF gets the bit, the other flags stay; returns the new value.
+     */
+    static long bitTestValue(Cpu c, int op, long v, int bit) {
+        c.flags.setCf(((v >>> bit) & 1) != 0);
+        return op == 0 ? v : apply(op, v, bit);
+    }
+
+    /** The flags of BSF/BSR of {@code v}, for compiled regions: ZF set when it is zero, the others stay. */
+    static void bitScanFlags(Cpu c, long v) {
+        c.flags.materialize();
+        c.flags.setBit(Flags.ZF, v == 0);
+    }
+
     private static long apply(int op, long v, int bit) {
         return switch (op) {
             case 1 -> v | (1L << bit);

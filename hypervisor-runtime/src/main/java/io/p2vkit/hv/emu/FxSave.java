@@ -2,6 +2,8 @@ package io.p2vkit.hv.emu;
 
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * Group 15 (0F AE): FXSAVE/FXRSTOR of the x87, MMX and SSE state in the 512-byte layout of SDM
  * Vol. 2 FXSAVE (Tables 3-53 to 3-56: the legacy form with 32-bit FPU pointers, the REX.W form
@@ -24,9 +26,14 @@ final class FxSave {
         int op = d.reg & 7;
         int p = Sse.prefix(d);
         if (d.mod == 3) {
-            // LFENCE, MFENCE, SFENCE: this emulator performs memory accesses in order already
+            // LFENCE and SFENCE order nothing that x86's own ordering (kept by the MMU's acquire
+            // loads and release stores) leaves unordered; MFENCE also orders earlier stores before
+            // later loads, which other vCPUs can observe otherwise (SDM Vol. 3 §9.2.2).
             if (op < 5 || p != Sse.NONE) {
                 throw c.undefined(d);
+            }
+            if (op == 6) {
+                VarHandle.fullFence();
             }
             return;
         }

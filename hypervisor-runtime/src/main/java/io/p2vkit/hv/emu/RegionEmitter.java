@@ -43,6 +43,7 @@ final class RegionEmitter {
     private static final ClassDesc CD_FLAGS = ClassDesc.of("io.p2vkit.hv.emu.Flags");
     private static final ClassDesc CD_OPS64 = ClassDesc.of("io.p2vkit.hv.emu.Ops64");
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
+    private static final ClassDesc CD_BITS64 = ClassDesc.of("io.p2vkit.hv.emu.Bits64");
     static final ClassDesc CD_HANDLER = ClassDesc.of("io.p2vkit.hv.emu.Handler");
     static final ClassDesc CD_INSN = ClassDesc.of("io.p2vkit.hv.emu.decode.DecodedInsn");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
@@ -54,6 +55,7 @@ final class RegionEmitter {
 
     private final CodeBuilder code;
     private final RegionOperands ops;
+    private final RegionSse sse;
     private final ClassDesc self;
     private final RegionScan.Region region;
     private final Label[] labels;
@@ -65,6 +67,7 @@ final class RegionEmitter {
     RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
         this.code = code;
         this.ops = new RegionOperands(code, region);
+        this.sse = new RegionSse(code, ops);
         this.self = self;
         this.region = region;
         this.exit = exit;
@@ -258,7 +261,7 @@ final class RegionEmitter {
             }
             case 0xF6, 0xF7 -> {
                 if (ext >= 4) {
-                    delegate(d, i);
+                    mulDiv(d, i, byteOrV(d), ext);
                 } else {
                     group3(d, i, byteOrV(d), ext, record);
                 }
@@ -334,8 +337,8 @@ final class RegionEmitter {
                     exchange(Cpu.EAX, d.rm, d.opSize(), d);
                 }
             }
-            case 0x11F -> {
-                // the multi-byte NOP: its operand is never accessed
+            case 0x118, 0x119, 0x11A, 0x11B, 0x11C, 0x11D, 0x11E, 0x11F -> {
+                // prefetches and hint NOPs: their operand is never accessed
             }
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> {
                 ops.loadReg(d.rm, d.opSize(), d);
@@ -355,6 +358,14 @@ final class RegionEmitter {
                 ops.storeReg(d.rm, size, d);
             }
             case 0x69, 0x6B, 0x1AF -> imul(d, i, record);
+            case 0x1BC, 0x1BD -> bitScan(d, i);
+            case 0x1A3, 0x1AB, 0x1B3, 0x1BB, 0x1BA -> {
+                if (RegionTraits.isBitOp(d)) {
+                    bitTest(d);
+                } else {
+                    delegate(d, i); // a memory operand: the bit offset may reach other bytes
+                }
+            }
             case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> shift(d, i, record);
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> {
                 int size = d.opSize();
@@ -378,6 +389,11 @@ final class RegionEmitter {
                     code.lconst_1().lstore(T0);
                     code.labelBinding(done);
                     ops.writeRm(d, i, 1, T0);
+                } else if (RegionSse.inline(d)) {
+                    sse.emit(d, i);
+                    if (RegionSse.writesFlags(d)) {
+                        pendingKind = Flags.NONE; // COMIS/UCOMIS: the flags are in Flags
+                    }
                 } else if (RegionTraits.delegated(d)) {
                     delegate(d, i);
                 } else {
@@ -403,6 +419,67 @@ final class RegionEmitter {
         code.getstatic(self, "h" + i, CD_HANDLER).aload(CPU).getstatic(self, "d" + i, CD_INSN)
                 .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
         RegionCompiler.reload(code, region);
+        pendingKind = Flags.NONE;
+    }
+
+    /**
+     * F6/F7 /4-/7: MUL, IMUL, DIV, IDIV. The operand is read first (it may fault); only RAX and
+     * RDX go through {@link Cpu#r} for {@link Arith64#mulDiv(Cpu, int, int, long)}, which writes
+     * them there (a #DE leaves them as they were) and sets the flags of a multiply in Flags.
+     */
+    private void mulDiv(DecodedInsn d, int i, int size, int ext) {
+        ops.readRm(d, i, size);
+        code.lstore(T0);
+        for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
+            code.aload(REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
+        }
+        code.aload(CPU).loadConstant(ext).loadConstant(size).lload(T0)
+                .invokestatic(CD_ARITH64, "mulDiv", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
+        for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
+            code.aload(REGS).loadConstant(n).laload().lstore(RegionOperands.reg(n));
+        }
+        if (ext <= 5) {
+            pendingKind = Flags.NONE; // a multiply's flags are in Flags now
+        }
+    }
+
+    /** BSF/BSR: ZF in Flags; a zero source leaves the destination (all 64 bits) alone. */
+    private void bitScan(DecodedInsn d, int i) {
+        int size = d.opSize();
+        ops.readRm(d, i, size);
+        code.lstore(T0);
+        code.aload(CPU).lload(T0).invokestatic(CD_BITS64, "bitScanFlags", MethodTypeDesc.of(CD_void, CD_CPU, CD_long));
+        Label done = code.newLabel();
+        code.lload(T0).lconst_0().lcmp().ifeq(done);
+        if (d.opcode == 0x1BC) {
+            code.lload(T0).invokestatic(CD_LONGS, "numberOfTrailingZeros", MethodTypeDesc.of(CD_int, CD_long)).i2l();
+        } else {
+            code.loadConstant(63L).lload(T0)
+                    .invokestatic(CD_LONGS, "numberOfLeadingZeros", MethodTypeDesc.of(CD_int, CD_long)).i2l().lsub();
+        }
+        ops.storeReg(d.reg, size, d);
+        code.labelBinding(done);
+        pendingKind = Flags.NONE;
+    }
+
+    /** BT/BTS/BTR/BTC on a register, the bit from a register or an immediate: CF in Flags. */
+    private void bitTest(DecodedInsn d) {
+        int size = d.opSize();
+        int op = d.opcode == 0x1BA ? (d.reg & 7) - 4 : (d.opcode >>> 3) & 3;
+        code.aload(CPU).loadConstant(op);
+        ops.loadReg(d.rm, size, d);
+        if (d.opcode == 0x1BA) {
+            code.loadConstant(d.imm & (size * 8 - 1));
+        } else {
+            ops.loadReg(d.reg, size, d);
+            code.l2i().loadConstant(size * 8 - 1).iand();
+        }
+        code.invokestatic(CD_BITS64, "bitTestValue", MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_int));
+        if (op == 0) {
+            code.pop2(); // BT writes no register (a 32-bit one keeps its upper half)
+        } else {
+            ops.storeReg(d.rm, size, d);
+        }
         pendingKind = Flags.NONE;
     }
 

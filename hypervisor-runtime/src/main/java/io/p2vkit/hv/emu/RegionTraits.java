@@ -22,7 +22,7 @@ final class RegionTraits {
         if (d.invalid || (d.prefixes & DecodedInsn.PREFIX_LOCK) != 0) {
             return false; // locked instructions run as the interpreter's transactions
         }
-        if (d.repne() && !delegated(d)) {
+        if (d.repne() && !delegated(d) && !RegionSse.inline(d)) {
             return false; // F2 selects another instruction (SSE) or a prefix the translator does not model
         }
         int op = d.opcode;
@@ -36,37 +36,68 @@ final class RegionTraits {
                  0x63, 0x68, 0x69, 0x6A, 0x6B, 0x80, 0x81, 0x83, 0x84, 0x85, 0x88, 0x89, 0x8A, 0x8B,
                  0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0xA8, 0xA9,
                  0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF,
-                 0xC0, 0xC1, 0xC2, 0xC3, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0x11F, 0x1AF,
+                 0xC0, 0xC1, 0xC2, 0xC3, 0xD0, 0xD1, 0xD2, 0xD3, 0xE8, 0xE9, 0xEB, 0x1AF,
                  0x1B6, 0x1B7, 0x1BE, 0x1BF -> true;
             case 0x86, 0x87 -> !mem;                       // XCHG with memory is locked: the interpreter's
             case 0x8D -> mem;                              // LEA with a register operand is #UD
             case 0xC6, 0xC7 -> ext == 0;
-            case 0xF6, 0xF7 -> ext <= 3 || delegated(d);   // TEST, NOT, NEG; MUL/DIV delegated
+            case 0xF6, 0xF7 -> true;                       // TEST, NOT, NEG, MUL, IMUL, DIV, IDIV
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d);
+            default -> isHintNop(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d)
+                    || RegionSse.inline(d);
         };
     }
 
     /**
      * Instructions a region runs by calling the interpreter's own handler (with the registers
-     * written back around the call): SSE/SSE2/MMX, the x87, MUL/DIV, bit tests and scans, double
-     * shifts, CMPXCHG, XADD, flag instructions, XLAT and single string operations. None of them
-     * transfers control, changes mode or privilege, or ends the slice, so the region goes on.
+     * written back around the call): the SSE/SSE2 forms {@link RegionSse} does not translate, MMX,
+     * the x87, bit tests on memory, double shifts, CMPXCHG, XADD, flag instructions, XLAT, single
+     * string operations and the fences. None of them transfers control, changes mode or
+     * privilege, or ends the slice, so the region goes on.
      */
     static boolean delegated(DecodedInsn d) {
+        if (RegionSse.inline(d)) {
+            return false; // translated in place
+        }
         int op = d.opcode;
         return switch (op) {
             case 0x9B, 0x9C, 0x9E, 0x9F, 0xD7, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD,
-                 0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD, 0x1B0, 0x1B1, 0x1B3, 0x1BA, 0x1BB, 0x1BC, 0x1BD,
-                 0x1C0, 0x1C1 -> true;
+                 0x1A4, 0x1A5, 0x1AC, 0x1AD, 0x1B0, 0x1B1, 0x1C0, 0x1C1 -> true;
+            case 0x1A3, 0x1AB, 0x1B3, 0x1BB, 0x1BA -> !isBitOp(d);   // BT.. with a memory operand, #UD forms
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> !d.rep() && !d.repne();
-            case 0xF6, 0xF7 -> (d.reg & 7) >= 4;           // MUL, IMUL, DIV, IDIV
+            case 0x1AE -> d.mod == 3;                      // LFENCE, MFENCE, SFENCE (glibc's memmove)
             default -> op >= 0xD8 && op <= 0xDF           // x87
                     || op >= 0x110 && op <= 0x117 || op >= 0x128 && op <= 0x12F
                     || op >= 0x150 && op <= 0x17F || op >= 0x1C2 && op <= 0x1C6 || op >= 0x1D0 && op <= 0x1FE;
         };
+    }
+
+    /**
+     * 0F 18-1F: PREFETCHh (glibc's memmove and memset run them in their loops) and the hint and
+     * multi-byte NOPs. Their ModRM operand is never accessed, so they neither fault nor store.
+     */
+    static boolean isHintNop(int op) {
+        return op >= 0x118 && op <= 0x11F;
+    }
+
+    /**
+     * BSF/BSR (ZF from the source, the other flags kept), and BT/BTS/BTR/BTC on a register (CF
+     * from the bit, the others kept): glibc's string functions end in a BSF, its fmod runs BTS.
+     */
+    static boolean isBitOp(DecodedInsn d) {
+        return switch (d.opcode) {
+            case 0x1BC, 0x1BD -> true;
+            case 0x1A3, 0x1AB, 0x1B3, 0x1BB -> d.mod == 3;
+            case 0x1BA -> d.mod == 3 && (d.reg & 7) >= 4;
+            default -> false;
+        };
+    }
+
+    /** F6/F7 /4-/7: MUL, IMUL, DIV, IDIV of rAX and rDX (DIV raises #DE). */
+    static boolean isMulDiv(DecodedInsn d) {
+        return (d.opcode == 0xF6 || d.opcode == 0xF7) && (d.reg & 7) >= 4;
     }
 
     static boolean isJcc(int op) {
@@ -130,6 +161,9 @@ final class RegionTraits {
         if (isJcc(op) || isCmov(op) || isSetcc(op)) {
             return condReads(op & 0xF);
         }
+        if (isBitOp(d)) {
+            return ALL; // they change one flag and keep the others, which must be in Flags
+        }
         if ((op < 0x40 || op >= 0x80 && op <= 0x83) && (aluOp(d) == Alu.ADC || aluOp(d) == Alu.SBB)) {
             return CF;
         }
@@ -148,12 +182,16 @@ final class RegionTraits {
         if (delegated(d)) {
             return 0;
         }
+        if (RegionSse.inline(d)) {
+            return RegionSse.writesFlags(d) ? ALL : 0;
+        }
         if (op < 0x40 || op >= 0x80 && op <= 0x85 || op == 0xA8 || op == 0xA9 || op == 0x69 || op == 0x6B
                 || op == 0x1AF) {
             return ALL;
         }
         if (op == 0xF6 || op == 0xF7) {
-            return (d.reg & 7) == 2 ? 0 : ALL;     // NOT writes none
+            int ext = d.reg & 7;
+            return ext == 2 || ext >= 6 ? 0 : ALL; // NOT writes none, DIV/IDIV leave them as they were
         }
         if (op == 0xFE || op == 0xFF && (d.reg & 7) <= 1) {
             return OTHER;                          // INC/DEC keep CF
@@ -204,14 +242,14 @@ final class RegionTraits {
     /** Whether the instruction accesses memory or may raise an exception. */
     static boolean mayFault(DecodedInsn d) {
         int op = d.opcode;
-        if (delegated(d)) {
+        if (delegated(d) || RegionSse.inline(d)) {
             return true;
         }
-        if (op == 0x8D || op == 0x11F) {
+        if (op == 0x8D || isHintNop(op)) {
             return false;
         }
         return d.isMemory() || (op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || leaves(d)
-                || op == 0xFF && (d.reg & 7) == 6;
+                || op == 0xFF && (d.reg & 7) == 6 || isMulDiv(d);
     }
 
     /** Whether the instruction writes memory (afterwards the code it runs may have changed). */
@@ -219,6 +257,9 @@ final class RegionTraits {
         int op = d.opcode;
         if (delegated(d)) {
             return true;
+        }
+        if (RegionSse.inline(d)) {
+            return RegionSse.stores(d);
         }
         int ext = d.reg & 7;
         boolean mem = d.isMemory();
@@ -229,7 +270,7 @@ final class RegionTraits {
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x68, 0x6A, 0xE8 -> true;
             case 0x80, 0x81, 0x83 -> mem && ext != Alu.CMP;
             case 0x88, 0x89, 0xC6, 0xC7, 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> mem;
-            case 0xF6, 0xF7 -> mem && ext >= 2;
+            case 0xF6, 0xF7 -> mem && (ext == 2 || ext == 3);  // NOT, NEG (MUL/DIV only read it)
             case 0xFE -> mem;
             case 0xFF -> mem && ext <= 1 || ext == 2 || ext == 6;
             default -> isSetcc(op) && mem;
@@ -252,7 +293,7 @@ final class RegionTraits {
         if (op >= 0x50 && op <= 0x5F || op >= 0x90 && op <= 0xBF || op >= 0x1C8 && op <= 0x1CF) {
             m |= bit(d.rm);                                 // the register in the opcode
         }
-        if (op < 0x40 && (op & 7) >= 4 || op >= 0x90 && op <= 0x99 || op == 0xA8 || op == 0xA9) {
+        if (op < 0x40 && (op & 7) >= 4 || op >= 0x90 && op <= 0x99 || op == 0xA8 || op == 0xA9 || isMulDiv(d)) {
             m |= bit(Cpu.EAX) | bit(Cpu.EDX);               // accumulator forms, CWD..CQO
         }
         if (op == 0xD2 || op == 0xD3) {

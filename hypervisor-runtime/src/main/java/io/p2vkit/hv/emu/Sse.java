@@ -132,9 +132,15 @@ final class Sse {
         return c.mmu.read32(lin) & 0xFFFF_FFFFL;
     }
 
-    /** Writes 16 bytes; both halves are checked writable before either is written. */
+    /**
+     * Writes 16 bytes; both halves are checked writable before either is written. Inside one
+     * page the first half's write is that check (both halves share its translation and rights);
+     * only a store crossing a page end probes both pages first, a page walk each.
+     */
     static void write128(Cpu c, long lin, long lo, long hi) {
-        c.mmu.probeWrite(lin, 16);
+        if ((lin & 0xFFF) > 0xFF0) {
+            c.mmu.probeWrite(lin, 16);
+        }
         c.mmu.write64(lin, lo);
         c.mmu.write64((lin + 8) & c.mmu.linearMask, hi);
     }

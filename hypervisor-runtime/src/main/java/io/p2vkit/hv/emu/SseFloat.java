@@ -18,12 +18,28 @@ final class SseFloat {
     static void arith(Cpu c, DecodedInsn d) {
         Sse.checkSse(c);
         int op = d.opcode & 0xFF;
-        int dst = d.reg;
-        c.simdExceptions = 0;
-        switch (Sse.prefix(d)) {
-            case Sse.NONE -> {
+        int p = Sse.prefix(d);
+        switch (p) {
+            case Sse.NONE, Sse.P66 -> {
                 long bl = Sse.loadLo(c, d, true);
                 long bh = Sse.loadHi(c, d);
+                arith(c, op, p, d.reg, bl, bh);
+            }
+            case Sse.PF3 -> arith(c, op, p, d.reg, Sse.load32(c, d), 0);
+            default -> arith(c, op, p, d.reg, Sse.load64(c, d), 0);
+        }
+    }
+
+    /**
+     * The operation of {@link #arith(Cpu, DecodedInsn)} once its source is fetched: {@code bl}
+     * and {@code bh} the 128-bit source of the packed forms, {@code bl} alone (a zero-extended
+     * dword or a quadword) of the scalar ones. Compiled regions come here with the source they
+     * read themselves.
+     */
+    static void arith(Cpu c, int op, int p, int dst, long bl, long bh) {
+        c.simdExceptions = 0;
+        switch (p) {
+            case Sse.NONE -> {
                 long al = c.xmm[2 * dst];
                 long ah = c.xmm[2 * dst + 1];
                 long r0 = lane(c, op, al & 0xFFFF_FFFFL, bl & 0xFFFF_FFFFL, false);
@@ -34,23 +50,19 @@ final class SseFloat {
                 Sse.setXmm(c, dst, r0 | r1 << 32, r2 | r3 << 32);
             }
             case Sse.P66 -> {
-                long bl = Sse.loadLo(c, d, true);
-                long bh = Sse.loadHi(c, d);
                 long r0 = lane(c, op, c.xmm[2 * dst], bl, true);
                 long r1 = lane(c, op, c.xmm[2 * dst + 1], bh, true);
                 Sse.commit(c);
                 Sse.setXmm(c, dst, r0, r1);
             }
             case Sse.PF3 -> {
-                long b = Sse.load32(c, d);
                 long al = c.xmm[2 * dst];
-                long r = lane(c, op, al & 0xFFFF_FFFFL, b, false);
+                long r = lane(c, op, al & 0xFFFF_FFFFL, bl, false);
                 Sse.commit(c);
                 c.xmm[2 * dst] = (al & 0xFFFF_FFFF_0000_0000L) | r;
             }
             default -> {
-                long b = Sse.load64(c, d);
-                long r = lane(c, op, c.xmm[2 * dst], b, true);
+                long r = lane(c, op, c.xmm[2 * dst], bl, true);
                 Sse.commit(c);
                 c.xmm[2 * dst] = r;
             }
@@ -178,18 +190,20 @@ final class SseFloat {
             throw c.undefined(d);
         }
         boolean dbl = p == Sse.P66;
-        long a = c.xmm[2 * d.reg];
-        long b;
-        if (dbl) {
-            b = Sse.load64(c, d);
-        } else {
-            a &= 0xFFFF_FFFFL;
-            b = Sse.load32(c, d);
-        }
+        comis(c, d.opcode == 0x12F, dbl, d.reg, dbl ? Sse.load64(c, d) : Sse.load32(c, d));
+    }
+
+    /**
+     * COMIS ({@code signaling}) or UCOMIS of XMM{@code n}'s low lane with the fetched source
+     * {@code b} (a zero-extended single or a double): ZF, PF, CF as the SDM lists them, OF, SF
+     * and AF cleared, written only when no unmasked exception arose.
+     */
+    static void comis(Cpu c, boolean signaling, boolean dbl, int n, long b) {
+        long a = dbl ? c.xmm[2 * n] : c.xmm[2 * n] & 0xFFFF_FFFFL;
         c.simdExceptions = 0;
         int f;
         if (SoftFloat.isNaN(a, dbl) || SoftFloat.isNaN(b, dbl)) {
-            if (d.opcode == 0x12F || SoftFloat.isSNaN(a, dbl) || SoftFloat.isSNaN(b, dbl)) {
+            if (signaling || SoftFloat.isSNaN(a, dbl) || SoftFloat.isSNaN(b, dbl)) {
                 c.simdExceptions |= SoftFloat.IE;
             }
             f = Flags.ZF | Flags.PF | Flags.CF;
@@ -261,11 +275,14 @@ final class SseFloat {
         }
         long bl = Sse.loadLo(c, d, true);
         long bh = Sse.loadHi(c, d);
-        int n = d.reg;
-        boolean high = d.opcode == 0x115;
+        unpack(c, d.opcode == 0x115, p == Sse.P66, d.reg, bl, bh);
+    }
+
+    /** UNPCKL/H PS/PD of XMM{@code n} with the fetched source {@code bl:bh}. */
+    static void unpack(Cpu c, boolean high, boolean dbl, int n, long bl, long bh) {
         long a = high ? c.xmm[2 * n + 1] : c.xmm[2 * n];
         long b = high ? bh : bl;
-        if (p == Sse.P66) {
+        if (dbl) {
             Sse.setXmm(c, n, a, b);
         } else {
             Sse.setXmm(c, n, (a & 0xFFFF_FFFFL) | b << 32, a >>> 32 | (b & 0xFFFF_FFFF_0000_0000L));

@@ -61,6 +61,19 @@ class RegionDifferentialTest {
             m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
             m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
             m.cpu.flags.load(init.nextInt() & Flags.ARITH);
+            // XMM registers and the scratch memory hold values worth computing on (special
+            // doubles and floats, random bits): zeros would hide a wrong lane or half.
+            for (int n = 0; n < m.cpu.xmm.length; n++) {
+                m.cpu.xmm[n] = switch (init.nextInt(3)) {
+                    case 0 -> RandomSse64.DOUBLES[init.nextInt(RandomSse64.DOUBLES.length)];
+                    case 1 -> (RandomSse64.FLOATS[init.nextInt(RandomSse64.FLOATS.length)] & 0xFFFF_FFFFL)
+                            | (long) RandomSse64.FLOATS[init.nextInt(RandomSse64.FLOATS.length)] << 32;
+                    default -> init.nextLong();
+                };
+            }
+            byte[] pattern = new byte[RandomProgram.SCRATCH_SIZE];
+            init.nextBytes(pattern);
+            m.memory.load(RandomProgram.SCRATCH, pattern);
             m.cpu.mxcsr = mxcsr;
             m.cpu.rip = NativeHarness64.CODE;
             m.cpu.eip = (int) NativeHarness64.CODE;

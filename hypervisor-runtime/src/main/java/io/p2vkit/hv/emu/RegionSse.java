@@ -1,0 +1,246 @@
+package io.p2vkit.hv.emu;
+
+import static io.p2vkit.hv.emu.RegionOperands.CD_CPU;
+import static io.p2vkit.hv.emu.RegionOperands.CPU;
+import static io.p2vkit.hv.emu.RegionOperands.T0;
+import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import io.p2vkit.hv.emu.decode.DecodedInsn;
+
+import java.lang.classfile.CodeBuilder;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+
+/**
+ * The SSE/SSE2 instructions a compiled region runs without leaving its locals: the moves,
+ * logic, packed-integer operations, floating-point arithmetic and conversions that compiled
+ * C code (glibc's string functions, scalar and packed double loops) spends its time in. Each
+ * becomes the fault check, the memory operand's address computed from the guest registers held
+ * in locals, and one call of an {@link SseInline} step with constant register numbers; a general
+ * register result goes straight to its local. Unlike a delegated instruction, nothing is written
+ * back around it and the flags' locals stay valid (none of these touches RFLAGS). Forms that
+ * would raise #UD for their prefix or operand kind, the MMX forms and everything else stay
+ * delegated to the interpreter's handlers.
+ */
+final class RegionSse {
+
+    private static final ClassDesc CD_INLINE = ClassDesc.of("io.p2vkit.hv.emu.SseInline");
+
+    /** The packed-integer rows of SseTable served by SsePackedInt.binary (their 66 forms here). */
+    private static final boolean[] PACKED_INT = new boolean[0x100];
+
+    static {
+        int[] ops = {0x64, 0x65, 0x66, 0x74, 0x75, 0x76, 0xD4, 0xD5, 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE,
+            0xDF, 0xE0, 0xE3, 0xE4, 0xE5, 0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEE, 0xEF, 0xF4, 0xF5, 0xF6, 0xF8,
+            0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE};
+        for (int op : ops) {
+            PACKED_INT[op] = true;
+        }
+    }
+
+    private final CodeBuilder code;
+    private final RegionOperands ops;
+
+    RegionSse(CodeBuilder code, RegionOperands ops) {
+        this.code = code;
+        this.ops = ops;
+    }
+
+    /** Whether the instruction is one of the forms {@link #emit} translates. */
+    static boolean inline(DecodedInsn d) {
+        int op = d.opcode;
+        if (op < 0x110 || op > 0x1FE) {
+            return false;
+        }
+        int p = Sse.prefix(d);
+        boolean legacy = p == Sse.NONE || p == Sse.P66;  // the PS/PD forms
+        boolean mem = d.isMemory();
+        return switch (op) {
+            case 0x110, 0x111, 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> true;
+            case 0x128, 0x129, 0x114, 0x115, 0x154, 0x155, 0x156, 0x157, 0x12E, 0x12F -> legacy;
+            case 0x16F, 0x17F -> p == Sse.P66 || p == Sse.PF3;           // MOVDQA, MOVDQU
+            case 0x112, 0x116 -> legacy && (mem || p == Sse.NONE);       // MOVLPx/MOVHPx, MOVHLPS/MOVLHPS
+            case 0x113, 0x117 -> legacy && mem;
+            case 0x16E, 0x1D6 -> p == Sse.P66;                           // MOVD/MOVQ xmm, r/m; MOVQ xmm/m64, xmm
+            case 0x17E -> p == Sse.P66 || p == Sse.PF3;                  // MOVD/MOVQ r/m, xmm; MOVQ xmm, xmm/m64
+            case 0x1D7 -> p == Sse.P66 && !mem;                          // PMOVMSKB
+            case 0x12A -> p == Sse.PF3 || p == Sse.PF2;                  // CVTSI2SS/SD
+            default -> p == Sse.P66 && PACKED_INT[op & 0xFF];
+        };
+    }
+
+    /** Whether the translated instruction writes memory. */
+    static boolean stores(DecodedInsn d) {
+        if (!d.isMemory()) {
+            return false;
+        }
+        return switch (d.opcode) {
+            case 0x111, 0x129, 0x113, 0x117, 0x17F, 0x1D6 -> true;
+            case 0x17E -> Sse.prefix(d) == Sse.P66;
+            default -> false;
+        };
+    }
+
+    /** COMIS/UCOMIS: the only translated SSE instructions that write RFLAGS (all six, in Flags). */
+    static boolean writesFlags(DecodedInsn d) {
+        return d.opcode == 0x12E || d.opcode == 0x12F;
+    }
+
+    /** Emits instruction {@code i}; its address is already noted as the one that may fault. */
+    void emit(DecodedInsn d, int i) {
+        code.aload(CPU).invokestatic(CD_INLINE, "check", MethodTypeDesc.of(CD_void, CD_CPU));
+        int op = d.opcode;
+        int p = Sse.prefix(d);
+        int x = d.reg;
+        switch (op) {
+            case 0x110, 0x111 -> {
+                boolean store = op == 0x111;
+                if (p == Sse.NONE || p == Sse.P66) {
+                    full(d, i, store, false);
+                } else if (!d.isMemory()) {
+                    move(p == Sse.PF2 ? SseInline.MOVE_SD : SseInline.MOVE_SS, store ? d.rm : x, store ? x : d.rm);
+                } else if (store) {
+                    if (p == Sse.PF2) {
+                        half(d, i, "storeHalf", 0);
+                    } else {
+                        memStep(d, i, "store32", x);
+                    }
+                } else {
+                    memStep(d, i, p == Sse.PF2 ? "load64" : "load32", x);
+                }
+            }
+            case 0x128, 0x129 -> full(d, i, op == 0x129, true);
+            case 0x16F, 0x17F -> full(d, i, op == 0x17F, p == Sse.P66);
+            case 0x112, 0x113, 0x116, 0x117 -> {
+                int half = op <= 0x113 ? 0 : 1;
+                if (!d.isMemory()) {
+                    move(half == 0 ? SseInline.MOVE_HL : SseInline.MOVE_LH, x, d.rm);
+                } else {
+                    half(d, i, (op & 1) == 0 ? "loadHalf" : "storeHalf", half);
+                }
+            }
+            case 0x1D6 -> {
+                if (d.isMemory()) {
+                    half(d, i, "storeHalf", 0);
+                } else {
+                    move(SseInline.MOVE_Q, d.rm, x);
+                }
+            }
+            case 0x17E -> {
+                if (p == Sse.PF3) {
+                    if (d.isMemory()) {
+                        memStep(d, i, "load64", x);
+                    } else {
+                        move(SseInline.MOVE_Q, x, d.rm);
+                    }
+                } else {
+                    toGpr(d, i);
+                }
+            }
+            case 0x16E -> {
+                code.aload(CPU).loadConstant(x);
+                ops.readRm(d, i, Sse.rexW(d) ? 8 : 4);
+                code.invokestatic(CD_INLINE, "fromGpr", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long));
+            }
+            case 0x1D7 -> {
+                code.aload(CPU).loadConstant(d.rm)
+                        .invokestatic(CD_INLINE, "byteMask", MethodTypeDesc.of(CD_long, CD_CPU, CD_int));
+                ops.storeReg(x, 8, d);
+            }
+            case 0x12A -> {
+                boolean wide = Sse.rexW(d);
+                code.aload(CPU).loadConstant(x);
+                ops.readRm(d, i, wide ? 8 : 4);
+                code.loadConstant(wide ? 1 : 0).loadConstant(p == Sse.PF2 ? 1 : 0).invokestatic(CD_INLINE, "fromInt",
+                        MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, CD_boolean, CD_boolean));
+            }
+            case 0x114, 0x115 -> {
+                code.aload(CPU).loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
+                source(d, i, "unpackReg", "unpackMem", CD_boolean, CD_boolean, CD_int);
+            }
+            case 0x12E, 0x12F -> {
+                code.aload(CPU).loadConstant(op == 0x12F ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
+                source(d, i, "comisReg", "comisMem", CD_boolean, CD_boolean, CD_int);
+            }
+            case 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> {
+                code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x);
+                source(d, i, "arithReg", "arithMem", CD_int, CD_int, CD_int);
+            }
+            case 0x154, 0x155, 0x156, 0x157 -> {
+                // ANDPx, ANDNPx, ORPx, XORPx are PAND, PANDN, POR, PXOR on the same bits
+                int same = switch (op) {
+                    case 0x154 -> 0xDB;
+                    case 0x155 -> 0xDF;
+                    case 0x156 -> 0xEB;
+                    default -> 0xEF;
+                };
+                code.aload(CPU).loadConstant(same).loadConstant(x);
+                source(d, i, "intReg", "intMem", CD_int, CD_int);
+            }
+            default -> {
+                code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x);
+                source(d, i, "intReg", "intMem", CD_int, CD_int);
+            }
+        }
+    }
+
+    /** A full 16-byte move: register to register, load or store, aligned or not. */
+    private void full(DecodedInsn d, int i, boolean store, boolean aligned) {
+        if (!d.isMemory()) {
+            move(SseInline.MOVE_FULL, store ? d.rm : d.reg, store ? d.reg : d.rm);
+            return;
+        }
+        code.aload(CPU).loadConstant(d.reg);
+        ops.linear(d, i);
+        code.loadConstant(aligned ? 1 : 0).invokestatic(CD_INLINE, store ? "storeFull" : "loadFull",
+                MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, CD_boolean));
+    }
+
+    private void move(int kind, int to, int from) {
+        code.aload(CPU).loadConstant(kind).loadConstant(to).loadConstant(from)
+                .invokestatic(CD_INLINE, "move", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_int));
+    }
+
+    /** step(cpu, xmm, linear) for a memory operand. */
+    private void memStep(DecodedInsn d, int i, String step, int n) {
+        code.aload(CPU).loadConstant(n);
+        ops.linear(d, i);
+        code.invokestatic(CD_INLINE, step, MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long));
+    }
+
+    /** loadHalf/storeHalf(cpu, xmm, half, linear). */
+    private void half(DecodedInsn d, int i, String step, int half) {
+        code.aload(CPU).loadConstant(d.reg).loadConstant(half);
+        ops.linear(d, i);
+        code.invokestatic(CD_INLINE, step, MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
+    }
+
+    /**
+     * Finishes a call whose leading arguments are on the stack: with the source register
+     * number to {@code regStep}, else with the memory operand's linear address to {@code memStep}.
+     */
+    private void source(DecodedInsn d, int i, String regStep, String memStep, ClassDesc... leading) {
+        ClassDesc[] params = new ClassDesc[leading.length + 2];
+        params[0] = CD_CPU;
+        System.arraycopy(leading, 0, params, 1, leading.length);
+        if (d.isMemory()) {
+            ops.linear(d, i);
+            params[params.length - 1] = CD_long;
+            code.invokestatic(CD_INLINE, memStep, MethodTypeDesc.of(CD_void, params));
+        } else {
+            code.loadConstant(d.rm);
+            params[params.length - 1] = CD_int;
+            code.invokestatic(CD_INLINE, regStep, MethodTypeDesc.of(CD_void, params));
+        }
+    }
+
+    /** 66 0F 7E: MOVD/MOVQ r/m32 or r/m64, xmm. */
+    private void toGpr(DecodedInsn d, int i) {
+        boolean wide = Sse.rexW(d);
+        code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.reg).laload().lstore(T0);
+        ops.writeRm(d, i, wide ? 8 : 4, T0);
+    }
+}

@@ -1,0 +1,175 @@
+package io.p2vkit.hv.emu;
+
+/**
+ * The SSE/SSE2 steps a compiled region calls for the instructions {@link RegionSse} translates:
+ * the region has already made the fault checks of {@link Sse#checkSse} (through {@link #check})
+ * and computed the canonical linear address of a memory operand, so each step gets plain
+ * register numbers and an address instead of a decoded instruction, and the guest's general
+ * registers stay in the region's locals. Each step does what the interpreter's handler
+ * ({@link SseMoves}, {@link SseFloat}, {@link SsePackedInt}, {@link SseConvert}) does after
+ * decoding, in the same order: alignment, then reads, then the result.
+ */
+final class SseInline {
+
+    /** Register-to-register move kinds of {@link #move}. */
+    static final int MOVE_FULL = 0;     // MOVAPS/MOVAPD/MOVUPS/MOVUPD/MOVDQA/MOVDQU
+    static final int MOVE_SD = 1;       // MOVSD: the low quadword, the high one kept
+    static final int MOVE_SS = 2;       // MOVSS: the low dword, the rest kept
+    static final int MOVE_Q = 3;        // MOVQ (F3 0F 7E, 66 0F D6): the low quadword, the high one zeroed
+    static final int MOVE_HL = 4;       // MOVHLPS: the source's high quadword to the low one
+    static final int MOVE_LH = 5;       // MOVLHPS: the source's low quadword to the high one
+
+    private static final long LOW32 = 0xFFFF_FFFFL;
+
+    private SseInline() {
+    }
+
+    /** #UD with CR0.EM or without CR4.OSFXSR, #NM with CR0.TS: before the operand's address. */
+    static void check(Cpu c) {
+        Sse.checkSse(c);
+    }
+
+    // ---- moves ----
+
+    static void move(Cpu c, int kind, int to, int from) {
+        long[] x = c.xmm;
+        switch (kind) {
+            case MOVE_FULL -> {
+                x[2 * to] = x[2 * from];
+                x[2 * to + 1] = x[2 * from + 1];
+            }
+            case MOVE_SD -> x[2 * to] = x[2 * from];
+            case MOVE_SS -> x[2 * to] = (x[2 * to] & ~LOW32) | (x[2 * from] & LOW32);
+            case MOVE_Q -> {
+                x[2 * to] = x[2 * from];
+                x[2 * to + 1] = 0;
+            }
+            case MOVE_HL -> x[2 * to] = x[2 * from + 1];
+            default -> x[2 * to + 1] = x[2 * from];
+        }
+    }
+
+    /** 16 bytes into XMM{@code n}; #GP(0) first when {@code aligned} and the address is not. */
+    static void loadFull(Cpu c, int n, long lin, boolean aligned) {
+        if (aligned) {
+            Sse.aligned(lin);
+        }
+        long lo = c.mmu.read64(lin);
+        long hi = c.mmu.read64((lin + 8) & c.mmu.linearMask);
+        Sse.setXmm(c, n, lo, hi);
+    }
+
+    static void storeFull(Cpu c, int n, long lin, boolean aligned) {
+        if (aligned) {
+            Sse.aligned(lin);
+        }
+        Sse.write128(c, lin, c.xmm[2 * n], c.xmm[2 * n + 1]);
+    }
+
+    /** MOVSD/MOVQ xmm, m64: the rest of the register is zeroed. */
+    static void load64(Cpu c, int n, long lin) {
+        Sse.setXmm(c, n, c.mmu.read64(lin), 0);
+    }
+
+    /** MOVSS xmm, m32: the rest of the register is zeroed. */
+    static void load32(Cpu c, int n, long lin) {
+        Sse.setXmm(c, n, Sse.read32(c, lin), 0);
+    }
+
+    /** MOVLPS/MOVLPD (half 0), MOVHPS/MOVHPD (half 1) xmm, m64: the other half is kept. */
+    static void loadHalf(Cpu c, int n, int half, long lin) {
+        c.xmm[2 * n + half] = c.mmu.read64(lin);
+    }
+
+    /** MOVSD/MOVQ/MOVLPS/MOVLPD (half 0) and MOVHPS/MOVHPD (half 1) m64, xmm. */
+    static void storeHalf(Cpu c, int n, int half, long lin) {
+        c.mmu.write64(lin, c.xmm[2 * n + half]);
+    }
+
+    /** MOVSS m32, xmm. */
+    static void store32(Cpu c, int n, long lin) {
+        c.mmu.write32(lin, (int) c.xmm[2 * n]);
+    }
+
+    /** MOVD/MOVQ xmm, r/m32 or r/m64: the value the region read, zero-extended to 128 bits. */
+    static void fromGpr(Cpu c, int n, long v) {
+        Sse.setXmm(c, n, v, 0);
+    }
+
+    /** PMOVMSKB r32, xmm: the sign bit of every byte. */
+    static long byteMask(Cpu c, int n) {
+        return SseMoves.byteSigns(c.xmm[2 * n]) | SseMoves.byteSigns(c.xmm[2 * n + 1]) << 8;
+    }
+
+    // ---- packed integers and logic (PackedLanes' operations, 66 forms) ----
+
+    static void intReg(Cpu c, int op, int n, int m) {
+        long[] x = c.xmm;
+        long bl = x[2 * m];
+        long bh = x[2 * m + 1];
+        Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
+    }
+
+    static void intMem(Cpu c, int op, int n, long lin) {
+        Sse.aligned(lin);
+        long bl = c.mmu.read64(lin);
+        long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
+        long[] x = c.xmm;
+        Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
+    }
+
+    // ---- floating point ----
+
+    /** SQRT/ADD/MUL/SUB/MIN/DIV/MAX with a register source, prefix {@code p} (PS, PD, SS, SD). */
+    static void arithReg(Cpu c, int op, int p, int n, int m) {
+        long bl = c.xmm[2 * m];
+        if (p == Sse.PF3) {
+            bl &= LOW32;
+        }
+        SseFloat.arith(c, op, p, n, bl, c.xmm[2 * m + 1]);
+    }
+
+    /** The same with a memory source: 16 aligned bytes for PS/PD, 4 or 8 bytes for SS/SD. */
+    static void arithMem(Cpu c, int op, int p, int n, long lin) {
+        switch (p) {
+            case Sse.NONE, Sse.P66 -> {
+                Sse.aligned(lin);
+                long bl = c.mmu.read64(lin);
+                long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
+                SseFloat.arith(c, op, p, n, bl, bh);
+            }
+            case Sse.PF3 -> SseFloat.arith(c, op, p, n, Sse.read32(c, lin), 0);
+            default -> SseFloat.arith(c, op, p, n, c.mmu.read64(lin), 0);
+        }
+    }
+
+    /** COMISS/COMISD ({@code signaling}), UCOMISS/UCOMISD: the flags go to Flags. */
+    static void comisReg(Cpu c, boolean signaling, boolean dbl, int n, int m) {
+        long b = c.xmm[2 * m];
+        SseFloat.comis(c, signaling, dbl, n, dbl ? b : b & LOW32);
+    }
+
+    static void comisMem(Cpu c, boolean signaling, boolean dbl, int n, long lin) {
+        SseFloat.comis(c, signaling, dbl, n, dbl ? c.mmu.read64(lin) : Sse.read32(c, lin));
+    }
+
+    /** UNPCKLPS/PD, UNPCKHPS/PD. */
+    static void unpackReg(Cpu c, boolean high, boolean dbl, int n, int m) {
+        SseFloat.unpack(c, high, dbl, n, c.xmm[2 * m], c.xmm[2 * m + 1]);
+    }
+
+    static void unpackMem(Cpu c, boolean high, boolean dbl, int n, long lin) {
+        Sse.aligned(lin);
+        long bl = c.mmu.read64(lin);
+        long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
+        SseFloat.unpack(c, high, dbl, n, bl, bh);
+    }
+
+    /** CVTSI2SD (dbl) / CVTSI2SS xmm, r/m32 or r/m64 of the value {@code v} the region read. */
+    static void fromInt(Cpu c, int n, long v, boolean wide, boolean dbl) {
+        c.simdExceptions = 0;
+        long r = SoftFloat.fromInt(c, wide ? v : (int) v, dbl);
+        Sse.commit(c);
+        c.xmm[2 * n] = dbl ? r : (c.xmm[2 * n] & ~LOW32) | r;
+    }
+}
