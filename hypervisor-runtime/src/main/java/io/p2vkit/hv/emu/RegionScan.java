@@ -188,7 +188,14 @@ final class RegionScan {
         return live;
     }
 
+    /**
+     * Flags live before {@code d}: those it reads and those live after it that it does not write;
+     * all of them before an instruction that may fault, whose exception frame holds RFLAGS.
+     */
     private static int liveIn(DecodedInsn d, int out) {
+        if (RegionTraits.mayFault(d)) {
+            return RegionTraits.ALL;
+        }
         return RegionTraits.reads(d) | (out & ~RegionTraits.writes(d));
     }
 
@@ -220,8 +227,8 @@ final class RegionScan {
                     && !(condition && RegionTraits.fastCondition(kind, op & 0xF))) {
                 return true;
             }
-            if (RegionTraits.mayFault(d) && (liveIn(d, liveOut[q]) & remaining) != 0) {
-                return true;
+            if (RegionTraits.mayFault(d)) {
+                return true; // its exception frame would hold these flags
             }
             int kindQ = RegionTraits.kind(d);
             if ((kindQ == Flags.INC || kindQ == Flags.DEC) && (liveOut[q] & remaining & RegionTraits.CF) != 0) {

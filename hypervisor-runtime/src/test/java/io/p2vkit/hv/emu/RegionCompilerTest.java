@@ -178,6 +178,41 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aFaultSeesTheFlagsOfTheLastArithmeticEvenWhenLaterCodeWouldOverwriteThem() {
+        // SHL's flags are dead on the normal path (INC and CMP overwrite them) but the MOV after
+        // it faults on iteration 1,000 (a non-canonical address): the exception frame holds them.
+        byte[] code = asm(
+                "31 c9",                    // xor ecx, ecx
+                "ff c1",                    // L: inc ecx
+                "81 f9 e8 03 00 00",        // cmp ecx, 1000
+                "0f 93 c0",                 // setae al
+                "48 0f b6 c0",              // movzx rax, al
+                "48 c1 e0 3f",              // shl rax, 63
+                "48 8b 14 03",              // mov rdx, [rbx+rax]
+                "eb e7");                   // jmp L
+        int[] flags = new int[2];
+        long[] regionRetired = new long[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                m.cpu.compileBlocks = pass == 1;
+                m.cpu.regionThreshold = THRESHOLD;
+                m.load(CODE, code);
+                m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+                m.cpu.rip = CODE;
+                m.cpu.eip = (int) CODE;
+                CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
+                        () -> { for (;;) { m.cpu.runSlice(4096); } });
+                assertEquals(CpuFault.GP, f.vector);
+                assertEquals(CODE + 21, m.cpu.insnRip, "the MOV faulted");
+                flags[pass] = m.cpu.eflags();
+                regionRetired[pass] = m.cpu.regionRetired;
+            }
+        }
+        assertTrue(regionRetired[1] > THRESHOLD, "regions ran: " + regionRetired[1]);
+        assertEquals(Integer.toHexString(flags[0]), Integer.toHexString(flags[1]), "EFLAGS at the fault");
+    }
+
+    @Test
     void aBlockServesOnlyTheLinearAddressItWasCompiledAt() {
         // Physical 0x7000 is mapped at linear 0x7000 and at 0x4000_7000 (a 1 GiB alias page). A
         // hot loop runs first through the low alias, then through the high one: the RIP values
