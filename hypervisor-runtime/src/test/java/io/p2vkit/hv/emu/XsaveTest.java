@@ -414,16 +414,21 @@ class XsaveTest {
 
     // ---- XRSTOR ----
 
+    /** Fills the x87 and SSE state with known values and XSAVEs it (RFBM = 3) to a clean AREA. */
+    private static void saveFilledState(FlatMachine m) {
+        fillState(m.cpu);
+        m.memory.writeLong(AREA + 512, 0);
+        m.memory.writeLong(AREA + 520, 0);
+        m.memory.writeLong(AREA + 528, 0);
+        setMask(m.cpu, 3);
+        assertNull(step(m, XSAVE));
+    }
+
     @Test
     void xrstorRoundTripRestoresEverything() {
         try (FlatMachine m = machine()) {
             Cpu c = m.cpu;
-            fillState(c);
-            m.memory.writeLong(AREA + 512, 0);
-            m.memory.writeLong(AREA + 520, 0);
-            m.memory.writeLong(AREA + 528, 0);
-            setMask(c, 3);
-            assertNull(step(m, XSAVE));
+            saveFilledState(m);
             X87State f = c.fpu;
             int tag = f.tag;
             long[] sig = f.significand.clone();
@@ -490,12 +495,7 @@ class XsaveTest {
     void xrstorRefusesBadHeadersAndMxcsrBeforeChangingAnything() {
         try (FlatMachine m = machine()) {
             Cpu c = m.cpu;
-            fillState(c);
-            m.memory.writeLong(AREA + 512, 0);
-            m.memory.writeLong(AREA + 520, 0);
-            m.memory.writeLong(AREA + 528, 0);
-            setMask(c, 3);
-            assertNull(step(m, XSAVE));
+            saveFilledState(m);
             c.fpu.control = 0x37F;
             c.xmm[0] = 42;
 
