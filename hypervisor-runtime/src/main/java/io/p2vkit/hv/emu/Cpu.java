@@ -227,7 +227,7 @@ final class Cpu {
         cstar = 0;
         fmask = 0;
         mmu.linearMask = 0xFFFF_FFFFL;
-        mmu.user = false;
+        mmu.setUser(false);
         cpl = 0;
         cr2 = 0;
         gdtBase = 0;
@@ -308,8 +308,7 @@ final class Cpu {
 
     void setCpl(int newCpl) {
         if ((newCpl == 3) != mmu.user) {
-            mmu.user = newCpl == 3;
-            mmu.flush();
+            mmu.setUser(newCpl == 3);
         }
         cpl = newCpl;
     }

@@ -55,8 +55,17 @@ final class Mmu {
     long cr3;
     int cr4;
     long efer;
-    /** Whether the current privilege level is 3 (user accesses). */
+    /** Whether the current privilege level is 3 (user accesses); set through {@link #setUser}. */
     boolean user;
+    /**
+     * A TLB entry filled at CPL 0-2 has this bit in its tags: its rights (a supervisor page, a
+     * write with CR0.WP clear) may exceed what CPL 3 may do. CPL 3 compares whole tags and so
+     * uses only entries filled at CPL 3; CPL 0-2 masks the bit off and uses both (no SMEP or SMAP
+     * is offered, so supervisor code may use anything user code may). So a change of privilege
+     * (every interrupt and system call from user mode) needs no flush.
+     */
+    private static final long SUPERVISOR = 1L << 62;
+    private long tagMask = ~SUPERVISOR;
     /**
      * Linear addresses wrap at 4 GiB outside 64-bit mode: accesses that cross a page end step
      * through this mask. All ones once 64-bit code runs (whoever enters 64-bit mode sets it).
@@ -145,7 +154,14 @@ final class Mmu {
 
     // ---- TLB maintenance ----
 
-    /** Drops every translation (CR3 load, paging mode change, CPL change). */
+    /** Changes between CPL 3 and CPL 0-2: the TLB entries stay, tagged with the rights they were filled with. */
+    void setUser(boolean cpl3) {
+        user = cpl3;
+        tagMask = cpl3 ? -1 : ~SUPERVISOR;
+        generation++; // cached code pages were checked for the other privilege
+    }
+
+    /** Drops every translation (CR3 load, paging mode change). */
     void flush() {
         largePagesCached = false;
         java.util.Arrays.fill(tlbReadTag, -1);
@@ -243,7 +259,7 @@ final class Mmu {
      */
     private long readAddress(long lin, int size) {
         int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
-        if (readTag[idx] == lin >>> 12) {
+        if ((readTag[idx] & tagMask) == lin >>> 12) {
             return hostAddend[idx] + lin;
         }
         return readMiss(lin, size);
@@ -262,7 +278,7 @@ final class Mmu {
      */
     private long writeAddress(long lin, int size, long v) {
         int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
-        if (writeTag[idx] == lin >>> 12) {
+        if ((writeTag[idx] & tagMask) == lin >>> 12) {
             return hostAddend[idx] + lin;
         }
         return writeMiss(lin, size, v);
@@ -352,7 +368,7 @@ final class Mmu {
     /** {@link #readAddress} for an operand about to be written: the write tag must hit, or the write is probed. */
     private long rmwAddress(long lin, int size) {
         int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
-        if (writeTag[idx] == lin >>> 12) {
+        if ((writeTag[idx] & tagMask) == lin >>> 12) {
             return hostAddend[idx] + lin; // a write tag is only ever set with the read tag
         }
         probeWrite(lin, size);
@@ -370,7 +386,7 @@ final class Mmu {
     /** An instruction byte at {@code lin}. */
     int fetch8(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (fetchTag[idx] == lin >>> 12) {
+        if ((fetchTag[idx] & tagMask) == lin >>> 12) {
             return HOST.get(BYTE, hostAddend[idx] + lin) & 0xFF;
         }
         long pa = translate(lin, ACCESS_FETCH, user);
@@ -388,9 +404,9 @@ final class Mmu {
      */
     MemorySegment readSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (readTag[idx] != lin >>> 12) {
+        if ((readTag[idx] & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_READ, user);
-            if (readTag[idx] != lin >>> 12) {
+            if ((readTag[idx] & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -401,9 +417,9 @@ final class Mmu {
     /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
     MemorySegment writeSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (writeTag[idx] != lin >>> 12) {
+        if ((writeTag[idx] & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_WRITE, user);
-            if (writeTag[idx] != lin >>> 12) {
+            if ((writeTag[idx] & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -604,10 +620,11 @@ final class Mmu {
         segmentOffset[idx] = (ppn << 12) - r.base();
         hostAddend[idx] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
         physPage[idx] = ppn;
-        tlbReadTag[idx] = vpn;
+        long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
+        tlbReadTag[idx] = tag;
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
-        tlbWriteTag[idx] = writable && !r.readOnly() && !code ? vpn : -1;
-        fetchTag[idx] = executable ? vpn : -1;
+        tlbWriteTag[idx] = writable && !r.readOnly() && !code ? tag : -1;
+        fetchTag[idx] = executable ? tag : -1;
     }
 
     private long[] walkLegacy(long lin, int access, boolean userAccess) {
@@ -911,7 +928,7 @@ final class Mmu {
      */
     private long physForLocked(long lin, int access) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if (tlbWriteTag[idx] == lin >>> 12) {
+        if ((tlbWriteTag[idx] & tagMask) == lin >>> 12) {
             return physPage[idx] << 12 | (lin & 0xFFF);
         }
         return translate(lin, access, user);

@@ -204,6 +204,25 @@ class LongModeTest {
     }
 
     @Test
+    void aTranslationMadeAtCpl0NeverServesCpl3() {
+        // The TLB is not flushed when the privilege changes: an entry filled with supervisor
+        // rights must still not let user code read a supervisor page.
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            m.memory.writeInt(0x6000, 0x1234_5678);
+            assertEquals(0x1234_5678, mmu.read32(0x6000L), "CPL 0 reads its page (and fills the TLB)");
+            m.cpu.setCpl(3);
+            CpuFault f = fault(() -> mmu.read32(0x6000L));
+            assertEquals(CpuFault.PF, f.vector);
+            assertEquals(0x05, f.errorCode, "present, user read");
+            assertEquals(0x05, fault(() -> mmu.fetch8(0x6000L)).errorCode & 0x05, "nor fetch it");
+            m.cpu.setCpl(0);
+            assertEquals(0x1234_5678, mmu.read32(0x6000L), "back at CPL 0 the page reads again");
+        }
+    }
+
+    @Test
     void rightsNxReservedBitsAndAbsentEntries() {
         try (FlatMachine m = machine()) {
             enterCompat(m);
