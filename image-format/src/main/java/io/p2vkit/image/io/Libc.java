@@ -20,6 +20,7 @@ import java.lang.invoke.VarHandle;
 public final class Libc {
 
     public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
     public static final int O_DIRECTORY = 0x10000;
     public static final int O_CLOEXEC = 0x80000;
     public static final int SEEK_DATA = 3;
@@ -65,6 +66,25 @@ public final class Libc {
         }
     }
 
+    /**
+     * fallocate, which only writers of new images need: linked apart from the calls every image
+     * command needs to read, so that a conversion's reader does not wait for it.
+     */
+    private static final class Space {
+        static final MethodHandle FALLOCATE;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            FALLOCATE = linker.downcallHandle(linker.defaultLookup().find("fallocate").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.captureCallState("errno"));
+        }
+
+        static void link() {
+            // The static initializer has run by the time this body does.
+        }
+    }
+
     private Libc() {
     }
 
@@ -73,7 +93,8 @@ public final class Libc {
      * that the first real call does not wait for the linker.
      */
     public static void link() {
-        // The static initializer has run by the time this body does.
+        // The static initializer has run by the time this body does; then the writers' call.
+        Space.link();
     }
 
     /** {@code open(path, flags)}: a file descriptor, or -errno. */
@@ -100,6 +121,17 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long r = (long) LSEEK.invokeExact(state, fd, offset, whence);
+            return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code fallocate(fd, mode, offset, length)}: 0, or -errno. */
+    public static int fallocate(int fd, int mode, long offset, long length) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) Space.FALLOCATE.invokeExact(state, fd, mode, offset, length);
             return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
