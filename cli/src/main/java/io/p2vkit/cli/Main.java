@@ -37,7 +37,18 @@ public final class Main {
         if (args.length > 0 && args[0].equals("image")) {
             linkNativeCallsAside();
         }
-        System.exit(run(args));
+        P2vCommand plain = ImageArgs.parse(args);
+        if (plain == null) {
+            System.exit(runPicocli(args));
+        }
+        int code = ErrorHandler.execute(plain);
+        // System.exit first asks for the System.Logger of java.lang.Runtime (JDK 21+ logs exits),
+        // and finding a logger provider makes the service loader open every jar on the class
+        // path: ~20 ms. A plain image command registers no shutdown hooks and has written its
+        // files with positional writes; only System.out and System.err hold buffers.
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(code);
     }
 
     /**
@@ -58,9 +69,11 @@ public final class Main {
     /** Runs {@code p2v args...} and returns the exit code (tests call this). */
     public static int run(String... args) {
         P2vCommand plain = ImageArgs.parse(args);
-        if (plain != null) {
-            return ErrorHandler.execute(plain);
-        }
+        return plain != null ? ErrorHandler.execute(plain) : runPicocli(args);
+    }
+
+    /** Runs {@code p2v args...} through picocli: help, errors, and every command but plain image lines. */
+    private static int runPicocli(String... args) {
         CommandLine cl = new CommandLine(new Main());
         // picocli reads every command's annotations when it is added (~40 ms for the whole tree at
         // start-up): a command line that names a subcommand gets only that one. Anything else
