@@ -28,7 +28,6 @@ public final class Libc {
     public static final int ENXIO = 6;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;
     private static final MethodHandle LSEEK;
@@ -85,7 +84,24 @@ public final class Libc {
         }
     }
 
+    /**
+     * The handle that reads errno from a call's captured state. Spinning it takes ~10 ms, and a
+     * call that succeeds does not need it, so it is made apart from the calls themselves: by
+     * {@link #link} right after them, or at the first failed call.
+     */
+    private static final class Errno {
+        static final VarHandle HANDLE = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+        static void link() {
+            // The static initializer has run by the time this body does.
+        }
+    }
+
     private Libc() {
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) Errno.HANDLE.get(state, 0L);
     }
 
     /**
@@ -93,7 +109,8 @@ public final class Libc {
      * that the first real call does not wait for the linker.
      */
     public static void link() {
-        // The static initializer has run by the time this body does; then the writers' call.
+        // The static initializer has run by the time this body does; then errno, then fallocate.
+        Errno.link();
         Space.link();
     }
 
@@ -102,7 +119,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags);
-            return fd >= 0 ? fd : -(int) ERRNO.get(state, 0L);
+            return fd >= 0 ? fd : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -121,7 +138,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long r = (long) LSEEK.invokeExact(state, fd, offset, whence);
-            return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
+            return r >= 0 ? r : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -132,7 +149,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) Space.FALLOCATE.invokeExact(state, fd, mode, offset, length);
-            return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
+            return r >= 0 ? r : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -143,7 +160,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) Rare.IOCTL.invokeExact(state, fd, request, arg);
-            return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
+            return r >= 0 ? r : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }
