@@ -3,6 +3,7 @@ package io.p2vkit.cli;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
@@ -16,13 +17,30 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-        Object cmd = cl.getCommand();
+        return report(ex, cl.getCommand(), cl.getErr());
+    }
+
+    /**
+     * Runs a command that was parsed without picocli ({@code ImageArgs}) as picocli's
+     * {@code execute} would: its exit code, or a failure reported here.
+     */
+    static int execute(P2vCommand cmd) {
+        try {
+            Integer code = cmd.call();
+            return code == null ? 0 : code;
+        } catch (Exception ex) {
+            return report(ex, cmd, new PrintWriter(System.err, true));
+        }
+    }
+
+    private static int report(Exception ex, Object cmd, PrintWriter err) {
         boolean debug = System.getenv("P2V_DEBUG") != null
                 || (cmd instanceof Failing f && f.debug());
-        cl.getErr().println("p2v: " + message(ex));
+        err.println("p2v: " + message(ex));
         if (debug) {
-            ex.printStackTrace(cl.getErr());
+            ex.printStackTrace(err);
         }
+        err.flush();
         return cmd instanceof Failing f ? f.errorExitCode() : 1;
     }
 

@@ -2,6 +2,7 @@ package io.p2vkit.cli;
 
 import io.p2vkit.cli.agent.CaptureCommand;
 import io.p2vkit.cli.agent.DisksCommand;
+import io.p2vkit.cli.image.ImageArgs;
 import io.p2vkit.cli.image.ImageCommand;
 import io.p2vkit.cli.migrate.DemoCommand;
 import io.p2vkit.cli.migrate.MigrateCommand;
@@ -34,21 +35,45 @@ public final class Main {
 
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("image")) {
-            // Linking the native calls takes ~40 ms; it overlaps parsing the command line on the
-            // second core. A failure shows again, with its cause, where the class is first used.
-            Thread.ofPlatform().daemon().name("p2v-link").start(() -> {
-                try {
-                    Libc.link();
-                } catch (Throwable ignored) {
-                    // reported by the command that needs the calls
-                }
-            });
+            linkNativeCallsAside();
         }
-        System.exit(run(args));
+        P2vCommand plain = ImageArgs.parse(args);
+        if (plain == null) {
+            System.exit(runPicocli(args));
+        }
+        int code = ErrorHandler.execute(plain);
+        // System.exit first asks for the System.Logger of java.lang.Runtime (JDK 21+ logs exits),
+        // and finding a logger provider makes the service loader open every jar on the class
+        // path: ~20 ms. A plain image command registers no shutdown hooks and has written its
+        // files with positional writes; only System.out and System.err hold buffers.
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(code);
+    }
+
+    /**
+     * Links the native calls (~30 ms) on a second thread, while the command line is parsed and
+     * the output created. A failure shows again, with its cause, where the class is first used.
+     * The AOT training calls this too, so that the cache holds what it runs.
+     */
+    public static void linkNativeCallsAside() {
+        Thread.ofPlatform().daemon().name("p2v-link").start(() -> {
+            try {
+                Libc.link();
+            } catch (Throwable ignored) {
+                // reported by the command that needs the calls
+            }
+        });
     }
 
     /** Runs {@code p2v args...} and returns the exit code (tests call this). */
     public static int run(String... args) {
+        P2vCommand plain = ImageArgs.parse(args);
+        return plain != null ? ErrorHandler.execute(plain) : runPicocli(args);
+    }
+
+    /** Runs {@code p2v args...} through picocli: help, errors, and every command but plain image lines. */
+    private static int runPicocli(String... args) {
         CommandLine cl = new CommandLine(new Main());
         // picocli reads every command's annotations when it is added (~40 ms for the whole tree at
         // start-up): a command line that names a subcommand gets only that one. Anything else

@@ -14,6 +14,11 @@ public abstract class P2vCommand implements Callable<Integer>, Failing {
     @Mixin
     protected CommonOptions common;
 
+    /** Sets the common options of a command line parsed without picocli ({@code ImageArgs}). */
+    public final void setCommonOptions(CommonOptions options) {
+        common = options;
+    }
+
     @Override
     public int errorExitCode() {
         return 1;

@@ -79,4 +79,28 @@ class ImageCommandsTest {
         assertEquals(1, p2v("image", "check", a.toString()));
         assertTrue(err.toString().contains("no structure to check"), err.toString());
     }
+
+    /** A plain line runs without picocli (ImageArgs); the same line spelt otherwise goes through it. */
+    @Test
+    void plainAndPicocliLinesFailAlike() throws Exception {
+        Path a = randomRaw("a.raw", 1 << 20, 3);
+        Path b = Files.writeString(dir.resolve("b.raw"), "keep me");
+        String[][][] pairs = {
+                {{"image", "convert", "-O", "raw", a.toString(), b.toString()},
+                        {"image", "convert", "-Oraw", a.toString(), b.toString()}},
+                {{"image", "compare", "-f", "raw", a.toString(), dir.resolve("missing").toString()},
+                        {"image", "compare", "-fraw", a.toString(), dir.resolve("missing").toString()}},
+                {{"image", "check", "--output", "json", a.toString()},
+                        {"image", "check", "--output=json", a.toString()}},
+        };
+        for (String[][] pair : pairs) {
+            int plain = p2v(pair[0]);
+            String plainErr = err.toString();
+            String plainOut = out.toString();
+            assertEquals(plain, p2v(pair[1]), String.join(" ", pair[1]));
+            assertEquals(plainErr, err.toString());
+            assertEquals(plainOut, out.toString());
+            assertTrue(plain != 0 && plainErr.startsWith("p2v: "), plainErr);
+        }
+    }
 }

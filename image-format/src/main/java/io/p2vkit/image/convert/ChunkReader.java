@@ -54,6 +54,7 @@ final class ChunkReader implements AutoCloseable {
 
     private void readAll() {
         try {
+            NonZeroRuns.warmUp();
             boolean backing = disk.hasBacking();
             for (long w = 0; w < disk.size() && !closed; w += WINDOW) {
                 List<Extent> extents = disk.extents(w, Math.min(disk.size(), w + WINDOW));

@@ -20,6 +20,7 @@ import java.lang.invoke.VarHandle;
 public final class Libc {
 
     public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
     public static final int O_DIRECTORY = 0x10000;
     public static final int O_CLOEXEC = 0x80000;
     public static final int SEEK_DATA = 3;
@@ -27,7 +28,6 @@ public final class Libc {
     public static final int ENXIO = 6;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;
     private static final MethodHandle LSEEK;
@@ -65,7 +65,43 @@ public final class Libc {
         }
     }
 
+    /**
+     * fallocate, which only writers of new images need: linked apart from the calls every image
+     * command needs to read, so that a conversion's reader does not wait for it.
+     */
+    private static final class Space {
+        static final MethodHandle FALLOCATE;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            FALLOCATE = linker.downcallHandle(linker.defaultLookup().find("fallocate").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.captureCallState("errno"));
+        }
+
+        static void link() {
+            // The static initializer has run by the time this body does.
+        }
+    }
+
+    /**
+     * The handle that reads errno from a call's captured state. Spinning it takes ~10 ms, and a
+     * call that succeeds does not need it, so it is made apart from the calls themselves: by
+     * {@link #link} right after them, or at the first failed call.
+     */
+    private static final class Errno {
+        static final VarHandle HANDLE = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+        static void link() {
+            // The static initializer has run by the time this body does.
+        }
+    }
+
     private Libc() {
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) Errno.HANDLE.get(state, 0L);
     }
 
     /**
@@ -73,7 +109,9 @@ public final class Libc {
      * that the first real call does not wait for the linker.
      */
     public static void link() {
-        // The static initializer has run by the time this body does.
+        // The static initializer has run by the time this body does; then errno, then fallocate.
+        Errno.link();
+        Space.link();
     }
 
     /** {@code open(path, flags)}: a file descriptor, or -errno. */
@@ -81,7 +119,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags);
-            return fd >= 0 ? fd : -(int) ERRNO.get(state, 0L);
+            return fd >= 0 ? fd : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -100,7 +138,18 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long r = (long) LSEEK.invokeExact(state, fd, offset, whence);
-            return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
+            return r >= 0 ? r : -errno(state);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code fallocate(fd, mode, offset, length)}: 0, or -errno. */
+    public static int fallocate(int fd, int mode, long offset, long length) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) Space.FALLOCATE.invokeExact(state, fd, mode, offset, length);
+            return r >= 0 ? r : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -111,7 +160,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) Rare.IOCTL.invokeExact(state, fd, request, arg);
-            return r >= 0 ? r : -(int) ERRNO.get(state, 0L);
+            return r >= 0 ? r : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,5 +1,6 @@
 package io.p2vkit.image.qcow2;
 
+import io.p2vkit.image.io.AppendReservation;
 import io.p2vkit.image.io.ImageFile;
 
 import java.io.IOException;
@@ -10,8 +11,12 @@ import java.nio.ByteBuffer;
  * for L2 tables and data, and byte runs for compressed clusters, which QEMU packs back to back
  * (qcow2_alloc_bytes). Byte runs are gathered in a buffer and written in large sequential
  * writes; any cluster allocation writes the buffer out first so that the file stays in order.
+ *
+ * <p>For a new image, where everything handed out is written in full, the file's blocks are
+ * allocated ahead of the writes ({@link AppendReservation}); {@link #close} ends that, and the
+ * image's owner truncates the file to {@link #end} and what it writes after.
  */
-final class Qcow2Allocator {
+final class Qcow2Allocator implements AutoCloseable {
 
     private static final int BUFFER_BYTES = 1 << 20;
 
@@ -20,11 +25,17 @@ final class Qcow2Allocator {
     private long end;
     private final ByteBuffer pending = ByteBuffer.allocate(BUFFER_BYTES);
     private long pendingStart = -1;
+    private AppendReservation reservation;
 
     Qcow2Allocator(ImageFile file, int clusterBits, long end) {
         this.file = file;
         this.clusterSize = 1L << clusterBits;
         this.end = end;
+    }
+
+    /** Allocates the file's blocks ahead of what is handed out: only for a new image. */
+    void reserveAhead() {
+        reservation = new AppendReservation(file.path(), end);
     }
 
     /** The first byte after everything allocated so far. */
@@ -38,6 +49,7 @@ final class Qcow2Allocator {
         end = (end + clusterSize - 1) & -clusterSize;
         long offset = end;
         end += clusterSize;
+        reserve();
         return offset;
     }
 
@@ -56,7 +68,14 @@ final class Qcow2Allocator {
             pending.put(data, 0, length);
         }
         end += length;
+        reserve();
         return offset;
+    }
+
+    private void reserve() throws IOException {
+        if (reservation != null) {
+            reservation.cover(end);
+        }
     }
 
     /** Writes the gathered byte runs to the file. */
@@ -66,6 +85,14 @@ final class Qcow2Allocator {
             file.writeFully(pendingStart, pending);
             pending.clear();
             pendingStart = -1;
+        }
+    }
+
+    /** Ends the reserving (the bytes gathered are written by {@link #flushBytes}, not here). */
+    @Override
+    public void close() throws IOException {
+        if (reservation != null) {
+            reservation.close();
         }
     }
 }

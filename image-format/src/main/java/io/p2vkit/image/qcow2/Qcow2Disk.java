@@ -71,10 +71,17 @@ final class Qcow2Disk implements VirtualDisk {
         }
     }
 
-    /** A new image's header already carries the dirty bit and no refcounts: it must be finished. */
+    /**
+     * A new image's header already carries the dirty bit and no refcounts: it must be finished.
+     * Uncompressed, every cluster appended to it is written in full, so its blocks are allocated
+     * ahead; compressed, the space between packed data and the next whole cluster stays a hole.
+     */
     void markCreated() {
         modified = true;
         created = true;
+        if (compressedWriter == null) {
+            allocator.reserveAhead();
+        }
     }
 
     Qcow2Header header() {
@@ -489,13 +496,13 @@ final class Qcow2Disk implements VirtualDisk {
                 finish();
             }
         } catch (IOException | RuntimeException | Error e) {
-            Qcow2Open.closeAfter(e, compressedWriter, backing, file);
+            Qcow2Open.closeAfter(e, compressedWriter, allocator, backing, file);
             throw e;
         } finally {
             inflater.end();
         }
         IOException late = new IOException("closing qcow2 image " + file.path());
-        Qcow2Open.closeAfter(late, compressedWriter, backing, file);
+        Qcow2Open.closeAfter(late, compressedWriter, allocator, backing, file);
         if (late.getSuppressed().length > 0) {
             throw late;
         }
@@ -518,6 +525,10 @@ final class Qcow2Disk implements VirtualDisk {
                     throw new ImageFormatException("qcow2 writer bug: " + message);
                 });
         Qcow2Refcounts.Layout layout = Qcow2Refcounts.write(file, header, walker, end);
+        long tableEnd = layout.tableOffset() + ((long) layout.tableClusters() << clusterBits);
+        if (created && file.size() > tableEnd) {
+            file.truncate(tableEnd); // blocks allocated ahead of the writes and not filled
+        }
         // An existing image keeps its dirty bit until the refcounts are on disk. A new one is
         // unusable until its header is written, so it needs no ordering; like qemu-img convert
         // (cache=unsafe) we leave durability to the caller, who syncs the file before renaming it.

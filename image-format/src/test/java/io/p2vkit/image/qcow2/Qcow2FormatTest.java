@@ -5,13 +5,16 @@ import io.p2vkit.image.Formats;
 import io.p2vkit.image.ImageFormatException;
 import io.p2vkit.image.OpenOptions;
 import io.p2vkit.image.VirtualDisk;
+import io.p2vkit.image.raw.SparseFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -51,6 +54,32 @@ class Qcow2FormatTest {
             ByteBuffer b = ByteBuffer.allocate(1);
             r.read(0, b);
             assertEquals(7, b.get(0));
+        }
+    }
+
+    /**
+     * A new image's blocks are allocated ahead of its writes (AppendReservation), which extends
+     * the file; at close it ends where its refcount table does, every block of it written.
+     */
+    @Test
+    void aNewImageEndsAtItsLastStructureWithNoHoles() throws Exception {
+        Path img = dir.resolve("dense.qcow2");
+        byte[] data = new byte[(3 << 20) + 4096];
+        new Random(5).nextBytes(data);
+        try (VirtualDisk d = new Qcow2Format().create(img, 64 << 20, CreateOptions.none())) {
+            d.write(0, ByteBuffer.wrap(data));
+            d.write(40 << 20, ByteBuffer.wrap(data, 0, 70000));
+            long written = 4 * 65536 + data.length + 2 * 65536;
+            assertTrue(Files.size(img) > written, "nothing was allocated ahead: " + Files.size(img));
+        }
+        Qcow2Header h = Qcow2Header.parse(ByteBuffer.wrap(Files.readAllBytes(img)), Files.size(img));
+        assertEquals(h.refcountTableOffset() + ((long) h.refcountTableClusters() << h.clusterBits()),
+                Files.size(img));
+        assertEquals(Files.size(img), SparseFiles.allocatedBytes(img));
+        try (VirtualDisk r = Qcow2TestSupport.open(img, OpenOptions.READ_ONLY)) {
+            ByteBuffer b = ByteBuffer.allocate(data.length);
+            r.read(0, b);
+            assertArrayEquals(data, b.array());
         }
     }
 
