@@ -31,7 +31,7 @@ final class Mmu {
     static final long EFER_LMA = 1L << 10;
     static final long EFER_NXE = 1L << 11;
 
-    private static final int TLB_BITS = 10;
+    private static final int TLB_BITS = 12;
     private static final int TLB_SIZE = 1 << TLB_BITS;
     private static final int TLB_MASK = TLB_SIZE - 1;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
