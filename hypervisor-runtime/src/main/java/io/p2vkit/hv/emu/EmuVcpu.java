@@ -5,6 +5,7 @@ import io.p2vkit.hv.cpu.InterruptController;
 import io.p2vkit.hv.cpu.LocalApicAccess;
 import io.p2vkit.hv.cpu.Vcpu;
 import io.p2vkit.hv.memory.GuestMemory;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -283,14 +284,19 @@ public final class EmuVcpu implements Vcpu {
                 : String.format("%04X:%08X", cpu.segSel[Cpu.CS], cpu.eip))
                 + " after " + cpu.retired + " instructions";
         if (STATS) {
-            System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions, %,d region runs), "
-                    + "%,d regions compiled (%,d bytecode bytes), %,d ms thread CPU, %,d ms halted, %s%n",
-                    Thread.currentThread().getName(), cpu.retired, 100.0 * cpu.regionRetired / Math.max(1, cpu.retired),
-                    cpu.regionRuns, cpu.regionsCompiled, cpu.regionBytecode,
-                    java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000,
-                    haltedNanos / 1_000_000, stopReason);
+            printStats();
         }
         return why;
+    }
+
+    /** What this vCPU ran, its thread's CPU time and its time halted, on stderr ({@link #STATS}). */
+    private void printStats() {
+        System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions, %,d region runs), "
+                + "%,d regions compiled (%,d bytecode bytes), %,d ms thread CPU, %,d ms halted, %s%n",
+                Thread.currentThread().getName(), cpu.retired, 100.0 * cpu.regionRetired / Math.max(1, cpu.retired),
+                cpu.regionRuns, cpu.regionsCompiled, cpu.regionBytecode,
+                ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000,
+                haltedNanos / 1_000_000, stopReason);
     }
 
     @Override

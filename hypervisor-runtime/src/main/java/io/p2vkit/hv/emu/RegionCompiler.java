@@ -5,6 +5,9 @@ import static java.lang.constant.ConstantDescs.CD_long;
 
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.CodeBuilder;
@@ -15,6 +18,8 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Compiles a hot 64-bit region ({@link RegionScan}) into a hidden class whose {@code run} method
@@ -92,9 +97,9 @@ final class RegionCompiler {
 
     private static void dump(long start, byte[] bytes) {
         try {
-            java.nio.file.Files.write(java.nio.file.Path.of(DUMP, "Region_" + Long.toHexString(start) + ".class"), bytes);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            Files.write(Path.of(DUMP, "Region_" + Long.toHexString(start) + ".class"), bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
