@@ -65,7 +65,7 @@ final class Mmu {
      * (every interrupt and system call from user mode) needs no flush.
      */
     private static final long SUPERVISOR = 1L << 62;
-    private long tagMask = ~SUPERVISOR;
+    long tagMask = ~SUPERVISOR;
     /**
      * Linear addresses wrap at 4 GiB outside 64-bit mode: accesses that cross a page end step
      * through this mask. All ones once 64-bit code runs (whoever enters 64-bit mode sets it).
@@ -74,24 +74,24 @@ final class Mmu {
     /** The faulting linear address of the last #PF (the CPU copies it to CR2). */
     long faultAddress;
 
-    // The software TLB: per linear page, read/write/fetch tags and the host segment behind it.
-    // While a locked instruction runs, readTag and writeTag point at MISS so that every data
-    // access takes the slow path into the locked transaction; tlbReadTag/tlbWriteTag stay the
-    // real tables.
-    private final long[] tlbReadTag = new long[TLB_SIZE];
-    private final long[] tlbWriteTag = new long[TLB_SIZE];
-    private long[] readTag = tlbReadTag;
-    private long[] writeTag = tlbWriteTag;
+    // The software TLB, direct-mapped by linear page: entry i is tlb[4i .. 4i+3], the read, write
+    // and fetch tags (the page number, -1 when that access must take the slow path) and the
+    // addend from a linear address of the page to its host address. One array, so a lookup is
+    // one array and one cache line; compiled regions hold it in a local (it never changes).
+    static final int TLB_READ = 0;
+    static final int TLB_WRITE = 1;
+    static final int TLB_FETCH = 2;
+    static final int TLB_ADDEND = 3;
+    final long[] tlb = new long[4 * TLB_SIZE];
+    /**
+     * The table the interpreter's data accessors look up: {@link #tlb}, or while a locked
+     * instruction runs {@link #MISS}, so that its every access takes the slow path into the
+     * locked transaction. (Locked instructions never run inside a compiled region.)
+     */
+    private long[] dataTlb = tlb;
     private static final long[] MISS = newMissTable();
-    private final long[] fetchTag = new long[TLB_SIZE];
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
-    /**
-     * Per entry, what to add to a linear address of its page to get the host address of the
-     * byte: the fast paths then read and write through {@link #HOST}, one constant segment,
-     * with no per-entry segment to load and check.
-     */
-    private final long[] hostAddend = new long[TLB_SIZE];
     /**
      * All of the host's address space as one segment, for the TLB's fast paths. A TLB entry only
      * points into a RAM region of {@link GuestMemory}, which stays allocated while a vCPU runs
@@ -140,7 +140,7 @@ final class Mmu {
     }
 
     private static long[] newMissTable() {
-        long[] t = new long[TLB_SIZE];
+        long[] t = new long[4 * TLB_SIZE];
         java.util.Arrays.fill(t, -1);
         return t;
     }
@@ -164,9 +164,7 @@ final class Mmu {
     /** Drops every translation (CR3 load, paging mode change). */
     void flush() {
         largePagesCached = false;
-        java.util.Arrays.fill(tlbReadTag, -1);
-        java.util.Arrays.fill(tlbWriteTag, -1);
-        java.util.Arrays.fill(fetchTag, -1);
+        java.util.Arrays.fill(tlb, -1);
         generation++;
     }
 
@@ -179,10 +177,10 @@ final class Mmu {
             flush();
             return;
         }
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        tlbReadTag[idx] = -1;
-        tlbWriteTag[idx] = -1;
-        fetchTag[idx] = -1;
+        int e = entry(lin);
+        tlb[e + TLB_READ] = -1;
+        tlb[e + TLB_WRITE] = -1;
+        tlb[e + TLB_FETCH] = -1;
         generation++;
     }
 
@@ -192,26 +190,32 @@ final class Mmu {
 
     // ---- fast paths ----
     //
-    // Each accessor is one host load or store at the address readAddress/writeAddress give, and
-    // small enough (under 35 bytecode bytes) that the JIT inlines it into every compiled region,
-    // where a call would spill the guest registers held in locals. The TLB index comes from the
-    // access's last byte: an access that crosses a page end then misses (the entry there cannot
-    // hold this page) and takes the slow path with no separate check.
+    // Compiled regions call the static accessors below with the Mmu, its TLB and the tag mask
+    // held in their locals: none changes while a region runs (the mask changes with the CPL,
+    // which ends a region), so an access is the TLB lookup and one host load or store, with no
+    // field loads in between. Each accessor is small (at most 35 bytecode bytes) so that the JIT
+    // inlines it at every access of a large region, where a call would spill the guest
+    // registers held in locals. The interpreter's instance accessors pass the same through.
+    //
+    // The TLB entry comes from the access's last byte: an access that crosses a page end then
+    // misses (the entry there cannot hold this page) and takes the slow path with no separate
+    // check. A non-canonical address never hits either, its page number being no page's tag,
+    // so the slow paths raise its #GP and regions need not check first.
 
-    int read8(long lin) {
-        int v = HOST.get(BYTE, readAddress(lin, 1)) & 0xFF;
+    static int load8(Mmu m, long[] tlb, long mask, long lin) {
+        int v = HOST.get(BYTE, readAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
         return v;
     }
 
-    int read16(long lin) {
-        int v = HOST.get(SHORT, readAddress(lin, 2)) & 0xFFFF;
+    static int load16(Mmu m, long[] tlb, long mask, long lin) {
+        int v = HOST.get(SHORT, readAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    int read32(long lin) {
-        int v = HOST.get(INT, readAddress(lin, 4));
+    static int load32(Mmu m, long[] tlb, long mask, long lin) {
+        int v = HOST.get(INT, readAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
     }
@@ -221,52 +225,82 @@ final class Mmu {
      * (single-copy atomic, SDM Vol. 3 §9.1.1); across a page end or to MMIO it is two 32-bit
      * reads, so a device sees two 4-byte accesses.
      */
-    long read64(long lin) {
-        long v = HOST.get(LONG, readAddress(lin, 8));
+    static long load64(Mmu m, long[] tlb, long mask, long lin) {
+        long v = HOST.get(LONG, readAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
 
-    int read(long lin, int size) {
-        return size == 4 ? read32(lin) : size == 2 ? read16(lin) : read8(lin);
-    }
-
-    void write8(long lin, int v) {
+    static void store8(Mmu m, long[] tlb, long mask, long lin, int v) {
         VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-        HOST.set(BYTE, writeAddress(lin, 1, v), (byte) v);
+        HOST.set(BYTE, writeAddress(m, tlb, mask, lin, lin, 1, v), (byte) v);
     }
 
-    void write16(long lin, int v) {
+    static void store16(Mmu m, long[] tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
-        HOST.set(SHORT, writeAddress(lin, 2, v), (short) v);
+        HOST.set(SHORT, writeAddress(m, tlb, mask, lin, lin + 1, 2, v), (short) v);
     }
 
-    void write32(long lin, int v) {
+    static void store32(Mmu m, long[] tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
-        HOST.set(INT, writeAddress(lin, 4, v), v);
+        HOST.set(INT, writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
     }
 
     /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
-    void write64(long lin, long v) {
+    static void store64(Mmu m, long[] tlb, long mask, long lin, long v) {
         VarHandle.releaseFence();
-        HOST.set(LONG, writeAddress(lin, 8, v), v);
+        HOST.set(LONG, writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
     }
 
     /**
-     * The host address of {@code [lin, lin+size)} when the TLB maps it to RAM for reading;
+     * Reads of operands the instruction will write back: the write permission is checked first,
+     * so a fault never leaves flags updated for a write that did not happen.
+     */
+    static int loadRmw8(Mmu m, long[] tlb, long mask, long lin) {
+        int v = HOST.get(BYTE, rmwAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    static int loadRmw16(Mmu m, long[] tlb, long mask, long lin) {
+        int v = HOST.get(SHORT, rmwAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    static int loadRmw32(Mmu m, long[] tlb, long mask, long lin) {
+        int v = HOST.get(INT, rmwAddress(m, tlb, mask, lin, lin + 3, 4));
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    static long loadRmw64(Mmu m, long[] tlb, long mask, long lin) {
+        long v = HOST.get(LONG, rmwAddress(m, tlb, mask, lin, lin + 7, 8));
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    /** The first slot of the TLB entry of the page holding linear {@code lin}. */
+    private static int entry(long lin) {
+        return ((int) (lin >>> 12) & TLB_MASK) << 2;
+    }
+
+    /**
+     * The host address of {@code [lin, lin+size)} ({@code last} its last byte) when the TLB maps it to RAM for reading;
      * otherwise the access happens here (page walk, MMIO, a page end, a locked instruction) and
      * the answer is the address of {@link #scratch}, which then holds the value read.
      */
-    private long readAddress(long lin, int size) {
-        int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
-        if ((readTag[idx] & tagMask) == lin >>> 12) {
-            return hostAddend[idx] + lin;
+    private static long readAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size) {
+        int e = entry(last);
+        if ((tlb[e + TLB_READ] & mask) == lin >>> 12) {
+            return tlb[e + TLB_ADDEND] + lin;
         }
-        return readMiss(lin, size);
+        return m.readMiss(lin, size);
     }
 
     /** The read {@link #readAddress} could not serve from the TLB, its value left in {@link #scratch}. */
     private long readMiss(long lin, int size) {
+        canonical(lin);
         scratch.set(LONG, 0, size == 8 ? read64Slow(lin) : readSlow(lin, size) & 0xFFFF_FFFFL);
         return scratchAddress;
     }
@@ -276,22 +310,113 @@ final class Mmu {
      * otherwise the write of {@code v} happens here, all of it, and the answer is the address
      * of {@link #scratch}, where the caller's store then lands harmlessly.
      */
-    private long writeAddress(long lin, int size, long v) {
-        int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
-        if ((writeTag[idx] & tagMask) == lin >>> 12) {
-            return hostAddend[idx] + lin;
+    private static long writeAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size, long v) {
+        int e = entry(last);
+        if ((tlb[e + TLB_WRITE] & mask) == lin >>> 12) {
+            return tlb[e + TLB_ADDEND] + lin;
         }
-        return writeMiss(lin, size, v);
+        return m.writeMiss(lin, size, v);
     }
 
     /** The write {@link #writeAddress} could not serve from the TLB, done; its caller's store goes to {@link #scratch}. */
     private long writeMiss(long lin, int size, long v) {
+        canonical(lin);
         if (size == 8) {
             write64Slow(lin, v);
         } else {
             writeSlow(lin, size, (int) v);
         }
         return scratchAddress;
+    }
+
+    /** {@link #readAddress} for an operand about to be written: the write tag must hit, or the write is probed. */
+    private static long rmwAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size) {
+        int e = entry(last);
+        if ((tlb[e + TLB_WRITE] & mask) == lin >>> 12) {
+            return tlb[e + TLB_ADDEND] + lin; // a write tag is only ever set with the read tag
+        }
+        return m.rmwMiss(lin, size);
+    }
+
+    private long rmwMiss(long lin, int size) {
+        canonical(lin);
+        probeWrite(lin, size);
+        return readMiss(lin, size);
+    }
+
+    /** #GP(0) for a non-canonical address (outside 64-bit mode every address is canonical). */
+    private static void canonical(long lin) {
+        if (lin << 16 >> 16 != lin) {
+            throw CpuFault.gp(0);
+        }
+    }
+
+    // The interpreter's accessors: the same, with the table of the moment.
+
+    int read8(long lin) {
+        return load8(this, dataTlb, tagMask, lin);
+    }
+
+    int read16(long lin) {
+        return load16(this, dataTlb, tagMask, lin);
+    }
+
+    int read32(long lin) {
+        return load32(this, dataTlb, tagMask, lin);
+    }
+
+    long read64(long lin) {
+        return load64(this, dataTlb, tagMask, lin);
+    }
+
+    int read(long lin, int size) {
+        return size == 4 ? read32(lin) : size == 2 ? read16(lin) : read8(lin);
+    }
+
+    void write8(long lin, int v) {
+        store8(this, dataTlb, tagMask, lin, v);
+    }
+
+    void write16(long lin, int v) {
+        store16(this, dataTlb, tagMask, lin, v);
+    }
+
+    void write32(long lin, int v) {
+        store32(this, dataTlb, tagMask, lin, v);
+    }
+
+    void write64(long lin, long v) {
+        store64(this, dataTlb, tagMask, lin, v);
+    }
+
+    void write(long lin, int size, int v) {
+        if (size == 4) {
+            write32(lin, v);
+        } else if (size == 2) {
+            write16(lin, v);
+        } else {
+            write8(lin, v);
+        }
+    }
+
+    int readRmw(long lin, int size) {
+        return size == 4 ? readRmw32(lin) : size == 2 ? readRmw16(lin) : readRmw8(lin);
+    }
+
+    int readRmw8(long lin) {
+        return loadRmw8(this, dataTlb, tagMask, lin);
+    }
+
+    int readRmw16(long lin) {
+        return loadRmw16(this, dataTlb, tagMask, lin);
+    }
+
+    int readRmw32(long lin) {
+        return loadRmw32(this, dataTlb, tagMask, lin);
+    }
+
+    long readRmw64(long lin) {
+        return loadRmw64(this, dataTlb, tagMask, lin);
     }
 
     private long read64Slow(long lin) {
@@ -323,58 +448,6 @@ final class Mmu {
         write32((lin + 4) & linearMask, (int) (v >>> 32));
     }
 
-    void write(long lin, int size, int v) {
-        if (size == 4) {
-            write32(lin, v);
-        } else if (size == 2) {
-            write16(lin, v);
-        } else {
-            write8(lin, v);
-        }
-    }
-
-    /**
-     * Reads an operand the instruction will write back: the write permission is checked first,
-     * so a fault never leaves flags updated for a write that did not happen.
-     */
-    int readRmw(long lin, int size) {
-        return size == 4 ? readRmw32(lin) : size == 2 ? readRmw16(lin) : readRmw8(lin);
-    }
-
-    int readRmw8(long lin) {
-        int v = HOST.get(BYTE, rmwAddress(lin, 1)) & 0xFF;
-        VarHandle.acquireFence();
-        return v;
-    }
-
-    int readRmw16(long lin) {
-        int v = HOST.get(SHORT, rmwAddress(lin, 2)) & 0xFFFF;
-        VarHandle.acquireFence();
-        return v;
-    }
-
-    int readRmw32(long lin) {
-        int v = HOST.get(INT, rmwAddress(lin, 4));
-        VarHandle.acquireFence();
-        return v;
-    }
-
-    long readRmw64(long lin) {
-        long v = HOST.get(LONG, rmwAddress(lin, 8));
-        VarHandle.acquireFence();
-        return v;
-    }
-
-    /** {@link #readAddress} for an operand about to be written: the write tag must hit, or the write is probed. */
-    private long rmwAddress(long lin, int size) {
-        int idx = (int) ((lin + size - 1) >>> 12) & TLB_MASK;
-        if ((writeTag[idx] & tagMask) == lin >>> 12) {
-            return hostAddend[idx] + lin; // a write tag is only ever set with the read tag
-        }
-        probeWrite(lin, size);
-        return readMiss(lin, size);
-    }
-
     /** Checks that {@code [lin, lin+size)} may be written, faulting now rather than mid-update. */
     void probeWrite(long lin, int size) {
         translate(lin, ACCESS_WRITE, user);
@@ -385,9 +458,9 @@ final class Mmu {
 
     /** An instruction byte at {@code lin}. */
     int fetch8(long lin) {
-        int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((fetchTag[idx] & tagMask) == lin >>> 12) {
-            return HOST.get(BYTE, hostAddend[idx] + lin) & 0xFF;
+        int e = entry(lin);
+        if ((tlb[e + TLB_FETCH] & tagMask) == lin >>> 12) {
+            return HOST.get(BYTE, tlb[e + TLB_ADDEND] + lin) & 0xFF;
         }
         long pa = translate(lin, ACCESS_FETCH, user);
         return physRead(pa, 1);
@@ -404,9 +477,9 @@ final class Mmu {
      */
     MemorySegment readSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((readTag[idx] & tagMask) != lin >>> 12) {
+        if ((dataTlb[4 * idx + TLB_READ] & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_READ, user);
-            if ((readTag[idx] & tagMask) != lin >>> 12) {
+            if ((dataTlb[4 * idx + TLB_READ] & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -417,9 +490,9 @@ final class Mmu {
     /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
     MemorySegment writeSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((writeTag[idx] & tagMask) != lin >>> 12) {
+        if ((dataTlb[4 * idx + TLB_WRITE] & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_WRITE, user);
-            if ((writeTag[idx] & tagMask) != lin >>> 12) {
+            if ((dataTlb[4 * idx + TLB_WRITE] & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -618,13 +691,14 @@ final class Mmu {
         long vpn = lin >>> 12;
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
-        hostAddend[idx] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
         physPage[idx] = ppn;
         long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
-        tlbReadTag[idx] = tag;
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
-        tlbWriteTag[idx] = writable && !r.readOnly() && !code ? tag : -1;
-        fetchTag[idx] = executable ? tag : -1;
+        int e = 4 * idx;
+        tlb[e + TLB_ADDEND] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
+        tlb[e + TLB_READ] = tag;
+        tlb[e + TLB_WRITE] = writable && !r.readOnly() && !code ? tag : -1;
+        tlb[e + TLB_FETCH] = executable ? tag : -1;
     }
 
     private long[] walkLegacy(long lin, int access, boolean userAccess) {
@@ -853,8 +927,8 @@ final class Mmu {
     private boolean revokeWrites(long ppn) {
         boolean had = false;
         for (int i = 0; i < TLB_SIZE; i++) {
-            if (tlbWriteTag[i] != -1 && physPage[i] == ppn) {
-                tlbWriteTag[i] = -1;
+            if (tlb[4 * i + TLB_WRITE] != -1 && physPage[i] == ppn) {
+                tlb[4 * i + TLB_WRITE] = -1;
                 had = true;
             }
         }
@@ -912,14 +986,12 @@ final class Mmu {
     /** Starts a locked instruction: data accesses go to {@code txn} until {@link #endLocked}. */
     void beginLocked(LockedAccess txn) {
         locked = txn;
-        readTag = MISS;
-        writeTag = MISS;
+        dataTlb = MISS;
     }
 
     void endLocked() {
         locked = null;
-        readTag = tlbReadTag;
-        writeTag = tlbWriteTag;
+        dataTlb = tlb;
     }
 
     /**
@@ -928,7 +1000,7 @@ final class Mmu {
      */
     private long physForLocked(long lin, int access) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((tlbWriteTag[idx] & tagMask) == lin >>> 12) {
+        if ((tlb[4 * idx + TLB_WRITE] & tagMask) == lin >>> 12) {
             return physPage[idx] << 12 | (lin & 0xFFF);
         }
         return translate(lin, access, user);

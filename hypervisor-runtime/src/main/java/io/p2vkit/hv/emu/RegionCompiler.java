@@ -179,8 +179,8 @@ final class RegionCompiler {
     private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region) {
         int cpu = RegionOperands.CPU;
         code.aload(cpu).getfield(RegionOperands.CD_CPU, "r", CD_long.arrayType()).astore(RegionOperands.REGS);
-        code.aload(cpu).getfield(RegionOperands.CD_CPU, "mmu", ClassDesc.of("io.p2vkit.hv.emu.Mmu"))
-                .getfield(ClassDesc.of("io.p2vkit.hv.emu.Mmu"), "generation", CD_int).istore(RegionOperands.GEN);
+        new RegionOperands(code, region).loadMmu();
+        code.aload(RegionOperands.MMU).getfield(RegionOperands.CD_MMU, "generation", CD_int).istore(RegionOperands.GEN);
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
         code.iconst_0().istore(RegionOperands.RETIRED);
         code.aconst_null().astore(RegionOperands.EXCEPTION);

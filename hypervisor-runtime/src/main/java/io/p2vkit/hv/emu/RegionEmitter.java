@@ -129,8 +129,7 @@ final class RegionEmitter {
         if (RegionTraits.stores(d)) {
             // A store into code (this region's page included) drops decoded code: leave now.
             Label same = code.newLabel();
-            code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).getfield(CD_MMU, "generation", CD_int)
-                    .iload(GEN).if_icmpeq(same);
+            code.aload(RegionOperands.MMU).getfield(CD_MMU, "generation", CD_int).iload(GEN).if_icmpeq(same);
             exitTo(region.next(i));
             code.labelBinding(same);
         }
@@ -419,6 +418,7 @@ final class RegionEmitter {
         code.getstatic(self, "h" + i, CD_HANDLER).aload(CPU).getstatic(self, "d" + i, CD_INSN)
                 .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
         RegionCompiler.reload(code, region);
+        ops.reloadTagMask();
         pendingKind = Flags.NONE;
     }
 

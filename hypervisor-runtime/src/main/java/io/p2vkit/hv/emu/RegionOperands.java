@@ -21,9 +21,12 @@ final class RegionOperands {
     static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
     static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
     static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
+    private static final ClassDesc CD_LONGS = CD_long.arrayType();
     private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
-    private static final MethodTypeDesc MTD_READ_INT = MethodTypeDesc.of(CD_int, CD_long);
-    private static final MethodTypeDesc MTD_WRITE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_LONGS, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_MMU, CD_LONGS, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_STORE_INT = MethodTypeDesc.of(CD_void, CD_MMU, CD_LONGS, CD_long, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_STORE_LONG = MethodTypeDesc.of(CD_void, CD_MMU, CD_LONGS, CD_long, CD_long, CD_long);
 
     // Local variable slots of the generated run(Cpu, int) method.
     static final int CPU = 1;
@@ -42,6 +45,9 @@ final class RegionOperands {
     static final int T1 = 51;
     static final int T2 = 53;
     static final int EXCEPTION = 55;
+    static final int MMU = 56;           // the Mmu, its TLB and tag mask, for the accessors
+    static final int TLB = 57;
+    static final int TAG_MASK = 58;
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
@@ -131,17 +137,34 @@ final class RegionOperands {
         }
     }
 
-    /** Pushes the checked linear address of the memory operand. */
+    /**
+     * Pushes the linear address of the memory operand. A non-canonical one faults in the MMU's
+     * slow path (it never hits the TLB); only SS references are checked here, theirs being #SS.
+     */
     void linear(DecodedInsn d, int i) {
         effectiveAddress(d, i);
         if (d.seg == Cpu.FS || d.seg == Cpu.GS) {
             code.aload(CPU).getfield(CD_CPU, d.seg == Cpu.FS ? "fsBase" : "gsBase", CD_long).ladd();
         }
-        canonical(d.seg == Cpu.SS);
+        if (d.seg == Cpu.SS) {
+            canonical(true);
+        }
     }
 
     void canonical(boolean stack) {
         code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
+    }
+
+    /** Loads the Mmu, its TLB and tag mask into their locals (on entry, and after delegated code). */
+    void loadMmu() {
+        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).astore(MMU);
+        code.aload(MMU).getfield(CD_MMU, "tlb", CD_LONGS).astore(TLB);
+        reloadTagMask();
+    }
+
+    /** The tag mask follows the CPL, which delegated instructions may change. */
+    void reloadTagMask() {
+        code.aload(MMU).getfield(CD_MMU, "tagMask", CD_long).lstore(TAG_MASK);
     }
 
     /** Pushes the ModRM operand: a register or memory. */
@@ -173,21 +196,8 @@ final class RegionOperands {
      * the JIT inlines every access of a large region.
      */
     void readAt(int linSlot, int size, boolean rmw) {
-        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot);
-        if (rmw) {
-            if (size == 8) {
-                code.invokevirtual(CD_MMU, "readRmw64", MethodTypeDesc.of(CD_long, CD_long));
-            } else {
-                code.invokevirtual(CD_MMU, "readRmw" + 8 * size, MTD_READ_INT);
-            }
-        } else {
-            switch (size) {
-                case 1 -> code.invokevirtual(CD_MMU, "read8", MTD_READ_INT);
-                case 2 -> code.invokevirtual(CD_MMU, "read16", MTD_READ_INT);
-                case 4 -> code.invokevirtual(CD_MMU, "read32", MTD_READ_INT);
-                default -> code.invokevirtual(CD_MMU, "read64", MethodTypeDesc.of(CD_long, CD_long));
-            }
-        }
+        code.aload(MMU).aload(TLB).lload(TAG_MASK).lload(linSlot);
+        code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
         if (size < 8) {
             code.i2l();
             mask(size);
@@ -195,12 +205,11 @@ final class RegionOperands {
     }
 
     void writeAt(int linSlot, int size, int valueSlot) {
-        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).lload(linSlot).lload(valueSlot);
-        switch (size) {
-            case 1 -> code.l2i().invokevirtual(CD_MMU, "write8", MTD_WRITE_INT);
-            case 2 -> code.l2i().invokevirtual(CD_MMU, "write16", MTD_WRITE_INT);
-            case 4 -> code.l2i().invokevirtual(CD_MMU, "write32", MTD_WRITE_INT);
-            default -> code.invokevirtual(CD_MMU, "write64", MethodTypeDesc.of(CD_void, CD_long, CD_long));
+        code.aload(MMU).aload(TLB).lload(TAG_MASK).lload(linSlot).lload(valueSlot);
+        if (size == 8) {
+            code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
+        } else {
+            code.l2i().invokestatic(CD_MMU, "store" + 8 * size, MTD_STORE_INT);
         }
     }
 

@@ -213,6 +213,54 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aNonCanonicalOperandFaultsAsInTheInterpreterWhateverTheAccessAndSegment() {
+        // Regions leave the canonical check of DS/ES/FS/GS operands to the TLB (a non-canonical
+        // address never hits it, and the MMU's slow path raises #GP); SS operands keep theirs (#SS).
+        String[][] cases = {
+            {"48 8b 14 03", "0d"},       // mov rdx, [rbx+rax]
+            {"8a 14 03", "0d"},          // mov dl, [rbx+rax]
+            {"48 89 14 03", "0d"},       // mov [rbx+rax], rdx
+            {"48 01 14 03", "0d"},       // add [rbx+rax], rdx
+            {"64 48 8b 14 03", "0d"},    // mov rdx, fs:[rbx+rax]
+            {"48 8b 14 04", "0c"},       // mov rdx, [rsp+rax]: #SS
+            {"48 8b 54 05 00", "0c"},    // mov rdx, [rbp+rax]: #SS
+        };
+        for (String[] c : cases) {
+            byte[] faulting = asm(c[0]);
+            byte[] code = asm(
+                    "31 c9",                    // xor ecx, ecx
+                    "ff c1",                    // L: inc ecx
+                    "81 f9 e8 03 00 00",        // cmp ecx, 1000
+                    "0f 93 c0",                 // setae al
+                    "48 0f b6 c0",              // movzx rax, al
+                    "48 c1 e0 3f",              // shl rax, 63
+                    c[0],                       // the access, non-canonical on iteration 1,000
+                    "eb " + HexFormat.of().toHexDigits((byte) -(19 + faulting.length + 2))); // jmp L
+            long[] regionRetired = new long[2];
+            for (int pass = 0; pass < 2; pass++) {
+                try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                    m.cpu.compileBlocks = pass == 1;
+                    m.cpu.regionThreshold = THRESHOLD;
+                    m.load(CODE, code);
+                    m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+                    m.cpu.r[Cpu.EBP] = NativeDifferential64Test.DATA;
+                    m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+                    m.cpu.rip = CODE;
+                    m.cpu.eip = (int) CODE;
+                    CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
+                            () -> { for (;;) { m.cpu.runSlice(4096); } });
+                    assertEquals(Integer.parseInt(c[1], 16), f.vector, c[0]);
+                    assertEquals(0, f.errorCode, c[0]);
+                    assertEquals(CODE + 21, m.cpu.insnRip, c[0] + " faulted");
+                    assertEquals(1000, m.cpu.r[Cpu.ECX], c[0]);
+                    regionRetired[pass] = m.cpu.regionRetired;
+                }
+            }
+            assertTrue(regionRetired[1] > THRESHOLD, c[0] + ": regions ran: " + regionRetired[1]);
+        }
+    }
+
+    @Test
     void aBlockServesOnlyTheLinearAddressItWasCompiledAt() {
         // Physical 0x7000 is mapped at linear 0x7000 and at 0x4000_7000 (a 1 GiB alias page). A
         // hot loop runs first through the low alias, then through the high one: the RIP values
