@@ -184,6 +184,7 @@ final class RegionCompiler {
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
         code.iconst_0().istore(RegionOperands.RETIRED);
         code.aconst_null().astore(RegionOperands.EXCEPTION);
+        code.iconst_0().istore(RegionOperands.PEND);
         reload(code, region);
         for (int slot : new int[] {RegionOperands.PC, RegionOperands.NEXT, RegionOperands.FA, RegionOperands.FB,
             RegionOperands.FRES, RegionOperands.T0, RegionOperands.T1, RegionOperands.T2}) {
@@ -217,7 +218,16 @@ final class RegionCompiler {
         code.aload(RegionOperands.EXCEPTION).athrow();
 
         code.labelBinding(handler);
-        code.astore(RegionOperands.EXCEPTION).lload(RegionOperands.PC).lstore(RegionOperands.NEXT).goto_(exit);
+        code.astore(RegionOperands.EXCEPTION).lload(RegionOperands.PC).lstore(RegionOperands.NEXT);
+        // Flags the faulting instruction's exception frame must show but only the locals hold.
+        code.iload(RegionOperands.PEND).ifeq(exit);
+        code.aload(cpu).getfield(RegionOperands.CD_CPU, "flags", ClassDesc.of("io.p2vkit.hv.emu.Flags"))
+                .iload(RegionOperands.PEND).iconst_4().ishr()
+                .iload(RegionOperands.PEND).bipush(15).iand()
+                .lload(RegionOperands.FA).lload(RegionOperands.FB).lload(RegionOperands.FRES)
+                .invokevirtual(ClassDesc.of("io.p2vkit.hv.emu.Flags"), "set",
+                        MethodTypeDesc.of(ConstantDescs.CD_void, CD_int, CD_int, CD_long, CD_long, CD_long))
+                .goto_(exit);
         code.exceptionCatchAll(tryStart, tryEnd, handler);
     }
 

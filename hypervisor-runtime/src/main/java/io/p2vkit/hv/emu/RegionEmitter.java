@@ -63,6 +63,14 @@ final class RegionEmitter {
     /** The lazy kind and size of the flags the locals FA/FB/FRES describe, or NONE. */
     private int pendingKind = Flags.NONE;
     private int pendingSize;
+    /**
+     * What a fault here must add to Flags: the kind and size of a producer whose flags the locals
+     * FA/FB/FRES hold and Flags does not ({@code kind << 4 | size}), or 0. The method's exception
+     * handler applies it from the local PEND, set before each instruction that may fault.
+     */
+    private int unrecorded;
+    /** What PEND holds on the path being emitted, or -1 after a join point. */
+    private int pendStored = -1;
 
     RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
         this.code = code;
@@ -92,10 +100,15 @@ final class RegionEmitter {
         DecodedInsn d = region.insns()[i];
         code.labelBinding(labels[i]);
         if (region.label()[i]) {
-            pendingKind = Flags.NONE; // a join point: only Flags is known to be right
+            flagsInFlags(); // a join point: only Flags is known to be right
+            pendStored = -1;
         }
         if (RegionTraits.mayFault(d)) {
             code.loadConstant(region.address()[i]).lstore(PC);
+            if (unrecorded != pendStored) {
+                code.loadConstant(unrecorded).istore(RegionOperands.PEND);
+                pendStored = unrecorded;
+            }
         }
         boolean record = region.recordFlags()[i];
         int op = d.opcode;
@@ -212,7 +225,7 @@ final class RegionEmitter {
         if (op == Alu.ADC || op == Alu.SBB) {
             code.aload(CPU).loadConstant(op).loadConstant(size).lload(FA).lload(FB)
                     .invokestatic(CD_OPS64, "alu", MTD_ALU).lstore(FRES);
-            pendingKind = Flags.NONE;
+            flagsInFlags();
             return;
         }
         code.lload(FA).lload(FB);
@@ -238,6 +251,13 @@ final class RegionEmitter {
         }
         pendingKind = kind;
         pendingSize = size;
+        unrecorded = record || kind == Flags.NONE ? 0 : kind << 4 | size;
+    }
+
+    /** Flags holds the flags; the locals describe none. */
+    private void flagsInFlags() {
+        pendingKind = Flags.NONE;
+        unrecorded = 0;
     }
 
     private void other(DecodedInsn d, int i, boolean record) {
@@ -391,7 +411,7 @@ final class RegionEmitter {
                 } else if (RegionSse.inline(d)) {
                     sse.emit(d, i);
                     if (RegionSse.writesFlags(d)) {
-                        pendingKind = Flags.NONE; // COMIS/UCOMIS: the flags are in Flags
+                        flagsInFlags(); // COMIS/UCOMIS: the flags are in Flags
                     }
                 } else if (RegionTraits.delegated(d)) {
                     delegate(d, i);
@@ -419,7 +439,7 @@ final class RegionEmitter {
                 .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
         RegionCompiler.reload(code, region);
         ops.reloadTagMask();
-        pendingKind = Flags.NONE;
+        flagsInFlags();
     }
 
     /**
@@ -439,7 +459,7 @@ final class RegionEmitter {
             code.aload(REGS).loadConstant(n).laload().lstore(RegionOperands.reg(n));
         }
         if (ext <= 5) {
-            pendingKind = Flags.NONE; // a multiply's flags are in Flags now
+            flagsInFlags(); // a multiply's flags are in Flags now
         }
     }
 
@@ -459,7 +479,7 @@ final class RegionEmitter {
         }
         ops.storeReg(d.reg, size, d);
         code.labelBinding(done);
-        pendingKind = Flags.NONE;
+        flagsInFlags();
     }
 
     /** BT/BTS/BTR/BTC on a register, the bit from a register or an immediate: CF in Flags. */
@@ -480,7 +500,7 @@ final class RegionEmitter {
         } else {
             ops.storeReg(d.rm, size, d);
         }
-        pendingKind = Flags.NONE;
+        flagsInFlags();
     }
 
     /** F6/F7: TEST imm, NOT, NEG. */
@@ -591,7 +611,7 @@ final class RegionEmitter {
             ops.mask(size);
         }
         ops.storeReg(d.reg, size, d);
-        pendingKind = Flags.NONE;
+        flagsInFlags();
     }
 
     /** Group 2: rotates and shifts by a constant or by CL. */
@@ -636,7 +656,7 @@ final class RegionEmitter {
         code.lstore(FRES);
         writeModifiedOperand(d, size, FRES);
         code.labelBinding(done);
-        pendingKind = Flags.NONE;
+        flagsInFlags();
     }
 
     /** A shift by zero changes no flag, yet a memory operand is read and a 32-bit register zero-extended. */

@@ -202,8 +202,8 @@ final class RegionScan {
     /**
      * Whether producer {@code p} must record its flags in {@link Flags}: some flag it writes is
      * still live where the translated code cannot test it from the operands it keeps — a reader
-     * that is not a fast condition, an instruction that may fault (the exception frame holds
-     * RFLAGS), a join point or the region's exit.
+     * that is not a fast condition, an instruction that may fault once another has written flags
+     * (the exception frame holds RFLAGS), a join point or the region's exit.
      */
     private static boolean mustRecord(int p, DecodedInsn[] insns, int[] fall, int[] jump, boolean[] label,
             int[] liveOut) {
@@ -212,6 +212,9 @@ final class RegionScan {
             return false;
         }
         int kind = RegionTraits.kind(insns[p]);
+        // While no other instruction has touched the flags, a fault can rebuild them from the
+        // operands p leaves in locals (RegionEmitter notes which): p need not record for it.
+        boolean pending = kind != Flags.NONE;
         int q = fall[p];
         while (true) {
             if (q < 0) {
@@ -227,17 +230,19 @@ final class RegionScan {
                     && !(condition && RegionTraits.fastCondition(kind, op & 0xF))) {
                 return true;
             }
-            if (RegionTraits.mayFault(d)) {
-                return true; // its exception frame would hold these flags
+            if (RegionTraits.mayFault(d) && !pending) {
+                return true; // its exception frame holds these flags, and only Flags can give them
             }
             int kindQ = RegionTraits.kind(d);
             if ((kindQ == Flags.INC || kindQ == Flags.DEC) && (liveOut[q] & remaining & RegionTraits.CF) != 0) {
                 return true; // INC/DEC keep CF: it must be in Flags for them to keep
             }
-            remaining &= ~RegionTraits.writes(d);
+            int written = RegionTraits.writes(d);
+            remaining &= ~written;
             if (remaining == 0) {
                 return false;
             }
+            pending &= written == 0;
             if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || RegionTraits.leaves(d)) {
                 return (liveOut[q] & remaining) != 0;
             }

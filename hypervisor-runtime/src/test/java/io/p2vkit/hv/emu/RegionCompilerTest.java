@@ -213,6 +213,58 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aFaultRebuildsTheFlagsThatOnlyTheRegionsLocalsHeld() {
+        // The producer before the faulting MOV leaves its flags in locals only (the loop head
+        // overwrites them all): the exception handler must add them to Flags, and an earlier
+        // producer whose CF an INC keeps must have recorded its own.
+        String[][] producers = {
+            {"48 01 ce"},                 // add rsi, rcx
+            {"48 29 ce"},                 // sub rsi, rcx
+            {"48 85 f6"},                 // test rsi, rsi
+            {"48 f7 de"},                 // neg rsi
+            {"66 01 ce"},                 // add si, cx
+            {"48 01 ce", "48 ff c7"},     // add rsi, rcx; inc rdi (CF from the ADD)
+            {"48 29 ce", "40 fe cf"},     // sub rsi, rcx; dec dil
+        };
+        for (String[] p : producers) {
+            byte[] sequence = asm(p);
+            byte[] code = asm(
+                    "31 c9",                    // xor ecx, ecx
+                    "83 c1 01",                 // L: add ecx, 1
+                    "81 f9 e8 03 00 00",        // cmp ecx, 1000
+                    "0f 93 c0",                 // setae al
+                    "48 0f b6 c0",              // movzx rax, al
+                    "48 c1 e0 3f",              // shl rax, 63
+                    HexFormat.ofDelimiter(" ").formatHex(sequence),
+                    "48 8b 14 03",              // mov rdx, [rbx+rax]: non-canonical on iteration 1,000
+                    "eb " + HexFormat.of().toHexDigits((byte) -(20 + sequence.length + 6)));  // jmp L
+            int[] flags = new int[2];
+            long[] regionRetired = new long[2];
+            for (int pass = 0; pass < 2; pass++) {
+                try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                    m.cpu.compileBlocks = pass == 1;
+                    m.cpu.regionThreshold = THRESHOLD;
+                    m.load(CODE, code);
+                    m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+                    m.cpu.r[Cpu.ESI] = 0x7FFF_FFFF_FFFF_FE00L;
+                    m.cpu.r[Cpu.EDI] = -600;
+                    m.cpu.rip = CODE;
+                    m.cpu.eip = (int) CODE;
+                    CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
+                            () -> { for (;;) { m.cpu.runSlice(4096); } });
+                    assertEquals(CpuFault.GP, f.vector);
+                    assertEquals(CODE + 22 + sequence.length, m.cpu.insnRip, "the MOV faulted");
+                    flags[pass] = m.cpu.eflags();
+                    regionRetired[pass] = m.cpu.regionRetired;
+                }
+            }
+            String what = String.join("; ", p);
+            assertTrue(regionRetired[1] > THRESHOLD, what + ": regions ran: " + regionRetired[1]);
+            assertEquals(Integer.toHexString(flags[0]), Integer.toHexString(flags[1]), what + ": EFLAGS at the fault");
+        }
+    }
+
+    @Test
     void aNonCanonicalOperandFaultsAsInTheInterpreterWhateverTheAccessAndSegment() {
         // Regions leave the canonical check of DS/ES/FS/GS operands to the TLB (a non-canonical
         // address never hits it, and the MMU's slow path raises #GP); SS operands keep theirs (#SS).
