@@ -26,7 +26,8 @@ import java.nio.file.Path;
  * is the region translated to JVM bytecode ({@link RegionEmitter}): the JVM's own JIT then
  * turns it into host code, with the guest registers in host registers and loops inside the
  * region as host loops. The method loads the registers it uses from {@link Cpu#r} on entry and
- * stores them back on every exit, and on an exception before rethrowing it with the faulting
+ * stores them back on every exit, with the flags still pending in its locals
+ * ({@link PendingFlags}); on an exception it does so before rethrowing it with the faulting
  * instruction's RIP and RSP where the interpreter expects them.
  */
 final class RegionCompiler {
@@ -205,6 +206,7 @@ final class RegionCompiler {
         Label rethrow = code.newLabel();
         code.labelBinding(exit);
         writeBack(code, region);
+        applyPendingFlags(code);
         setRip(code, RegionOperands.NEXT, "rip", "eip");
         addRetired(code);
         code.aload(RegionOperands.EXCEPTION).ifnonnull(rethrow);
@@ -218,17 +220,19 @@ final class RegionCompiler {
         code.aload(RegionOperands.EXCEPTION).athrow();
 
         code.labelBinding(handler);
-        code.astore(RegionOperands.EXCEPTION).lload(RegionOperands.PC).lstore(RegionOperands.NEXT);
-        // Flags the faulting instruction's exception frame must show but only the locals hold.
-        code.iload(RegionOperands.PEND).ifeq(exit);
-        code.aload(cpu).getfield(RegionOperands.CD_CPU, "flags", ClassDesc.of("io.p2vkit.hv.emu.Flags"))
-                .iload(RegionOperands.PEND).iconst_4().ishr()
-                .iload(RegionOperands.PEND).bipush(15).iand()
-                .lload(RegionOperands.FA).lload(RegionOperands.FB).lload(RegionOperands.FRES)
-                .invokevirtual(ClassDesc.of("io.p2vkit.hv.emu.Flags"), "set",
-                        MethodTypeDesc.of(ConstantDescs.CD_void, CD_int, CD_int, CD_long, CD_long, CD_long))
-                .goto_(exit);
+        code.astore(RegionOperands.EXCEPTION).lload(RegionOperands.PC).lstore(RegionOperands.NEXT).goto_(exit);
         code.exceptionCatchAll(tryStart, tryEnd, handler);
+    }
+
+    /** Flags gets the flags still pending in the locals ({@link PendingFlags}). */
+    private static void applyPendingFlags(CodeBuilder code) {
+        Label none = code.newLabel();
+        code.iload(RegionOperands.PEND).ifeq(none);
+        code.aload(RegionOperands.CPU).iload(RegionOperands.PEND)
+                .lload(RegionOperands.FA).lload(RegionOperands.FB).lload(RegionOperands.FRES)
+                .invokestatic(ClassDesc.of("io.p2vkit.hv.emu.PendingFlags"), "apply",
+                        MethodTypeDesc.of(ConstantDescs.CD_void, RegionOperands.CD_CPU, CD_int, CD_long, CD_long, CD_long));
+        code.labelBinding(none);
     }
 
     /** Loads the guest registers the region keeps in locals from {@link Cpu#r}. */

@@ -63,14 +63,9 @@ final class RegionEmitter {
     /** The lazy kind and size of the flags the locals FA/FB/FRES describe, or NONE. */
     private int pendingKind = Flags.NONE;
     private int pendingSize;
-    /**
-     * What a fault here must add to Flags: the kind and size of a producer whose flags the locals
-     * FA/FB/FRES hold and Flags does not ({@code kind << 4 | size}), or 0. The method's exception
-     * handler applies it from the local PEND, set before each instruction that may fault.
-     */
-    private int unrecorded;
-    /** What PEND holds on the path being emitted, or -1 after a join point. */
-    private int pendStored = -1;
+    /** What the local PEND holds on the path being emitted ({@link PendingFlags}), or UNKNOWN after a join. */
+    private int pend = UNKNOWN;
+    private static final int UNKNOWN = -1;
 
     RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
         this.code = code;
@@ -100,15 +95,11 @@ final class RegionEmitter {
         DecodedInsn d = region.insns()[i];
         code.labelBinding(labels[i]);
         if (region.label()[i]) {
-            flagsInFlags(); // a join point: only Flags is known to be right
-            pendStored = -1;
+            pendingKind = Flags.NONE; // a join point: the locals may describe either path's flags
+            pend = UNKNOWN;
         }
         if (RegionTraits.mayFault(d)) {
             code.loadConstant(region.address()[i]).lstore(PC);
-            if (unrecorded != pendStored) {
-                code.loadConstant(unrecorded).istore(RegionOperands.PEND);
-                pendStored = unrecorded;
-            }
         }
         boolean record = region.recordFlags()[i];
         int op = d.opcode;
@@ -199,15 +190,14 @@ final class RegionEmitter {
         } else {
             ops.loadReg(d.reg, size, d);
         }
-        code.lstore(FA);
         if (form >= 4 || form < 0) {
             code.loadConstant(d.imm & Flags.mask64(size));
         } else if (toRm) {
             ops.loadReg(d.reg, size, d);
         } else {
-            ops.readRm(d, i, size);
+            ops.readRm(d, i, size); // may fault: FA and FB change only after it
         }
-        code.lstore(FB);
+        code.lstore(FB).lstore(FA);
         operate(op, size, record);
         if (op == Alu.CMP) {
             return;
@@ -251,13 +241,24 @@ final class RegionEmitter {
         }
         pendingKind = kind;
         pendingSize = size;
-        unrecorded = record || kind == Flags.NONE ? 0 : kind << 4 | size;
+        setPending(record || kind == Flags.NONE ? PendingFlags.NONE : PendingFlags.lazy(kind, size));
     }
 
     /** Flags holds the flags; the locals describe none. */
     private void flagsInFlags() {
         pendingKind = Flags.NONE;
-        unrecorded = 0;
+        setPending(PendingFlags.NONE);
+    }
+
+    /**
+     * The flags now pending in the locals. Set once the operands and result are in FA/FB/FRES,
+     * after the instruction's last access that may fault, so a fault sees the flags before it.
+     */
+    private void setPending(int recipe) {
+        if (recipe != pend) {
+            code.loadConstant(recipe).istore(RegionOperands.PEND);
+            pend = recipe;
+        }
     }
 
     private void other(DecodedInsn d, int i, boolean record) {
@@ -611,7 +612,12 @@ final class RegionEmitter {
             ops.mask(size);
         }
         ops.storeReg(d.reg, size, d);
-        flagsInFlags();
+        if (record) {
+            flagsInFlags();
+        } else {
+            pendingKind = Flags.NONE;
+            setPending(PendingFlags.imul(size));
+        }
     }
 
     /** Group 2: rotates and shifts by a constant or by CL. */
@@ -642,7 +648,8 @@ final class RegionEmitter {
             ops.loadReg(d.rm, size, d);
         }
         code.lstore(FA);
-        if (count > 0 && kind >= 4 && !record) {
+        boolean pure = count > 0 && kind >= 4 && !record;
+        if (pure) {
             pureShift(kind, size, count);
         } else {
             code.aload(CPU).loadConstant(kind).loadConstant(size).lload(FA);
@@ -656,7 +663,12 @@ final class RegionEmitter {
         code.lstore(FRES);
         writeModifiedOperand(d, size, FRES);
         code.labelBinding(done);
-        flagsInFlags();
+        if (pure) {
+            pendingKind = Flags.NONE;
+            setPending(PendingFlags.shift(kind, size, count));
+        } else {
+            flagsInFlags();
+        }
     }
 
     /** A shift by zero changes no flag, yet a memory operand is read and a 32-bit register zero-extended. */

@@ -48,7 +48,7 @@ final class RegionOperands {
     static final int MMU = 56;           // the Mmu, its TLB and tag mask, for the accessors
     static final int TLB = 57;
     static final int TAG_MASK = 58;
-    static final int PEND = 60;          // flags a fault must add to Flags (RegionEmitter#unrecorded)
+    static final int PEND = 60;          // the flags pending in FA/FB/FRES (PendingFlags)
 
     private final CodeBuilder code;
     private final RegionScan.Region region;

@@ -11,8 +11,8 @@ import java.util.TreeMap;
  * through fall-through and relative jumps without leaving its 4 KiB page or meeting an
  * instruction the translator does not handle, up to {@link #MAX_INSNS}. Loops inside the page
  * stay inside the region. Then it works out, per instruction, whether the flags it computes must
- * be recorded in {@link Flags} (a later reader, an exception or the region's exit can see them)
- * or may live only in the translated code, by a backward liveness pass over the region.
+ * be recorded in {@link Flags} (a later reader needs them there) or may stay pending in the
+ * translated code ({@link PendingFlags}), by a backward liveness pass over the region.
  */
 final class RegionScan {
 
@@ -152,7 +152,11 @@ final class RegionScan {
         return new Region(start, startIndex, address, insns, fall, jump, label, record, registers);
     }
 
-    /** Flags live after each instruction; everything is live where the region exits. */
+    /**
+     * Flags live after each instruction: read later through {@link Flags} or a condition. The
+     * region's exits and faults are not readers: there the region applies its pending flags
+     * ({@link PendingFlags}) itself.
+     */
     private static int[] liveness(DecodedInsn[] insns, int[] fall, int[] jump) {
         int n = insns.length;
         int[] liveOut = new int[n];
@@ -162,7 +166,7 @@ final class RegionScan {
             changed = false;
             for (int i = n - 1; i >= 0; i--) {
                 int out = successorsLive(insns[i], fall[i], jump[i], liveIn);
-                int in = liveIn(insns[i], out);
+                int in = reads(insns[i]) | (out & ~RegionTraits.writes(insns[i]));
                 if (out != liveOut[i] || in != liveIn[i]) {
                     liveOut[i] = out;
                     liveIn[i] = in;
@@ -176,34 +180,32 @@ final class RegionScan {
     private static int successorsLive(DecodedInsn d, int fall, int jump, int[] liveIn) {
         int op = d.opcode;
         if (RegionTraits.leaves(d)) {
-            return RegionTraits.ALL;
+            return 0;
         }
         int live = 0;
-        if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op)) {
-            live |= jump >= 0 ? liveIn[jump] : RegionTraits.ALL;
+        if ((RegionTraits.isJmp(op) || RegionTraits.isJcc(op)) && jump >= 0) {
+            live |= liveIn[jump];
         }
-        if (!RegionTraits.isJmp(op)) {
-            live |= fall >= 0 ? liveIn[fall] : RegionTraits.ALL;
+        if (!RegionTraits.isJmp(op) && fall >= 0) {
+            live |= liveIn[fall];
         }
         return live;
     }
 
     /**
-     * Flags live before {@code d}: those it reads and those live after it that it does not write;
-     * all of them before an instruction that may fault, whose exception frame holds RFLAGS.
+     * The flags {@code d} needs from {@link Flags}: those it reads, and CF for INC and DEC, whose
+     * pending flags keep the CF Flags holds.
      */
-    private static int liveIn(DecodedInsn d, int out) {
-        if (RegionTraits.mayFault(d)) {
-            return RegionTraits.ALL;
-        }
-        return RegionTraits.reads(d) | (out & ~RegionTraits.writes(d));
+    private static int reads(DecodedInsn d) {
+        int kind = RegionTraits.kind(d);
+        return RegionTraits.reads(d) | (kind == Flags.INC || kind == Flags.DEC ? RegionTraits.CF : 0);
     }
 
     /**
-     * Whether producer {@code p} must record its flags in {@link Flags}: some flag it writes is
-     * still live where the translated code cannot test it from the operands it keeps — a reader
-     * that is not a fast condition, an instruction that may fault once another has written flags
-     * (the exception frame holds RFLAGS), a join point or the region's exit.
+     * Whether producer {@code p} must record its flags in {@link Flags} rather than leave them
+     * pending: some flag it writes is read later where the translated code cannot test it from
+     * the operands it keeps — a reader that is not a fast condition, or any reader past a join
+     * point (where the emitter no longer knows which operation the locals describe).
      */
     private static boolean mustRecord(int p, DecodedInsn[] insns, int[] fall, int[] jump, boolean[] label,
             int[] liveOut) {
@@ -212,41 +214,25 @@ final class RegionScan {
             return false;
         }
         int kind = RegionTraits.kind(insns[p]);
-        // While no other instruction has touched the flags, a fault can rebuild them from the
-        // operands p leaves in locals (RegionEmitter notes which): p need not record for it.
-        boolean pending = kind != Flags.NONE;
+        boolean fast = true;
         int q = fall[p];
-        while (true) {
-            if (q < 0) {
-                return true; // the region exits with these flags live
-            }
+        while (q >= 0) {
             DecodedInsn d = insns[q];
-            if (label[q]) {
-                return (liveIn(d, liveOut[q]) & remaining) != 0;
-            }
+            fast &= !label[q];
             int op = d.opcode;
             boolean condition = RegionTraits.isJcc(op) || RegionTraits.isCmov(op) || RegionTraits.isSetcc(op);
-            if ((RegionTraits.reads(d) & remaining) != 0
-                    && !(condition && RegionTraits.fastCondition(kind, op & 0xF))) {
+            if ((reads(d) & remaining) != 0 && !(fast && condition && RegionTraits.fastCondition(kind, op & 0xF))) {
                 return true;
             }
-            if (RegionTraits.mayFault(d) && !pending) {
-                return true; // its exception frame holds these flags, and only Flags can give them
-            }
-            int kindQ = RegionTraits.kind(d);
-            if ((kindQ == Flags.INC || kindQ == Flags.DEC) && (liveOut[q] & remaining & RegionTraits.CF) != 0) {
-                return true; // INC/DEC keep CF: it must be in Flags for them to keep
-            }
-            int written = RegionTraits.writes(d);
-            remaining &= ~written;
+            remaining &= ~RegionTraits.writes(d);
             if (remaining == 0) {
                 return false;
             }
-            pending &= written == 0;
             if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || RegionTraits.leaves(d)) {
                 return (liveOut[q] & remaining) != 0;
             }
             q = fall[q];
         }
+        return false; // the region's exit applies the pending flags
     }
 }

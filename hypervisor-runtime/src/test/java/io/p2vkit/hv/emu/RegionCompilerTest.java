@@ -214,8 +214,8 @@ class RegionCompilerTest {
 
     @Test
     void aFaultRebuildsTheFlagsThatOnlyTheRegionsLocalsHeld() {
-        // The producer before the faulting MOV leaves its flags in locals only (the loop head
-        // overwrites them all): the exception handler must add them to Flags, and an earlier
+        // The instruction before the faulting MOV leaves its flags pending in locals (the loop head
+        // overwrites them all): the region's exit must apply them to Flags, and an earlier
         // producer whose CF an INC keeps must have recorded its own.
         String[][] producers = {
             {"48 01 ce"},                 // add rsi, rcx
@@ -225,6 +225,11 @@ class RegionCompilerTest {
             {"66 01 ce"},                 // add si, cx
             {"48 01 ce", "48 ff c7"},     // add rsi, rcx; inc rdi (CF from the ADD)
             {"48 29 ce", "40 fe cf"},     // sub rsi, rcx; dec dil
+            {"48 c1 e6 05"},              // shl rsi, 5
+            {"48 c1 ee 03"},              // shr rsi, 3
+            {"c1 fe 02"},                 // sar esi, 2
+            {"48 6b f6 07"},              // imul rsi, rsi, 7
+            {"48 0f af f1"},              // imul rsi, rcx
         };
         for (String[] p : producers) {
             byte[] sequence = asm(p);

@@ -1,0 +1,47 @@
+package io.p2vkit.hv.emu;
+
+/**
+ * The flags a compiled region leaves in its locals instead of {@link Flags}: a recipe naming the
+ * last flag-setting instruction (its lazy kind, or a shift or IMUL, and the operand size), which
+ * with the operands and result the region keeps (FA, FB, FRES) rebuilds what that instruction
+ * wrote. The region holds the recipe in a local and applies it where the flags leave the
+ * region's hands: at its exit, normal or by a fault (whose exception frame holds RFLAGS). So an
+ * instruction whose flags only an exception could see costs a store to a local, not to Flags.
+ */
+final class PendingFlags {
+
+    /** Flags holds everything. */
+    static final int NONE = 0;
+    private static final int SHIFT = 1 << 20;
+    private static final int IMUL = 1 << 21;
+
+    private PendingFlags() {
+    }
+
+    /** An ADD, SUB, LOGIC, INC or DEC result ({@link Flags} kinds): INC and DEC need Flags' CF to be right. */
+    static int lazy(int kind, int size) {
+        return kind << 4 | size;
+    }
+
+    /** SHL, SHR or SAR ({@code kind} 4-7 of group 2) by a non-zero constant: flags from the operand in FA. */
+    static int shift(int kind, int size, int count) {
+        return SHIFT | count << 12 | kind << 8 | size;
+    }
+
+    /** A two- or three-operand IMUL of FA by FB. */
+    static int imul(int size) {
+        return IMUL | size;
+    }
+
+    /** Writes the flags {@code recipe} describes into {@code c.flags}. */
+    static void apply(Cpu c, int recipe, long a, long b, long res) {
+        int size = recipe & 0xF;
+        if ((recipe & SHIFT) != 0) {
+            Arith64.shift(c, recipe >>> 8 & 7, size, a, recipe >>> 12 & 0x3F);
+        } else if ((recipe & IMUL) != 0) {
+            Arith64.imul(c, size, a, b);
+        } else {
+            c.flags.set(recipe >>> 4 & 0xF, size, a, b, res);
+        }
+    }
+}
