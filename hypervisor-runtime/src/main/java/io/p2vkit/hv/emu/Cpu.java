@@ -154,6 +154,8 @@ final class Cpu {
     long regionRuns;
     long regionsCompiled;
     long regionBytecode;
+    /** This vCPU thread's CPU time spent translating regions (for the stats line). */
+    long regionCompileNanos;
     long undefinedOpcodes;
     int lastUndefinedOpcode = -1;
     String lastUndefinedAt = "";

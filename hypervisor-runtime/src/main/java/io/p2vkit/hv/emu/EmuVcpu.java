@@ -292,9 +292,9 @@ public final class EmuVcpu implements Vcpu {
     /** What this vCPU ran, its thread's CPU time and its time halted, on stderr ({@link #STATS}). */
     private void printStats() {
         System.err.printf("emu: %s: %,d instructions (%.1f%% in compiled regions, %,d region runs), "
-                + "%,d regions compiled (%,d bytecode bytes), %,d ms thread CPU, %,d ms halted, %s%n",
+                + "%,d regions compiled (%,d bytecode bytes, %,d ms), %,d ms thread CPU, %,d ms halted, %s%n",
                 Thread.currentThread().getName(), cpu.retired, 100.0 * cpu.regionRetired / Math.max(1, cpu.retired),
-                cpu.regionRuns, cpu.regionsCompiled, cpu.regionBytecode,
+                cpu.regionRuns, cpu.regionsCompiled, cpu.regionBytecode, cpu.regionCompileNanos / 1_000_000,
                 ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000,
                 haltedNanos / 1_000_000, stopReason);
     }

@@ -18,6 +18,8 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -57,6 +59,7 @@ final class RegionCompiler {
      * first failure is reported once on stderr: a slower guest, never a stopped one.
      */
     static CompiledBlock compile(Cpu c, long start, CodePage page) {
+        long t0 = THREAD_CPU.getCurrentThreadCpuTime();
         try {
             return translate(c, start, page);
         } catch (RuntimeException | LinkageError e) {
@@ -66,9 +69,12 @@ final class RegionCompiler {
                         + " left to the interpreter: " + e);
             }
             return null;
+        } finally {
+            c.regionCompileNanos += THREAD_CPU.getCurrentThreadCpuTime() - t0;
         }
     }
 
+    private static final ThreadMXBean THREAD_CPU = ManagementFactory.getThreadMXBean();
     private static volatile boolean failureReported;
 
     /** Halves the region until its method fits the JIT's size limit. */
