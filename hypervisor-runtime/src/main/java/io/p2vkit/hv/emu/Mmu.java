@@ -74,22 +74,24 @@ final class Mmu {
     /** The faulting linear address of the last #PF (the CPU copies it to CR2). */
     long faultAddress;
 
-    // The software TLB, direct-mapped by linear page: entry i is tlb[4i .. 4i+3], the read, write
-    // and fetch tags (the page number, -1 when that access must take the slow path) and the
-    // addend from a linear address of the page to its host address. One array, so a lookup is
-    // one array and one cache line; compiled regions hold it in a local (it never changes).
+    // The software TLB, direct-mapped by linear page, in native memory: entry i is the 32 bytes
+    // at tlb + 32i, the read, write and fetch tags (the page number, -1 when that access must
+    // take the slow path) and the addend from a linear address of the page to its host address.
+    // Native, at an address fixed for the MMU's life, so that a compiled region (this vCPU's
+    // own) holds that address as a constant: a lookup then needs no array, bounds check or load.
     static final int TLB_READ = 0;
-    static final int TLB_WRITE = 1;
-    static final int TLB_FETCH = 2;
-    static final int TLB_ADDEND = 3;
-    final long[] tlb = new long[4 * TLB_SIZE];
+    static final int TLB_WRITE = 8;
+    static final int TLB_FETCH = 16;
+    static final int TLB_ADDEND = 24;
+    private final MemorySegment tlbMemory = Arena.ofAuto().allocate(32L * TLB_SIZE, 64);
+    final long tlb = tlbMemory.address();
     /**
      * The table the interpreter's data accessors look up: {@link #tlb}, or while a locked
      * instruction runs {@link #MISS}, so that its every access takes the slow path into the
      * locked transaction. (Locked instructions never run inside a compiled region.)
      */
-    private long[] dataTlb = tlb;
-    private static final long[] MISS = newMissTable();
+    private long dataTlb = tlb;
+    private static final long MISS = Arena.global().allocate(32L * TLB_SIZE, 64).fill((byte) -1).address();
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
     /**
@@ -139,12 +141,6 @@ final class Mmu {
         refreshApicBase();
     }
 
-    private static long[] newMissTable() {
-        long[] t = new long[4 * TLB_SIZE];
-        java.util.Arrays.fill(t, -1);
-        return t;
-    }
-
     /** Re-reads where the APIC page is (after WRMSR IA32_APIC_BASE); translations to it are dropped. */
     void refreshApicBase() {
         long base = apic == null ? -1 : apic.mmioBase();
@@ -164,7 +160,7 @@ final class Mmu {
     /** Drops every translation (CR3 load, paging mode change). */
     void flush() {
         largePagesCached = false;
-        java.util.Arrays.fill(tlb, -1);
+        tlbMemory.fill((byte) -1);
         generation++;
     }
 
@@ -177,10 +173,10 @@ final class Mmu {
             flush();
             return;
         }
-        int e = entry(lin);
-        tlb[e + TLB_READ] = -1;
-        tlb[e + TLB_WRITE] = -1;
-        tlb[e + TLB_FETCH] = -1;
+        long e = tlb + entry(lin);
+        setWord(e + TLB_READ, -1);
+        setWord(e + TLB_WRITE, -1);
+        setWord(e + TLB_FETCH, -1);
         generation++;
     }
 
@@ -190,31 +186,32 @@ final class Mmu {
 
     // ---- fast paths ----
     //
-    // Compiled regions call the static accessors below with the Mmu, its TLB and the tag mask
-    // held in their locals: none changes while a region runs (the mask changes with the CPL,
-    // which ends a region), so an access is the TLB lookup and one host load or store, with no
-    // field loads in between. Each accessor is small (at most 35 bytecode bytes) so that the JIT
-    // inlines it at every access of a large region, where a call would spill the guest
-    // registers held in locals. The interpreter's instance accessors pass the same through.
+    // Compiled regions call the static accessors below with the Mmu and the tag mask held in
+    // locals (neither changes while a region runs: the mask changes with the CPL, which ends a
+    // region) and the TLB's address as a constant, so an access is the TLB lookup and one host
+    // load or store, with no field loads or bounds checks in between. The accessors are small
+    // enough that the JIT inlines them at every access of a large region, where a call would
+    // spill the guest registers held in locals. The interpreter's instance accessors pass the
+    // same through.
     //
     // The TLB entry comes from the access's last byte: an access that crosses a page end then
     // misses (the entry there cannot hold this page) and takes the slow path with no separate
     // check. A non-canonical address never hits either, its page number being no page's tag,
     // so the slow paths raise its #GP and regions need not check first.
 
-    static int load8(Mmu m, long[] tlb, long mask, long lin) {
+    static int load8(Mmu m, long tlb, long mask, long lin) {
         int v = HOST.get(BYTE, readAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
         return v;
     }
 
-    static int load16(Mmu m, long[] tlb, long mask, long lin) {
+    static int load16(Mmu m, long tlb, long mask, long lin) {
         int v = HOST.get(SHORT, readAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    static int load32(Mmu m, long[] tlb, long mask, long lin) {
+    static int load32(Mmu m, long tlb, long mask, long lin) {
         int v = HOST.get(INT, readAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
@@ -225,29 +222,29 @@ final class Mmu {
      * (single-copy atomic, SDM Vol. 3 §9.1.1); across a page end or to MMIO it is two 32-bit
      * reads, so a device sees two 4-byte accesses.
      */
-    static long load64(Mmu m, long[] tlb, long mask, long lin) {
+    static long load64(Mmu m, long tlb, long mask, long lin) {
         long v = HOST.get(LONG, readAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
 
-    static void store8(Mmu m, long[] tlb, long mask, long lin, int v) {
+    static void store8(Mmu m, long tlb, long mask, long lin, int v) {
         VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
         HOST.set(BYTE, writeAddress(m, tlb, mask, lin, lin, 1, v), (byte) v);
     }
 
-    static void store16(Mmu m, long[] tlb, long mask, long lin, int v) {
+    static void store16(Mmu m, long tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
         HOST.set(SHORT, writeAddress(m, tlb, mask, lin, lin + 1, 2, v), (short) v);
     }
 
-    static void store32(Mmu m, long[] tlb, long mask, long lin, int v) {
+    static void store32(Mmu m, long tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
         HOST.set(INT, writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
     }
 
     /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
-    static void store64(Mmu m, long[] tlb, long mask, long lin, long v) {
+    static void store64(Mmu m, long tlb, long mask, long lin, long v) {
         VarHandle.releaseFence();
         HOST.set(LONG, writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
     }
@@ -256,33 +253,42 @@ final class Mmu {
      * Reads of operands the instruction will write back: the write permission is checked first,
      * so a fault never leaves flags updated for a write that did not happen.
      */
-    static int loadRmw8(Mmu m, long[] tlb, long mask, long lin) {
+    static int loadRmw8(Mmu m, long tlb, long mask, long lin) {
         int v = HOST.get(BYTE, rmwAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    static int loadRmw16(Mmu m, long[] tlb, long mask, long lin) {
+    static int loadRmw16(Mmu m, long tlb, long mask, long lin) {
         int v = HOST.get(SHORT, rmwAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    static int loadRmw32(Mmu m, long[] tlb, long mask, long lin) {
+    static int loadRmw32(Mmu m, long tlb, long mask, long lin) {
         int v = HOST.get(INT, rmwAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
     }
 
-    static long loadRmw64(Mmu m, long[] tlb, long mask, long lin) {
+    static long loadRmw64(Mmu m, long tlb, long mask, long lin) {
         long v = HOST.get(LONG, rmwAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
 
-    /** The first slot of the TLB entry of the page holding linear {@code lin}. */
-    private static int entry(long lin) {
-        return ((int) (lin >>> 12) & TLB_MASK) << 2;
+    /** The offset in the TLB of the entry of the page holding linear {@code lin}. */
+    private static long entry(long lin) {
+        return (lin >>> 12 & TLB_MASK) << 5;
+    }
+
+    /** A TLB word (or any host long). */
+    private static long word(long address) {
+        return HOST.get(LONG, address);
+    }
+
+    private static void setWord(long address, long v) {
+        HOST.set(LONG, address, v);
     }
 
     /**
@@ -290,10 +296,10 @@ final class Mmu {
      * otherwise the access happens here (page walk, MMIO, a page end, a locked instruction) and
      * the answer is the address of {@link #scratch}, which then holds the value read.
      */
-    private static long readAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size) {
-        int e = entry(last);
-        if ((tlb[e + TLB_READ] & mask) == lin >>> 12) {
-            return tlb[e + TLB_ADDEND] + lin;
+    private static long readAddress(Mmu m, long tlb, long mask, long lin, long last, int size) {
+        long e = tlb + entry(last);
+        if ((word(e) & mask) == lin >>> 12) {
+            return word(e + TLB_ADDEND) + lin;
         }
         return m.readMiss(lin, size);
     }
@@ -310,10 +316,10 @@ final class Mmu {
      * otherwise the write of {@code v} happens here, all of it, and the answer is the address
      * of {@link #scratch}, where the caller's store then lands harmlessly.
      */
-    private static long writeAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size, long v) {
-        int e = entry(last);
-        if ((tlb[e + TLB_WRITE] & mask) == lin >>> 12) {
-            return tlb[e + TLB_ADDEND] + lin;
+    private static long writeAddress(Mmu m, long tlb, long mask, long lin, long last, int size, long v) {
+        long e = tlb + entry(last) + TLB_WRITE;
+        if ((word(e) & mask) == lin >>> 12) {
+            return word(e + (TLB_ADDEND - TLB_WRITE)) + lin;
         }
         return m.writeMiss(lin, size, v);
     }
@@ -330,10 +336,10 @@ final class Mmu {
     }
 
     /** {@link #readAddress} for an operand about to be written: the write tag must hit, or the write is probed. */
-    private static long rmwAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size) {
-        int e = entry(last);
-        if ((tlb[e + TLB_WRITE] & mask) == lin >>> 12) {
-            return tlb[e + TLB_ADDEND] + lin; // a write tag is only ever set with the read tag
+    private static long rmwAddress(Mmu m, long tlb, long mask, long lin, long last, int size) {
+        long e = tlb + entry(last) + TLB_WRITE;
+        if ((word(e) & mask) == lin >>> 12) {
+            return word(e + (TLB_ADDEND - TLB_WRITE)) + lin; // a write tag is only ever set with the read tag
         }
         return m.rmwMiss(lin, size);
     }
@@ -458,9 +464,9 @@ final class Mmu {
 
     /** An instruction byte at {@code lin}. */
     int fetch8(long lin) {
-        int e = entry(lin);
-        if ((tlb[e + TLB_FETCH] & tagMask) == lin >>> 12) {
-            return HOST.get(BYTE, tlb[e + TLB_ADDEND] + lin) & 0xFF;
+        long e = tlb + entry(lin);
+        if ((word(e + TLB_FETCH) & tagMask) == lin >>> 12) {
+            return HOST.get(BYTE, word(e + TLB_ADDEND) + lin) & 0xFF;
         }
         long pa = translate(lin, ACCESS_FETCH, user);
         return physRead(pa, 1);
@@ -477,9 +483,10 @@ final class Mmu {
      */
     MemorySegment readSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((dataTlb[4 * idx + TLB_READ] & tagMask) != lin >>> 12) {
+        long tag = dataTlb + entry(lin) + TLB_READ;
+        if ((word(tag) & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_READ, user);
-            if ((dataTlb[4 * idx + TLB_READ] & tagMask) != lin >>> 12) {
+            if ((word(tag) & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -490,9 +497,10 @@ final class Mmu {
     /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
     MemorySegment writeSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((dataTlb[4 * idx + TLB_WRITE] & tagMask) != lin >>> 12) {
+        long tag = dataTlb + entry(lin) + TLB_WRITE;
+        if ((word(tag) & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_WRITE, user);
-            if ((dataTlb[4 * idx + TLB_WRITE] & tagMask) != lin >>> 12) {
+            if ((word(tag) & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -694,11 +702,11 @@ final class Mmu {
         physPage[idx] = ppn;
         long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
-        int e = 4 * idx;
-        tlb[e + TLB_ADDEND] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
-        tlb[e + TLB_READ] = tag;
-        tlb[e + TLB_WRITE] = writable && !r.readOnly() && !code ? tag : -1;
-        tlb[e + TLB_FETCH] = executable ? tag : -1;
+        long e = tlb + entry(lin);
+        setWord(e + TLB_ADDEND, r.segment().address() + segmentOffset[idx] - (vpn << 12));
+        setWord(e + TLB_READ, tag);
+        setWord(e + TLB_WRITE, writable && !r.readOnly() && !code ? tag : -1);
+        setWord(e + TLB_FETCH, executable ? tag : -1);
     }
 
     private long[] walkLegacy(long lin, int access, boolean userAccess) {
@@ -927,8 +935,9 @@ final class Mmu {
     private boolean revokeWrites(long ppn) {
         boolean had = false;
         for (int i = 0; i < TLB_SIZE; i++) {
-            if (tlb[4 * i + TLB_WRITE] != -1 && physPage[i] == ppn) {
-                tlb[4 * i + TLB_WRITE] = -1;
+            long tag = tlb + 32L * i + TLB_WRITE;
+            if (word(tag) != -1 && physPage[i] == ppn) {
+                setWord(tag, -1);
                 had = true;
             }
         }
@@ -1000,7 +1009,7 @@ final class Mmu {
      */
     private long physForLocked(long lin, int access) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((tlb[4 * idx + TLB_WRITE] & tagMask) == lin >>> 12) {
+        if ((word(tlb + entry(lin) + TLB_WRITE) & tagMask) == lin >>> 12) {
             return physPage[idx] << 12 | (lin & 0xFFF);
         }
         return translate(lin, access, user);

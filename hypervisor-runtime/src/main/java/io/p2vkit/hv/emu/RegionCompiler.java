@@ -85,7 +85,7 @@ final class RegionCompiler {
             if (region == null) {
                 return null;
             }
-            byte[] bytes = classBytes(region);
+            byte[] bytes = classBytes(region, c.mmu.tlb);
             int length = runLength(bytes);
             if (max == 1 || length <= BYTECODE_LIMIT) {
                 if (DUMP != null) {
@@ -110,7 +110,7 @@ final class RegionCompiler {
         }
     }
 
-    private static byte[] classBytes(RegionScan.Region region) {
+    private static byte[] classBytes(RegionScan.Region region, long tlb) {
         ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region");
         return ClassFile.of().build(self, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
@@ -128,7 +128,7 @@ final class RegionCompiler {
             }
             cb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_STATIC,
                     code -> classInit(code, self, region));
-            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region));
+            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region, tlb));
         });
     }
 
@@ -183,10 +183,10 @@ final class RegionCompiler {
         }
     }
 
-    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region) {
+    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, long tlb) {
         int cpu = RegionOperands.CPU;
         code.aload(cpu).getfield(RegionOperands.CD_CPU, "r", CD_long.arrayType()).astore(RegionOperands.REGS);
-        new RegionOperands(code, region).loadMmu();
+        new RegionOperands(code, region, tlb).loadMmu();
         code.aload(RegionOperands.MMU).getfield(RegionOperands.CD_MMU, "generation", CD_int).istore(RegionOperands.GEN);
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
         code.iconst_0().istore(RegionOperands.RETIRED);
@@ -201,7 +201,7 @@ final class RegionCompiler {
         Label handler = code.newLabel();
         Label tryStart = code.newLabel();
         Label tryEnd = code.newLabel();
-        RegionEmitter emitter = new RegionEmitter(code, self, region, exit);
+        RegionEmitter emitter = new RegionEmitter(code, self, region, exit, tlb);
         code.labelBinding(tryStart);
         code.goto_(emitter.entry());
         emitter.emitBody();

@@ -67,9 +67,9 @@ final class RegionEmitter {
     private int pend = UNKNOWN;
     private static final int UNKNOWN = -1;
 
-    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit) {
+    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit, long tlb) {
         this.code = code;
-        this.ops = new RegionOperands(code, region);
+        this.ops = new RegionOperands(code, region, tlb);
         this.sse = new RegionSse(code, ops);
         this.self = self;
         this.region = region;

@@ -21,12 +21,11 @@ final class RegionOperands {
     static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
     static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
     static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
-    private static final ClassDesc CD_LONGS = CD_long.arrayType();
     private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
-    private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_LONGS, CD_long, CD_long);
-    private static final MethodTypeDesc MTD_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_MMU, CD_LONGS, CD_long, CD_long);
-    private static final MethodTypeDesc MTD_STORE_INT = MethodTypeDesc.of(CD_void, CD_MMU, CD_LONGS, CD_long, CD_long, CD_int);
-    private static final MethodTypeDesc MTD_STORE_LONG = MethodTypeDesc.of(CD_void, CD_MMU, CD_LONGS, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_MMU, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_STORE_INT = MethodTypeDesc.of(CD_void, CD_MMU, CD_long, CD_long, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_STORE_LONG = MethodTypeDesc.of(CD_void, CD_MMU, CD_long, CD_long, CD_long, CD_long);
 
     // Local variable slots of the generated run(Cpu, int) method.
     static final int CPU = 1;
@@ -45,17 +44,19 @@ final class RegionOperands {
     static final int T1 = 51;
     static final int T2 = 53;
     static final int EXCEPTION = 55;
-    static final int MMU = 56;           // the Mmu, its TLB and tag mask, for the accessors
-    static final int TLB = 57;
+    static final int MMU = 56;           // the Mmu and its tag mask, for the accessors
     static final int TAG_MASK = 58;
     static final int PEND = 60;          // the flags pending in FA/FB/FRES (PendingFlags)
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
+    /** The host address of this vCPU's TLB ({@link Mmu#tlb}), fixed for its life: a constant here. */
+    private final long tlb;
 
-    RegionOperands(CodeBuilder code, RegionScan.Region region) {
+    RegionOperands(CodeBuilder code, RegionScan.Region region, long tlb) {
         this.code = code;
         this.region = region;
+        this.tlb = tlb;
     }
 
     // ---- registers ----
@@ -156,10 +157,9 @@ final class RegionOperands {
         code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
     }
 
-    /** Loads the Mmu, its TLB and tag mask into their locals (on entry, and after delegated code). */
+    /** Loads the Mmu and its tag mask into their locals (on entry). */
     void loadMmu() {
         code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).astore(MMU);
-        code.aload(MMU).getfield(CD_MMU, "tlb", CD_LONGS).astore(TLB);
         reloadTagMask();
     }
 
@@ -197,7 +197,7 @@ final class RegionOperands {
      * the JIT inlines every access of a large region.
      */
     void readAt(int linSlot, int size, boolean rmw) {
-        code.aload(MMU).aload(TLB).lload(TAG_MASK).lload(linSlot);
+        code.aload(MMU).loadConstant(tlb).lload(TAG_MASK).lload(linSlot);
         code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
         if (size < 8) {
             code.i2l();
@@ -206,7 +206,7 @@ final class RegionOperands {
     }
 
     void writeAt(int linSlot, int size, int valueSlot) {
-        code.aload(MMU).aload(TLB).lload(TAG_MASK).lload(linSlot).lload(valueSlot);
+        code.aload(MMU).loadConstant(tlb).lload(TAG_MASK).lload(linSlot).lload(valueSlot);
         if (size == 8) {
             code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
         } else {
