@@ -301,22 +301,22 @@ final class Arith64 {
 
     /** The truncated signed product of the two-operand IMUL forms, with its flags (SDM Vol. 2 IMUL). */
     static long imul(Cpu c, int size, long a, long b) {
-        long res;
-        boolean overflow;
-        if (size == 8) {
-            res = a * b;
-            overflow = Math.multiplyHigh(a, b) != res >> 63;
-        } else {
-            long p = signExtend(a, size) * signExtend(b, size);
-            res = p & Flags.mask64(size);
-            overflow = p != signExtend(res, size);
-        }
-        int f = Flags.szp(size, res);
-        if (overflow) {
-            f |= Flags.CF | Flags.OF;
-        }
-        c.flags.setArith(f);
+        long res = size == 8 ? a * b : signExtend(a, size) * signExtend(b, size) & Flags.mask64(size);
+        imulFlags(c, size, res, imulOverflows(size, a, b));
         return res;
+    }
+
+    /** Whether the signed product of {@code a} and {@code b} does not fit {@code size} bytes (CF = OF = 1). */
+    static boolean imulOverflows(int size, long a, long b) {
+        if (size == 8) {
+            return Math.multiplyHigh(a, b) != (a * b) >> 63;
+        }
+        long p = signExtend(a, size) * signExtend(b, size);
+        return p != signExtend(p & Flags.mask64(size), size);
+    }
+
+    static void imulFlags(Cpu c, int size, long res, boolean overflow) {
+        c.flags.setArith(Flags.szp(size, res) | (overflow ? Flags.CF | Flags.OF : 0));
     }
 
     private static long signExtend(long v, int size) {

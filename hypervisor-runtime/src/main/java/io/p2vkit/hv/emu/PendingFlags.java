@@ -3,7 +3,7 @@ package io.p2vkit.hv.emu;
 /**
  * The flags a compiled region leaves in its locals instead of {@link Flags}: a recipe naming the
  * last flag-setting instruction (its lazy kind, or a shift or IMUL, and the operand size), which
- * with the operands and result the region keeps (FA, FB, FRES) rebuilds what that instruction
+ * with the operand and result the region keeps (FA, FRES) rebuilds what that instruction
  * wrote. The region holds the recipe in a local and applies it where the flags leave the
  * region's hands: at its exit, normal or by a fault (whose exception frame holds RFLAGS). So an
  * instruction whose flags only an exception could see costs a store to a local, not to Flags.
@@ -18,7 +18,10 @@ final class PendingFlags {
     private PendingFlags() {
     }
 
-    /** An ADD, SUB, LOGIC, INC or DEC result ({@link Flags} kinds): INC and DEC need Flags' CF to be right. */
+    /**
+     * An ADD, SUB, LOGIC, INC or DEC result ({@link Flags} kinds) from the operand in FA and the
+     * result in FRES: the other operand follows from them. INC and DEC need Flags' CF to be right.
+     */
     static int lazy(int kind, int size) {
         return kind << 4 | size;
     }
@@ -28,20 +31,28 @@ final class PendingFlags {
         return SHIFT | count << 12 | kind << 8 | size;
     }
 
-    /** A two- or three-operand IMUL of FA by FB. */
+    /** A two- or three-operand IMUL: the result in FRES, FA 1 when it overflowed. */
     static int imul(int size) {
         return IMUL | size;
     }
 
-    /** Writes the flags {@code recipe} describes into {@code c.flags}. */
-    static void apply(Cpu c, int recipe, long a, long b, long res) {
+    /** Writes the flags {@code recipe} describes into {@code c.flags}, from FA ({@code a}) and FRES ({@code res}). */
+    static void apply(Cpu c, int recipe, long a, long res) {
         int size = recipe & 0xF;
         if ((recipe & SHIFT) != 0) {
             Arith64.shift(c, recipe >>> 8 & 7, size, a, recipe >>> 12 & 0x3F);
         } else if ((recipe & IMUL) != 0) {
-            Arith64.imul(c, size, a, b);
+            Arith64.imulFlags(c, size, res, a != 0);
         } else {
-            c.flags.set(recipe >>> 4 & 0xF, size, a, b, res);
+            int kind = recipe >>> 4 & 0xF;
+            // Flags reads only the low size bytes of b, which res and a determine.
+            long b = switch (kind) {
+                case Flags.ADD -> res - a;
+                case Flags.SUB -> a - res;
+                case Flags.INC, Flags.DEC -> 1;
+                default -> 0; // LOGIC: no flag depends on the operands
+            };
+            c.flags.set(kind, size, a, b, res);
         }
     }
 }

@@ -97,7 +97,7 @@ final class RegionCompiler {
                     System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", start,
                             region.size(), length, (System.nanoTime() - t0) / 1000);
                 }
-                return load(bytes, classData(region), start);
+                return load(bytes, classData(region, c), start);
             }
         }
     }
@@ -111,7 +111,8 @@ final class RegionCompiler {
     }
 
     private static byte[] classBytes(RegionScan.Region region, long tlb) {
-        ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region");
+        // Named after the guest address, so that profiles and JIT logs say which code it is.
+        ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region_" + Long.toHexString(region.start()));
         return ClassFile.of().build(self, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cb.withSuperclass(CD_BLOCK);
@@ -119,6 +120,10 @@ final class RegionCompiler {
                     code -> code.aload(0).loadConstant(region.start()).loadConstant(region.size())
                             .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void, CD_long, CD_int))
                             .return_());
+            // The vCPU and MMU the region belongs to (their code pages hold it), as constants the
+            // JIT embeds rather than keeps in registers.
+            cb.withField("cpu", RegionOperands.CD_CPU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            cb.withField("mmu", RegionOperands.CD_MMU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             // The handlers and decoded instructions of delegated instructions, as constants.
             for (int i = 0; i < region.size(); i++) {
                 if (RegionTraits.delegated(region.insns()[i])) {
@@ -143,6 +148,10 @@ final class RegionCompiler {
                         ConstantDescs.CD_String, ConstantDescs.CD_Class))
                 .checkcast(ConstantDescs.CD_Object.arrayType())
                 .astore(0);
+        code.aload(0).loadConstant(2 * region.size()).aaload().checkcast(RegionOperands.CD_CPU)
+                .putstatic(self, "cpu", RegionOperands.CD_CPU);
+        code.aload(0).loadConstant(2 * region.size() + 1).aaload().checkcast(RegionOperands.CD_MMU)
+                .putstatic(self, "mmu", RegionOperands.CD_MMU);
         for (int i = 0; i < region.size(); i++) {
             if (RegionTraits.delegated(region.insns()[i])) {
                 code.aload(0).loadConstant(2 * i).aaload().checkcast(RegionEmitter.CD_HANDLER)
@@ -154,9 +163,11 @@ final class RegionCompiler {
         code.return_();
     }
 
-    /** The class data: per instruction its handler and decoded form (null where not delegated). */
-    private static Object[] classData(RegionScan.Region region) {
-        Object[] data = new Object[2 * region.size()];
+    /** The class data: per instruction its handler and decoded form (null where not delegated), then the vCPU and its MMU. */
+    private static Object[] classData(RegionScan.Region region, Cpu c) {
+        Object[] data = new Object[2 * region.size() + 2];
+        data[2 * region.size()] = c;
+        data[2 * region.size() + 1] = c.mmu;
         for (int i = 0; i < region.size(); i++) {
             DecodedInsn d = region.insns()[i];
             if (RegionTraits.delegated(d)) {
@@ -185,8 +196,11 @@ final class RegionCompiler {
 
     private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, long tlb) {
         int cpu = RegionOperands.CPU;
-        code.aload(cpu).getfield(RegionOperands.CD_CPU, "r", CD_long.arrayType()).astore(RegionOperands.REGS);
-        new RegionOperands(code, region, tlb).loadMmu();
+        // The region's own vCPU (the argument is the same object) and MMU, as constants.
+        code.getstatic(self, "cpu", RegionOperands.CD_CPU).astore(cpu);
+        code.getstatic(self, "mmu", RegionOperands.CD_MMU).astore(RegionOperands.MMU);
+        new RegionOperands(code, region, tlb).reloadTagMask();
+        loadRegs(code);
         code.aload(RegionOperands.MMU).getfield(RegionOperands.CD_MMU, "generation", CD_int).istore(RegionOperands.GEN);
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
         code.iconst_0().istore(RegionOperands.RETIRED);
@@ -211,6 +225,7 @@ final class RegionCompiler {
         // leaves through it with RIP at the faulting instruction and is rethrown at its end.
         Label rethrow = code.newLabel();
         code.labelBinding(exit);
+        loadRegs(code);
         writeBack(code, region);
         applyPendingFlags(code);
         setRip(code, RegionOperands.NEXT, "rip", "eip");
@@ -234,11 +249,15 @@ final class RegionCompiler {
     private static void applyPendingFlags(CodeBuilder code) {
         Label none = code.newLabel();
         code.iload(RegionOperands.PEND).ifeq(none);
-        code.aload(RegionOperands.CPU).iload(RegionOperands.PEND)
-                .lload(RegionOperands.FA).lload(RegionOperands.FB).lload(RegionOperands.FRES)
+        code.aload(RegionOperands.CPU).iload(RegionOperands.PEND).lload(RegionOperands.FA).lload(RegionOperands.FRES)
                 .invokestatic(ClassDesc.of("io.p2vkit.hv.emu.PendingFlags"), "apply",
-                        MethodTypeDesc.of(ConstantDescs.CD_void, RegionOperands.CD_CPU, CD_int, CD_long, CD_long, CD_long));
+                        MethodTypeDesc.of(ConstantDescs.CD_void, RegionOperands.CD_CPU, CD_int, CD_long, CD_long));
         code.labelBinding(none);
+    }
+
+    /** REGS = {@link Cpu#r}, loaded where it is used rather than kept in a register throughout. */
+    static void loadRegs(CodeBuilder code) {
+        code.aload(RegionOperands.CPU).getfield(RegionOperands.CD_CPU, "r", CD_long.arrayType()).astore(RegionOperands.REGS);
     }
 
     /** Loads the guest registers the region keeps in locals from {@link Cpu#r}. */

@@ -430,6 +430,7 @@ final class RegionEmitter {
      * instruction are constants of the class, so that the JIT can inline the call.
      */
     private void delegate(DecodedInsn d, int i) {
+        RegionCompiler.loadRegs(code);
         RegionCompiler.writeBack(code, region);
         code.aload(CPU).loadConstant(region.next(i)).putfield(CD_CPU, "rip", CD_long);
         code.aload(CPU).loadConstant((int) region.next(i)).putfield(CD_CPU, "eip", CD_int);
@@ -451,6 +452,7 @@ final class RegionEmitter {
     private void mulDiv(DecodedInsn d, int i, int size, int ext) {
         ops.readRm(d, i, size);
         code.lstore(T0);
+        RegionCompiler.loadRegs(code);
         for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
             code.aload(REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
         }
@@ -611,10 +613,17 @@ final class RegionEmitter {
             code.lmul();
             ops.mask(size);
         }
+        if (!record) {
+            code.dup2().lstore(FRES);
+        }
         ops.storeReg(d.reg, size, d);
         if (record) {
             flagsInFlags();
         } else {
+            // FA becomes the overflow bit: with the product in FRES, all the flags need
+            code.loadConstant(size).lload(FA).lload(FB)
+                    .invokestatic(CD_ARITH64, "imulOverflows", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int, CD_long, CD_long))
+                    .i2l().lstore(FA);
             pendingKind = Flags.NONE;
             setPending(PendingFlags.imul(size));
         }

@@ -157,12 +157,6 @@ final class RegionOperands {
         code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
     }
 
-    /** Loads the Mmu and its tag mask into their locals (on entry). */
-    void loadMmu() {
-        code.aload(CPU).getfield(CD_CPU, "mmu", CD_MMU).astore(MMU);
-        reloadTagMask();
-    }
-
     /** The tag mask follows the CPL, which delegated instructions may change. */
     void reloadTagMask() {
         code.aload(MMU).getfield(CD_MMU, "tagMask", CD_long).lstore(TAG_MASK);
