@@ -23,11 +23,11 @@ final class CodePage {
     /**
      * The compiled block at {@code off}, compiling it once the interpreter has reached that
      * offset {@link Cpu#regionThreshold} times; null while cold or when nothing there compiles.
-     * A block holds the linear addresses it was compiled at (RIP values), so it only serves that
-     * alias of this physical page; reached through another, it is compiled again for that one.
+     * A block holds the linear addresses it was compiled at (RIP values) and the privilege, so it
+     * only serves that alias of this physical page at that CPL; otherwise it is compiled again.
      */
     CompiledBlock block(Cpu c, long lin, int off) {
-        if (blocks != null && blocks[off] != null && blocks[off].start == lin) {
+        if (blocks != null && blocks[off] != null && blocks[off].start == lin && blocks[off].user == c.mmu.user) {
             return blocks[off];
         }
         if (heat == null) {

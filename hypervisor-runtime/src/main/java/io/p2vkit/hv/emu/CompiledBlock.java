@@ -15,6 +15,8 @@ abstract class CompiledBlock {
     final long start;
     /** How many instructions the region holds: the least budget it may be entered with. */
     final int size;
+    /** Whether it was compiled for CPL 3: its TLB lookups use that privilege's tags. */
+    final boolean user;
 
     /**
      * The region that ran after this one last time, and the MMU generation then: while no
@@ -24,9 +26,10 @@ abstract class CompiledBlock {
     private CompiledBlock successor;
     private int successorGeneration;
 
-    CompiledBlock(long start, int size) {
+    CompiledBlock(long start, int size, boolean user) {
         this.start = start;
         this.size = size;
+        this.user = user;
     }
 
     /** The region at RIP if it is the one remembered after this one, else null (look it up). */

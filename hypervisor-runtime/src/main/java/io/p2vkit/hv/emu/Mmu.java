@@ -65,7 +65,12 @@ final class Mmu {
      * (every interrupt and system call from user mode) needs no flush.
      */
     private static final long SUPERVISOR = 1L << 62;
-    long tagMask = ~SUPERVISOR;
+    private long tagMask = tagMask(false);
+
+    /** What TLB tags are masked with before comparing, at CPL 3 or at CPL 0-2. */
+    static long tagMask(boolean user) {
+        return user ? -1 : ~SUPERVISOR;
+    }
     /**
      * Linear addresses wrap at 4 GiB outside 64-bit mode: accesses that cross a page end step
      * through this mask. All ones once 64-bit code runs (whoever enters 64-bit mode sets it).
@@ -153,7 +158,7 @@ final class Mmu {
     /** Changes between CPL 3 and CPL 0-2: the TLB entries stay, tagged with the rights they were filled with. */
     void setUser(boolean cpl3) {
         user = cpl3;
-        tagMask = cpl3 ? -1 : ~SUPERVISOR;
+        tagMask = tagMask(cpl3);
         generation++; // cached code pages were checked for the other privilege
     }
 
@@ -186,9 +191,9 @@ final class Mmu {
 
     // ---- fast paths ----
     //
-    // Compiled regions call the static accessors below with the Mmu and the tag mask held in
-    // locals (neither changes while a region runs: the mask changes with the CPL, which ends a
-    // region) and the TLB's address as a constant, so an access is the TLB lookup and one host
+    // Compiled regions call the static accessors below with the Mmu, the TLB's address and the
+    // tag mask as constants (a region serves one vCPU at one privilege: a change of CPL ends a
+    // region and needs another), so an access is the TLB lookup and one host
     // load or store, with no field loads or bounds checks in between. The accessors are small
     // enough that the JIT inlines them at every access of a large region, where a call would
     // spill the guest registers held in locals. The interpreter's instance accessors pass the

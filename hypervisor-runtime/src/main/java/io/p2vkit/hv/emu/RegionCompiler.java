@@ -85,7 +85,7 @@ final class RegionCompiler {
             if (region == null) {
                 return null;
             }
-            byte[] bytes = classBytes(region, c.mmu.tlb);
+            byte[] bytes = classBytes(region, c.mmu.tlb, c.mmu.user);
             int length = runLength(bytes);
             if (max == 1 || length <= BYTECODE_LIMIT) {
                 if (DUMP != null) {
@@ -110,15 +110,16 @@ final class RegionCompiler {
         }
     }
 
-    private static byte[] classBytes(RegionScan.Region region, long tlb) {
+    private static byte[] classBytes(RegionScan.Region region, long tlb, boolean user) {
         // Named after the guest address, so that profiles and JIT logs say which code it is.
         ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region_" + Long.toHexString(region.start()));
         return ClassFile.of().build(self, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cb.withSuperclass(CD_BLOCK);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
-                    code -> code.aload(0).loadConstant(region.start()).loadConstant(region.size())
-                            .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void, CD_long, CD_int))
+                    code -> code.aload(0).loadConstant(region.start()).loadConstant(region.size()).loadConstant(user ? 1 : 0)
+                            .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME,
+                                    MethodTypeDesc.of(ConstantDescs.CD_void, CD_long, CD_int, ConstantDescs.CD_boolean))
                             .return_());
             // The vCPU and MMU the region belongs to (their code pages hold it), as constants the
             // JIT embeds rather than keeps in registers.
@@ -133,7 +134,7 @@ final class RegionCompiler {
             }
             cb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_STATIC,
                     code -> classInit(code, self, region));
-            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region, tlb));
+            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region, tlb, user));
         });
     }
 
@@ -194,12 +195,11 @@ final class RegionCompiler {
         }
     }
 
-    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, long tlb) {
+    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, long tlb, boolean user) {
         int cpu = RegionOperands.CPU;
         // The region's own vCPU (the argument is the same object) and MMU, as constants.
         code.getstatic(self, "cpu", RegionOperands.CD_CPU).astore(cpu);
         code.getstatic(self, "mmu", RegionOperands.CD_MMU).astore(RegionOperands.MMU);
-        new RegionOperands(code, region, tlb).reloadTagMask();
         loadRegs(code);
         code.aload(RegionOperands.MMU).getfield(RegionOperands.CD_MMU, "generation", CD_int).istore(RegionOperands.GEN);
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
@@ -215,7 +215,7 @@ final class RegionCompiler {
         Label handler = code.newLabel();
         Label tryStart = code.newLabel();
         Label tryEnd = code.newLabel();
-        RegionEmitter emitter = new RegionEmitter(code, self, region, exit, tlb);
+        RegionEmitter emitter = new RegionEmitter(code, self, region, exit, tlb, user);
         code.labelBinding(tryStart);
         code.goto_(emitter.entry());
         emitter.emitBody();

@@ -67,9 +67,9 @@ final class RegionEmitter {
     private int pend = UNKNOWN;
     private static final int UNKNOWN = -1;
 
-    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit, long tlb) {
+    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit, long tlb, boolean user) {
         this.code = code;
-        this.ops = new RegionOperands(code, region, tlb);
+        this.ops = new RegionOperands(code, region, tlb, user);
         this.sse = new RegionSse(code, ops);
         this.self = self;
         this.region = region;
@@ -440,7 +440,6 @@ final class RegionEmitter {
         code.getstatic(self, "h" + i, CD_HANDLER).aload(CPU).getstatic(self, "d" + i, CD_INSN)
                 .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
         RegionCompiler.reload(code, region);
-        ops.reloadTagMask();
         flagsInFlags();
     }
 

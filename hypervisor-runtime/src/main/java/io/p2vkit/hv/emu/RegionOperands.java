@@ -44,19 +44,21 @@ final class RegionOperands {
     static final int T1 = 51;
     static final int T2 = 53;
     static final int EXCEPTION = 55;
-    static final int MMU = 56;           // the Mmu and its tag mask, for the accessors
-    static final int TAG_MASK = 58;
+    static final int MMU = 56;           // the Mmu, for the accessors' slow paths
     static final int PEND = 60;          // the flags pending in FA/FB/FRES (PendingFlags)
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
     /** The host address of this vCPU's TLB ({@link Mmu#tlb}), fixed for its life: a constant here. */
     private final long tlb;
+    /** The TLB tag mask of the privilege the region runs at ({@link Mmu#tagMask(boolean)}). */
+    private final long tagMask;
 
-    RegionOperands(CodeBuilder code, RegionScan.Region region, long tlb) {
+    RegionOperands(CodeBuilder code, RegionScan.Region region, long tlb, boolean user) {
         this.code = code;
         this.region = region;
         this.tlb = tlb;
+        this.tagMask = Mmu.tagMask(user);
     }
 
     // ---- registers ----
@@ -157,11 +159,6 @@ final class RegionOperands {
         code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
     }
 
-    /** The tag mask follows the CPL, which delegated instructions may change. */
-    void reloadTagMask() {
-        code.aload(MMU).getfield(CD_MMU, "tagMask", CD_long).lstore(TAG_MASK);
-    }
-
     /** Pushes the ModRM operand: a register or memory. */
     void readRm(DecodedInsn d, int i, int size) {
         if (d.mod == 3) {
@@ -191,7 +188,7 @@ final class RegionOperands {
      * the JIT inlines every access of a large region.
      */
     void readAt(int linSlot, int size, boolean rmw) {
-        code.aload(MMU).loadConstant(tlb).lload(TAG_MASK).lload(linSlot);
+        code.aload(MMU).loadConstant(tlb).loadConstant(tagMask).lload(linSlot);
         code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
         if (size < 8) {
             code.i2l();
@@ -200,7 +197,7 @@ final class RegionOperands {
     }
 
     void writeAt(int linSlot, int size, int valueSlot) {
-        code.aload(MMU).loadConstant(tlb).lload(TAG_MASK).lload(linSlot).lload(valueSlot);
+        code.aload(MMU).loadConstant(tlb).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
         if (size == 8) {
             code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
         } else {

@@ -94,6 +94,29 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aRegionServesOnlyThePrivilegeItWasCompiledAt() {
+        // Its TLB lookups use that privilege's tags (a CPL 0 entry may grant what CPL 3 may not).
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.cpu.compileBlocks = true;
+            m.cpu.regionThreshold = THRESHOLD;
+            m.load(CODE, mixedLoop(1000));
+            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+            m.cpu.rip = CODE;
+            m.cpu.eip = (int) CODE;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+            long loop = CODE + 5; // hot at CPL 0
+            CodePage page = m.cpu.mmu.codePageFor(loop);
+            int off = (int) loop & 0xFFF;
+            CompiledBlock atCpl0 = page.block(m.cpu, loop, off);
+            assertTrue(atCpl0 != null && !atCpl0.user);
+            m.cpu.mmu.setUser(true);
+            assertTrue(page.block(m.cpu, loop, off) == null, "not at CPL 3");
+            m.cpu.mmu.setUser(false);
+            assertTrue(page.block(m.cpu, loop, off) == atCpl0, "again at CPL 0");
+        }
+    }
+
+    @Test
     void aFreeRunningLoopStaysCompiledAcrossSlicesAndAnExactBudgetIsKept() {
         byte[] code = mixedLoop(300_000);
         try (FlatMachine m = NativeDifferential64Test.machine64()) {
