@@ -12,17 +12,28 @@ final class CodePage {
 
     final long physPage;
     final DecodedInsn[] insns = new DecodedInsn[4096];
-    /** Compiled 64-bit blocks by start offset, and how often the interpreter reached each offset. */
+    /**
+     * Compiled 64-bit blocks by start offset, and how often the interpreter reached each offset
+     * as the start of a straight-line run (a jump target, a region's exit, the instruction after
+     * one no region can hold): only there can a region usefully start.
+     */
     private CompiledBlock[] blocks;
     private short[] heat;
+    /**
+     * One bit per offset where a straight-line run of the interpreter must end, so that the
+     * next run starts there with a region lookup: where a run started before (a region starts
+     * there, or may: a jump target reached this time by falling through), and after each
+     * instruction no region can hold (a region may start right after it).
+     */
+    private final long[] runBreaks = new long[64];
 
     CodePage(long physPage) {
         this.physPage = physPage;
     }
 
     /**
-     * The compiled block at {@code off}, compiling it once the interpreter has reached that
-     * offset {@link Cpu#regionThreshold} times; null while cold or when nothing there compiles.
+     * The compiled block at {@code off}, compiling it once the interpreter has started a run
+     * there {@link Cpu#regionThreshold} times; null while cold or when nothing there compiles.
      * A block holds the linear addresses it was compiled at (RIP values), so it only serves that
      * alias of this physical page; reached through another, it is compiled again for that one.
      */
@@ -33,6 +44,7 @@ final class CodePage {
         if (heat == null) {
             heat = new short[4096];
         }
+        runBreaks[off >>> 6] |= 1L << off;
         int h = heat[off];
         if (h < 0) {
             return null; // tried: the first instruction there cannot be in a block
@@ -41,7 +53,7 @@ final class CodePage {
             heat[off] = (short) (h + 1);
             return null;
         }
-        heat[off] = 0;
+        heat[off] = 1; // counting again from here serves another linear alias of the page
         CompiledBlock b = RegionCompiler.compile(c, lin, this);
         if (b == null) {
             heat[off] = -1;
@@ -54,8 +66,28 @@ final class CodePage {
         return b;
     }
 
-    /** Whether the interpreter has run the instruction at {@code off} (regions hold only such code). */
+    /** Whether a straight-line run of the interpreter ends before {@code off} (see {@link #runBreaks}). */
+    boolean breaksBefore(int off) {
+        return (runBreaks[off >>> 6] & 1L << off) != 0;
+    }
+
+    /** Caches {@code d}, decoded at {@code off}, and notes whether a region can hold it. */
+    void decoded(int off, DecodedInsn d) {
+        insns[off] = d;
+        int after = off + d.length;
+        if (after < 0x1000 && !RegionTraits.translatable(d)) {
+            runBreaks[after >>> 6] |= 1L << after;
+        }
+    }
+
+    /**
+     * Whether the interpreter has run the 64-bit instruction at {@code off} (regions hold only
+     * such code) and no region starts there (a region reaching another's start leaves to it).
+     * The interpreter decodes into {@link #insns} only what it is about to run, so that cache
+     * is the record: counting every interpreted instruction would cost a store per instruction.
+     */
     boolean executed(int off) {
-        return heat != null && heat[off] != 0;
+        DecodedInsn d = insns[off];
+        return d != null && d.code64 && (blocks == null || blocks[off] == null);
     }
 }

@@ -18,40 +18,74 @@ final class Exec64 {
     private Exec64() {
     }
 
-    /** Runs up to {@code max} 64-bit instructions; a {@link CpuFault} escapes to the caller. */
+    /**
+     * Runs up to {@code max} 64-bit instructions; a {@link CpuFault} escapes to the caller.
+     * Control alternates between compiled regions and straight-line runs of the interpreter;
+     * each run starts with a region lookup, which is also where the interpreter counts how hot
+     * an address is ({@link CodePage#block}).
+     */
     static void run(Cpu c, int max) {
         Handler[] table = Dispatch64.TABLE;
         CompiledBlock last = null;
-        for (int i = 0; i < max; i++) {
+        int i = 0;
+        while (i < max) {
             CompiledBlock b = last == null ? null : last.successor(c);
             if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
                 // Noted before the region lookup too: translating RIP there may fault (a code
                 // page not present yet), and the fault must name this instruction. A region
                 // notes its own faulting instruction.
-                c.insnRip = c.rip;
-                c.insnEip = (int) c.rip;
-                c.insnEsp = c.r[Cpu.ESP];
-                b = c.compileBlocks ? c.blockAt() : null;
+                noteInsn(c);
+                CodePage page = c.codePage64();
+                b = page != null && c.compileBlocks ? page.block(c, c.rip, (int) c.rip & 0xFFF) : null;
                 if (b != null && last != null) {
                     last.link(b, c);
                 }
-            }
-            if (b != null && (b.size <= max - i || c.sliceMayOvershoot)) {
-                int n = b.run(c, max - i);
-                c.regionRetired += n;
-                c.regionRuns++;
-                i += n - 1; // the region left RIP and EIP at the next instruction
-                if (c.breakSlice) {
-                    c.breakSlice = false;
-                    return;
+                if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
+                    last = null;
+                    i = interpretRun(c, page, i, max, table);
+                    if (i < 0) {
+                        return;
+                    }
+                    continue;
                 }
-                last = b;
-                continue;
             }
-            last = null;
-            DecodedInsn d = c.fetch();
-            c.rip += d.length;
-            c.eip = (int) c.rip;
+            int n = b.run(c, max - i);
+            c.regionRetired += n;
+            c.regionRuns++;
+            i += n; // the region left RIP and EIP at the next instruction
+            if (c.breakSlice) {
+                c.breakSlice = false;
+                return;
+            }
+            last = b;
+        }
+    }
+
+    /** The state a fault rolls back to, noted before an instruction that may fault. */
+    private static void noteInsn(Cpu c) {
+        c.insnRip = c.rip;
+        c.insnEip = (int) c.rip;
+        c.insnEsp = c.r[Cpu.ESP];
+    }
+
+    /**
+     * Interprets from RIP along one straight line of {@code page} (null: code in MMIO, one
+     * instruction), with no lookup per instruction. The run ends, and the next starts with a
+     * region lookup, when an instruction transfers control, when the next one is on another
+     * page, when the MMU generation moves (a store into code or a flushed translation:
+     * {@code page} may be stale), and where the page notes a break ({@link CodePage#breaksBefore}:
+     * where a region may start). Returns the instructions run in the slice so far, or -1 when the
+     * slice ends early (breakSlice, a mode change).
+     */
+    private static int interpretRun(Cpu c, CodePage page, int i, int max, Handler[] table) {
+        Mmu mmu = c.mmu;
+        int generation = mmu.generation;
+        long pageBase = c.rip & ~0xFFFL;
+        while (true) {
+            DecodedInsn d = page == null ? c.fetch() : c.insn64(page, c.rip);
+            long next = c.rip + d.length;
+            c.rip = next;
+            c.eip = (int) next;
             if (d.invalid) {
                 throw CpuFault.ud(); // an i64 opcode: undefined in 64-bit mode, not a gap of ours
             }
@@ -66,13 +100,18 @@ final class Exec64 {
             c.retired++;
             if (!c.mode64) {
                 c.breakSlice = false;
-                return; // a far transfer to compatibility mode set EIP; legacy code runs next
+                return -1; // a far transfer to compatibility mode set EIP; legacy code runs next
             }
             c.eip = (int) c.rip;
             if (c.breakSlice) {
                 c.breakSlice = false;
-                return;
+                return -1;
             }
+            if (++i >= max || c.rip != next || (next & ~0xFFFL) != pageBase || mmu.generation != generation
+                    || page == null || page.breaksBefore((int) next & 0xFFF)) {
+                return i;
+            }
+            noteInsn(c);
         }
     }
 
