@@ -10,8 +10,8 @@ import io.p2vkit.hv.cpu.Vcpu;
  */
 final class ColdCode64 {
 
-    static final int FUNCTIONS = 2048;
-    static final int ITERATIONS = 1000;
+    static final int FUNCTIONS = Integer.getInteger("p2v.bench.functions", 2048);
+    static final int ITERATIONS = 2_048_000 / FUNCTIONS;
     private static final long CODE = 0x2000_0000L;
     private static final long FUNCTION_BASE = CODE + 0x4000;
     private static final int SLOT = 64;
