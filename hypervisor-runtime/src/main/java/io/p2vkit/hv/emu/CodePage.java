@@ -13,17 +13,18 @@ final class CodePage {
     final long physPage;
     final DecodedInsn[] insns = new DecodedInsn[4096];
     /**
-     * Compiled 64-bit blocks by start offset, and how often the interpreter reached each offset
-     * as the start of a straight-line run (a jump target, a region's exit, the instruction after
-     * one no region can hold): only there can a region usefully start.
+     * Compiled 64-bit blocks by start offset, and how often the interpreter started a
+     * straight-line run at each offset (a jump target, a region's exit, the instruction after
+     * one no region can hold, the first reached on a page): only there, as QEMU's translation
+     * blocks, do regions start, and only there is heat counted.
      */
     private CompiledBlock[] blocks;
     private short[] heat;
     /**
-     * One bit per offset where a straight-line run of the interpreter must end, so that the
-     * next run starts there with a region lookup: where a run started before (a region starts
-     * there, or may: a jump target reached this time by falling through), and after each
-     * instruction no region can hold (a region may start right after it).
+     * One bit per offset before which a straight-line run of the interpreter ends, so that the
+     * next run starts there with a region lookup: where a compiled region starts (falling into
+     * it runs it), and after each instruction no region can hold (a region may start right
+     * after it: the region before stops there).
      */
     private final long[] runBreaks = new long[64];
 
@@ -44,7 +45,6 @@ final class CodePage {
         if (heat == null) {
             heat = new short[4096];
         }
-        runBreaks[off >>> 6] |= 1L << off;
         int h = heat[off];
         if (h < 0) {
             return null; // tried: the first instruction there cannot be in a block
@@ -53,7 +53,7 @@ final class CodePage {
             heat[off] = (short) (h + 1);
             return null;
         }
-        heat[off] = 1; // counting again from here serves another linear alias of the page
+        heat[off] = 0;
         CompiledBlock b = RegionCompiler.compile(c, lin, this);
         if (b == null) {
             heat[off] = -1;
@@ -63,6 +63,7 @@ final class CodePage {
             blocks = new CompiledBlock[4096];
         }
         blocks[off] = b;
+        runBreaks[off >>> 6] |= 1L << off;
         return b;
     }
 
@@ -71,7 +72,7 @@ final class CodePage {
         return (runBreaks[off >>> 6] & 1L << off) != 0;
     }
 
-    /** Caches {@code d}, decoded at {@code off}, and notes whether a region can hold it. */
+    /** Caches {@code d}, decoded at {@code off}, noting a break after it if no region can hold it. */
     void decoded(int off, DecodedInsn d) {
         insns[off] = d;
         int after = off + d.length;

@@ -74,8 +74,8 @@ final class Exec64 {
      * region lookup, when an instruction transfers control, when the next one is on another
      * page, when the MMU generation moves (a store into code or a flushed translation:
      * {@code page} may be stale), and where the page notes a break ({@link CodePage#breaksBefore}:
-     * where a region may start). Returns the instructions run in the slice so far, or -1 when the
-     * slice ends early (breakSlice, a mode change).
+     * a region's start, the instruction after one no region can hold). Returns the instructions
+     * run in the slice so far, or -1 when the slice ends early (breakSlice, a mode change).
      */
     private static int interpretRun(Cpu c, CodePage page, int i, int max, Handler[] table) {
         Mmu mmu = c.mmu;
