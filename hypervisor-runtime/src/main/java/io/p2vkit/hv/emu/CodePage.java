@@ -12,17 +12,29 @@ final class CodePage {
 
     final long physPage;
     final DecodedInsn[] insns = new DecodedInsn[4096];
-    /** Compiled 64-bit blocks by start offset, and how often the interpreter reached each offset. */
+    /**
+     * Compiled 64-bit blocks by start offset, and how often the interpreter started a
+     * straight-line run at each offset (a jump target, a region's exit, the instruction after
+     * one no region can hold, the first reached on a page): only there, as QEMU's translation
+     * blocks, do regions start, and only there is heat counted.
+     */
     private CompiledBlock[] blocks;
     private short[] heat;
+    /**
+     * One bit per offset before which a straight-line run of the interpreter ends, so that the
+     * next run starts there with a region lookup: where a compiled region starts (falling into
+     * it runs it), and after each instruction no region can hold (a region may start right
+     * after it: the region before stops there).
+     */
+    private final long[] runBreaks = new long[64];
 
     CodePage(long physPage) {
         this.physPage = physPage;
     }
 
     /**
-     * The compiled block at {@code off}, compiling it once the interpreter has reached that
-     * offset {@link Cpu#regionThreshold} times; null while cold or when nothing there compiles.
+     * The compiled block at {@code off}, compiling it once the interpreter has started a run
+     * there {@link Cpu#regionThreshold} times; null while cold or when nothing there compiles.
      * A block holds the linear addresses it was compiled at (RIP values) and the privilege, so it
      * only serves that alias of this physical page at that CPL; otherwise it is compiled again.
      */
@@ -51,11 +63,32 @@ final class CodePage {
             blocks = new CompiledBlock[4096];
         }
         blocks[off] = b;
+        runBreaks[off >>> 6] |= 1L << off;
         return b;
     }
 
-    /** Whether the interpreter has run the instruction at {@code off} (regions hold only such code). */
+    /** Whether a straight-line run of the interpreter ends before {@code off} (see {@link #runBreaks}). */
+    boolean breaksBefore(int off) {
+        return (runBreaks[off >>> 6] & 1L << off) != 0;
+    }
+
+    /** Caches {@code d}, decoded at {@code off}, noting a break after it if no region can hold it. */
+    void decoded(int off, DecodedInsn d) {
+        insns[off] = d;
+        int after = off + d.length;
+        if (after < 0x1000 && !RegionTraits.translatable(d)) {
+            runBreaks[after >>> 6] |= 1L << after;
+        }
+    }
+
+    /**
+     * Whether the interpreter has run the 64-bit instruction at {@code off} (regions hold only
+     * such code) and no region starts there (a region reaching another's start leaves to it).
+     * The interpreter decodes into {@link #insns} only what it is about to run, so that cache
+     * is the record: counting every interpreted instruction would cost a store per instruction.
+     */
     boolean executed(int off) {
-        return heat != null && heat[off] != 0;
+        DecodedInsn d = insns[off];
+        return d != null && d.code64 && (blocks == null || blocks[off] == null);
     }
 }

@@ -643,14 +643,33 @@ final class Cpu {
         }
     }
 
-    /** The compiled block at RIP (64-bit mode), or null: cold code, or no code page there. */
-    CompiledBlock blockAt() {
+    /**
+     * The code page RIP is on (64-bit mode), or null when the code runs from MMIO: #GP for a
+     * non-canonical RIP, a page fault when RIP is not mapped for execution.
+     */
+    CodePage codePage64() {
         long lin = rip;
         if (lin << 16 >> 16 != lin) {
-            return null; // fetch raises the #GP
+            throw CpuFault.gp(0);
         }
-        CodePage page = fetchPageFor(lin);
-        return page == null ? null : page.block(this, lin, (int) lin & 0xFFF);
+        return fetchPageFor(lin);
+    }
+
+    /**
+     * The 64-bit instruction at {@code lin} on {@code page}, decoded and cached there the first
+     * time (unless it crosses the page end: such an instruction is decoded each time).
+     */
+    DecodedInsn insn64(CodePage page, long lin) {
+        int off = (int) lin & 0xFFF;
+        DecodedInsn d = page.insns[off];
+        if (d != null && d.code64) {
+            return d;
+        }
+        d = decodeAt(lin);
+        if (off + d.length <= 0x1000) {
+            page.decoded(off, d);
+        }
+        return d;
     }
 
     /** The instruction at CS:EIP, or at RIP in 64-bit mode, from the decode cache when it can. */
@@ -677,7 +696,7 @@ final class Cpu {
         }
         DecodedInsn d = decodeAt(lin);
         if (page != null && off + d.length <= 0x1000) {
-            page.insns[off] = d;
+            page.decoded(off, d);
         }
         return d;
     }

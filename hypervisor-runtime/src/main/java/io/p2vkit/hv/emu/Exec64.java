@@ -18,40 +18,74 @@ final class Exec64 {
     private Exec64() {
     }
 
-    /** Runs up to {@code max} 64-bit instructions; a {@link CpuFault} escapes to the caller. */
+    /**
+     * Runs up to {@code max} 64-bit instructions; a {@link CpuFault} escapes to the caller.
+     * Control alternates between compiled regions and straight-line runs of the interpreter;
+     * each run starts with a region lookup, which is also where the interpreter counts how hot
+     * an address is ({@link CodePage#block}).
+     */
     static void run(Cpu c, int max) {
         Handler[] table = Dispatch64.TABLE;
         CompiledBlock last = null;
-        for (int i = 0; i < max; i++) {
+        int i = 0;
+        while (i < max) {
             CompiledBlock b = last == null ? null : last.successor(c);
             if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
                 // Noted before the region lookup too: translating RIP there may fault (a code
                 // page not present yet), and the fault must name this instruction. A region
                 // notes its own faulting instruction.
-                c.insnRip = c.rip;
-                c.insnEip = (int) c.rip;
-                c.insnEsp = c.r[Cpu.ESP];
-                b = c.compileBlocks ? c.blockAt() : null;
+                noteInsn(c);
+                CodePage page = c.codePage64();
+                b = page != null && c.compileBlocks ? page.block(c, c.rip, (int) c.rip & 0xFFF) : null;
                 if (b != null && last != null) {
                     last.link(b, c);
                 }
-            }
-            if (b != null && (b.size <= max - i || c.sliceMayOvershoot)) {
-                int n = b.run(c, max - i);
-                c.regionRetired += n;
-                c.regionRuns++;
-                i += n - 1; // the region left RIP and EIP at the next instruction
-                if (c.breakSlice) {
-                    c.breakSlice = false;
-                    return;
+                if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
+                    last = null;
+                    i = interpretRun(c, page, i, max, table);
+                    if (i < 0) {
+                        return;
+                    }
+                    continue;
                 }
-                last = b;
-                continue;
             }
-            last = null;
-            DecodedInsn d = c.fetch();
-            c.rip += d.length;
-            c.eip = (int) c.rip;
+            int n = b.run(c, max - i);
+            c.regionRetired += n;
+            c.regionRuns++;
+            i += n; // the region left RIP and EIP at the next instruction
+            if (c.breakSlice) {
+                c.breakSlice = false;
+                return;
+            }
+            last = b;
+        }
+    }
+
+    /** The state a fault rolls back to, noted before an instruction that may fault. */
+    private static void noteInsn(Cpu c) {
+        c.insnRip = c.rip;
+        c.insnEip = (int) c.rip;
+        c.insnEsp = c.r[Cpu.ESP];
+    }
+
+    /**
+     * Interprets from RIP along one straight line of {@code page} (null: code in MMIO, one
+     * instruction), with no lookup per instruction. The run ends, and the next starts with a
+     * region lookup, when an instruction transfers control, when the next one is on another
+     * page, when the MMU generation moves (a store into code or a flushed translation:
+     * {@code page} may be stale), and where the page notes a break ({@link CodePage#breaksBefore}:
+     * a region's start, the instruction after one no region can hold). Returns the instructions
+     * run in the slice so far, or -1 when the slice ends early (breakSlice, a mode change).
+     */
+    private static int interpretRun(Cpu c, CodePage page, int i, int max, Handler[] table) {
+        Mmu mmu = c.mmu;
+        int generation = mmu.generation;
+        long pageBase = c.rip & ~0xFFFL;
+        while (true) {
+            DecodedInsn d = page == null ? c.fetch() : c.insn64(page, c.rip);
+            long next = c.rip + d.length;
+            c.rip = next;
+            c.eip = (int) next;
             if (d.invalid) {
                 throw CpuFault.ud(); // an i64 opcode: undefined in 64-bit mode, not a gap of ours
             }
@@ -66,13 +100,18 @@ final class Exec64 {
             c.retired++;
             if (!c.mode64) {
                 c.breakSlice = false;
-                return; // a far transfer to compatibility mode set EIP; legacy code runs next
+                return -1; // a far transfer to compatibility mode set EIP; legacy code runs next
             }
             c.eip = (int) c.rip;
             if (c.breakSlice) {
                 c.breakSlice = false;
-                return;
+                return -1;
             }
+            if (++i >= max || c.rip != next || (next & ~0xFFFL) != pageBase || mmu.generation != generation
+                    || page == null || page.breaksBefore((int) next & 0xFFF)) {
+                return i;
+            }
+            noteInsn(c);
         }
     }
 
@@ -95,7 +134,7 @@ final class Exec64 {
             case 0x084, 0x085, 0x0A8, 0x0A9 -> Ops64.test(c, d);
             case 0x08D -> Ops64.lea(c, d);
             case 0x0E8 -> Ops64.callRel(c, d);
-            case 0x0C3 -> Ops64.ret(c, d);
+            case 0x0C2, 0x0C3 -> Ops64.ret(c, d);
             case 0x0E9, 0x0EB -> Ops64.jmpRel(c, d);
             case 0x1B6, 0x1B7, 0x1BE, 0x1BF -> Ops64.movx(c, d);
             case 0x0C0, 0x0C1, 0x0D0, 0x0D1, 0x0D2, 0x0D3 -> Arith64.group2(c, d);
@@ -104,6 +143,19 @@ final class Exec64 {
             case 0x0C6, 0x0C7 -> Ops64.movImmRm(c, d);
             case 0x063 -> Ops64.movsxd(c, d);
             case 0x0FF -> Ops64.group5(c, d);
+            case 0x0F6, 0x0F7 -> Ops64.group3(c, d);
+            case 0x0FE -> Ops64.group4(c, d);
+            case 0x090, 0x091, 0x092, 0x093, 0x094, 0x095, 0x096, 0x097 -> Ops64.xchgAcc(c, d);
+            case 0x118, 0x119, 0x11A, 0x11B, 0x11C, 0x11D, 0x11E, 0x11F -> SystemOps.nop(c, d);
+            case 0x140, 0x141, 0x142, 0x143, 0x144, 0x145, 0x146, 0x147,
+                 0x148, 0x149, 0x14A, 0x14B, 0x14C, 0x14D, 0x14E, 0x14F -> Ops64.cmov(c, d);
+            case 0x190, 0x191, 0x192, 0x193, 0x194, 0x195, 0x196, 0x197,
+                 0x198, 0x199, 0x19A, 0x19B, 0x19C, 0x19D, 0x19E, 0x19F -> Ops64.setcc(c, d);
+            case 0x068, 0x06A -> Ops64.pushImm(c, d);
+            case 0x069, 0x06B, 0x1AF -> Arith64.imul(c, d);
+            case 0x086, 0x087 -> Ops64.xchg(c, d);
+            case 0x098, 0x099 -> Ops64.convert(c, d);
+            case 0x0A4, 0x0A5, 0x0AA, 0x0AB -> StringOps64.string(c, d);
             default -> table[d.opcode].exec(c, d);
         }
     }

@@ -123,6 +123,21 @@ class EmuSpeedTest {
                 "f4"), 5, 7, m -> assertEquals(0x4017, X87Registers.se(m.cpu.fpu, 0), "20,000,000"));
     }
 
+    /** The interpreter on cold 64-bit code: calls to 2,048 small functions, all interpreted. */
+    @Test
+    void coldCode64() {
+        for (int round = 0; round < 5; round++) {
+            try (FlatMachine m = ColdCode64.machine()) {
+                long ns = ColdCode64.runOnce(m);
+                long n = m.vcpu.instructionsRetired();
+                assertEquals(ColdCode64.expectedInstructions(), n);
+                assertEquals(0, m.cpu.regionRetired, "all interpreted");
+                System.out.printf("cold 64-bit code round %d: %d instructions, %.2f s CPU = %.1f ns each%n",
+                        round, n, ns / 1e9, (double) ns / n);
+            }
+        }
+    }
+
     /** A CRC-32 table loop in 64-bit code, the shape of the kernel's XZ decompressor's checksum. */
     @Test
     void crcTableLoop64() {
