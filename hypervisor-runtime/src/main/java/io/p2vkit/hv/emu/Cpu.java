@@ -587,7 +587,7 @@ final class Cpu {
 
     void writeCr3(int v) {
         mmu.cr3 = v & 0xFFFF_FFFFL;
-        mmu.flush();
+        mmu.flushNonGlobal();
     }
 
     /** CR4.OSXSAVE: XGETBV, XSETBV, XSAVE and XRSTOR are enabled (SDM Vol. 3 §2.5). */

@@ -17,7 +17,7 @@ final class Cpuid {
     static final int FEATURE_MSR = 1 << 5;
     static final int FEATURE_PAE = 1 << 6;
     static final int FEATURE_CX8 = 1 << 8;    // CMPXCHG8B
-    static final int FEATURE_PGE = 1 << 13;   // CR4.PGE accepted; the TLB flushes globals too
+    static final int FEATURE_PGE = 1 << 13;   // CR4.PGE: global translations survive CR3 loads
     static final int FEATURE_CMOV = 1 << 15;
     static final int FEATURE_PSE36 = 1 << 17;
     static final int FEATURE_MMX = 1 << 23;

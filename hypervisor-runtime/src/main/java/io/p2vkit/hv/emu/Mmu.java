@@ -27,6 +27,7 @@ final class Mmu {
     static final int CR0_PG = 1 << 31;
     static final int CR4_PSE = 1 << 4;
     static final int CR4_PAE = 1 << 5;
+    static final int CR4_PGE = 1 << 7;
     static final long EFER_LME = 1L << 8;
     static final long EFER_LMA = 1L << 10;
     static final long EFER_NXE = 1L << 11;
@@ -44,6 +45,7 @@ final class Mmu {
     private static final long PTE_A = 0x20;
     private static final long PTE_D = 0x40;
     private static final long PTE_PS = 0x80;
+    private static final long PTE_G = 0x100;
     private static final long PAE_ADDR = 0x000F_FFFF_FFFF_F000L;
 
     private final GuestMemory memory;
@@ -109,6 +111,8 @@ final class Mmu {
     private final MemorySegment scratch = Arena.ofAuto().allocate(8, 8);
     private final long scratchAddress = scratch.address();
     private final long[] physPage = new long[TLB_SIZE];
+    /** Per TLB entry, whether its translation is global (survives a CR3 load while CR4.PGE is set). */
+    private final boolean[] globalEntry = new boolean[TLB_SIZE];
 
     private final Map<Long, CodePage> codePages = new HashMap<>();
     /** Bumped whenever a translation or a code page goes away; the fetch path re-checks then. */
@@ -162,7 +166,27 @@ final class Mmu {
         generation++; // cached code pages were checked for the other privilege
     }
 
-    /** Drops every translation (CR3 load, paging mode change). */
+    /**
+     * A CR3 load: drops the translations of the old address space but keeps global ones while
+     * CR4.PGE is set (SDM Vol. 3 §4.10.2.4) — the kernel's, which every process shares.
+     */
+    void flushNonGlobal() {
+        if ((cr4 & CR4_PGE) == 0) {
+            flush();
+            return;
+        }
+        for (int i = 0; i < TLB_SIZE; i++) {
+            if (!globalEntry[i]) {
+                long e = tlb + 32L * i;
+                setWord(e + TLB_READ, -1);
+                setWord(e + TLB_WRITE, -1);
+                setWord(e + TLB_FETCH, -1);
+            }
+        }
+        generation++;
+    }
+
+    /** Drops every translation (paging mode or CR4 change, INIT). */
     void flush() {
         largePagesCached = false;
         tlbMemory.fill((byte) -1);
@@ -671,6 +695,7 @@ final class Mmu {
         long pa;
         boolean writable = true;
         boolean executable = true;
+        boolean global = false;
         if ((cr0 & CR0_PG) == 0) {
             pa = lin & 0xFFFF_FFFFL;
         } else if ((efer & EFER_LMA) != 0) {
@@ -678,6 +703,7 @@ final class Mmu {
             pa = out[0];
             writable = out[1] != 0;
             executable = out[2] != 0;
+            global = out[3] != 0;
         } else if ((cr4 & CR4_PAE) != 0) {
             long[] out = walkPae(lin, access, userAccess);
             pa = out[0];
@@ -689,12 +715,12 @@ final class Mmu {
             writable = out[1] != 0;
         }
         if (userAccess == user) {
-            fill(lin, pa, writable, executable);
+            fill(lin, pa, writable, executable, global);
         }
         return pa;
     }
 
-    private void fill(long lin, long pa, boolean writable, boolean executable) {
+    private void fill(long lin, long pa, boolean writable, boolean executable, boolean global) {
         long ppn = pa >>> 12;
         GuestMemory.Region r = memory.find(ppn << 12, 4096);
         if (r == null || ppn == apicPpn) {
@@ -705,6 +731,7 @@ final class Mmu {
         segment[idx] = r.segment();
         segmentOffset[idx] = (ppn << 12) - r.base();
         physPage[idx] = ppn;
+        globalEntry[idx] = global;
         long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
         long e = tlb + entry(lin);
@@ -862,7 +889,8 @@ final class Mmu {
             largePagesCached = true;
         }
         long pa = (e & PAE_ADDR & ~pageMask) | (la & pageMask);
-        return new long[] {pa, writeOk ? 1 : 0, nx ? 0 : 1};
+        boolean global = (cr4 & CR4_PGE) != 0 && (e & PTE_G) != 0;
+        return new long[] {pa, writeOk ? 1 : 0, nx ? 0 : 1, global ? 1 : 0};
     }
 
     /** Scratch for {@link #walk4Level}: the entries met at each level and where they live. */

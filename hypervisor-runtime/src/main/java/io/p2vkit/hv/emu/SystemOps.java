@@ -406,7 +406,7 @@ final class SystemOps {
                     throw CpuFault.gp(0);
                 }
                 c.mmu.cr3 = v;
-                c.mmu.flush();
+                c.mmu.flushNonGlobal();
             }
         }
     }

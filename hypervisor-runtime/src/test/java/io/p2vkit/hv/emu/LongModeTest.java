@@ -204,6 +204,33 @@ class LongModeTest {
     }
 
     @Test
+    void aCr3LoadKeepsGlobalTranslationsOnlyWhileCr4PgeIsSet() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            m.memory.writeInt(0x4000, 0x4444);
+            m.memory.writeInt(0x5000, 0x5555);
+            m.memory.writeInt(0x7000, 0x7777);
+            m.memory.writeLong(PT + 4 * 8, 0x4000 | 0x103);   // linear 0x4000: global
+            m.memory.writeLong(PT + 5 * 8, 0x5000 | 3);       // linear 0x5000: not global
+            m.cpu.writeCr4(Mmu.CR4_PAE | Mmu.CR4_PGE);
+            assertEquals(0x4444, mmu.read32(0x4000L));
+            assertEquals(0x5555, mmu.read32(0x5000L));
+            // Both now map 0x7000 in memory; only a new walk sees that.
+            m.memory.writeLong(PT + 4 * 8, 0x7000 | 0x103);
+            m.memory.writeLong(PT + 5 * 8, 0x7000 | 3);
+            m.cpu.writeCr3(PML4);
+            assertEquals(0x4444, mmu.read32(0x4000L), "the global translation survived the CR3 load");
+            assertEquals(0x7777, mmu.read32(0x5000L), "the other one was walked again");
+            m.cpu.writeCr4(Mmu.CR4_PAE);                        // clearing PGE flushes globals too
+            assertEquals(0x7777, mmu.read32(0x4000L));
+            m.memory.writeLong(PT + 4 * 8, 0x4000 | 0x103);
+            m.cpu.writeCr3(PML4);
+            assertEquals(0x4444, mmu.read32(0x4000L), "without PGE a CR3 load drops it");
+        }
+    }
+
+    @Test
     void aTranslationMadeAtCpl0NeverServesCpl3() {
         // The TLB is not flushed when the privilege changes: an entry filled with supervisor
         // rights must still not let user code read a supervisor page.
