@@ -200,6 +200,43 @@ class RegionCompilerTest {
         assertEquals(0, regionRetired[0]);
     }
 
+    /** How a hot loop ended in a fault: the fault, the state the interpreter was left, how much ran compiled. */
+    private record Faulted(CpuFault fault, long insnRip, int flags, long rcx, long regionRetired) {
+    }
+
+    /** Runs {@code code} (at CODE, RBX = DATA, RBP = DATA) until it faults, compiled or interpreted. */
+    private static Faulted runToFault(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
+        try (FlatMachine m = NativeDifferential64Test.machine64()) {
+            m.cpu.compileBlocks = blocks;
+            m.cpu.regionThreshold = THRESHOLD;
+            m.load(CODE, code);
+            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+            m.cpu.r[Cpu.EBP] = NativeDifferential64Test.DATA;
+            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+            setup.accept(m);
+            m.cpu.rip = CODE;
+            m.cpu.eip = (int) CODE;
+            CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
+                    () -> { for (;;) { m.cpu.runSlice(4096); } });
+            return new Faulted(f, m.cpu.insnRip, m.cpu.eflags(), m.cpu.r[Cpu.ECX], m.cpu.regionRetired);
+        }
+    }
+
+    /** Runs it both ways and requires the same fault and EFLAGS at {@code faultAt}, with regions having run. */
+    private static Faulted sameFaultBothWays(String what, byte[] code, long faultAt, java.util.function.Consumer<FlatMachine> setup) {
+        Faulted interpreted = runToFault(code, false, setup);
+        Faulted compiled = runToFault(code, true, setup);
+        assertEquals(0, interpreted.regionRetired());
+        assertTrue(compiled.regionRetired() > THRESHOLD, what + ": regions ran: " + compiled.regionRetired());
+        for (Faulted f : new Faulted[] {interpreted, compiled}) {
+            assertEquals(faultAt, f.insnRip(), what + ": the faulting instruction");
+        }
+        assertEquals(interpreted.fault().vector, compiled.fault().vector, what + ": vector");
+        assertEquals(interpreted.fault().errorCode, compiled.fault().errorCode, what + ": error code");
+        assertEquals(Integer.toHexString(interpreted.flags()), Integer.toHexString(compiled.flags()), what + ": EFLAGS at the fault");
+        return compiled;
+    }
+
     @Test
     void aFaultSeesTheFlagsOfTheLastArithmeticEvenWhenLaterCodeWouldOverwriteThem() {
         // SHL's flags are dead on the normal path (INC and CMP overwrite them) but the MOV after
@@ -213,26 +250,7 @@ class RegionCompilerTest {
                 "48 c1 e0 3f",              // shl rax, 63
                 "48 8b 14 03",              // mov rdx, [rbx+rax]
                 "eb e7");                   // jmp L
-        int[] flags = new int[2];
-        long[] regionRetired = new long[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = NativeDifferential64Test.machine64()) {
-                m.cpu.compileBlocks = pass == 1;
-                m.cpu.regionThreshold = THRESHOLD;
-                m.load(CODE, code);
-                m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-                m.cpu.rip = CODE;
-                m.cpu.eip = (int) CODE;
-                CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
-                        () -> { for (;;) { m.cpu.runSlice(4096); } });
-                assertEquals(CpuFault.GP, f.vector);
-                assertEquals(CODE + 21, m.cpu.insnRip, "the MOV faulted");
-                flags[pass] = m.cpu.eflags();
-                regionRetired[pass] = m.cpu.regionRetired;
-            }
-        }
-        assertTrue(regionRetired[1] > THRESHOLD, "regions ran: " + regionRetired[1]);
-        assertEquals(Integer.toHexString(flags[0]), Integer.toHexString(flags[1]), "EFLAGS at the fault");
+        assertEquals(CpuFault.GP, sameFaultBothWays("shl", code, CODE + 21, m -> { }).fault().vector);
     }
 
     @Test
@@ -266,29 +284,11 @@ class RegionCompilerTest {
                     HexFormat.ofDelimiter(" ").formatHex(sequence),
                     "48 8b 14 03",              // mov rdx, [rbx+rax]: non-canonical on iteration 1,000
                     "eb " + HexFormat.of().toHexDigits((byte) -(20 + sequence.length + 6)));  // jmp L
-            int[] flags = new int[2];
-            long[] regionRetired = new long[2];
-            for (int pass = 0; pass < 2; pass++) {
-                try (FlatMachine m = NativeDifferential64Test.machine64()) {
-                    m.cpu.compileBlocks = pass == 1;
-                    m.cpu.regionThreshold = THRESHOLD;
-                    m.load(CODE, code);
-                    m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-                    m.cpu.r[Cpu.ESI] = 0x7FFF_FFFF_FFFF_FE00L;
-                    m.cpu.r[Cpu.EDI] = -600;
-                    m.cpu.rip = CODE;
-                    m.cpu.eip = (int) CODE;
-                    CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
-                            () -> { for (;;) { m.cpu.runSlice(4096); } });
-                    assertEquals(CpuFault.GP, f.vector);
-                    assertEquals(CODE + 22 + sequence.length, m.cpu.insnRip, "the MOV faulted");
-                    flags[pass] = m.cpu.eflags();
-                    regionRetired[pass] = m.cpu.regionRetired;
-                }
-            }
-            String what = String.join("; ", p);
-            assertTrue(regionRetired[1] > THRESHOLD, what + ": regions ran: " + regionRetired[1]);
-            assertEquals(Integer.toHexString(flags[0]), Integer.toHexString(flags[1]), what + ": EFLAGS at the fault");
+            Faulted f = sameFaultBothWays(String.join("; ", p), code, CODE + 22 + sequence.length, m -> {
+                m.cpu.r[Cpu.ESI] = 0x7FFF_FFFF_FFFF_FE00L;
+                m.cpu.r[Cpu.EDI] = -600;
+            });
+            assertEquals(CpuFault.GP, f.fault().vector);
         }
     }
 
@@ -316,27 +316,10 @@ class RegionCompilerTest {
                     "48 c1 e0 3f",              // shl rax, 63
                     c[0],                       // the access, non-canonical on iteration 1,000
                     "eb " + HexFormat.of().toHexDigits((byte) -(19 + faulting.length + 2))); // jmp L
-            long[] regionRetired = new long[2];
-            for (int pass = 0; pass < 2; pass++) {
-                try (FlatMachine m = NativeDifferential64Test.machine64()) {
-                    m.cpu.compileBlocks = pass == 1;
-                    m.cpu.regionThreshold = THRESHOLD;
-                    m.load(CODE, code);
-                    m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-                    m.cpu.r[Cpu.EBP] = NativeDifferential64Test.DATA;
-                    m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
-                    m.cpu.rip = CODE;
-                    m.cpu.eip = (int) CODE;
-                    CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
-                            () -> { for (;;) { m.cpu.runSlice(4096); } });
-                    assertEquals(Integer.parseInt(c[1], 16), f.vector, c[0]);
-                    assertEquals(0, f.errorCode, c[0]);
-                    assertEquals(CODE + 21, m.cpu.insnRip, c[0] + " faulted");
-                    assertEquals(1000, m.cpu.r[Cpu.ECX], c[0]);
-                    regionRetired[pass] = m.cpu.regionRetired;
-                }
-            }
-            assertTrue(regionRetired[1] > THRESHOLD, c[0] + ": regions ran: " + regionRetired[1]);
+            Faulted f = sameFaultBothWays(c[0], code, CODE + 21, m -> { });
+            assertEquals(Integer.parseInt(c[1], 16), f.fault().vector, c[0]);
+            assertEquals(0, f.fault().errorCode, c[0]);
+            assertEquals(1000, f.rcx(), c[0]);
         }
     }
 
