@@ -32,8 +32,9 @@ import java.lang.constant.MethodTypeDesc;
  * The guest registers the region uses live in JVM locals from entry to exit, so the JVM's JIT
  * keeps them in host registers; memory goes through the accessors of {@link Exec64} and the
  * {@link Mmu}'s TLB, which the JIT inlines. Flags are recorded in {@link Flags} only where the
- * scan says something can see them; a condition right after the instruction that set it is
- * tested from the operands kept in locals. Registers, memory and the method's locals are
+ * scan says a later instruction reads them there; otherwise they stay pending in locals
+ * ({@link PendingFlags}) until the region's exit, and a condition right after the instruction
+ * that set them is tested from its operands. Registers, memory and the method's locals are
  * {@link RegionOperands}'. Every instruction that may fault first notes its
  * address, and registers change only after its memory accesses, so the method's exception
  * handler can hand the interpreter the exact state before the faulting instruction.
@@ -251,8 +252,9 @@ final class RegionEmitter {
     }
 
     /**
-     * The flags now pending in the locals. Set once the operands and result are in FA/FB/FRES,
-     * after the instruction's last access that may fault, so a fault sees the flags before it.
+     * The flags now pending in the locals. Set once the operand and result are in FA and FRES,
+     * after the instruction's accesses that may fault (the store of a read-modify-write cannot:
+     * its read checked the write), so a fault still sees the flags from before it.
      */
     private void setPending(int recipe) {
         if (recipe != pend) {

@@ -45,7 +45,7 @@ final class RegionOperands {
     static final int T2 = 53;
     static final int EXCEPTION = 55;
     static final int MMU = 56;           // the Mmu, for the accessors' slow paths
-    static final int PEND = 60;          // the flags pending in FA/FB/FRES (PendingFlags)
+    static final int PEND = 57;          // the recipe of the flags pending in FA and FRES (PendingFlags)
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
