@@ -85,16 +85,12 @@ public final class Libc {
     }
 
     /**
-     * The handle that reads errno from a call's captured state. Spinning it takes ~10 ms, and a
-     * call that succeeds does not need it, so it is made apart from the calls themselves: by
-     * {@link #link} right after them, or at the first failed call.
+     * The handle that reads errno from a call's captured state, made at the first failed call:
+     * spinning it takes ~10 ms of CPU (and C1 compiles of the JDK's handle builders), and a
+     * conversion's calls succeed.
      */
     private static final class Errno {
         static final VarHandle HANDLE = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-
-        static void link() {
-            // The static initializer has run by the time this body does.
-        }
     }
 
     private Libc() {
@@ -109,8 +105,7 @@ public final class Libc {
      * that the first real call does not wait for the linker.
      */
     public static void link() {
-        // The static initializer has run by the time this body does; then errno, then fallocate.
-        Errno.link();
+        // The static initializer has run by the time this body does; then fallocate.
         Space.link();
     }
 
