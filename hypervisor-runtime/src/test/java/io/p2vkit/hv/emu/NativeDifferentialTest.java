@@ -257,7 +257,7 @@ class NativeDifferentialTest {
         }
         if (userSelectors) {
             X87Images.forgetPreemptedPointers(nativeMem, emuMem, pattern,
-                    RandomProgram.DATA_BASE - RandomProgram.SCRATCH + X87Sequence.IMAGE_OUT);
+                    RandomProgram.DATA_BASE - RandomProgram.SCRATCH, c.program().x87Pointers);
         }
         if (check == Check.X87_REGISTERS_CLOSE) {
             String far = X87Images.compareClosely(nativeMem, emuMem, pattern,

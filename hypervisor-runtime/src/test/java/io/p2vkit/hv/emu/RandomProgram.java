@@ -40,6 +40,11 @@ final class RandomProgram {
     private boolean addr16;
     private int stackDepth;
     final StringBuilder listing = new StringBuilder();
+    /**
+     * The x87 instruction and data pointers of the environment images the program stores, as
+     * {EBX-relative offset, length}: {@link X87Images#forgetPreemptedPointers} may skip them.
+     */
+    final java.util.List<int[]> x87Pointers = new java.util.ArrayList<>();
 
     RandomProgram(long seed) {
         this.rnd = new Random(seed);

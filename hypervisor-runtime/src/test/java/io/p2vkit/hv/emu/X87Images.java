@@ -86,21 +86,25 @@ final class X87Images {
     /**
      * AMD processors save and restore FIP, FCS, FOP, FDP and FDS only while an exception is
      * pending, so when the kernel preempts the native run between two x87 instructions (about
-     * one run in 30,000 here) the host's FNSAVE image holds zeros there. Those 14 bytes of the
-     * image (offsets 12-25) are then not compared; everything else still is.
+     * one run in 30,000 here, more on a loaded machine) an image the host stores afterwards holds
+     * zeros there, or only in FDP and FDS when a later x87 instruction set FIP again. A pointer
+     * of an image the program stores ({@code pointers}: {offset, length} from {@code base}) that
+     * the host left all zeros is then not compared; everything else still is.
      */
     static void forgetPreemptedPointers(Map<Integer, Integer> nativeMem, Map<Integer, Integer> emuMem,
-            byte[] pattern, int image) {
-        int from = image + 12;
-        for (int off = from; off < from + 14; off++) {
-            int n = nativeMem.getOrDefault(off, pattern[off] & 0xFF);
-            if (n != 0) {
-                return;
+            byte[] pattern, int base, java.util.List<int[]> pointers) {
+        for (int[] area : pointers) {
+            int from = base + area[0];
+            boolean zeros = true;
+            for (int off = from; off < from + area[1]; off++) {
+                zeros &= nativeMem.getOrDefault(off, pattern[off] & 0xFF) == 0;
             }
-        }
-        for (int off = from; off < from + 14; off++) {
-            nativeMem.remove(off);
-            emuMem.remove(off);
+            if (zeros) {
+                for (int off = from; off < from + area[1]; off++) {
+                    nativeMem.remove(off);
+                    emuMem.remove(off);
+                }
+            }
         }
     }
 }

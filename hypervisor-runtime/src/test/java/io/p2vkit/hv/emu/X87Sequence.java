@@ -30,6 +30,16 @@ final class X87Sequence {
         this.rnd = new Random(seed ^ 0x87);
     }
 
+    /**
+     * Where the instruction pointer (FIP, FCS, FOP) and the data pointer (FDP, FDS) lie in an
+     * image at {@code at}: bytes 12-19 and 20-25, or 6-9 and 10-13 in the 16-bit layout. Apart,
+     * since every x87 instruction sets the first but only those with a memory operand the second.
+     */
+    private static java.util.List<int[]> pointers(int at, boolean o16) {
+        return o16 ? java.util.List.of(new int[] {at + 6, 4}, new int[] {at + 10, 4})
+                : java.util.List.of(new int[] {at + 12, 8}, new int[] {at + 20, 6});
+    }
+
     /** An interesting 80-bit value: {sign-exponent, significand}. */
     long[] value() {
         int sign = rnd.nextBoolean() ? 0x8000 : 0;
@@ -105,6 +115,7 @@ final class X87Sequence {
         }
         mem(0xDD, 6, IMAGE_OUT);
         p.note("fnsave");
+        p.x87Pointers.addAll(pointers(IMAGE_OUT, false));
         return p;
     }
 
@@ -150,6 +161,7 @@ final class X87Sequence {
         p.note(String.format("d9 %02x", op));
         mem(0xDD, 6, IMAGE_OUT);
         p.note("fnsave");
+        p.x87Pointers.addAll(pointers(IMAGE_OUT, false));
         return p;
     }
 
@@ -343,6 +355,7 @@ final class X87Sequence {
                 }
                 mem(save ? 0xDD : 0xD9, 4, at);
                 p.note((o16 ? "o16 " : "") + (save ? "fnsave; frstor" : "fnstenv; fldenv"));
+                p.x87Pointers.addAll(pointers(at, o16));
             }
             default -> { // square root, remainder, scale, round: more of the interesting ones
                 int[] ops = {0xFA, 0xF8, 0xF5, 0xFD, 0xFC, 0xF4};
