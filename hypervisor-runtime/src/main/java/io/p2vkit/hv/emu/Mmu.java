@@ -177,10 +177,7 @@ final class Mmu {
         }
         for (int i = 0; i < TLB_SIZE; i++) {
             if (!globalEntry[i]) {
-                long e = tlb + 32L * i;
-                setWord(e + TLB_READ, -1);
-                setWord(e + TLB_WRITE, -1);
-                setWord(e + TLB_FETCH, -1);
+                drop(tlb + slot(i));
             }
         }
         generation++;
@@ -202,10 +199,7 @@ final class Mmu {
             flush();
             return;
         }
-        long e = tlb + entry(lin);
-        setWord(e + TLB_READ, -1);
-        setWord(e + TLB_WRITE, -1);
-        setWord(e + TLB_FETCH, -1);
+        drop(tlb + entry(lin));
         generation++;
     }
 
@@ -308,7 +302,19 @@ final class Mmu {
 
     /** The offset in the TLB of the entry of the page holding linear {@code lin}. */
     private static long entry(long lin) {
-        return (lin >>> 12 & TLB_MASK) << 5;
+        return slot((int) (lin >>> 12) & TLB_MASK);
+    }
+
+    /** The offset in the TLB of entry {@code i}. */
+    private static long slot(int i) {
+        return (long) i << 5;
+    }
+
+    /** Makes every access through the entry at {@code e} miss. */
+    private static void drop(long e) {
+        setWord(e + TLB_READ, -1);
+        setWord(e + TLB_WRITE, -1);
+        setWord(e + TLB_FETCH, -1);
     }
 
     /** A TLB word (or any host long). */
@@ -335,7 +341,7 @@ final class Mmu {
 
     /** The read {@link #readAddress} could not serve from the TLB, its value left in {@link #scratch}. */
     private long readMiss(long lin, int size) {
-        canonical(lin);
+        Exec64.canonical(lin); // a region's non-canonical operand lands here (outside 64-bit mode all are)
         scratch.set(LONG, 0, size == 8 ? read64Slow(lin) : readSlow(lin, size) & 0xFFFF_FFFFL);
         return scratchAddress;
     }
@@ -355,7 +361,7 @@ final class Mmu {
 
     /** The write {@link #writeAddress} could not serve from the TLB, done; its caller's store goes to {@link #scratch}. */
     private long writeMiss(long lin, int size, long v) {
-        canonical(lin);
+        Exec64.canonical(lin); // a region's non-canonical operand lands here (outside 64-bit mode all are)
         if (size == 8) {
             write64Slow(lin, v);
         } else {
@@ -374,16 +380,9 @@ final class Mmu {
     }
 
     private long rmwMiss(long lin, int size) {
-        canonical(lin);
+        Exec64.canonical(lin); // a region's non-canonical operand lands here (outside 64-bit mode all are)
         probeWrite(lin, size);
         return readMiss(lin, size);
-    }
-
-    /** #GP(0) for a non-canonical address (outside 64-bit mode every address is canonical). */
-    private static void canonical(long lin) {
-        if (lin << 16 >> 16 != lin) {
-            throw CpuFault.gp(0);
-        }
     }
 
     // The interpreter's accessors: the same, with the table of the moment.
@@ -968,7 +967,7 @@ final class Mmu {
     private boolean revokeWrites(long ppn) {
         boolean had = false;
         for (int i = 0; i < TLB_SIZE; i++) {
-            long tag = tlb + 32L * i + TLB_WRITE;
+            long tag = tlb + slot(i) + TLB_WRITE;
             if (word(tag) != -1 && physPage[i] == ppn) {
                 setWord(tag, -1);
                 had = true;

@@ -151,12 +151,13 @@ final class RegionOperands {
             code.aload(CPU).getfield(CD_CPU, d.seg == Cpu.FS ? "fsBase" : "gsBase", CD_long).ladd();
         }
         if (d.seg == Cpu.SS) {
-            canonical(true);
+            canonicalStack();
         }
     }
 
-    void canonical(boolean stack) {
-        code.invokestatic(CD_EXEC64, stack ? "canonicalStack" : "canonical", MTD_CANONICAL);
+    /** Checks the stack address on top of the operand stack: #SS(0) if it is not canonical. */
+    void canonicalStack() {
+        code.invokestatic(CD_EXEC64, "canonicalStack", MTD_CANONICAL);
     }
 
     /** Pushes the ModRM operand: a register or memory. */
@@ -208,7 +209,7 @@ final class RegionOperands {
     /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
     void stackRead(int size) {
         code.lload(reg(Cpu.ESP));
-        canonical(true);
+        canonicalStack();
         code.lstore(T1);
         readAt(T1, size, false);
     }
@@ -216,7 +217,7 @@ final class RegionOperands {
     /** Pushes the long in T0; RSP moves only once the write succeeded. */
     void push(int size) {
         code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
-        canonical(true);
+        canonicalStack();
         code.lstore(T1);
         writeAt(T1, size, T0);
         code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(reg(Cpu.ESP));
