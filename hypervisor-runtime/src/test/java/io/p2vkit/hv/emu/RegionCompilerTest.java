@@ -54,16 +54,23 @@ class RegionCompilerTest {
     private record Outcome(long[] regs, int flags, byte[] scratch, long retired, double seconds) {
     }
 
+    /** A 64-bit machine with {@code code} at CODE, RBX and RBP at DATA, a stack, regions on or off, then {@code setup}. */
+    private static FlatMachine loaded(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
+        FlatMachine m = NativeDifferential64Test.machine64();
+        m.cpu.compileBlocks = blocks;
+        m.cpu.regionThreshold = THRESHOLD;
+        m.load(CODE, code);
+        m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
+        m.cpu.r[Cpu.EBP] = NativeDifferential64Test.DATA;
+        m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+        setup.accept(m);
+        m.cpu.rip = CODE;
+        m.cpu.eip = (int) CODE;
+        return m;
+    }
+
     private static Outcome run(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
-        try (FlatMachine m = NativeDifferential64Test.machine64()) {
-            m.cpu.compileBlocks = blocks;
-            m.cpu.regionThreshold = THRESHOLD;
-            m.load(CODE, code);
-            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
-            setup.accept(m);
-            m.cpu.rip = CODE;
-            m.cpu.eip = (int) CODE;
+        try (FlatMachine m = loaded(code, blocks, setup)) {
             long t0 = System.nanoTime();
             Vcpu.Stop stop = m.vcpu.run(Long.MAX_VALUE);
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -96,13 +103,7 @@ class RegionCompilerTest {
     @Test
     void aRegionServesOnlyThePrivilegeItWasCompiledAt() {
         // Its TLB lookups use that privilege's tags (a CPL 0 entry may grant what CPL 3 may not).
-        try (FlatMachine m = NativeDifferential64Test.machine64()) {
-            m.cpu.compileBlocks = true;
-            m.cpu.regionThreshold = THRESHOLD;
-            m.load(CODE, mixedLoop(1000));
-            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-            m.cpu.rip = CODE;
-            m.cpu.eip = (int) CODE;
+        try (FlatMachine m = loaded(mixedLoop(1000), true, x -> { })) {
             assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
             long loop = CODE + 5; // hot at CPL 0
             CodePage page = m.cpu.mmu.codePageFor(loop);
@@ -119,13 +120,7 @@ class RegionCompilerTest {
     @Test
     void aFreeRunningLoopStaysCompiledAcrossSlicesAndAnExactBudgetIsKept() {
         byte[] code = mixedLoop(300_000);
-        try (FlatMachine m = NativeDifferential64Test.machine64()) {
-            m.cpu.regionThreshold = THRESHOLD;
-            m.load(CODE, code);
-            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
-            m.cpu.rip = CODE;
-            m.cpu.eip = (int) CODE;
+        try (FlatMachine m = loaded(code, true, x -> { })) {
             // An exact budget: never one instruction more, even with a region longer than what is left.
             for (int k = 1; k <= 200; k++) {
                 long before = m.cpu.retired;
@@ -206,16 +201,7 @@ class RegionCompilerTest {
 
     /** Runs {@code code} (at CODE, RBX = DATA, RBP = DATA) until it faults, compiled or interpreted. */
     private static Faulted runToFault(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
-        try (FlatMachine m = NativeDifferential64Test.machine64()) {
-            m.cpu.compileBlocks = blocks;
-            m.cpu.regionThreshold = THRESHOLD;
-            m.load(CODE, code);
-            m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-            m.cpu.r[Cpu.EBP] = NativeDifferential64Test.DATA;
-            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
-            setup.accept(m);
-            m.cpu.rip = CODE;
-            m.cpu.eip = (int) CODE;
+        try (FlatMachine m = loaded(code, blocks, setup)) {
             CpuFault f = org.junit.jupiter.api.Assertions.assertThrows(CpuFault.class,
                     () -> { for (;;) { m.cpu.runSlice(4096); } });
             return new Faulted(f, m.cpu.insnRip, m.cpu.eflags(), m.cpu.r[Cpu.ECX], m.cpu.regionRetired);
