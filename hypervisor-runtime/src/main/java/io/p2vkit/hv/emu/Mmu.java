@@ -101,12 +101,9 @@ final class Mmu {
     private static final long MISS = Arena.global().allocate(32L * TLB_SIZE, 64).fill((byte) -1).address();
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
-    /**
-     * All of the host's address space as one segment, for the TLB's fast paths. A TLB entry only
-     * points into a RAM region of {@link GuestMemory}, which stays allocated while a vCPU runs
-     * (the machine frees it after its vCPU threads have stopped).
-     */
-    private static final MemorySegment HOST = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    // A TLB entry only points into a RAM region of GuestMemory, which stays allocated while a
+    // vCPU runs (the machine frees it after its vCPU threads have stopped): the fast paths
+    // load and store at its host addresses through HostMemory.
     /** Where the accessors' host load or store goes when the access took the slow path. */
     private final MemorySegment scratch = Arena.ofAuto().allocate(8, 8);
     private final long scratchAddress = scratch.address();
@@ -223,19 +220,19 @@ final class Mmu {
     // so the slow paths raise its #GP and regions need not check first.
 
     static int load8(Mmu m, long tlb, long mask, long lin) {
-        int v = HOST.get(BYTE, readAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
+        int v = HostMemory.getByte(readAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
         return v;
     }
 
     static int load16(Mmu m, long tlb, long mask, long lin) {
-        int v = HOST.get(SHORT, readAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
+        int v = HostMemory.getShort(readAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
     static int load32(Mmu m, long tlb, long mask, long lin) {
-        int v = HOST.get(INT, readAddress(m, tlb, mask, lin, lin + 3, 4));
+        int v = HostMemory.getInt(readAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
     }
@@ -246,30 +243,30 @@ final class Mmu {
      * reads, so a device sees two 4-byte accesses.
      */
     static long load64(Mmu m, long tlb, long mask, long lin) {
-        long v = HOST.get(LONG, readAddress(m, tlb, mask, lin, lin + 7, 8));
+        long v = HostMemory.getLong(readAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
 
     static void store8(Mmu m, long tlb, long mask, long lin, int v) {
         VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-        HOST.set(BYTE, writeAddress(m, tlb, mask, lin, lin, 1, v), (byte) v);
+        HostMemory.putByte(writeAddress(m, tlb, mask, lin, lin, 1, v), (byte) v);
     }
 
     static void store16(Mmu m, long tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
-        HOST.set(SHORT, writeAddress(m, tlb, mask, lin, lin + 1, 2, v), (short) v);
+        HostMemory.putShort(writeAddress(m, tlb, mask, lin, lin + 1, 2, v), (short) v);
     }
 
     static void store32(Mmu m, long tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
-        HOST.set(INT, writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
+        HostMemory.putInt(writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
     }
 
     /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
     static void store64(Mmu m, long tlb, long mask, long lin, long v) {
         VarHandle.releaseFence();
-        HOST.set(LONG, writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
+        HostMemory.putLong(writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
     }
 
     /**
@@ -277,25 +274,25 @@ final class Mmu {
      * so a fault never leaves flags updated for a write that did not happen.
      */
     static int loadRmw8(Mmu m, long tlb, long mask, long lin) {
-        int v = HOST.get(BYTE, rmwAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
+        int v = HostMemory.getByte(rmwAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence();
         return v;
     }
 
     static int loadRmw16(Mmu m, long tlb, long mask, long lin) {
-        int v = HOST.get(SHORT, rmwAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
+        int v = HostMemory.getShort(rmwAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
     static int loadRmw32(Mmu m, long tlb, long mask, long lin) {
-        int v = HOST.get(INT, rmwAddress(m, tlb, mask, lin, lin + 3, 4));
+        int v = HostMemory.getInt(rmwAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
     }
 
     static long loadRmw64(Mmu m, long tlb, long mask, long lin) {
-        long v = HOST.get(LONG, rmwAddress(m, tlb, mask, lin, lin + 7, 8));
+        long v = HostMemory.getLong(rmwAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
@@ -319,11 +316,11 @@ final class Mmu {
 
     /** A TLB word (or any host long). */
     private static long word(long address) {
-        return HOST.get(LONG, address);
+        return HostMemory.getLong(address);
     }
 
     private static void setWord(long address, long v) {
-        HOST.set(LONG, address, v);
+        HostMemory.putLong(address, v);
     }
 
     /**
@@ -494,7 +491,7 @@ final class Mmu {
     int fetch8(long lin) {
         long e = tlb + entry(lin);
         if ((word(e + TLB_FETCH) & tagMask) == lin >>> 12) {
-            return HOST.get(BYTE, word(e + TLB_ADDEND) + lin) & 0xFF;
+            return HostMemory.getByte(word(e + TLB_ADDEND) + lin) & 0xFF;
         }
         long pa = translate(lin, ACCESS_FETCH, user);
         return physRead(pa, 1);
