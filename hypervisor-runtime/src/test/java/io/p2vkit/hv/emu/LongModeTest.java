@@ -360,6 +360,33 @@ class LongModeTest {
         }
     }
 
+    @Test
+    void invlpgNearLargePagesDropsTheirWindowAndNoMore() {
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            m.memory.writeLong(PD + 16, 0x14000 | 3);        // 4-6 MiB: a page table, 4 MiB onto 0x34000
+            m.memory.writeLong(0x14000, 0x34000 | 3);
+            m.memory.writeInt(0x34000, 4);
+            m.memory.writeInt(0x35000, 5);
+            assertEquals(4, mmu.read32(0x40_0000));
+            mmu.write32(0x20_0010, 0x55);                     // through the 2 MiB page
+            m.memory.writeLong(0x14000, 0x35000 | 3);
+            m.memory.writeLong(PD + 8, 0);
+            mmu.flushPage(0x3F_F000);
+            assertEquals(0, fault(() -> mmu.read32(0x20_0010)).errorCode, "the 2 MiB page went");
+            assertEquals(4, mmu.read32(0x40_0000), "a page beyond the 4 MiB window stayed cached");
+            mmu.flushPage(0x40_0000);
+            assertEquals(5, mmu.read32(0x40_0000));
+
+            assertEquals(5, mmu.read32(0x4003_5000L));        // through the 1 GiB page onto 0
+            m.memory.writeLong(PDPT + 8, 0);
+            mmu.flushPage(0x7FFF_F000L);
+            assertEquals(0, fault(() -> mmu.read32(0x4003_5000L)).errorCode,
+                    "INVLPG anywhere in a 1 GiB page drops all of it");
+        }
+    }
+
     /** Runs LAR or LSL eax, ebx on {@code sel}: the ZF result and EAX (0xDEAD when unloaded). */
     static String larLsl(FlatMachine m, boolean lar, int sel) {
         m.load(0x6000, asm(lar ? "0f 02 c3" : "0f 03 c3"));
