@@ -1,5 +1,6 @@
 package io.p2vkit.hv.bus;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -95,6 +96,16 @@ public final class Bus {
         }
         Claim<PortIoDevice> c = portClaims.get(slot);
         return c.device().read((port & 0xFFFF) - (int) c.base(), size);
+    }
+
+    /** {@link PortIoDevice#readBlock} at {@code port}: how many elements were read (0 when unclaimed). */
+    public int pioReadBlock(int port, int size, MemorySegment dst, long dstOffset, int count) {
+        int slot = portSlot[port & 0xFFFF];
+        if (slot < 0) {
+            return 0;
+        }
+        Claim<PortIoDevice> c = portClaims.get(slot);
+        return c.device().readBlock((port & 0xFFFF) - (int) c.base(), size, dst, dstOffset, count);
     }
 
     public void pioWrite(int port, int size, int value) {

@@ -5,6 +5,8 @@ import io.p2vkit.hv.cpu.IrqLine;
 import io.p2vkit.image.VirtualDisk;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 
 /**
@@ -114,6 +116,11 @@ public final class Ide {
             @Override
             public void write(int offset, int size, int value) {
                 writeCommand(offset, size, value);
+            }
+
+            @Override
+            public int readBlock(int offset, int size, MemorySegment dst, long dstOffset, int count) {
+                return offset == REG_DATA ? readDataBlock(size, dst, dstOffset, count) : 0;
             }
         };
     }
@@ -319,6 +326,31 @@ public final class Ide {
         for (int i = 0; i < size && bufferPos < bufferLen; i++) {
             v |= (buffer[bufferPos++] & 0xFF) << (8 * i);
         }
+        bufferRead();
+        return v;
+    }
+
+    /**
+     * REP INSW/INSD from the data port: whole elements up to the end of the buffered block in
+     * one copy, then what the last {@link #readData} of the block does. 0 where readData would
+     * do anything else (no data, a write transfer, an element straddling the block's end).
+     */
+    private synchronized int readDataBlock(int size, MemorySegment dst, long dstOffset, int count) {
+        if (!selectedPresent() || xferWrite && xferLeft > 0) {
+            return 0;
+        }
+        int n = Math.min(count, (bufferLen - bufferPos) / size);
+        if (n <= 0) {
+            return 0;
+        }
+        MemorySegment.copy(buffer, bufferPos, dst, ValueLayout.JAVA_BYTE, dstOffset, n * size);
+        bufferPos += n * size;
+        bufferRead();
+        return n;
+    }
+
+    /** After data was taken from the buffer: at its end, DRQ drops and the next block is read (or the command ends). */
+    private void bufferRead() {
         if (bufferPos >= bufferLen) {
             status &= ~STATUS_DRQ;
             if (xferLeft > 0) {
@@ -332,7 +364,6 @@ public final class Ide {
                 }
             }
         }
-        return v;
     }
 
     private void writeData(int size, int value) {

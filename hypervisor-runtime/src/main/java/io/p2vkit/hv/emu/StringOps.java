@@ -47,6 +47,9 @@ final class StringOps {
         if ((kind == MOVS || kind == STOS) && delta > 0 && bulk(c, d, kind, size, a32)) {
             return;
         }
+        if (kind == INS && delta > 0 && bulkIns(c, d, size, a32)) {
+            return;
+        }
         boolean conditional = kind == CMPS || kind == SCAS;
         boolean whileEqual = d.rep();
         for (int i = 0; i < CHUNK; i++) {
@@ -149,6 +152,65 @@ final class StringOps {
                 c.setReg(Cpu.ECX, 2, count - (int) elems);
             }
             budget -= bytes;
+        }
+        if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
+            c.eip = c.insnEip;
+            c.breakSlice = true;
+        }
+        return true;
+    }
+
+    /**
+     * Forward REP INS into RAM a page at a time, through the device's block read (a disk's
+     * sector buffer copied at once: SeaBIOS reads the kernel and initrd with REP INSW/INSD).
+     * An element across a page end (or the 64 KiB wrap) is read on its own. Returns true when
+     * the instruction is finished or has yielded; false when the next element needs the
+     * one-at-a-time path (a segment limit, MMIO, a code page, a device with no block read).
+     */
+    private static boolean bulkIns(Cpu c, DecodedInsn d, int size, boolean a32) {
+        int port = c.r32(Cpu.EDX) & 0xFFFF;
+        long budget = BULK_BUDGET;
+        while (budget > 0) {
+            int count = a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
+            if (count == 0) {
+                return true;
+            }
+            int di = index(c, Cpu.EDI, a32);
+            int dstLin = c.segBase[Cpu.ES] + di;
+            long elems = Math.min(count & 0xFFFF_FFFFL, (0x1000 - (dstLin & 0xFFF)) / size);
+            if (!a32) {
+                elems = Math.min(elems, (0x10000 - di) / size);
+            }
+            if (elems <= 0) {
+                step(c, d, INS, size, size, a32);
+                if (a32) {
+                    c.set32(Cpu.ECX, count - 1);
+                } else {
+                    c.setReg(Cpu.ECX, 2, count - 1);
+                }
+                budget -= size;
+                continue;
+            }
+            try {
+                c.linearWrite(Cpu.ES, di, (int) elems * size);
+            } catch (CpuFault limit) {
+                return false;
+            }
+            java.lang.foreign.MemorySegment dst = c.mmu.writeSegmentAt(dstLin);
+            if (dst == null) {
+                return false;
+            }
+            int n = c.bus.pioReadBlock(port, size, dst, c.mmu.bulkOffset, (int) elems);
+            if (n == 0) {
+                return false;
+            }
+            advance(c, Cpu.EDI, n * size, a32);
+            if (a32) {
+                c.set32(Cpu.ECX, count - n);
+            } else {
+                c.setReg(Cpu.ECX, 2, count - n);
+            }
+            budget -= (long) n * size;
         }
         if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
             c.eip = c.insnEip;

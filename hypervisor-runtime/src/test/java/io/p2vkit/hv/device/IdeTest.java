@@ -97,6 +97,23 @@ class IdeTest {
     }
 
     @Test
+    void blockReadsStopAtEachSectorEndAsReadsWould() {
+        lba28(7, 2, CMD_READ_SECTORS);
+        cmd.read(REG_STATUS_COMMAND, 1);
+        java.lang.foreign.MemorySegment dst = java.lang.foreign.MemorySegment.ofArray(new byte[1024 + 8]);
+        assertEquals(100, cmd.readBlock(REG_DATA, 4, dst, 4, 100), "as many dwords as asked");
+        assertEquals(28, cmd.readBlock(REG_DATA, 4, dst, 404, 1000), "then only to the sector's end");
+        assertEquals(2, irq.raises, "the next sector is ready, as after the last word read");
+        assertEquals(0, cmd.readBlock(REG_STATUS_COMMAND, 1, dst, 0, 1), "only the data port");
+        cmd.read(REG_STATUS_COMMAND, 1);
+        assertEquals(256, cmd.readBlock(REG_DATA, 2, dst, 516, 256));
+        assertEquals(0, cmd.read(REG_STATUS_COMMAND, 1) & STATUS_DRQ, "the command is done");
+        assertEquals(0, cmd.readBlock(REG_DATA, 2, dst, 0, 1), "no data left: the word-wise path answers");
+        byte[] got = java.util.Arrays.copyOfRange(dst.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), 4, 1028);
+        assertEquals(java.util.Arrays.toString(expected(7, 2)), java.util.Arrays.toString(got));
+    }
+
+    @Test
     void readMultipleAndLba48AndDwordAccess() {
         cmd.write(REG_COUNT, 1, 4);
         cmd.write(REG_STATUS_COMMAND, 1, CMD_SET_MULTIPLE);

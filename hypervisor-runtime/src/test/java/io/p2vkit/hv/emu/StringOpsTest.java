@@ -30,6 +30,62 @@ class StringOpsTest {
         }
     }
 
+    /** A data port counting up from 1 per word read, handing over at most 100 words per block read when it has them. */
+    private static final class CountingPort implements io.p2vkit.hv.bus.PortIoDevice {
+        private final boolean blocks;
+        int next = 1;
+        int blockReads;
+
+        CountingPort(boolean blocks) {
+            this.blocks = blocks;
+        }
+
+        @Override
+        public int read(int offset, int size) {
+            return next++ & 0xFFFF;
+        }
+
+        @Override
+        public void write(int offset, int size, int value) {
+        }
+
+        @Override
+        public int readBlock(int offset, int size, java.lang.foreign.MemorySegment dst, long at, int count) {
+            if (!blocks) {
+                return 0;
+            }
+            blockReads++;
+            int n = Math.min(count, 100);
+            for (int i = 0; i < n; i++) {
+                dst.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, (short) next++);
+            }
+            return n;
+        }
+    }
+
+    @Test
+    void repInswThroughBlockReadsEqualsWordByWord() {
+        for (boolean blocks : new boolean[] {true, false}) {
+            try (FlatMachine m = new FlatMachine(new long[] {0, 0x200000})) {
+                CountingPort port = new CountingPort(blocks);
+                m.bus.registerPio("counter", 0x1F0, 1, port);
+                // rep insw 3000 words from port 0x1F0 to 0x12FFF: one word straddles each page end.
+                m.load(0x1000, ModeTransitionTest.asm("ba f0 01 00 00", "bf ff 2f 01 00", "b9 b8 0b 00 00",
+                        "66 f3 6d", "f4"));
+                m.flat32();
+                m.cpu.eip = 0x1000;
+                assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1_000_000), m.vcpu.stopReason());
+                for (int i = 0; i < 3000; i++) {
+                    assertEquals(i + 1, m.memory.readShort(0x12FFF + 2 * i) & 0xFFFF, "word " + i);
+                }
+                assertEquals(0, m.memory.readShort(0x12FFF + 6000));
+                assertEquals(0x12FFF + 6000, m.cpu.r32(Cpu.EDI));
+                assertEquals(0, m.cpu.r32(Cpu.ECX));
+                assertEquals(blocks, port.blockReads > 0);
+            }
+        }
+    }
+
     @Test
     void overlappingForwardMoveReplicatesTheFirstByte() {
         // rep movsb from 0x20000 to 0x20001: every byte copies the one just written.
