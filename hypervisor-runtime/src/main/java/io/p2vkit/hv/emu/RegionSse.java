@@ -103,13 +103,9 @@ final class RegionSse {
                 } else if (!d.isMemory()) {
                     move(p == Sse.PF2 ? SseInline.MOVE_SD : SseInline.MOVE_SS, store ? d.rm : x, store ? x : d.rm);
                 } else if (store) {
-                    if (p == Sse.PF2) {
-                        half(d, i, "storeHalf", 0);
-                    } else {
-                        memStep(d, i, "store32", x);
-                    }
+                    storeHalf(d, i, p == Sse.PF2 ? 8 : 4, 0);
                 } else {
-                    memStep(d, i, p == Sse.PF2 ? "load64" : "load32", x);
+                    loadZeroExtended(d, i, p == Sse.PF2 ? 8 : 4);
                 }
             }
             case 0x128, 0x129 -> full(d, i, op == 0x129, true);
@@ -118,13 +114,15 @@ final class RegionSse {
                 int half = op <= 0x113 ? 0 : 1;
                 if (!d.isMemory()) {
                     move(half == 0 ? SseInline.MOVE_HL : SseInline.MOVE_LH, x, d.rm);
+                } else if ((op & 1) == 0) {
+                    loadHalf(d, i, half);
                 } else {
-                    half(d, i, (op & 1) == 0 ? "loadHalf" : "storeHalf", half);
+                    storeHalf(d, i, 8, half);
                 }
             }
             case 0x1D6 -> {
                 if (d.isMemory()) {
-                    half(d, i, "storeHalf", 0);
+                    storeHalf(d, i, 8, 0);
                 } else {
                     move(SseInline.MOVE_Q, d.rm, x);
                 }
@@ -132,7 +130,7 @@ final class RegionSse {
             case 0x17E -> {
                 if (p == Sse.PF3) {
                     if (d.isMemory()) {
-                        memStep(d, i, "load64", x);
+                        loadZeroExtended(d, i, 8);
                     } else {
                         move(SseInline.MOVE_Q, x, d.rm);
                     }
@@ -163,11 +161,24 @@ final class RegionSse {
             }
             case 0x12E, 0x12F -> {
                 code.aload(CPU).loadConstant(op == 0x12F ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
-                source(d, i, "comisReg", "comisMem", CD_boolean, CD_boolean, CD_int);
+                if (d.isMemory()) {
+                    ops.readRm(d, i, p == Sse.P66 ? 8 : 4);
+                    code.invokestatic(CD_INLINE, "comis",
+                            MethodTypeDesc.of(CD_void, CD_CPU, CD_boolean, CD_boolean, CD_int, CD_long));
+                } else {
+                    code.loadConstant(d.rm).invokestatic(CD_INLINE, "comisReg",
+                            MethodTypeDesc.of(CD_void, CD_CPU, CD_boolean, CD_boolean, CD_int, CD_int));
+                }
             }
             case 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> {
                 code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x);
-                source(d, i, "arithReg", "arithMem", CD_int, CD_int, CD_int);
+                if (d.isMemory() && (p == Sse.PF2 || p == Sse.PF3)) {
+                    ops.readRm(d, i, p == Sse.PF2 ? 8 : 4);
+                    code.invokestatic(CD_INLINE, "arithScalar",
+                            MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_int, CD_long));
+                } else {
+                    source(d, i, "arithReg", "arithMem", CD_int, CD_int, CD_int);
+                }
             }
             case 0x154, 0x155, 0x156, 0x157 -> {
                 // ANDPx, ANDNPx, ORPx, XORPx are PAND, PANDN, POR, PXOR on the same bits
@@ -204,18 +215,28 @@ final class RegionSse {
                 .invokestatic(CD_INLINE, "move", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_int));
     }
 
-    /** step(cpu, xmm, linear) for a memory operand. */
-    private void memStep(DecodedInsn d, int i, String step, int n) {
-        code.aload(CPU).loadConstant(n);
-        ops.linear(d, i);
-        code.invokestatic(CD_INLINE, step, MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long));
+    // The scalar loads and stores access memory as the region's general-purpose operands do
+    // (the TLB a constant, the access inlined), then touch only the XMM array.
+
+    /** MOVSD/MOVSS/MOVQ xmm, m64 or m32: the value, zero-extended to 128 bits. */
+    private void loadZeroExtended(DecodedInsn d, int i, int size) {
+        code.aload(CPU).loadConstant(d.reg);
+        ops.readRm(d, i, size);
+        code.invokestatic(CD_INLINE, "fromGpr", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long));
     }
 
-    /** loadHalf/storeHalf(cpu, xmm, half, linear). */
-    private void half(DecodedInsn d, int i, String step, int half) {
-        code.aload(CPU).loadConstant(d.reg).loadConstant(half);
-        ops.linear(d, i);
-        code.invokestatic(CD_INLINE, step, MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
+    /** MOVLPS/MOVLPD (half 0), MOVHPS/MOVHPD (half 1) xmm, m64: the other half is kept. */
+    private void loadHalf(DecodedInsn d, int i, int half) {
+        code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.reg + half);
+        ops.readRm(d, i, 8);
+        code.lastore();
+    }
+
+    /** MOVSD/MOVQ/MOVLPS/MOVLPD/MOVHPS/MOVHPD m64 ({@code size} 8) or MOVSS m32 (4), xmm: the half's low bytes. */
+    private void storeHalf(DecodedInsn d, int i, int size, int half) {
+        code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.reg + half).laload()
+                .lstore(RegionOperands.T0);
+        ops.writeRm(d, i, size, RegionOperands.T0);
     }
 
     /**

@@ -66,32 +66,7 @@ final class SseInline {
         Sse.write128(c, lin, c.xmm[2 * n], c.xmm[2 * n + 1]);
     }
 
-    /** MOVSD/MOVQ xmm, m64: the rest of the register is zeroed. */
-    static void load64(Cpu c, int n, long lin) {
-        Sse.setXmm(c, n, c.mmu.read64(lin), 0);
-    }
-
-    /** MOVSS xmm, m32: the rest of the register is zeroed. */
-    static void load32(Cpu c, int n, long lin) {
-        Sse.setXmm(c, n, Sse.read32(c, lin), 0);
-    }
-
-    /** MOVLPS/MOVLPD (half 0), MOVHPS/MOVHPD (half 1) xmm, m64: the other half is kept. */
-    static void loadHalf(Cpu c, int n, int half, long lin) {
-        c.xmm[2 * n + half] = c.mmu.read64(lin);
-    }
-
-    /** MOVSD/MOVQ/MOVLPS/MOVLPD (half 0) and MOVHPS/MOVHPD (half 1) m64, xmm. */
-    static void storeHalf(Cpu c, int n, int half, long lin) {
-        c.mmu.write64(lin, c.xmm[2 * n + half]);
-    }
-
-    /** MOVSS m32, xmm. */
-    static void store32(Cpu c, int n, long lin) {
-        c.mmu.write32(lin, (int) c.xmm[2 * n]);
-    }
-
-    /** MOVD/MOVQ xmm, r/m32 or r/m64: the value the region read, zero-extended to 128 bits. */
+    /** MOVD/MOVQ/MOVSD/MOVSS xmm, r/m: the value the region read, zero-extended to 128 bits. */
     static void fromGpr(Cpu c, int n, long v) {
         Sse.setXmm(c, n, v, 0);
     }
@@ -143,14 +118,20 @@ final class SseInline {
         }
     }
 
+    /** SS/SD with the 4 or 8 bytes the region read from memory, zero-extended. */
+    static void arithScalar(Cpu c, int op, int p, int n, long b) {
+        SseFloat.arith(c, op, p, n, b, 0);
+    }
+
     /** COMISS/COMISD ({@code signaling}), UCOMISS/UCOMISD: the flags go to Flags. */
     static void comisReg(Cpu c, boolean signaling, boolean dbl, int n, int m) {
         long b = c.xmm[2 * m];
         SseFloat.comis(c, signaling, dbl, n, dbl ? b : b & LOW32);
     }
 
-    static void comisMem(Cpu c, boolean signaling, boolean dbl, int n, long lin) {
-        SseFloat.comis(c, signaling, dbl, n, dbl ? c.mmu.read64(lin) : Sse.read32(c, lin));
+    /** The same with the 8 (dbl) or 4 bytes the region read from memory, zero-extended. */
+    static void comis(Cpu c, boolean signaling, boolean dbl, int n, long b) {
+        SseFloat.comis(c, signaling, dbl, n, b);
     }
 
     /** UNPCKLPS/PD, UNPCKHPS/PD. */
