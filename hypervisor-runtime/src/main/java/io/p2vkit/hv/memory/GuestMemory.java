@@ -40,6 +40,8 @@ public final class GuestMemory implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private volatile HostWriteListener hostWrites;
     private final List<Region> regions = new ArrayList<>();
+    /** The regions by base, as an array: {@link #find} runs on every page walk and TLB fill. */
+    private volatile Region[] byBase = new Region[0];
 
     /** Adds a region of fresh zeroed memory at {@code base}; regions must not overlap. */
     public synchronized Region add(String name, long base, long size, boolean readOnly) {
@@ -54,6 +56,7 @@ public final class GuestMemory implements AutoCloseable {
         Region r = new Region(name, base, size, readOnly, arena.allocate(size, PAGE));
         regions.add(r);
         regions.sort((a, b) -> Long.compare(a.base(), b.base()));
+        byBase = regions.toArray(Region[]::new);
         return r;
     }
 
@@ -63,7 +66,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** The region holding all of {@code [gpa, gpa + len)}, or null (MMIO or unmapped). */
     public Region find(long gpa, long len) {
-        for (Region r : regions) {
+        for (Region r : byBase) {
             if (r.contains(gpa, len)) {
                 return r;
             }
