@@ -53,24 +53,17 @@ final class StringOps {
         boolean conditional = kind == CMPS || kind == SCAS;
         boolean whileEqual = d.rep();
         for (int i = 0; i < CHUNK; i++) {
-            int count = a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
+            int count = count(c, a32);
             if (count == 0) {
                 return;
             }
             step(c, d, kind, size, delta, a32);
-            if (a32) {
-                c.set32(Cpu.ECX, count - 1);
-            } else {
-                c.setReg(Cpu.ECX, 2, count - 1);
-            }
+            setCount(c, count - 1, a32);
             if (conditional && c.flags.zf() != whileEqual) {
                 return;
             }
         }
-        if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
-            c.eip = c.insnEip; // not finished: run again after the run loop had its look
-            c.breakSlice = true;
-        }
+        yieldUnlessDone(c, a32);
     }
 
     /** Bytes a bulk REP moves before yielding to the run loop. */
@@ -85,7 +78,7 @@ final class StringOps {
     private static boolean bulk(Cpu c, DecodedInsn d, int kind, int size, boolean a32) {
         long budget = BULK_BUDGET;
         while (budget > 0) {
-            int count = a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
+            int count = count(c, a32);
             if (count == 0) {
                 return true;
             }
@@ -146,18 +139,10 @@ final class StringOps {
                 }
             }
             advance(c, Cpu.EDI, bytes, a32);
-            if (a32) {
-                c.set32(Cpu.ECX, count - (int) elems);
-            } else {
-                c.setReg(Cpu.ECX, 2, count - (int) elems);
-            }
+            setCount(c, count - (int) elems, a32);
             budget -= bytes;
         }
-        if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
-            c.eip = c.insnEip;
-            c.breakSlice = true;
-        }
-        return true;
+        return yieldUnlessDone(c, a32);
     }
 
     /**
@@ -171,7 +156,7 @@ final class StringOps {
         int port = c.r32(Cpu.EDX) & 0xFFFF;
         long budget = BULK_BUDGET;
         while (budget > 0) {
-            int count = a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
+            int count = count(c, a32);
             if (count == 0) {
                 return true;
             }
@@ -183,11 +168,7 @@ final class StringOps {
             }
             if (elems <= 0) {
                 step(c, d, INS, size, size, a32);
-                if (a32) {
-                    c.set32(Cpu.ECX, count - 1);
-                } else {
-                    c.setReg(Cpu.ECX, 2, count - 1);
-                }
+                setCount(c, count - 1, a32);
                 budget -= size;
                 continue;
             }
@@ -205,14 +186,28 @@ final class StringOps {
                 return false;
             }
             advance(c, Cpu.EDI, n * size, a32);
-            if (a32) {
-                c.set32(Cpu.ECX, count - n);
-            } else {
-                c.setReg(Cpu.ECX, 2, count - n);
-            }
+            setCount(c, count - n, a32);
             budget -= (long) n * size;
         }
-        if ((a32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF) != 0) {
+        return yieldUnlessDone(c, a32);
+    }
+
+    /** ECX, or CX with 16-bit addressing: what is left of a REP. */
+    private static int count(Cpu c, boolean a32) {
+        return index(c, Cpu.ECX, a32);
+    }
+
+    private static void setCount(Cpu c, int n, boolean a32) {
+        if (a32) {
+            c.set32(Cpu.ECX, n);
+        } else {
+            c.setReg(Cpu.ECX, 2, n);
+        }
+    }
+
+    /** After a REP's chunk or budget: unless it is done, it runs again once the run loop had its look. Returns true. */
+    private static boolean yieldUnlessDone(Cpu c, boolean a32) {
+        if (count(c, a32) != 0) {
             c.eip = c.insnEip;
             c.breakSlice = true;
         }

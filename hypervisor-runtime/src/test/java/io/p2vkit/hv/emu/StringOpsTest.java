@@ -10,12 +10,17 @@ class StringOpsTest {
 
     private static FlatMachine run(String... code) {
         FlatMachine m = new FlatMachine(new long[] {0, 0x200000});
+        runOn(m, code);
+        return m;
+    }
+
+    /** Loads {@code code} at 0x1000 and runs it in flat 32-bit mode to its HLT. */
+    private static void runOn(FlatMachine m, String... code) {
         m.load(0x1000, ModeTransitionTest.asm(code));
         m.flat32();
         m.cpu.eip = 0x1000;
         m.cpu.set32(Cpu.ESP, 0x9000);
-        assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100_000), m.vcpu.stopReason());
-        return m;
+        assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1_000_000), m.vcpu.stopReason());
     }
 
     @Test
@@ -70,11 +75,7 @@ class StringOpsTest {
                 CountingPort port = new CountingPort(blocks);
                 m.bus.registerPio("counter", 0x1F0, 1, port);
                 // rep insw 3000 words from port 0x1F0 to 0x12FFF: one word straddles each page end.
-                m.load(0x1000, ModeTransitionTest.asm("ba f0 01 00 00", "bf ff 2f 01 00", "b9 b8 0b 00 00",
-                        "66 f3 6d", "f4"));
-                m.flat32();
-                m.cpu.eip = 0x1000;
-                assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(1_000_000), m.vcpu.stopReason());
+                runOn(m, "ba f0 01 00 00", "bf ff 2f 01 00", "b9 b8 0b 00 00", "66 f3 6d", "f4");
                 for (int i = 0; i < 3000; i++) {
                     assertEquals(i + 1, m.memory.readShort(0x12FFF + 2 * i) & 0xFFFF, "word " + i);
                 }
@@ -94,11 +95,8 @@ class StringOpsTest {
             for (int i = 1; i < 0x3000; i++) {
                 m.memory.writeByte(0x20000 + i, (byte) i);
             }
-            m.load(0x1000, ModeTransitionTest.asm("be 00 00 02 00", "bf 01 00 02 00", "b9 ff 2f 00 00",
-                    "f3 a4", "f4"));
-            m.flat32();
-            m.cpu.eip = 0x1000;
-            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100_000), m.vcpu.stopReason());
+            runOn(m, "be 00 00 02 00", "bf 01 00 02 00", "b9 ff 2f 00 00",
+                    "f3 a4", "f4");
             for (int i = 0; i < 0x3000; i++) {
                 assertEquals((byte) 0xAB, m.memory.readByte(0x20000 + i), Integer.toHexString(i));
             }
@@ -111,11 +109,8 @@ class StringOpsTest {
             for (int i = 0; i < 0x10000; i += 4) {
                 m.memory.writeInt(0x40000 + i, i * 7919);
             }
-            m.load(0x1000, ModeTransitionTest.asm("be 00 00 04 00", "bf 02 00 08 00", "b9 00 40 00 00",
-                    "f3 a5", "f4"));
-            m.flat32();
-            m.cpu.eip = 0x1000;
-            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(100_000), m.vcpu.stopReason());
+            runOn(m, "be 00 00 04 00", "bf 02 00 08 00", "b9 00 40 00 00",
+                    "f3 a5", "f4");
             for (int i = 0; i < 0x10000; i += 4) {
                 assertEquals(i * 7919, m.memory.readInt(0x80002 + i));
             }
