@@ -86,15 +86,9 @@ final class StringOps {
             int si = index(c, Cpu.ESI, a32);
             int dstLin = c.segBase[Cpu.ES] + di;
             int srcLin = c.segBase[d.seg] + si;
-            long elems = Math.min(count & 0xFFFF_FFFFL, (0x1000 - (dstLin & 0xFFF)) / size);
+            long elems = elementsInPage(di, dstLin, count & 0xFFFF_FFFFL, size, a32);
             if (kind == MOVS) {
-                elems = Math.min(elems, (0x1000 - (srcLin & 0xFFF)) / size);
-            }
-            if (!a32) {
-                elems = Math.min(elems, (0x10000 - di) / size);
-                if (kind == MOVS) {
-                    elems = Math.min(elems, (0x10000 - si) / size);
-                }
+                elems = elementsInPage(si, srcLin, elems, size, a32);
             }
             if (elems <= 0) {
                 return false;
@@ -162,10 +156,7 @@ final class StringOps {
             }
             int di = index(c, Cpu.EDI, a32);
             int dstLin = c.segBase[Cpu.ES] + di;
-            long elems = Math.min(count & 0xFFFF_FFFFL, (0x1000 - (dstLin & 0xFFF)) / size);
-            if (!a32) {
-                elems = Math.min(elems, (0x10000 - di) / size);
-            }
+            long elems = elementsInPage(di, dstLin, count & 0xFFFF_FFFFL, size, a32);
             if (elems <= 0) {
                 step(c, d, INS, size, size, a32);
                 setCount(c, count - 1, a32);
@@ -190,6 +181,15 @@ final class StringOps {
             budget -= (long) n * size;
         }
         return yieldUnlessDone(c, a32);
+    }
+
+    /**
+     * How many of {@code count} elements from linear {@code lin} (offset {@code index} in its
+     * segment) lie whole before the page end and, with 16-bit addressing, before the offset wraps.
+     */
+    private static long elementsInPage(int index, int lin, long count, int size, boolean a32) {
+        long n = Math.min(count, (0x1000 - (lin & 0xFFF)) / size);
+        return a32 ? n : Math.min(n, (0x10000 - index) / size);
     }
 
     /** ECX, or CX with 16-bit addressing: what is left of a REP. */
