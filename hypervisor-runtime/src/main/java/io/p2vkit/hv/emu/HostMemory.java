@@ -11,8 +11,8 @@ import sun.misc.Unsafe;
  * one of these at every guest memory access, and the segment's path (a VarHandle, its guards,
  * the scoped access, the bounds check) is some eight methods deep for the JIT to parse and fold
  * at each. With one intrinsic per access the JIT threads, which compete with the vCPU for this
- * machine's second core, spend ~2 s less per Linux boot and the boot is ~0.8 s faster
- * (bench/RESULTS.md). bin/p2v and the tests run with --sun-misc-unsafe-memory-access=allow.
+ * machine's second core, spend ~1 s less per Linux boot (C2 on regions: 3.5 s → 2.4 s) and the
+ * boot is ~0.8 s faster (bench/RESULTS.md). bin/p2v and the tests run with --sun-misc-unsafe-memory-access=allow.
  */
 final class HostMemory {
 
