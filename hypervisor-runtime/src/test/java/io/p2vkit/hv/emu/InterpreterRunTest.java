@@ -21,18 +21,6 @@ class InterpreterRunTest {
 
     private static final long CODE = NativeHarness64.CODE;
 
-    private static FlatMachine machine(byte[] code, boolean regions, int threshold) {
-        FlatMachine m = NativeDifferential64Test.machine64();
-        m.cpu.compileBlocks = regions;
-        m.cpu.regionThreshold = threshold;
-        m.load(CODE, code);
-        m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-        m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
-        m.cpu.rip = CODE;
-        m.cpu.eip = (int) CODE;
-        m.cpu.breakSlice = false; // left set by entering long mode
-        return m;
-    }
 
     @Test
     void aFaultInTheMiddleOfALineNamesItsInstructionWithTheStateBeforeIt() {
@@ -44,7 +32,7 @@ class InterpreterRunTest {
                 "48 c7 c0 99 00 00 00",     // mov rax, 0x99
                 "f4");                      // hlt
         for (boolean regions : new boolean[] {false, true}) {
-            try (FlatMachine m = machine(code, regions, 1000)) {
+            try (FlatMachine m = NativeDifferential64Test.loaded64(code, regions, 1000)) {
                 for (int pass = 0; pass < 3; pass++) { // the first decodes, the others run cached code
                     m.cpu.rip = CODE;
                     m.cpu.eip = (int) CODE;
@@ -83,7 +71,7 @@ class InterpreterRunTest {
             expected += (byte) i;
         }
         for (boolean regions : new boolean[] {false, true}) {
-            try (FlatMachine m = machine(code, regions, 1000)) {
+            try (FlatMachine m = NativeDifferential64Test.loaded64(code, regions, 1000)) {
                 m.cpu.r[Cpu.EDI] = NativeDifferential64Test.DATA;
                 assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
                 assertEquals(expected, m.cpu.r[Cpu.EAX]);
@@ -99,7 +87,7 @@ class InterpreterRunTest {
                 "48 ff c0", "48 ff c0", "48 ff c0", "48 ff c0", "48 ff c0",
                 "f4");                      // hlt
         for (boolean regions : new boolean[] {false, true}) {
-            try (FlatMachine m = machine(code, regions, 1000)) {
+            try (FlatMachine m = NativeDifferential64Test.loaded64(code, regions, 1000)) {
                 m.cpu.runSlice(7);
                 assertEquals(7, m.cpu.retired);
                 assertEquals(7, m.cpu.r[Cpu.EAX]);
@@ -128,7 +116,7 @@ class InterpreterRunTest {
         long[][] regs = new long[2][];
         long[] retired = new long[2];
         for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(code, pass == 1, 50)) {
+            try (FlatMachine m = NativeDifferential64Test.loaded64(code, pass == 1, 50)) {
                 assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
                 regs[pass] = m.cpu.r.clone();
                 retired[pass] = m.cpu.retired;

@@ -67,6 +67,24 @@ class NativeDifferential64Test {
         return m;
     }
 
+    /**
+     * {@link #machine64} with {@code code} at {@link NativeHarness64#CODE} about to run, RBX and
+     * RBP at DATA, RSP at STACK, regions on or off and compiled after {@code threshold} runs.
+     */
+    static FlatMachine loaded64(byte[] code, boolean regions, int threshold) {
+        FlatMachine m = machine64();
+        m.cpu.compileBlocks = regions;
+        m.cpu.regionThreshold = threshold;
+        m.load(NativeHarness64.CODE, code);
+        m.cpu.r[Cpu.EBX] = DATA;
+        m.cpu.r[Cpu.EBP] = DATA;
+        m.cpu.r[Cpu.ESP] = STACK;
+        m.cpu.rip = NativeHarness64.CODE;
+        m.cpu.eip = (int) NativeHarness64.CODE;
+        m.cpu.breakSlice = false; // left set by entering long mode
+        return m;
+    }
+
     @Test
     void randomSequencesMatchTheHostCpu() throws Exception {
         Random rnd = new Random(SEED);

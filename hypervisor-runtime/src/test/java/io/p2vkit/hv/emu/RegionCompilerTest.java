@@ -56,17 +56,25 @@ class RegionCompilerTest {
 
     /** A 64-bit machine with {@code code} at CODE, RBX and RBP at DATA, a stack, regions on or off, then {@code setup}. */
     private static FlatMachine loaded(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
-        FlatMachine m = NativeDifferential64Test.machine64();
-        m.cpu.compileBlocks = blocks;
-        m.cpu.regionThreshold = THRESHOLD;
-        m.load(CODE, code);
-        m.cpu.r[Cpu.EBX] = NativeDifferential64Test.DATA;
-        m.cpu.r[Cpu.EBP] = NativeDifferential64Test.DATA;
-        m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+        FlatMachine m = NativeDifferential64Test.loaded64(code, blocks, THRESHOLD);
         setup.accept(m);
-        m.cpu.rip = CODE;
-        m.cpu.eip = (int) CODE;
         return m;
+    }
+
+    /**
+     * A loop whose {@code access} (a memory operand at RBX+RAX or RSP/RBP+RAX) turns
+     * non-canonical on iteration 1,000, at CODE + 21, after SHL set the flags the fault must show.
+     */
+    private static byte[] loopFaultingOnIteration1000(String access) {
+        return asm(
+                "31 c9",                    // xor ecx, ecx
+                "ff c1",                    // L: inc ecx
+                "81 f9 e8 03 00 00",        // cmp ecx, 1000
+                "0f 93 c0",                 // setae al
+                "48 0f b6 c0",              // movzx rax, al
+                "48 c1 e0 3f",              // shl rax, 63
+                access,
+                "eb " + HexFormat.of().toHexDigits((byte) -(19 + asm(access).length + 2))); // jmp L
     }
 
     private static Outcome run(byte[] code, boolean blocks, java.util.function.Consumer<FlatMachine> setup) {
@@ -227,15 +235,7 @@ class RegionCompilerTest {
     void aFaultSeesTheFlagsOfTheLastArithmeticEvenWhenLaterCodeWouldOverwriteThem() {
         // SHL's flags are dead on the normal path (INC and CMP overwrite them) but the MOV after
         // it faults on iteration 1,000 (a non-canonical address): the exception frame holds them.
-        byte[] code = asm(
-                "31 c9",                    // xor ecx, ecx
-                "ff c1",                    // L: inc ecx
-                "81 f9 e8 03 00 00",        // cmp ecx, 1000
-                "0f 93 c0",                 // setae al
-                "48 0f b6 c0",              // movzx rax, al
-                "48 c1 e0 3f",              // shl rax, 63
-                "48 8b 14 03",              // mov rdx, [rbx+rax]
-                "eb e7");                   // jmp L
+        byte[] code = loopFaultingOnIteration1000("48 8b 14 03"); // mov rdx, [rbx+rax]
         assertEquals(CpuFault.GP, sameFaultBothWays("shl", code, CODE + 21, m -> { }).fault().vector);
     }
 
@@ -292,17 +292,7 @@ class RegionCompilerTest {
             {"48 8b 54 05 00", "0c"},    // mov rdx, [rbp+rax]: #SS
         };
         for (String[] c : cases) {
-            byte[] faulting = asm(c[0]);
-            byte[] code = asm(
-                    "31 c9",                    // xor ecx, ecx
-                    "ff c1",                    // L: inc ecx
-                    "81 f9 e8 03 00 00",        // cmp ecx, 1000
-                    "0f 93 c0",                 // setae al
-                    "48 0f b6 c0",              // movzx rax, al
-                    "48 c1 e0 3f",              // shl rax, 63
-                    c[0],                       // the access, non-canonical on iteration 1,000
-                    "eb " + HexFormat.of().toHexDigits((byte) -(19 + faulting.length + 2))); // jmp L
-            Faulted f = sameFaultBothWays(c[0], code, CODE + 21, m -> { });
+            Faulted f = sameFaultBothWays(c[0], loopFaultingOnIteration1000(c[0]), CODE + 21, m -> { });
             assertEquals(Integer.parseInt(c[1], 16), f.fault().vector, c[0]);
             assertEquals(0, f.fault().errorCode, c[0]);
             assertEquals(1000, f.rcx(), c[0]);
