@@ -67,6 +67,24 @@ final class CodePage {
         return b;
     }
 
+    /**
+     * Makes the code at {@code offsets} hot: where a region just compiled stopped only because
+     * it was full, the code goes on as hot as the region's start. Straight-line code longer than
+     * a region (an unrolled hash, a checksum) would otherwise count its heat afresh at each
+     * region's end and be compiled one region per {@code threshold} further runs; now the next
+     * run starting there compiles it.
+     */
+    void heatUp(int[] offsets, int threshold) {
+        if (heat == null) {
+            heat = new short[4096];
+        }
+        for (int off : offsets) {
+            if (heat[off] >= 0) {
+                heat[off] = (short) Math.min(threshold, Short.MAX_VALUE);
+            }
+        }
+    }
+
     /** Whether a straight-line run of the interpreter ends before {@code off} (see {@link #runBreaks}). */
     boolean breaksBefore(int off) {
         return (runBreaks[off >>> 6] & 1L << off) != 0;

@@ -97,7 +97,9 @@ final class RegionCompiler {
                     System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", start,
                             region.size(), length, (System.nanoTime() - t0) / 1000);
                 }
-                return load(bytes, classData(region, c), start);
+                CompiledBlock block = load(bytes, classData(region, c), start);
+                page.heatUp(region.continuations(), c.regionThreshold);
+                return block;
             }
         }
     }

@@ -21,7 +21,7 @@ final class RegionScan {
 
     /** A scanned region: instructions in address order and what the emitter needs about them. */
     record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
-            boolean[] label, boolean[] recordFlags, int registers) {
+            boolean[] label, boolean[] recordFlags, int registers, int[] continuations) {
 
         int size() {
             return insns.length;
@@ -76,7 +76,17 @@ final class RegionScan {
         if (!found.containsKey(start)) {
             return null;
         }
-        return analyse(start, found);
+        return analyse(start, found, continuations(found, work, base, page));
+    }
+
+    /**
+     * The page offsets of code the region left out only because it was full: instructions the
+     * interpreter has run, reached from the region and still waiting in {@code work}.
+     */
+    private static int[] continuations(TreeMap<Long, DecodedInsn> found, ArrayDeque<Long> work, long base,
+            CodePage page) {
+        return work.stream().filter(at -> (at & ~0xFFFL) == base && !found.containsKey(at)
+                && page.executed((int) (at & 0xFFF))).mapToInt(at -> (int) (at & 0xFFF)).distinct().toArray();
     }
 
     private static String describe(Cpu c, long at) {
@@ -108,7 +118,7 @@ final class RegionScan {
         return d;
     }
 
-    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found) {
+    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found, int[] continuations) {
         int n = found.size();
         long[] address = new long[n];
         DecodedInsn[] insns = new DecodedInsn[n];
@@ -149,7 +159,7 @@ final class RegionScan {
         for (int i = 0; i < n; i++) {
             record[i] = mustRecord(i, insns, fall, jump, label, liveOut);
         }
-        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers);
+        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers, continuations);
     }
 
     /**

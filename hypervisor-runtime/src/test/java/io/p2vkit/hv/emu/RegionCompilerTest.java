@@ -109,6 +109,34 @@ class RegionCompilerTest {
     }
 
     @Test
+    void straightLineCodeLongerThanARegionIsCompiledWhollyOnceItsStartIsHot() {
+        // A loop body of 300 instructions without a branch needs five regions of 64. Once the
+        // loop head has run THRESHOLD times, its region's end is as hot as its start: the rest
+        // follows in the same pass, not one region per THRESHOLD further passes.
+        int bodyInsns = 300;
+        int passes = THRESHOLD + 10;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(new byte[] {(byte) passes, 0, 0, 0})));
+        for (int k = 0; k < bodyInsns / 2; k++) {
+            b.writeBytes(asm("48 01 c8", "48 31 c2")); // add rax, rcx; xor rdx, rax
+        }
+        b.writeBytes(asm("48 ff c9", "0f 85 " + HexFormat.ofDelimiter(" ").formatHex(intLe(-(3 * bodyInsns + 9)))));
+        b.write(0xF4);
+        byte[] code = b.toByteArray();
+        try (FlatMachine m = loaded(code, true, x -> { })) {
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+            long compiledPasses = m.cpu.regionRetired / (bodyInsns + 2);
+            assertTrue(compiledPasses >= passes - THRESHOLD - 2,
+                    "passes run compiled: " + compiledPasses + " (" + m.cpu.regionsCompiled + " regions)");
+        }
+        assertSame(run(code, false, x -> { }), run(code, true, x -> { }));
+    }
+
+    private static byte[] intLe(int v) {
+        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+    }
+
+    @Test
     void aRegionServesOnlyThePrivilegeItWasCompiledAt() {
         // Its TLB lookups use that privilege's tags (a CPL 0 entry may grant what CPL 3 may not).
         try (FlatMachine m = loaded(mixedLoop(1000), true, x -> { })) {
