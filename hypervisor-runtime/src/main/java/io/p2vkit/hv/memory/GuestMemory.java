@@ -42,6 +42,8 @@ public final class GuestMemory implements AutoCloseable {
     private final List<Region> regions = new ArrayList<>();
     /** The regions by base, as an array: {@link #find} runs on every page walk and TLB fill. */
     private volatile Region[] byBase = new Region[0];
+    /** The region {@link #find} found last (nearly every walk and fill is in main RAM); any thread may replace it. */
+    private Region lastFound;
 
     /** Adds a region of fresh zeroed memory at {@code base}; regions must not overlap. */
     public synchronized Region add(String name, long base, long size, boolean readOnly) {
@@ -66,8 +68,13 @@ public final class GuestMemory implements AutoCloseable {
 
     /** The region holding all of {@code [gpa, gpa + len)}, or null (MMIO or unmapped). */
     public Region find(long gpa, long len) {
+        Region last = lastFound;
+        if (last != null && last.contains(gpa, len)) {
+            return last;
+        }
         for (Region r : byBase) {
             if (r.contains(gpa, len)) {
+                lastFound = r;
                 return r;
             }
         }
