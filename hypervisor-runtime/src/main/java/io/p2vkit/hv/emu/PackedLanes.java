@@ -18,6 +18,34 @@ final class PackedLanes {
     /** {@code a op b} for the destination chunk {@code a} and source chunk {@code b}. */
     static long apply(int op, long a, long b) {
         return switch (op) {
+            case 0xF4 -> (a & LOW32) * (b & LOW32);         // PMULUDQ
+            case 0xF5 -> maddwd(a, b);                      // PMADDWD
+            case 0xF6 -> sadbw(a, b);                       // PSADBW
+            case 0xDC -> addSaturatedBytes(a, b);           // PADDUSB
+            case 0xD8 -> sub(a, b, H8) & ~belowBytes(a, b); // PSUBUSB
+            case 0xEC, 0xE8, 0xE0, 0x64 -> lanes(op, a, b, 8);
+            case 0xED, 0xE9, 0xDD, 0xD9, 0xEA, 0xEE, 0xE3, 0x65, 0xD5, 0xE5, 0xE4 -> lanes(op, a, b, 16);
+            case 0x66 -> lanes(op, a, b, 32);               // PCMPGTD
+            default -> common(op, a, b);
+        };
+    }
+
+    /** Whether {@code op} is one of {@link #common}'s. */
+    static boolean isCommon(int op) {
+        return switch (op) {
+            case 0xFC, 0xFD, 0xFE, 0xD4, 0xF8, 0xF9, 0xFA, 0xFB, 0xDB, 0xDF, 0xEB, 0xEF, 0x74, 0x75, 0x76, 0xDA, 0xDE -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * The operations string and memory routines use (PCMPEQB, PMINUB, PXOR... in glibc's SSE2
+     * strcmp and strlen) and plain additions and logic: few and small enough that the JIT inlines
+     * this into a compiled region, where the operation is a constant and the switch folds away
+     * ({@link #apply} as a whole is too big to be inlined).
+     */
+    static long common(int op, long a, long b) {
+        return switch (op) {
             case 0xFC -> add(a, b, H8);                     // PADDB
             case 0xFD -> add(a, b, H16);                    // PADDW
             case 0xFE -> add(a, b, H32);                    // PADDD
@@ -30,19 +58,11 @@ final class PackedLanes {
             case 0xDF -> ~a & b;                            // PANDN
             case 0xEB -> a | b;                             // POR
             case 0xEF -> a ^ b;                             // PXOR
-            case 0xF4 -> (a & LOW32) * (b & LOW32);         // PMULUDQ
-            case 0xF5 -> maddwd(a, b);                      // PMADDWD
-            case 0xF6 -> sadbw(a, b);                       // PSADBW
             case 0x74 -> equal(a, b, H8, 0xFF);             // PCMPEQB
             case 0x75 -> equal(a, b, H16, 0xFFFF);          // PCMPEQW
             case 0x76 -> equal(a, b, H32, LOW32);           // PCMPEQD
             case 0xDA -> minUnsignedBytes(a, b);            // PMINUB
-            case 0xDE -> maxUnsignedBytes(a, b);            // PMAXUB
-            case 0xDC -> addSaturatedBytes(a, b);           // PADDUSB
-            case 0xD8 -> sub(a, b, H8) & ~belowBytes(a, b); // PSUBUSB
-            case 0xEC, 0xE8, 0xE0, 0x64 -> lanes(op, a, b, 8);
-            case 0xED, 0xE9, 0xDD, 0xD9, 0xEA, 0xEE, 0xE3, 0x65, 0xD5, 0xE5, 0xE4 -> lanes(op, a, b, 16);
-            default -> lanes(op, a, b, 32);                 // PCMPGTD
+            default -> maxUnsignedBytes(a, b);              // PMAXUB (0xDE: callers ask isCommon first)
         };
     }
 

@@ -171,6 +171,10 @@ final class RegionSse {
                 }
             }
             case 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> {
+                if ((p == Sse.PF2 || p == Sse.PF3) && SseInline.scalarArith(op & 0xFF)) {
+                    scalarArith(d, i, op & 0xFF, p == Sse.PF2);
+                    return;
+                }
                 code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x);
                 if (d.isMemory() && (p == Sse.PF2 || p == Sse.PF3)) {
                     ops.readRm(d, i, p == Sse.PF2 ? 8 : 4);
@@ -189,13 +193,29 @@ final class RegionSse {
                     default -> 0xEF;
                 };
                 code.aload(CPU).loadConstant(same).loadConstant(x);
-                source(d, i, "intReg", "intMem", CD_int, CD_int);
+                source(d, i, "commonReg", "commonMem", CD_int, CD_int);
             }
             default -> {
+                boolean common = PackedLanes.isCommon(op & 0xFF);
                 code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x);
-                source(d, i, "intReg", "intMem", CD_int, CD_int);
+                source(d, i, common ? "commonReg" : "intReg", common ? "commonMem" : "intMem", CD_int, CD_int);
             }
         }
+    }
+
+    /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalarDouble}/{@code scalarSingle}. */
+    private void scalarArith(DecodedInsn d, int i, int op, boolean dbl) {
+        code.aload(CPU).loadConstant(op).loadConstant(d.reg);
+        if (d.isMemory()) {
+            ops.readRm(d, i, dbl ? 8 : 4);
+        } else {
+            code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.rm).laload();
+            if (!dbl) {
+                code.loadConstant(0xFFFF_FFFFL).land();
+            }
+        }
+        code.invokestatic(CD_INLINE, dbl ? "scalarDouble" : "scalarSingle",
+                MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
     }
 
     /** A full 16-byte move: register to register, load or store, aligned or not. */

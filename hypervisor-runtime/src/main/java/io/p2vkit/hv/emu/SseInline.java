@@ -93,7 +93,68 @@ final class SseInline {
         Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
     }
 
+    /** {@link #intReg} for {@link PackedLanes#common}'s operations: small enough to be inlined, the operation folding away. */
+    static void commonReg(Cpu c, int op, int n, int m) {
+        long[] x = c.xmm;
+        long bl = x[2 * m];
+        long bh = x[2 * m + 1];
+        Sse.setXmm(c, n, PackedLanes.common(op, x[2 * n], bl), PackedLanes.common(op, x[2 * n + 1], bh));
+    }
+
+    /** {@link #intMem} for {@link PackedLanes#common}'s operations. */
+    static void commonMem(Cpu c, int op, int n, long lin) {
+        Sse.aligned(lin);
+        long bl = c.mmu.read64(lin);
+        long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
+        long[] x = c.xmm;
+        Sse.setXmm(c, n, PackedLanes.common(op, x[2 * n], bl), PackedLanes.common(op, x[2 * n + 1], bh));
+    }
+
     // ---- floating point ----
+
+    /**
+     * ADDSD/SUBSD/MULSD/DIVSD ({@code op} the opcode's low byte) with the source's quadword
+     * {@code b}: the host's arithmetic when {@link FastFloat}'s bounds hold, else
+     * {@link SseFloat#arith}'s exact path. Small, so that a region inlines it with the operation
+     * a constant (SseFloat.arith, which serves every form, is too big to be inlined).
+     */
+    static void scalarDouble(Cpu c, int op, int n, long b) {
+        c.simdExceptions = 0;
+        long r = FastFloat.arithDouble(c, softOp(op), c.xmm[2 * n], b);
+        if (r == FastFloat.SLOW) {
+            SseFloat.arith(c, op, Sse.PF2, n, b, 0);
+            return;
+        }
+        Sse.commit(c);
+        c.xmm[2 * n] = r;
+    }
+
+    /** ADDSS/SUBSS/MULSS/DIVSS the same way, {@code b} the source's dword zero-extended. */
+    static void scalarSingle(Cpu c, int op, int n, long b) {
+        c.simdExceptions = 0;
+        long a = c.xmm[2 * n];
+        long r = FastFloat.arithSingle(c, softOp(op), a & LOW32, b);
+        if (r == FastFloat.SLOW) {
+            SseFloat.arith(c, op, Sse.PF3, n, b, 0);
+            return;
+        }
+        Sse.commit(c);
+        c.xmm[2 * n] = (a & ~LOW32) | (r & LOW32);
+    }
+
+    /** Whether {@link #scalarDouble} and {@link #scalarSingle} serve opcode byte {@code op}. */
+    static boolean scalarArith(int op) {
+        return op == 0x58 || op == 0x59 || op == 0x5C || op == 0x5E;
+    }
+
+    private static int softOp(int op) {
+        return switch (op) {
+            case 0x58 -> SoftFloat.ADD;
+            case 0x59 -> SoftFloat.MUL;
+            case 0x5C -> SoftFloat.SUB;
+            default -> SoftFloat.DIV;
+        };
+    }
 
     /** SQRT/ADD/MUL/SUB/MIN/DIV/MAX with a register source, prefix {@code p} (PS, PD, SS, SD). */
     static void arithReg(Cpu c, int op, int p, int n, int m) {
