@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -86,24 +87,25 @@ final class Mmu {
     /** The faulting linear address of the last #PF (the CPU copies it to CR2). */
     long faultAddress;
 
-    // The software TLB, direct-mapped by linear page, in native memory: entry i is the 32 bytes
-    // at tlb + 32i, the read, write and fetch tags (the page number, -1 when that access must
-    // take the slow path) and the addend from a linear address of the page to its host address.
-    // Native, at an address fixed for the MMU's life, so that a compiled region (this vCPU's
-    // own) holds that address as a constant: a lookup then needs no array, bounds check or load.
+    // The software TLB, direct-mapped by linear page: entry i is the four longs at tlb[4i], the
+    // read, write and fetch tags (the page number, -1 when that access must take the slow path)
+    // and the addend from a linear address of the page to its host address. A compiled region
+    // (this vCPU's own) holds the array in a static final field: to the JIT a constant of known
+    // length, so a lookup is two array loads with no bounds check. (It was native memory read
+    // through sun.misc.Unsafe: each of those reads counts ~50 bytecodes towards the JIT's
+    // inlining budget of 8,000 per method, and large regions ran out of it.)
     static final int TLB_READ = 0;
-    static final int TLB_WRITE = 8;
-    static final int TLB_FETCH = 16;
-    static final int TLB_ADDEND = 24;
-    private final MemorySegment tlbMemory = Arena.ofAuto().allocate(32L * TLB_SIZE, 64);
-    final long tlb = tlbMemory.address();
+    static final int TLB_WRITE = 1;
+    static final int TLB_FETCH = 2;
+    static final int TLB_ADDEND = 3;
+    final long[] tlb = emptyTlb();
     /**
      * The table the interpreter's data accessors look up: {@link #tlb}, or while a locked
      * instruction runs {@link #MISS}, so that its every access takes the slow path into the
      * locked transaction. (Locked instructions never run inside a compiled region.)
      */
-    private long dataTlb = tlb;
-    private static final long MISS = Arena.global().allocate(32L * TLB_SIZE, 64).fill((byte) -1).address();
+    private long[] dataTlb = tlb;
+    private static final long[] MISS = emptyTlb();
     private final MemorySegment[] segment = new MemorySegment[TLB_SIZE];
     private final long[] segmentOffset = new long[TLB_SIZE];
     // A TLB entry only points into a RAM region of GuestMemory, which stays allocated while a
@@ -181,7 +183,7 @@ final class Mmu {
         }
         for (int i = 0; i < TLB_SIZE; i++) {
             if (!globalEntry[i]) {
-                drop(tlb + slot(i));
+                drop(slot(i));
             }
         }
         generation++;
@@ -191,7 +193,7 @@ final class Mmu {
     void flush() {
         largePagesCached = false;
         gigaPagesCached = false;
-        tlbMemory.fill((byte) -1);
+        Arrays.fill(tlb, -1);
         generation++;
     }
 
@@ -211,7 +213,7 @@ final class Mmu {
         if (largePagesCached) {
             dropWindow(lin);
         } else {
-            drop(tlb + entry(lin));
+            drop(entry(lin));
         }
         generation++;
     }
@@ -220,8 +222,8 @@ final class Mmu {
     private void dropWindow(long lin) {
         long first = lin >>> 12 & ~0x3FFL;
         for (long vpn = first; vpn < first + 1024; vpn++) {
-            long e = tlb + entry(vpn << 12);
-            if ((word(e + TLB_READ) & ~SUPERVISOR) == vpn) {
+            int e = entry(vpn << 12);
+            if ((tlb[e + TLB_READ] & ~SUPERVISOR) == vpn) {
                 drop(e);
             }
         }
@@ -246,19 +248,19 @@ final class Mmu {
     // check. A non-canonical address never hits either, its page number being no page's tag,
     // so the slow paths raise its #GP and regions need not check first.
 
-    static int load8(Mmu m, long tlb, long mask, long lin) {
+    static int load8(Mmu m, long[] tlb, long mask, long lin) {
         int v = HostMemory.getByte(readAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
         return v;
     }
 
-    static int load16(Mmu m, long tlb, long mask, long lin) {
+    static int load16(Mmu m, long[] tlb, long mask, long lin) {
         int v = HostMemory.getShort(readAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    static int load32(Mmu m, long tlb, long mask, long lin) {
+    static int load32(Mmu m, long[] tlb, long mask, long lin) {
         int v = HostMemory.getInt(readAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
@@ -269,29 +271,29 @@ final class Mmu {
      * (single-copy atomic, SDM Vol. 3 §9.1.1); across a page end or to MMIO it is two 32-bit
      * reads, so a device sees two 4-byte accesses.
      */
-    static long load64(Mmu m, long tlb, long mask, long lin) {
+    static long load64(Mmu m, long[] tlb, long mask, long lin) {
         long v = HostMemory.getLong(readAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
 
-    static void store8(Mmu m, long tlb, long mask, long lin, int v) {
+    static void store8(Mmu m, long[] tlb, long mask, long lin, int v) {
         VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
         HostMemory.putByte(writeAddress(m, tlb, mask, lin, lin, 1, v), (byte) v);
     }
 
-    static void store16(Mmu m, long tlb, long mask, long lin, int v) {
+    static void store16(Mmu m, long[] tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
         HostMemory.putShort(writeAddress(m, tlb, mask, lin, lin + 1, 2, v), (short) v);
     }
 
-    static void store32(Mmu m, long tlb, long mask, long lin, int v) {
+    static void store32(Mmu m, long[] tlb, long mask, long lin, int v) {
         VarHandle.releaseFence();
         HostMemory.putInt(writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
     }
 
     /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
-    static void store64(Mmu m, long tlb, long mask, long lin, long v) {
+    static void store64(Mmu m, long[] tlb, long mask, long lin, long v) {
         VarHandle.releaseFence();
         HostMemory.putLong(writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
     }
@@ -300,54 +302,52 @@ final class Mmu {
      * Reads of operands the instruction will write back: the write permission is checked first,
      * so a fault never leaves flags updated for a write that did not happen.
      */
-    static int loadRmw8(Mmu m, long tlb, long mask, long lin) {
+    static int loadRmw8(Mmu m, long[] tlb, long mask, long lin) {
         int v = HostMemory.getByte(rmwAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    static int loadRmw16(Mmu m, long tlb, long mask, long lin) {
+    static int loadRmw16(Mmu m, long[] tlb, long mask, long lin) {
         int v = HostMemory.getShort(rmwAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
         VarHandle.acquireFence();
         return v;
     }
 
-    static int loadRmw32(Mmu m, long tlb, long mask, long lin) {
+    static int loadRmw32(Mmu m, long[] tlb, long mask, long lin) {
         int v = HostMemory.getInt(rmwAddress(m, tlb, mask, lin, lin + 3, 4));
         VarHandle.acquireFence();
         return v;
     }
 
-    static long loadRmw64(Mmu m, long tlb, long mask, long lin) {
+    static long loadRmw64(Mmu m, long[] tlb, long mask, long lin) {
         long v = HostMemory.getLong(rmwAddress(m, tlb, mask, lin, lin + 7, 8));
         VarHandle.acquireFence();
         return v;
     }
 
     /** The offset in the TLB of the entry of the page holding linear {@code lin}. */
-    private static long entry(long lin) {
-        return lin >>> 7 & (long) TLB_MASK << 5; // slot((int) (lin >>> 12) & TLB_MASK) in two host instructions
+    private static int entry(long lin) {
+        return (int) (lin >>> 10) & TLB_MASK << 2; // slot((int) (lin >>> 12) & TLB_MASK) in two host instructions
     }
 
     /** The offset in the TLB of entry {@code i}. */
-    private static long slot(int i) {
-        return (long) i << 5;
+    private static int slot(int i) {
+        return i << 2;
     }
 
     /** Makes every access through the entry at {@code e} miss. */
-    private static void drop(long e) {
-        setWord(e + TLB_READ, -1);
-        setWord(e + TLB_WRITE, -1);
-        setWord(e + TLB_FETCH, -1);
+    private void drop(int e) {
+        tlb[e + TLB_READ] = -1;
+        tlb[e + TLB_WRITE] = -1;
+        tlb[e + TLB_FETCH] = -1;
     }
 
-    /** A TLB word (or any host long). */
-    private static long word(long address) {
-        return HostMemory.getLong(address);
-    }
-
-    private static void setWord(long address, long v) {
-        HostMemory.putLong(address, v);
+    /** A TLB whose every access misses. */
+    private static long[] emptyTlb() {
+        long[] t = new long[4 * TLB_SIZE];
+        Arrays.fill(t, -1);
+        return t;
     }
 
     /**
@@ -355,10 +355,10 @@ final class Mmu {
      * otherwise the access happens here (page walk, MMIO, a page end, a locked instruction) and
      * the answer is the address of {@link #scratch}, which then holds the value read.
      */
-    private static long readAddress(Mmu m, long tlb, long mask, long lin, long last, int size) {
-        long e = tlb + entry(last);
-        if ((word(e) & mask) == lin >>> 12) {
-            return word(e + TLB_ADDEND) + lin;
+    private static long readAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size) {
+        int e = entry(last);
+        if ((tlb[e] & mask) == lin >>> 12) {
+            return tlb[e + TLB_ADDEND] + lin;
         }
         return m.readMiss(lin, size);
     }
@@ -375,10 +375,10 @@ final class Mmu {
      * otherwise the write of {@code v} happens here, all of it, and the answer is the address
      * of {@link #scratch}, where the caller's store then lands harmlessly.
      */
-    private static long writeAddress(Mmu m, long tlb, long mask, long lin, long last, int size, long v) {
-        long e = tlb + entry(last) + TLB_WRITE;
-        if ((word(e) & mask) == lin >>> 12) {
-            return word(e + (TLB_ADDEND - TLB_WRITE)) + lin;
+    private static long writeAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size, long v) {
+        int e = entry(last) + TLB_WRITE;
+        if ((tlb[e] & mask) == lin >>> 12) {
+            return tlb[e + (TLB_ADDEND - TLB_WRITE)] + lin;
         }
         return m.writeMiss(lin, size, v);
     }
@@ -395,10 +395,10 @@ final class Mmu {
     }
 
     /** {@link #readAddress} for an operand about to be written: the write tag must hit, or the write is probed. */
-    private static long rmwAddress(Mmu m, long tlb, long mask, long lin, long last, int size) {
-        long e = tlb + entry(last) + TLB_WRITE;
-        if ((word(e) & mask) == lin >>> 12) {
-            return word(e + (TLB_ADDEND - TLB_WRITE)) + lin; // a write tag is only ever set with the read tag
+    private static long rmwAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size) {
+        int e = entry(last) + TLB_WRITE;
+        if ((tlb[e] & mask) == lin >>> 12) {
+            return tlb[e + (TLB_ADDEND - TLB_WRITE)] + lin; // a write tag is only ever set with the read tag
         }
         return m.rmwMiss(lin, size);
     }
@@ -516,9 +516,9 @@ final class Mmu {
 
     /** An instruction byte at {@code lin}. */
     int fetch8(long lin) {
-        long e = tlb + entry(lin);
-        if ((word(e + TLB_FETCH) & tagMask) == lin >>> 12) {
-            return HostMemory.getByte(word(e + TLB_ADDEND) + lin) & 0xFF;
+        int e = entry(lin);
+        if ((tlb[e + TLB_FETCH] & tagMask) == lin >>> 12) {
+            return HostMemory.getByte(tlb[e + TLB_ADDEND] + lin) & 0xFF;
         }
         long pa = translate(lin, ACCESS_FETCH, user);
         return physRead(pa, 1);
@@ -535,10 +535,10 @@ final class Mmu {
      */
     MemorySegment readSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        long tag = dataTlb + entry(lin) + TLB_READ;
-        if ((word(tag) & tagMask) != lin >>> 12) {
+        int tag = entry(lin) + TLB_READ;
+        if ((dataTlb[tag] & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_READ, user);
-            if ((word(tag) & tagMask) != lin >>> 12) {
+            if ((dataTlb[tag] & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -549,10 +549,10 @@ final class Mmu {
     /** Like {@link #readSegmentAt} for writing; null also for ROM and pages holding decoded code. */
     MemorySegment writeSegmentAt(long lin) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        long tag = dataTlb + entry(lin) + TLB_WRITE;
-        if ((word(tag) & tagMask) != lin >>> 12) {
+        int tag = entry(lin) + TLB_WRITE;
+        if ((dataTlb[tag] & tagMask) != lin >>> 12) {
             translate(lin, ACCESS_WRITE, user);
-            if ((word(tag) & tagMask) != lin >>> 12) {
+            if ((dataTlb[tag] & tagMask) != lin >>> 12) {
                 return null;
             }
         }
@@ -764,11 +764,11 @@ final class Mmu {
         globalEntry[idx] = global;
         long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
-        long e = tlb + entry(lin);
-        setWord(e + TLB_ADDEND, r.segment().address() + segmentOffset[idx] - (vpn << 12));
-        setWord(e + TLB_READ, tag);
-        setWord(e + TLB_WRITE, writable && !r.readOnly() && !code ? tag : -1);
-        setWord(e + TLB_FETCH, executable ? tag : -1);
+        int e = entry(lin);
+        tlb[e + TLB_ADDEND] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
+        tlb[e + TLB_READ] = tag;
+        tlb[e + TLB_WRITE] = writable && !r.readOnly() && !code ? tag : -1;
+        tlb[e + TLB_FETCH] = executable ? tag : -1;
     }
 
     private long[] walkLegacy(long lin, int access, boolean userAccess) {
@@ -999,9 +999,9 @@ final class Mmu {
     private boolean revokeWrites(long ppn) {
         boolean had = false;
         for (int i = 0; i < TLB_SIZE; i++) {
-            long tag = tlb + slot(i) + TLB_WRITE;
-            if (word(tag) != -1 && physPage[i] == ppn) {
-                setWord(tag, -1);
+            int tag = slot(i) + TLB_WRITE;
+            if (tlb[tag] != -1 && physPage[i] == ppn) {
+                tlb[tag] = -1;
                 had = true;
             }
         }
@@ -1073,7 +1073,7 @@ final class Mmu {
      */
     private long physForLocked(long lin, int access) {
         int idx = (int) (lin >>> 12) & TLB_MASK;
-        if ((word(tlb + entry(lin) + TLB_WRITE) & tagMask) == lin >>> 12) {
+        if ((tlb[entry(lin) + TLB_WRITE] & tagMask) == lin >>> 12) {
             return physPage[idx] << 12 | (lin & 0xFFF);
         }
         return translate(lin, access, user);

@@ -85,7 +85,7 @@ final class RegionCompiler {
             if (region == null) {
                 return null;
             }
-            byte[] bytes = classBytes(region, c.mmu.tlb, c.mmu.user);
+            byte[] bytes = classBytes(region, c.mmu.user);
             int length = runLength(bytes);
             if (max == 1 || length <= BYTECODE_LIMIT) {
                 if (DUMP != null) {
@@ -112,7 +112,7 @@ final class RegionCompiler {
         }
     }
 
-    private static byte[] classBytes(RegionScan.Region region, long tlb, boolean user) {
+    private static byte[] classBytes(RegionScan.Region region, boolean user) {
         // Named after the guest address, so that profiles and JIT logs say which code it is.
         ClassDesc self = ClassDesc.of("io.p2vkit.hv.emu.Region_" + Long.toHexString(region.start()));
         return ClassFile.of().build(self, cb -> {
@@ -127,6 +127,7 @@ final class RegionCompiler {
             // JIT embeds rather than keeps in registers.
             cb.withField("cpu", RegionOperands.CD_CPU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("mmu", RegionOperands.CD_MMU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            cb.withField("tlb", RegionOperands.CD_TLB, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             // The handlers and decoded instructions of delegated instructions, as constants.
             for (int i = 0; i < region.size(); i++) {
                 if (RegionTraits.delegated(region.insns()[i])) {
@@ -136,7 +137,7 @@ final class RegionCompiler {
             }
             cb.withMethodBody(ConstantDescs.CLASS_INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_STATIC,
                     code -> classInit(code, self, region));
-            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region, tlb, user));
+            cb.withMethodBody("run", MTD_RUN, 0, code -> run(code, self, region, user));
         });
     }
 
@@ -155,6 +156,8 @@ final class RegionCompiler {
                 .putstatic(self, "cpu", RegionOperands.CD_CPU);
         code.aload(0).loadConstant(2 * region.size() + 1).aaload().checkcast(RegionOperands.CD_MMU)
                 .putstatic(self, "mmu", RegionOperands.CD_MMU);
+        code.aload(0).loadConstant(2 * region.size() + 2).aaload().checkcast(RegionOperands.CD_TLB)
+                .putstatic(self, "tlb", RegionOperands.CD_TLB);
         for (int i = 0; i < region.size(); i++) {
             if (RegionTraits.delegated(region.insns()[i])) {
                 code.aload(0).loadConstant(2 * i).aaload().checkcast(RegionEmitter.CD_HANDLER)
@@ -166,11 +169,12 @@ final class RegionCompiler {
         code.return_();
     }
 
-    /** The class data: per instruction its handler and decoded form (null where not delegated), then the vCPU and its MMU. */
+    /** The class data: per instruction its handler and decoded form (null where not delegated), then the vCPU, its MMU and TLB. */
     private static Object[] classData(RegionScan.Region region, Cpu c) {
-        Object[] data = new Object[2 * region.size() + 2];
+        Object[] data = new Object[2 * region.size() + 3];
         data[2 * region.size()] = c;
         data[2 * region.size() + 1] = c.mmu;
+        data[2 * region.size() + 2] = c.mmu.tlb;
         for (int i = 0; i < region.size(); i++) {
             DecodedInsn d = region.insns()[i];
             if (RegionTraits.delegated(d)) {
@@ -197,7 +201,7 @@ final class RegionCompiler {
         }
     }
 
-    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, long tlb, boolean user) {
+    private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, boolean user) {
         int cpu = RegionOperands.CPU;
         // The region's own vCPU (the argument is the same object) and MMU, as constants.
         code.getstatic(self, "cpu", RegionOperands.CD_CPU).astore(cpu);
@@ -217,7 +221,7 @@ final class RegionCompiler {
         Label handler = code.newLabel();
         Label tryStart = code.newLabel();
         Label tryEnd = code.newLabel();
-        RegionEmitter emitter = new RegionEmitter(code, self, region, exit, tlb, user);
+        RegionEmitter emitter = new RegionEmitter(code, self, region, exit, user);
         code.labelBinding(tryStart);
         code.goto_(emitter.entry());
         emitter.emitBody();

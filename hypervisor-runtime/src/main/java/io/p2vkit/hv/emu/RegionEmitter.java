@@ -68,9 +68,9 @@ final class RegionEmitter {
     private int pend = UNKNOWN;
     private static final int UNKNOWN = -1;
 
-    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit, long tlb, boolean user) {
+    RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit, boolean user) {
         this.code = code;
-        this.ops = new RegionOperands(code, region, tlb, user);
+        this.ops = new RegionOperands(code, region, self, user);
         this.sse = new RegionSse(code, ops);
         this.self = self;
         this.region = region;

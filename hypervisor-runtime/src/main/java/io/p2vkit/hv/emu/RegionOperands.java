@@ -20,12 +20,13 @@ final class RegionOperands {
 
     static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
     static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
+    static final ClassDesc CD_TLB = CD_long.arrayType();
     static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
     private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
-    private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_long, CD_long, CD_long);
-    private static final MethodTypeDesc MTD_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_MMU, CD_long, CD_long, CD_long);
-    private static final MethodTypeDesc MTD_STORE_INT = MethodTypeDesc.of(CD_void, CD_MMU, CD_long, CD_long, CD_long, CD_int);
-    private static final MethodTypeDesc MTD_STORE_LONG = MethodTypeDesc.of(CD_void, CD_MMU, CD_long, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_TLB, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_MMU, CD_TLB, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_STORE_INT = MethodTypeDesc.of(CD_void, CD_MMU, CD_TLB, CD_long, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_STORE_LONG = MethodTypeDesc.of(CD_void, CD_MMU, CD_TLB, CD_long, CD_long, CD_long);
 
     // Local variable slots of the generated run(Cpu, int) method.
     static final int CPU = 1;
@@ -49,15 +50,15 @@ final class RegionOperands {
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
-    /** The host address of this vCPU's TLB ({@link Mmu#tlb}), fixed for its life: a constant here. */
-    private final long tlb;
+    /** The region's class, whose static final field {@code tlb} holds this vCPU's TLB ({@link Mmu#tlb}): a constant to the JIT. */
+    private final ClassDesc self;
     /** The TLB tag mask of the privilege the region runs at ({@link Mmu#tagMask(boolean)}). */
     private final long tagMask;
 
-    RegionOperands(CodeBuilder code, RegionScan.Region region, long tlb, boolean user) {
+    RegionOperands(CodeBuilder code, RegionScan.Region region, ClassDesc self, boolean user) {
         this.code = code;
         this.region = region;
-        this.tlb = tlb;
+        this.self = self;
         this.tagMask = Mmu.tagMask(user);
     }
 
@@ -189,7 +190,7 @@ final class RegionOperands {
      * the JIT inlines every access of a large region.
      */
     void readAt(int linSlot, int size, boolean rmw) {
-        code.aload(MMU).loadConstant(tlb).loadConstant(tagMask).lload(linSlot);
+        code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot);
         code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
         if (size < 8) {
             code.i2l();
@@ -198,7 +199,7 @@ final class RegionOperands {
     }
 
     void writeAt(int linSlot, int size, int valueSlot) {
-        code.aload(MMU).loadConstant(tlb).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
+        code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
         if (size == 8) {
             code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
         } else {
