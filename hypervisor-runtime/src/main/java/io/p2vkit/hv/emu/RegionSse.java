@@ -193,12 +193,11 @@ final class RegionSse {
                     default -> 0xEF;
                 };
                 code.aload(CPU).loadConstant(same).loadConstant(x);
-                source(d, i, "commonReg", "commonMem", CD_int, CD_int);
+                source(d, i, "intReg", "intMem", CD_int, CD_int);
             }
             default -> {
-                boolean common = PackedLanes.isCommon(op & 0xFF);
                 code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x);
-                source(d, i, common ? "commonReg" : "intReg", common ? "commonMem" : "intMem", CD_int, CD_int);
+                source(d, i, "intReg", "intMem", CD_int, CD_int);
             }
         }
     }

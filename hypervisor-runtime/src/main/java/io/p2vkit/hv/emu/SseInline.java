@@ -80,34 +80,29 @@ final class SseInline {
 
     static void intReg(Cpu c, int op, int n, int m) {
         long[] x = c.xmm;
-        long bl = x[2 * m];
-        long bh = x[2 * m + 1];
-        Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
+        lanes(c, op, n, x[2 * m], x[2 * m + 1]);
     }
 
     static void intMem(Cpu c, int op, int n, long lin) {
         Sse.aligned(lin);
         long bl = c.mmu.read64(lin);
         long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
-        long[] x = c.xmm;
-        Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
+        lanes(c, op, n, bl, bh);
     }
 
-    /** {@link #intReg} for {@link PackedLanes#common}'s operations: small enough to be inlined, the operation folding away. */
-    static void commonReg(Cpu c, int op, int n, int m) {
+    /**
+     * XMM{@code n} = XMM{@code n} op (bh:bl). In a region the operation is a constant: the
+     * common ones (PCMPEQB, PMINUB, PXOR... of glibc's SSE2 string routines) then come down to
+     * {@link PackedLanes#common}'s one case, inlined; {@link PackedLanes#apply}, which serves
+     * them all, is too big for the JIT to inline and would be a call with its switch.
+     */
+    private static void lanes(Cpu c, int op, int n, long bl, long bh) {
         long[] x = c.xmm;
-        long bl = x[2 * m];
-        long bh = x[2 * m + 1];
-        Sse.setXmm(c, n, PackedLanes.common(op, x[2 * n], bl), PackedLanes.common(op, x[2 * n + 1], bh));
-    }
-
-    /** {@link #intMem} for {@link PackedLanes#common}'s operations. */
-    static void commonMem(Cpu c, int op, int n, long lin) {
-        Sse.aligned(lin);
-        long bl = c.mmu.read64(lin);
-        long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
-        long[] x = c.xmm;
-        Sse.setXmm(c, n, PackedLanes.common(op, x[2 * n], bl), PackedLanes.common(op, x[2 * n + 1], bh));
+        if (PackedLanes.isCommon(op)) {
+            Sse.setXmm(c, n, PackedLanes.common(op, x[2 * n], bl), PackedLanes.common(op, x[2 * n + 1], bh));
+        } else {
+            Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
+        }
     }
 
     // ---- floating point ----
