@@ -117,6 +117,14 @@ final class Mmu {
     private final long[] physPage = new long[TLB_SIZE];
     /** Per TLB entry, whether its translation is global (survives a CR3 load while CR4.PGE is set). */
     private final boolean[] globalEntry = new boolean[TLB_SIZE];
+    /**
+     * The entries filled without the global bit since the last CR3 load, each listed once: a CR3
+     * load drops those instead of scanning all 16,384. Linux's boot loads CR3 ~17,000 times
+     * (mostly text_poke's temporary address space), with a few hundred fills in between.
+     */
+    private final int[] nonGlobal = new int[TLB_SIZE];
+    private final boolean[] listedNonGlobal = new boolean[TLB_SIZE];
+    private int nonGlobalCount;
 
     private final Map<Long, CodePage> codePages = new HashMap<>();
     /** Bumped whenever a translation or a code page goes away; the fetch path re-checks then. */
@@ -181,11 +189,14 @@ final class Mmu {
             flush();
             return;
         }
-        for (int i = 0; i < TLB_SIZE; i++) {
+        for (int k = 0; k < nonGlobalCount; k++) {
+            int i = nonGlobal[k];
+            listedNonGlobal[i] = false;
             if (!globalEntry[i]) {
                 drop(slot(i));
             }
         }
+        nonGlobalCount = 0;
         generation++;
     }
 
@@ -194,6 +205,10 @@ final class Mmu {
         largePagesCached = false;
         gigaPagesCached = false;
         Arrays.fill(tlb, -1);
+        for (int k = 0; k < nonGlobalCount; k++) {
+            listedNonGlobal[nonGlobal[k]] = false;
+        }
+        nonGlobalCount = 0;
         generation++;
     }
 
@@ -762,6 +777,10 @@ final class Mmu {
         segmentOffset[idx] = (ppn << 12) - r.base();
         physPage[idx] = ppn;
         globalEntry[idx] = global;
+        if (!global && !listedNonGlobal[idx]) {
+            listedNonGlobal[idx] = true;
+            nonGlobal[nonGlobalCount++] = idx;
+        }
         long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
         boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
         int e = entry(lin);

@@ -333,6 +333,37 @@ class LongModeTest {
     }
 
     @Test
+    void aCr3LoadDropsEveryNonGlobalEntryFilledSinceTheLastOne() {
+        // CR3 loads drop the entries listed as filled without G since the last: refilled after a
+        // load, and a slot filled global then non-global, must be dropped by the next one too.
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            m.memory.writeInt(0x4000, 0x4444);
+            m.memory.writeInt(0x5000, 0x5555);
+            m.memory.writeInt(0x7000, 0x7777);
+            m.cpu.writeCr4(Mmu.CR4_PAE | Mmu.CR4_PGE);
+            m.memory.writeLong(PT + 5 * 8, 0x5000 | 3);       // linear 0x5000: not global
+            m.memory.writeLong(PT + 4 * 8, 0x4000 | 0x103);   // linear 0x4000: global, for now
+            for (int round = 0; round < 3; round++) {
+                assertEquals(0x5555, mmu.read32(0x5000L));
+                m.memory.writeLong(PT + 5 * 8, 0x7000 | 3);
+                m.cpu.writeCr3(PML4);
+                assertEquals(0x7777, mmu.read32(0x5000L), "round " + round + ": walked again after the CR3 load");
+                m.memory.writeLong(PT + 5 * 8, 0x5000 | 3);
+                m.cpu.writeCr3(PML4);
+            }
+            assertEquals(0x4444, mmu.read32(0x4000L));
+            m.memory.writeLong(PT + 4 * 8, 0x5000 | 3);       // 0x4000 now maps 0x5000, not global
+            mmu.flushPage(0x4000);
+            assertEquals(0x5555, mmu.read32(0x4000L));
+            m.memory.writeLong(PT + 4 * 8, 0x7000 | 3);
+            m.cpu.writeCr3(PML4);
+            assertEquals(0x7777, mmu.read32(0x4000L), "the slot's non-global refill went with the CR3 load");
+        }
+    }
+
+    @Test
     void tlbFollowsInvlpgAndCr3Loads() {
         try (FlatMachine m = machine()) {
             enterCompat(m);
