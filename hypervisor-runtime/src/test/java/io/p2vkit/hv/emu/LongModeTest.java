@@ -203,14 +203,19 @@ class LongModeTest {
         }
     }
 
+    /** Compatibility mode with 0x4444, 0x5555 and 0x7777 at physical 0x4000, 0x5000 and 0x7000; the MMU. */
+    private static Mmu threeMarkedPages(FlatMachine m) {
+        enterCompat(m);
+        m.memory.writeInt(0x4000, 0x4444);
+        m.memory.writeInt(0x5000, 0x5555);
+        m.memory.writeInt(0x7000, 0x7777);
+        return m.cpu.mmu;
+    }
+
     @Test
     void aCr3LoadKeepsGlobalTranslationsOnlyWhileCr4PgeIsSet() {
         try (FlatMachine m = machine()) {
-            enterCompat(m);
-            Mmu mmu = m.cpu.mmu;
-            m.memory.writeInt(0x4000, 0x4444);
-            m.memory.writeInt(0x5000, 0x5555);
-            m.memory.writeInt(0x7000, 0x7777);
+            Mmu mmu = threeMarkedPages(m);
             m.memory.writeLong(PT + 4 * 8, 0x4000 | 0x103);   // linear 0x4000: global
             m.memory.writeLong(PT + 5 * 8, 0x5000 | 3);       // linear 0x5000: not global
             m.cpu.writeCr4(Mmu.CR4_PAE | Mmu.CR4_PGE);
@@ -337,11 +342,7 @@ class LongModeTest {
         // CR3 loads drop the entries listed as filled without G since the last: refilled after a
         // load, and a slot filled global then non-global, must be dropped by the next one too.
         try (FlatMachine m = machine()) {
-            enterCompat(m);
-            Mmu mmu = m.cpu.mmu;
-            m.memory.writeInt(0x4000, 0x4444);
-            m.memory.writeInt(0x5000, 0x5555);
-            m.memory.writeInt(0x7000, 0x7777);
+            Mmu mmu = threeMarkedPages(m);
             m.cpu.writeCr4(Mmu.CR4_PAE | Mmu.CR4_PGE);
             m.memory.writeLong(PT + 5 * 8, 0x5000 | 3);       // linear 0x5000: not global
             m.memory.writeLong(PT + 4 * 8, 0x4000 | 0x103);   // linear 0x4000: global, for now
