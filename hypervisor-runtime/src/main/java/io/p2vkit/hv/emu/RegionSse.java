@@ -171,7 +171,7 @@ final class RegionSse {
                 }
             }
             case 0x151, 0x158, 0x159, 0x15C, 0x15D, 0x15E, 0x15F -> {
-                if ((p == Sse.PF2 || p == Sse.PF3) && SseInline.scalarArith(op & 0xFF)) {
+                if ((p == Sse.PF2 || p == Sse.PF3) && SseFloat.isAddMulSubDiv(op & 0xFF)) {
                     scalarArith(d, i, op & 0xFF, p == Sse.PF2);
                     return;
                 }
@@ -202,9 +202,9 @@ final class RegionSse {
         }
     }
 
-    /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalarDouble}/{@code scalarSingle}. */
+    /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalar}. */
     private void scalarArith(DecodedInsn d, int i, int op, boolean dbl) {
-        code.aload(CPU).loadConstant(op).loadConstant(d.reg);
+        code.aload(CPU).loadConstant(op).loadConstant(dbl ? 1 : 0).loadConstant(d.reg);
         if (d.isMemory()) {
             ops.readRm(d, i, dbl ? 8 : 4);
         } else {
@@ -213,8 +213,7 @@ final class RegionSse {
                 code.loadConstant(0xFFFF_FFFFL).land();
             }
         }
-        code.invokestatic(CD_INLINE, dbl ? "scalarDouble" : "scalarSingle",
-                MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
+        code.invokestatic(CD_INLINE, "scalar", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_int, CD_long));
     }
 
     /** A full 16-byte move: register to register, load or store, aligned or not. */

@@ -72,14 +72,26 @@ final class SseFloat {
     private static long lane(Cpu c, int op, long a, long b, boolean dbl) {
         long r = switch (op) {
             case 0x51 -> SoftFloat.sqrt(c, b, dbl);
-            case 0x58 -> SoftFloat.arith(c, SoftFloat.ADD, a, b, dbl);
-            case 0x59 -> SoftFloat.arith(c, SoftFloat.MUL, a, b, dbl);
-            case 0x5C -> SoftFloat.arith(c, SoftFloat.SUB, a, b, dbl);
+            case 0x58, 0x59, 0x5C, 0x5E -> SoftFloat.arith(c, softOp(op), a, b, dbl);
             case 0x5D -> minMax(c, a, b, dbl, false);
-            case 0x5E -> SoftFloat.arith(c, SoftFloat.DIV, a, b, dbl);
             default -> minMax(c, a, b, dbl, true);
         };
         return dbl ? r : r & 0xFFFF_FFFFL;
+    }
+
+    /** Whether opcode byte {@code op} is ADD, MUL, SUB or DIV ({@link #softOp}'s). */
+    static boolean isAddMulSubDiv(int op) {
+        return op == 0x58 || op == 0x59 || op == 0x5C || op == 0x5E;
+    }
+
+    /** {@link SoftFloat}'s operation for ADD (0x58), MUL (0x59), SUB (0x5C) or DIV (0x5E). */
+    static int softOp(int op) {
+        return switch (op) {
+            case 0x58 -> SoftFloat.ADD;
+            case 0x59 -> SoftFloat.MUL;
+            case 0x5C -> SoftFloat.SUB;
+            default -> SoftFloat.DIV;
+        };
     }
 
     /**

@@ -108,47 +108,24 @@ final class SseInline {
     // ---- floating point ----
 
     /**
-     * ADDSD/SUBSD/MULSD/DIVSD ({@code op} the opcode's low byte) with the source's quadword
-     * {@code b}: the host's arithmetic when {@link FastFloat}'s bounds hold, else
-     * {@link SseFloat#arith}'s exact path. Small, so that a region inlines it with the operation
-     * a constant (SseFloat.arith, which serves every form, is too big to be inlined).
+     * ADDSD/SUBSD/MULSD/DIVSD ({@code dbl}) or the SS forms, {@code op} the opcode's low byte, with
+     * the source's quadword or zero-extended dword {@code b}: {@link FastFloat}'s host arithmetic
+     * when its bounds hold, else {@link SseFloat#arith}'s exact path. Small enough that a region
+     * inlines it with the operation a constant (SseFloat.arith, which serves every form, is too
+     * big to be inlined; going through SoftFloat.arith instead made the benchmark's float phase
+     * ~10% slower).
      */
-    static void scalarDouble(Cpu c, int op, int n, long b) {
-        c.simdExceptions = 0;
-        long r = FastFloat.arithDouble(c, softOp(op), c.xmm[2 * n], b);
-        if (r == FastFloat.SLOW) {
-            SseFloat.arith(c, op, Sse.PF2, n, b, 0);
-            return;
-        }
-        Sse.commit(c);
-        c.xmm[2 * n] = r;
-    }
-
-    /** ADDSS/SUBSS/MULSS/DIVSS the same way, {@code b} the source's dword zero-extended. */
-    static void scalarSingle(Cpu c, int op, int n, long b) {
+    static void scalar(Cpu c, int op, boolean dbl, int n, long b) {
         c.simdExceptions = 0;
         long a = c.xmm[2 * n];
-        long r = FastFloat.arithSingle(c, softOp(op), a & LOW32, b);
+        int soft = SseFloat.softOp(op);
+        long r = dbl ? FastFloat.arithDouble(c, soft, a, b) : FastFloat.arithSingle(c, soft, a & LOW32, b);
         if (r == FastFloat.SLOW) {
-            SseFloat.arith(c, op, Sse.PF3, n, b, 0);
+            SseFloat.arith(c, op, dbl ? Sse.PF2 : Sse.PF3, n, b, 0);
             return;
         }
         Sse.commit(c);
-        c.xmm[2 * n] = (a & ~LOW32) | (r & LOW32);
-    }
-
-    /** Whether {@link #scalarDouble} and {@link #scalarSingle} serve opcode byte {@code op}. */
-    static boolean scalarArith(int op) {
-        return op == 0x58 || op == 0x59 || op == 0x5C || op == 0x5E;
-    }
-
-    private static int softOp(int op) {
-        return switch (op) {
-            case 0x58 -> SoftFloat.ADD;
-            case 0x59 -> SoftFloat.MUL;
-            case 0x5C -> SoftFloat.SUB;
-            default -> SoftFloat.DIV;
-        };
+        c.xmm[2 * n] = dbl ? r : (a & ~LOW32) | (r & LOW32);
     }
 
     /** SQRT/ADD/MUL/SUB/MIN/DIV/MAX with a register source, prefix {@code p} (PS, PD, SS, SD). */
