@@ -72,12 +72,9 @@ final class CodePage {
      * it was full, the code goes on as hot as the region's start. Straight-line code longer than
      * a region (an unrolled hash, a checksum) would otherwise count its heat afresh at each
      * region's end and be compiled one region per {@code threshold} further runs; now the next
-     * run starting there compiles it.
+     * run starting there compiles it. Called while {@link #block} compiles, so heat exists.
      */
     void heatUp(int[] offsets, int threshold) {
-        if (heat == null) {
-            heat = new short[4096];
-        }
         for (int off : offsets) {
             if (heat[off] >= 0) {
                 heat[off] = (short) Math.min(threshold, Short.MAX_VALUE);

@@ -4,8 +4,8 @@ import java.lang.reflect.Field;
 import sun.misc.Unsafe;
 
 /**
- * Loads and stores at host addresses, for the TLB's fast paths: the guest's RAM and the TLB
- * itself, both native memory that stays allocated while a vCPU runs.
+ * Loads and stores at host addresses in the guest's RAM (native memory that stays allocated
+ * while a vCPU runs), for the TLB's fast paths and page walks.
  *
  * <p>Unsafe rather than a MemorySegment spanning the address space: a compiled region inlines
  * one of these at every guest memory access, and the segment's path (a VarHandle, its guards,
