@@ -19,12 +19,15 @@ abstract class CompiledBlock {
     final boolean user;
 
     /**
-     * The region that ran after this one last time, and the MMU generation then: while no
-     * translation or code page has gone since, the same RIP finds the same region without a
-     * lookup (a loop through several regions, a function's call and return).
+     * The two regions that ran after this one most recently, and the MMU generation when each
+     * was found: while no translation or code page has gone since, the same RIP finds the same
+     * region without a lookup (a loop through several regions, a function's call and return).
+     * Two, because a region ending in a conditional branch goes on to either side of it.
      */
     private CompiledBlock successor;
     private int successorGeneration;
+    private CompiledBlock previousSuccessor;
+    private int previousSuccessorGeneration;
 
     CompiledBlock(long start, int size, boolean user) {
         this.start = start;
@@ -32,14 +35,22 @@ abstract class CompiledBlock {
         this.user = user;
     }
 
-    /** The region at RIP if it is the one remembered after this one, else null (look it up). */
+    /** The region at RIP if it is one of those remembered after this one, else null (look it up). */
     final CompiledBlock successor(Cpu c) {
+        long rip = c.rip;
+        int generation = c.mmu.generation;
         CompiledBlock s = successor;
-        return s != null && s.start == c.rip && successorGeneration == c.mmu.generation ? s : null;
+        if (s != null && s.start == rip && successorGeneration == generation) {
+            return s;
+        }
+        s = previousSuccessor;
+        return s != null && s.start == rip && previousSuccessorGeneration == generation ? s : null;
     }
 
-    /** Remembers {@code next}, just found at RIP after this region ran. */
+    /** Remembers {@code next}, just found at RIP after this region ran, with the last one before it. */
     final void link(CompiledBlock next, Cpu c) {
+        previousSuccessor = successor;
+        previousSuccessorGeneration = successorGeneration;
         successor = next;
         successorGeneration = c.mmu.generation;
     }
