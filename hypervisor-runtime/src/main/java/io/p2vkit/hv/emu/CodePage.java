@@ -20,6 +20,8 @@ final class CodePage {
      */
     private CompiledBlock[] blocks;
     private short[] heat;
+    /** The heat of an offset whose region the {@link RegionTranslator} is building. */
+    private static final short TRANSLATING = -2;
     /**
      * One bit per offset before which a straight-line run of the interpreter ends, so that the
      * next run starts there with a region lookup: where a compiled region starts (falling into
@@ -47,18 +49,40 @@ final class CodePage {
         }
         int h = heat[off];
         if (h < 0) {
-            return null; // tried: the first instruction there cannot be in a block
+            return null; // tried (the first instruction there cannot be in a block), or being translated
         }
         if (h < c.regionThreshold) {
             heat[off] = (short) (h + 1);
             return null;
         }
-        heat[off] = 0;
-        CompiledBlock b = RegionCompiler.compile(c, lin, this);
+        if (c.translator != null && c.translator.submit(c, this, off, lin)) {
+            heat[off] = TRANSLATING; // interpreted until the translator thread is done
+            return null;
+        }
+        return install(off, RegionCompiler.compile(c, lin, this));
+    }
+
+    /**
+     * Marks the instructions of a region being translated ({@code address}, linear) as such: the
+     * interpreter still runs them meanwhile, and a loop among them must not count its way to a
+     * region of its own that the one under way will hold.
+     */
+    void translating(long[] address, boolean on) {
+        for (long a : address) {
+            int off = (int) a & 0xFFF;
+            if (on ? heat[off] >= 0 : heat[off] == TRANSLATING) {
+                heat[off] = on ? TRANSLATING : 0;
+            }
+        }
+    }
+
+    /** Makes {@code b} (null: nothing there compiles) the block at {@code off}; returns it. */
+    CompiledBlock install(int off, CompiledBlock b) {
         if (b == null) {
             heat[off] = -1;
             return null;
         }
+        heat[off] = 0;
         if (blocks == null) {
             blocks = new CompiledBlock[4096];
         }

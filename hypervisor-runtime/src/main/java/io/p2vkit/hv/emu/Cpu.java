@@ -138,6 +138,8 @@ final class Cpu {
      * Without it the last few dozen instructions of every slice are interpreted.
      */
     boolean sliceMayOvershoot;
+    /** Translates regions on a thread of its own when set (a machine's vCPUs); null: on this thread. */
+    RegionTranslator translator;
     /** Interpreted executions of an address before a region is compiled there (tests lower it). */
     int regionThreshold = RegionCompiler.THRESHOLD;
     boolean halted;

@@ -50,6 +50,7 @@ public final class EmuVcpu implements Vcpu {
 
     public EmuVcpu(GuestMemory memory, Bus bus, InterruptController interrupts) {
         this.cpu = new Cpu(new Mmu(memory, bus), bus);
+        this.cpu.translator = RegionTranslator.ENABLED ? new RegionTranslator() : null;
         this.interrupts = interrupts;
         this.apic = null;
         this.lone = true;
@@ -63,6 +64,7 @@ public final class EmuVcpu implements Vcpu {
     EmuVcpu(GuestMemory memory, Bus bus, LocalApicAccess apic, EmuVcpus.Smp smp, int index) {
         Mmu mmu = new Mmu(memory, bus, apic, smp == null ? null : smp.code(), index);
         this.cpu = new Cpu(mmu, bus, apic, smp == null ? null : new LockedAccess(smp.splitLock()));
+        this.cpu.translator = RegionTranslator.ENABLED ? new RegionTranslator() : null;
         this.interrupts = apic;
         this.apic = apic;
         this.lone = smp == null;
@@ -104,6 +106,9 @@ public final class EmuVcpu implements Vcpu {
                 if (apicEvent) {
                     apicEvent = false;
                     takeApicSignals();
+                }
+                if (cpu.translator != null && cpu.translator.ready()) {
+                    cpu.translator.install(cpu);
                 }
                 if (cpu.mmu.hasCodeMessages()) {
                     cpu.mmu.drainCodeMessages();

@@ -30,7 +30,8 @@ import java.nio.file.Path;
  * region as host loops. The method loads the registers it uses from {@link Cpu#r} on entry and
  * stores them back on every exit, with the flags still pending in its locals
  * ({@link PendingFlags}); on an exception it does so before rethrowing it with the faulting
- * instruction's RIP and RSP where the interpreter expects them.
+ * instruction's RIP and RSP where the interpreter expects them. A machine's vCPUs have the class
+ * built and loaded on the {@link RegionTranslator}'s thread; tests and lone CPUs, on their own.
  */
 final class RegionCompiler {
 
@@ -59,49 +60,88 @@ final class RegionCompiler {
      * first failure is reported once on stderr: a slower guest, never a stopped one.
      */
     static CompiledBlock compile(Cpu c, long start, CodePage page) {
-        long t0 = THREAD_CPU.getCurrentThreadCpuTime();
+        return compile(c, start, page, RegionScan.MAX_INSNS);
+    }
+
+    /** {@link #compile(Cpu, long, CodePage)} with at most {@code max} instructions. */
+    static CompiledBlock compile(Cpu c, long start, CodePage page, int max) {
+        long t0 = threadCpuNanos();
         try {
-            return translate(c, start, page);
+            return translate(c, start, page, max);
         } catch (RuntimeException | LinkageError e) {
-            if (!failureReported) {
-                failureReported = true;
-                System.err.println("p2v: emu: region at " + Long.toHexString(start)
-                        + " left to the interpreter: " + e);
-            }
+            reportFailure(start, e);
             return null;
         } finally {
-            c.regionCompileNanos += THREAD_CPU.getCurrentThreadCpuTime() - t0;
+            c.regionCompileNanos += threadCpuNanos() - t0;
         }
+    }
+
+    /** Reports the first region that failed to translate (it stays with the interpreter). */
+    static void reportFailure(long start, Throwable e) {
+        if (!failureReported) {
+            failureReported = true;
+            System.err.println("p2v: emu: region at " + Long.toHexString(start)
+                    + " left to the interpreter: " + e);
+        }
+    }
+
+    /** The CPU time of the calling thread, for the statistics of time spent translating. */
+    static long threadCpuNanos() {
+        return THREAD_CPU.getCurrentThreadCpuTime();
     }
 
     private static final ThreadMXBean THREAD_CPU = ManagementFactory.getThreadMXBean();
     private static volatile boolean failureReported;
 
+    /** A region's loaded class and the length of its run method in bytecode bytes. */
+    record Built(CompiledBlock block, int length) {
+    }
+
     /** Halves the region until its method fits the JIT's size limit. */
-    private static CompiledBlock translate(Cpu c, long start, CodePage page) {
-        long t0 = System.nanoTime();
-        for (int max = RegionScan.MAX_INSNS; ; max /= 2) {
+    private static CompiledBlock translate(Cpu c, long start, CodePage page, int first) {
+        for (int max = first; ; max /= 2) {
             RegionScan.Region region = RegionScan.scan(c, start, max, page);
             if (region == null) {
                 return null;
             }
-            byte[] bytes = classBytes(region, c.mmu.user);
-            int length = runLength(bytes);
-            if (max == 1 || length <= BYTECODE_LIMIT) {
-                if (DUMP != null) {
-                    dump(start, bytes);
-                }
-                c.regionsCompiled++;
-                c.regionBytecode += length;
-                if (TRACE) {
-                    System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", start,
-                            region.size(), length, (System.nanoTime() - t0) / 1000);
-                }
-                CompiledBlock block = load(bytes, classData(region, c), start);
-                page.heatUp(region.continuations(), c.regionThreshold);
-                return block;
+            Built built = build(region, c.mmu.user, classData(region, c), max <= 1);
+            if (built != null) {
+                return counted(c, built, region, page);
             }
         }
+    }
+
+    /**
+     * Builds and loads the class of {@code region}; null when its method is above the JIT's size
+     * limit, unless {@code anySize}. Touches no vCPU state: the translator thread calls it too.
+     */
+    static Built build(RegionScan.Region region, boolean user, Object[] data, boolean anySize) {
+        long t0 = System.nanoTime();
+        byte[] bytes = classBytes(region, user);
+        int length = runLength(bytes);
+        if (!anySize && length > BYTECODE_LIMIT) {
+            return null;
+        }
+        if (DUMP != null) {
+            dump(region.start(), bytes);
+        }
+        CompiledBlock block = load(bytes, data, region.start());
+        if (TRACE) {
+            System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", region.start(),
+                    region.size(), length, (System.nanoTime() - t0) / 1000);
+        }
+        return new Built(block, length);
+    }
+
+    /**
+     * Counts a region built for {@code c} in its statistics and makes the code it left out for
+     * lack of room as hot as its start ({@link CodePage#heatUp}); returns its block.
+     */
+    static CompiledBlock counted(Cpu c, Built built, RegionScan.Region region, CodePage page) {
+        c.regionsCompiled++;
+        c.regionBytecode += built.length();
+        page.heatUp(region.continuations(), c.regionThreshold);
+        return built.block();
     }
 
     private static void dump(long start, byte[] bytes) {
@@ -170,7 +210,7 @@ final class RegionCompiler {
     }
 
     /** The class data: per instruction its handler and decoded form (null where not delegated), then the vCPU, its MMU and TLB. */
-    private static Object[] classData(RegionScan.Region region, Cpu c) {
+    static Object[] classData(RegionScan.Region region, Cpu c) {
         Object[] data = new Object[2 * region.size() + 3];
         data[2 * region.size()] = c;
         data[2 * region.size() + 1] = c.mmu;

@@ -25,7 +25,7 @@ class RegionCompilerTest {
     static final int THRESHOLD = 50;
 
     /** A loop of ALU, memory, shift, flag and conditional-move work, {@code n} iterations. */
-    private static byte[] mixedLoop(int n) {
+    static byte[] mixedLoop(int n) {
         byte[] body = asm(
                 "48 89 c8",                 // L: mov rax, rcx
                 "48 69 c0 b1 79 37 1e",     // imul rax, rax, 0x1e3779b1
