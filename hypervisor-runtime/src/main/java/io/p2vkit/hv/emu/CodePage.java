@@ -30,6 +30,16 @@ final class CodePage {
      */
     private final long[] runBreaks = new long[64];
 
+    /**
+     * The instruction that starts at {@link #crossingOffset} and ends on the next page, whose
+     * code page (at the time) is {@link #crossingTail}: a write to either page drops that page
+     * object, so while RIP's next page is the same object the bytes are the same. Only one
+     * instruction crosses a page's end in code that is not decoded at two offsets at once.
+     */
+    private DecodedInsn crossingInsn;
+    private int crossingOffset = -1;
+    private CodePage crossingTail;
+
     CodePage(long physPage) {
         this.physPage = physPage;
     }
@@ -109,6 +119,23 @@ final class CodePage {
     /** Whether a straight-line run of the interpreter ends before {@code off} (see {@link #runBreaks}). */
     boolean breaksBefore(int off) {
         return (runBreaks[off >>> 6] & 1L << off) != 0;
+    }
+
+    /** The instruction cached at {@code off} that crosses the page end, or null. */
+    DecodedInsn crossing(int off) {
+        return off == crossingOffset ? crossingInsn : null;
+    }
+
+    /** The code page the cached crossing instruction's tail was on. */
+    CodePage crossingTail() {
+        return crossingTail;
+    }
+
+    /** Caches {@code d}, decoded at {@code off} and ending on {@code tail}. */
+    void crossed(int off, DecodedInsn d, CodePage tail) {
+        crossingInsn = d;
+        crossingOffset = off;
+        crossingTail = tail;
     }
 
     /** Caches {@code d}, decoded at {@code off}, noting a break after it if no region can hold it. */

@@ -659,7 +659,8 @@ final class Cpu {
 
     /**
      * The 64-bit instruction at {@code lin} on {@code page}, decoded and cached there the first
-     * time (unless it crosses the page end: such an instruction is decoded each time).
+     * time. One that crosses the page end is cached with the code page its tail is on
+     * ({@link CodePage#crossing}) and serves while RIP's next page is still that one, unwritten.
      */
     DecodedInsn insn64(CodePage page, long lin) {
         int off = (int) lin & 0xFFF;
@@ -667,9 +668,23 @@ final class Cpu {
         if (d != null && d.code64) {
             return d;
         }
+        long nextPage = (lin | 0xFFF) + 1;
+        if (page.crossing(off) != null) {
+            // Translating the next page faults as fetching the tail's first byte would.
+            CodePage tail = codePage(nextPage);
+            d = page.crossing(off);
+            if (tail != null && tail == page.crossingTail() && d.code64) {
+                return d;
+            }
+        }
         d = decodeAt(lin);
         if (off + d.length <= 0x1000) {
             page.decoded(off, d);
+        } else {
+            CodePage tail = codePage(nextPage); // the decode fetched from it: no fault here
+            if (tail != null) {
+                page.crossed(off, d, tail);
+            }
         }
         return d;
     }

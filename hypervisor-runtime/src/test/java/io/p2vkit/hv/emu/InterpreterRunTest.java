@@ -54,6 +54,40 @@ class InterpreterRunTest {
     }
 
     @Test
+    void anInstructionAcrossAPageEndIsCachedUntilEitherPageChanges() {
+        // The ADD starts 2 bytes before the page end; its immediate is on the next page, where
+        // each pass first stores CL: the ADD must see each new byte, though its decode is cached.
+        long start = CODE + 0xFF0;
+        byte[] code = asm(
+                "b9 10 00 00 00",           // mov ecx, 16
+                "88 0d 05 00 00 00",        // L: mov [rip+5], cl (the ADD's immediate, next page)
+                "90 90 90",                 // nop x3
+                "48 05 00 00 00 00",        // add rax, imm32: 0xFFE..0x1003
+                "ff c9",                    // dec ecx
+                "75 ed",                    // jnz L
+                "f4");                      // hlt
+        try (FlatMachine m = NativeDifferential64Test.into64(new FlatMachine(new long[] {0, 0x10000},
+                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE}, new long[] {CODE, 0x2000}))) {
+            m.load(start, code);
+            m.cpu.compileBlocks = false;
+            m.cpu.rip = start;
+            m.cpu.eip = (int) start;
+            m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+            m.cpu.breakSlice = false;
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+            assertEquals(136, m.cpu.r[Cpu.EAX], "16 + 15 + ... + 1");
+
+            long add = start + 14;
+            CodePage page = m.cpu.mmu.codePageFor(add);
+            var cached = m.cpu.insn64(page, add);
+            assertTrue(cached == m.cpu.insn64(page, add), "decoded once, then cached");
+            m.load(CODE + 0x1000, new byte[] {0x42});
+            var fresh = m.cpu.insn64(page, add);
+            assertEquals(0x42, fresh.imm, "a write to the next page drops the cached decode");
+        }
+    }
+
+    @Test
     void aStoreIntoTheNextInstructionIsSeenByIt() {
         // The first pass stores into data, so the page keeps the ADD decoded with immediate 0;
         // every later pass stores CL into the ADD's immediate right before running it, and the

@@ -55,7 +55,11 @@ class NativeDifferential64Test {
 
     /** A machine in 64-bit mode: tables at 0x1000 (PML4) and 0x2000 (PDPT: one 1 GiB page at 0). */
     static FlatMachine machine64() {
-        FlatMachine m = harnessMemory();
+        return into64(harnessMemory());
+    }
+
+    /** {@code m} switched to 64-bit mode with those tables (its memory must hold 0x1000-0x2FFF). */
+    static FlatMachine into64(FlatMachine m) {
         m.memory.writeLong(0x1000, 0x2000 | 3);
         m.memory.writeLong(0x2000, 0x83);
         m.flat32();
