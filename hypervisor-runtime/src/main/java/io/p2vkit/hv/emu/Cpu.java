@@ -669,13 +669,10 @@ final class Cpu {
             return d;
         }
         long nextPage = (lin | 0xFFF) + 1;
-        if (page.crossing(off) != null) {
-            // Translating the next page faults as fetching the tail's first byte would.
-            CodePage tail = codePage(nextPage);
-            d = page.crossing(off);
-            if (tail != null && tail == page.crossingTail() && d.code64) {
-                return d;
-            }
+        DecodedInsn crossing = page.crossing(off); // only this method fills it: 64-bit code
+        // Translating the next page faults as fetching the tail's first byte would.
+        if (crossing != null && codePage(nextPage) == page.crossingTail()) {
+            return crossing;
         }
         d = decodeAt(lin);
         if (off + d.length <= 0x1000) {

@@ -30,8 +30,8 @@ import java.nio.file.Path;
  * region as host loops. The method loads the registers it uses from {@link Cpu#r} on entry and
  * stores them back on every exit, with the flags still pending in its locals
  * ({@link PendingFlags}); on an exception it does so before rethrowing it with the faulting
- * instruction's RIP and RSP where the interpreter expects them. A machine's vCPUs have the class
- * built and loaded on the {@link RegionTranslator}'s thread; tests and lone CPUs, on their own.
+ * instruction's RIP and RSP where the interpreter expects them. An {@link EmuVcpu} has the class
+ * built and loaded on the {@link RegionTranslator}'s thread; a CPU without one (unit tests) on its own.
  */
 final class RegionCompiler {
 
