@@ -730,7 +730,7 @@ final class Cpu {
      * pages so that calls and returns between pages need no page walk or map lookup. The cache
      * is emptied whenever the MMU's generation moves (a translation or a code page went away).
      */
-    private CodePage codePage(long lin) {
+    CodePage codePage(long lin) {
         long vpn = lin >>> 12;
         if (codeCacheGen != mmu.generation) {
             java.util.Arrays.fill(codeCacheVpn, -1);

@@ -168,6 +168,9 @@ final class RegionCompiler {
             cb.withField("cpu", RegionOperands.CD_CPU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("mmu", RegionOperands.CD_MMU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("tlb", RegionOperands.CD_TLB, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            if (region.tail() != null) {
+                cb.withField("tail", RegionEmitter.CD_CODE_PAGE, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            }
             // The handlers and decoded instructions of delegated instructions, as constants.
             for (int i = 0; i < region.size(); i++) {
                 if (RegionTraits.delegated(region.insns()[i])) {
@@ -198,6 +201,10 @@ final class RegionCompiler {
                 .putstatic(self, "mmu", RegionOperands.CD_MMU);
         code.aload(0).loadConstant(2 * region.size() + 2).aaload().checkcast(RegionOperands.CD_TLB)
                 .putstatic(self, "tlb", RegionOperands.CD_TLB);
+        if (region.tail() != null) {
+            code.aload(0).loadConstant(2 * region.size() + 3).aaload().checkcast(RegionEmitter.CD_CODE_PAGE)
+                    .putstatic(self, "tail", RegionEmitter.CD_CODE_PAGE);
+        }
         for (int i = 0; i < region.size(); i++) {
             if (RegionTraits.delegated(region.insns()[i])) {
                 code.aload(0).loadConstant(2 * i).aaload().checkcast(RegionEmitter.CD_HANDLER)
@@ -209,9 +216,13 @@ final class RegionCompiler {
         code.return_();
     }
 
-    /** The class data: per instruction its handler and decoded form (null where not delegated), then the vCPU, its MMU and TLB. */
+    /**
+     * The class data: per instruction its handler and decoded form (null where not delegated),
+     * then the vCPU, its MMU and TLB, and the code page of a crossing instruction's tail.
+     */
     static Object[] classData(RegionScan.Region region, Cpu c) {
-        Object[] data = new Object[2 * region.size() + 3];
+        Object[] data = new Object[2 * region.size() + 4];
+        data[2 * region.size() + 3] = region.tail();
         data[2 * region.size()] = c;
         data[2 * region.size() + 1] = c.mmu;
         data[2 * region.size() + 2] = c.mmu.tlb;

@@ -46,6 +46,7 @@ final class RegionEmitter {
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
     private static final ClassDesc CD_BITS64 = ClassDesc.of("io.p2vkit.hv.emu.Bits64");
     static final ClassDesc CD_HANDLER = ClassDesc.of("io.p2vkit.hv.emu.Handler");
+    static final ClassDesc CD_CODE_PAGE = ClassDesc.of("io.p2vkit.hv.emu.CodePage");
     static final ClassDesc CD_INSN = ClassDesc.of("io.p2vkit.hv.emu.decode.DecodedInsn");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
     private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
@@ -99,8 +100,11 @@ final class RegionEmitter {
             pendingKind = Flags.NONE; // a join point: the locals may describe either path's flags
             pend = UNKNOWN;
         }
-        if (RegionTraits.mayFault(d)) {
+        if (RegionTraits.mayFault(d) || region.crosses(i)) {
             code.loadConstant(region.address()[i]).lstore(PC);
+        }
+        if (region.crosses(i)) {
+            tailCheck(i);
         }
         boolean record = region.recordFlags()[i];
         int op = d.opcode;
@@ -162,6 +166,20 @@ final class RegionEmitter {
         } else {
             code.goto_(labels[j]);
         }
+    }
+
+    /**
+     * Before an instruction across the page end: unless RIP's next page is still the code page
+     * its tail was decoded from (not rewritten, not remapped), leave for the interpreter, which
+     * decodes it afresh. Looking the page up faults as fetching the tail would, at this instruction.
+     */
+    private void tailCheck(int i) {
+        Label same = code.newLabel();
+        code.aload(RegionOperands.CPU).loadConstant(region.next(i) & ~0xFFFL)
+                .invokevirtual(CD_CPU, "codePage", MethodTypeDesc.of(CD_CODE_PAGE, CD_long))
+                .getstatic(self, "tail", CD_CODE_PAGE).if_acmpeq(same);
+        exitTo(region.address()[i]);
+        code.labelBinding(same);
     }
 
     private void exitTo(long rip) {

@@ -21,7 +21,7 @@ final class RegionScan {
 
     /** A scanned region: instructions in address order and what the emitter needs about them. */
     record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
-            boolean[] label, boolean[] recordFlags, int registers, int[] continuations) {
+            boolean[] label, boolean[] recordFlags, int registers, int[] continuations, CodePage tail) {
 
         int size() {
             return insns.length;
@@ -30,6 +30,11 @@ final class RegionScan {
         /** The address after instruction {@code i}. */
         long next(int i) {
             return address[i] + insns[i].length;
+        }
+
+        /** Whether instruction {@code i} ends on the next page (its tail is on {@link #tail}). */
+        boolean crosses(int i) {
+            return (address[i] & 0xFFF) + insns[i].length > 0x1000;
         }
 
         /** The target of relative branch {@code i}. */
@@ -51,12 +56,23 @@ final class RegionScan {
         ArrayDeque<Long> work = new ArrayDeque<>();
         work.add(start);
         long base = start & ~0xFFFL;
+        CodePage tail = null;
         while (!work.isEmpty() && found.size() < maxInsns) {
             long at = work.poll();
             if (found.containsKey(at) || (at & ~0xFFFL) != base || at != start && !page.executed((int) at & 0xFFF)) {
                 continue;
             }
             DecodedInsn d = translatableAt(c, at);
+            if (d != null && (at & 0xFFF) + d.length > 0x1000) {
+                // One instruction across the page end may end the region, run while RIP's next
+                // page is still the code page it is now (RegionEmitter checks before it).
+                CodePage next = tail == null ? tailPage(c, at + d.length - 1) : null;
+                if (next == null) {
+                    d = null;
+                } else {
+                    tail = next;
+                }
+            }
             if (d == null) {
                 if (RegionCompiler.TRACE) {
                     System.err.printf("region %x stops at %x: %s%n", start, at, describe(c, at));
@@ -76,7 +92,16 @@ final class RegionScan {
         if (!found.containsKey(start)) {
             return null;
         }
-        return analyse(start, found, continuations(found, work, base, page));
+        return analyse(start, found, continuations(found, work, base, page), tail);
+    }
+
+    /** The code page the tail of an instruction ending at {@code last} is on, or null (MMIO, a fault). */
+    private static CodePage tailPage(Cpu c, long last) {
+        try {
+            return c.codePage(last);
+        } catch (CpuFault f) {
+            return null;
+        }
     }
 
     /**
@@ -105,8 +130,12 @@ final class RegionScan {
         } catch (CpuFault f) {
             return null; // a fetch fault belongs to the interpreter, at the exact instruction
         }
-        if ((at & 0xFFF) + d.length > 0x1000 || !RegionTraits.translatable(d)) {
+        if (!RegionTraits.translatable(d)) {
             return null;
+        }
+        if ((at & 0xFFF) + d.length > 0x1000 && (RegionTraits.isJmp(d.opcode) || RegionTraits.isJcc(d.opcode)
+                || d.opcode == 0xE8 || RegionTraits.leaves(d))) {
+            return null; // across the page end only an instruction that goes on to the next
         }
         int op = d.opcode;
         if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || op == 0xE8) {
@@ -118,7 +147,7 @@ final class RegionScan {
         return d;
     }
 
-    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found, int[] continuations) {
+    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found, int[] continuations, CodePage tail) {
         int n = found.size();
         long[] address = new long[n];
         DecodedInsn[] insns = new DecodedInsn[n];
@@ -159,7 +188,8 @@ final class RegionScan {
         for (int i = 0; i < n; i++) {
             record[i] = mustRecord(i, insns, fall, jump, label, liveOut);
         }
-        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers, continuations);
+        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers, continuations,
+                tail);
     }
 
     /**

@@ -380,4 +380,60 @@ class RegionCompilerTest {
         assertTrue(RegionTraits.leaves(Decoder.decode64(i -> new int[] {0xC3}[i])), "ret");
         assertFalse(RegionTraits.leaves(Decoder.decode64(i -> new int[] {0x48, 0x01, 0xC8}[i])));
     }
+
+    /** CODE and the page after it in 64-bit mode, {@code code} at {@code at} about to run. */
+    private static FlatMachine acrossPages(byte[] code, long at, boolean regions) {
+        FlatMachine m = NativeDifferential64Test.into64(new FlatMachine(new long[] {0, 0x10000},
+                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE}, new long[] {CODE, 0x2000}));
+        m.cpu.compileBlocks = regions;
+        m.cpu.regionThreshold = THRESHOLD;
+        m.load(at, code);
+        m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+        m.cpu.breakSlice = false;
+        return m;
+    }
+
+    private static void runFrom(FlatMachine m, long at) {
+        m.cpu.halted = false; // a run before ended with HLT
+        m.cpu.rip = at;
+        m.cpu.eip = (int) at;
+        assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+    }
+
+    @Test
+    void anInstructionAcrossThePageEndRunsInItsRegionUntilItsTailPageChanges() {
+        // The loop's second ADD starts 2 bytes before the page end; its immediate and the rest of
+        // the loop are on the next page.
+        long at = CODE + 0xFF0;
+        byte[] code = asm(
+                "b9 10 27 00 00",           // mov ecx, 10000
+                "48 89 c2",                 // L: mov rdx, rax
+                "48 01 ca",                 // add rdx, rcx
+                "90 90 90",                 // nop x3
+                "48 05 03 00 00 00",        // add rax, 3: 0xFFE..0x1003
+                "48 01 d6",                 // add rsi, rdx
+                "ff c9",                    // dec ecx
+                "75 ea",                    // jnz L
+                "f4");                      // hlt
+        try (FlatMachine compiled = acrossPages(code, at, true); FlatMachine interpreted = acrossPages(code, at, false)) {
+            runFrom(compiled, at);
+            runFrom(interpreted, at);
+            assertArrayEquals(interpreted.cpu.r, compiled.cpu.r);
+            assertEquals(interpreted.cpu.eflags(), compiled.cpu.eflags());
+            assertEquals(interpreted.cpu.retired, compiled.cpu.retired);
+            assertTrue(compiled.cpu.regionRetired > 0.95 * compiled.cpu.retired,
+                    "the ADD across the page end ran in a region: " + compiled.cpu.regionRetired + " of "
+                    + compiled.cpu.retired);
+
+            // A new immediate on the next page: the head page keeps its region, which must leave
+            // the ADD to the interpreter now.
+            for (FlatMachine m : new FlatMachine[] {compiled, interpreted}) {
+                m.load(CODE + 0x1000, new byte[] {0x05});
+                runFrom(m, at);
+            }
+            assertEquals(30_000 + 50_000, interpreted.cpu.r[Cpu.EAX], "10,000 passes adding 3, then 5");
+            assertArrayEquals(interpreted.cpu.r, compiled.cpu.r, "the ADD saw the new immediate");
+            assertEquals(interpreted.cpu.eflags(), compiled.cpu.eflags());
+        }
+    }
 }
