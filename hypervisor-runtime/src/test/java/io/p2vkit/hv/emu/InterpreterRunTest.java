@@ -66,8 +66,7 @@ class InterpreterRunTest {
                 "ff c9",                    // dec ecx
                 "75 ed",                    // jnz L
                 "f4");                      // hlt
-        try (FlatMachine m = NativeDifferential64Test.into64(new FlatMachine(new long[] {0, 0x10000},
-                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE}, new long[] {CODE, 0x2000}))) {
+        try (FlatMachine m = NativeDifferential64Test.machine64WithTwoCodePages()) {
             m.load(start, code);
             m.cpu.compileBlocks = false;
             m.cpu.rip = start;

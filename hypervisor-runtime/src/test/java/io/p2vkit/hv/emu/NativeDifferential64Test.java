@@ -58,8 +58,15 @@ class NativeDifferential64Test {
         return into64(harnessMemory());
     }
 
+    /** {@link #machine64} with two code pages at {@link NativeHarness64#CODE}, for code across a page end. */
+    static FlatMachine machine64WithTwoCodePages() {
+        return into64(new FlatMachine(new long[] {0, 0x10000},
+                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE},
+                new long[] {NativeHarness64.CODE, 0x2000}));
+    }
+
     /** {@code m} switched to 64-bit mode with those tables (its memory must hold 0x1000-0x2FFF). */
-    static FlatMachine into64(FlatMachine m) {
+    private static FlatMachine into64(FlatMachine m) {
         m.memory.writeLong(0x1000, 0x2000 | 3);
         m.memory.writeLong(0x2000, 0x83);
         m.flat32();

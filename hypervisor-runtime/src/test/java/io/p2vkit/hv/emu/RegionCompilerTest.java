@@ -383,8 +383,7 @@ class RegionCompilerTest {
 
     /** CODE and the page after it in 64-bit mode, {@code code} at {@code at} about to run. */
     private static FlatMachine acrossPages(byte[] code, long at, boolean regions) {
-        FlatMachine m = NativeDifferential64Test.into64(new FlatMachine(new long[] {0, 0x10000},
-                new long[] {RandomProgram.SCRATCH, RandomProgram.SCRATCH_SIZE}, new long[] {CODE, 0x2000}));
+        FlatMachine m = NativeDifferential64Test.machine64WithTwoCodePages();
         m.cpu.compileBlocks = regions;
         m.cpu.regionThreshold = THRESHOLD;
         m.load(at, code);
