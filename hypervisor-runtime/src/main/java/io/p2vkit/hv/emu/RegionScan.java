@@ -34,7 +34,7 @@ final class RegionScan {
 
         /** Whether instruction {@code i} ends on the next page (its tail is on {@link #tail}). */
         boolean crosses(int i) {
-            return (address[i] & 0xFFF) + insns[i].length > 0x1000;
+            return RegionScan.crosses(address[i], insns[i]);
         }
 
         /** The target of relative branch {@code i}. */
@@ -63,7 +63,7 @@ final class RegionScan {
                 continue;
             }
             DecodedInsn d = translatableAt(c, at);
-            if (d != null && (at & 0xFFF) + d.length > 0x1000) {
+            if (d != null && crosses(at, d)) {
                 // One instruction across the page end may end the region, run while RIP's next
                 // page is still the code page it is now (RegionEmitter checks before it).
                 CodePage next = tail == null ? tailPage(c, at + d.length - 1) : null;
@@ -93,6 +93,11 @@ final class RegionScan {
             return null;
         }
         return analyse(start, found, continuations(found, work, base, page), tail);
+    }
+
+    /** Whether {@code d}, at linear {@code at}, ends on the next page. */
+    static boolean crosses(long at, DecodedInsn d) {
+        return (at & 0xFFF) + d.length > 0x1000;
     }
 
     /** The code page the tail of an instruction ending at {@code last} is on, or null (MMIO, a fault). */
@@ -133,11 +138,10 @@ final class RegionScan {
         if (!RegionTraits.translatable(d)) {
             return null;
         }
-        if ((at & 0xFFF) + d.length > 0x1000 && (RegionTraits.isJmp(d.opcode) || RegionTraits.isJcc(d.opcode)
-                || d.opcode == 0xE8 || RegionTraits.leaves(d))) {
+        int op = d.opcode;
+        if (crosses(at, d) && (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || RegionTraits.leaves(d))) {
             return null; // across the page end only an instruction that goes on to the next
         }
-        int op = d.opcode;
         if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || op == 0xE8) {
             long target = at + d.length + d.imm;
             if (target << 16 >> 16 != target) {
