@@ -55,6 +55,10 @@ abstract class CompiledBlock {
         successorGeneration = c.mmu.generation;
     }
 
-    /** Runs at most {@code budget} instructions (at least {@link #size}); returns how many retired. */
+    /**
+     * Runs at most {@code budget} instructions (at least {@link #size}); returns how many retired.
+     * A negative budget returns 0 at once and touches nothing, {@code c} included (it may be
+     * null): a call that only warms the method up for the JIT.
+     */
     abstract int run(Cpu c, int budget);
 }

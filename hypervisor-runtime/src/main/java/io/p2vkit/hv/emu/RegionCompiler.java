@@ -48,6 +48,12 @@ final class RegionCompiler {
     private static final ClassDesc CD_BLOCK = ClassDesc.of("io.p2vkit.hv.emu.CompiledBlock");
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     static final boolean TRACE = Boolean.getBoolean("p2v.emu.traceRegions");
+    /**
+     * Calls that make the JIT compile a new region's method (HotSpot's tiered policy asks C1 for a
+     * method past 200 invocations, checked every 128): a region's first runs would otherwise be
+     * in the JVM's bytecode interpreter, at about twice the cost of our own interpreter.
+     */
+    private static final int WARM_UP_CALLS = 300;
     /** A folder to write each region's class file to (for javap), from -Dp2v.emu.dumpRegions. */
     private static final String DUMP = System.getProperty("p2v.emu.dumpRegions");
 
@@ -126,6 +132,7 @@ final class RegionCompiler {
             dump(region.start(), bytes);
         }
         CompiledBlock block = load(bytes, data, region.start());
+        warmUp(block);
         if (TRACE) {
             System.err.printf("region %x: %d instructions, %d bytecode bytes, %d us%n", region.start(),
                     region.size(), length, (System.nanoTime() - t0) / 1000);
@@ -242,6 +249,16 @@ final class RegionCompiler {
                 .mapToInt(m -> ((CodeAttribute) m.code().orElseThrow()).codeLength()).sum();
     }
 
+    /**
+     * Has the JIT compile {@code block} before its first real run: calls with a negative budget
+     * return at once, touching nothing (no vCPU state: the translator thread makes them).
+     */
+    private static void warmUp(CompiledBlock block) {
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            block.run(null, -1);
+        }
+    }
+
     private static CompiledBlock load(byte[] bytes, Object[] data, long start) {
         try {
             MethodHandles.Lookup lookup = LOOKUP.defineHiddenClassWithClassData(bytes, data, true);
@@ -254,6 +271,10 @@ final class RegionCompiler {
 
     private static void run(CodeBuilder code, ClassDesc self, RegionScan.Region region, boolean user) {
         int cpu = RegionOperands.CPU;
+        Label enter = code.newLabel();
+        code.iload(RegionOperands.BUDGET).ifge(enter);
+        code.iconst_0().ireturn(); // a warm-up call (see warmUp)
+        code.labelBinding(enter);
         // The region's own vCPU (the argument is the same object) and MMU, as constants.
         code.getstatic(self, "cpu", RegionOperands.CD_CPU).astore(cpu);
         code.getstatic(self, "mmu", RegionOperands.CD_MMU).astore(RegionOperands.MMU);

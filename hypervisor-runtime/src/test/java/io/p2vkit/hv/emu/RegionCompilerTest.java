@@ -154,6 +154,27 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aWarmUpCallWithANegativeBudgetRunsNothing() {
+        // The translator thread warms each new region up for the JIT with such calls.
+        try (FlatMachine m = loaded(mixedLoop(1000), true, x -> { })) {
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+            long loop = CODE + 5;
+            CompiledBlock block = m.cpu.mmu.codePageFor(loop).block(m.cpu, loop, (int) loop & 0xFFF);
+            assertTrue(block != null);
+            m.cpu.rip = loop;
+            long[] regs = m.cpu.r.clone();
+            long retired = m.cpu.regionRetired;
+            assertEquals(0, block.run(null, -1));
+            assertEquals(0, block.run(m.cpu, -1));
+            assertEquals(loop, m.cpu.rip, "RIP untouched");
+            assertArrayEquals(regs, m.cpu.r);
+            assertEquals(retired, m.cpu.regionRetired);
+            assertTrue(block.run(m.cpu, 1000) > 0, "and with a budget it runs the loop");
+            assertFalse(java.util.Arrays.equals(regs, m.cpu.r));
+        }
+    }
+
+    @Test
     void aFreeRunningLoopStaysCompiledAcrossSlicesAndAnExactBudgetIsKept() {
         byte[] code = mixedLoop(300_000);
         try (FlatMachine m = loaded(code, true, x -> { })) {
