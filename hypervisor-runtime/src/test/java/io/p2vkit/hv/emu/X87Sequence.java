@@ -31,13 +31,17 @@ final class X87Sequence {
     }
 
     /**
-     * Where the instruction pointer (FIP, FCS, FOP) and the data pointer (FDP, FDS) lie in an
-     * image at {@code at}: bytes 12-19 and 20-25, or 6-9 and 10-13 in the 16-bit layout. Apart,
-     * since every x87 instruction sets the first but only those with a memory operand the second.
+     * Where the pointers lie in an image at {@code at}: FIP, FCS, FOP, FDP, FDS at bytes 12, 16,
+     * 18, 20, 24 (FIP, FCS, FDP, FDS at 6, 8, 10, 12 in the 16-bit layout). Apart, since every x87
+     * instruction sets the instruction pointer but only those with a memory operand the data
+     * pointer, and since Intel processors store FOP only while an unmasked exception is pending
+     * (their fopcode compatibility mode is off by default) and may store zero selectors.
      */
     private static java.util.List<int[]> pointers(int at, boolean o16) {
-        return o16 ? java.util.List.of(new int[] {at + 6, 4}, new int[] {at + 10, 4})
-                : java.util.List.of(new int[] {at + 12, 8}, new int[] {at + 20, 6});
+        return o16 ? java.util.List.of(new int[] {at + 6, 2}, new int[] {at + 8, 2}, new int[] {at + 10, 2},
+                new int[] {at + 12, 2})
+                : java.util.List.of(new int[] {at + 12, 4}, new int[] {at + 16, 2}, new int[] {at + 18, 2},
+                        new int[] {at + 20, 4}, new int[] {at + 24, 2});
     }
 
     /** An interesting 80-bit value: {sign-exponent, significand}. */
