@@ -17,8 +17,8 @@ final class X87Images {
     /**
      * Whether the host is an AMD processor, whose x87 results the emulator reproduces where the
      * vendors differ: on an Intel host 14 of the 2,000 random 64-bit sequences end differently
-     * (the precision flag after FRNDINT or a single-precision operand, FBLD of invalid BCD
-     * digits, FSQRT, FSCALE and FXTRACT results), so the x87 comparisons run on AMD hosts.
+     * (single instructions all match; the shortest differing cases put FNSTENV and FLDENV between
+     * two instructions, docs/emu.md), so the x87 comparisons run on AMD hosts.
      */
     static boolean amdHost() {
         try {
