@@ -77,7 +77,6 @@ class NativeDifferentialTest {
      */
     @Test
     void randomX87SequencesMatchTheHostCpu() throws Exception {
-        Assumptions.assumeTrue(X87Images.amdHost(), "x87 results are compared on AMD hosts (X87Images.amdHost)");
         runAgainstHost(SEED ^ 0x87, X87_SEQUENCES,
                 (seed, rnd) -> new X87Sequence(new RandomProgram(seed), seed).generate(4 + rnd.nextInt(16)), Check.X87);
     }

@@ -1,9 +1,6 @@
 package io.p2vkit.hv.emu;
 
-import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -13,21 +10,6 @@ import java.util.Map;
  * that or one unit in the last place).
  */
 final class X87Images {
-
-    /**
-     * Whether the host is an AMD processor, whose x87 results the emulator reproduces where the
-     * vendors differ: on an Intel host 14 of the 2,000 random 64-bit sequences end differently
-     * (single instructions all match; the shortest differing cases put FNSTENV and FLDENV between
-     * two instructions, docs/emu.md), so the x87 comparisons run on AMD hosts.
-     */
-    static boolean amdHost() {
-        try {
-            return Files.readString(Path.of("/proc/cpuinfo")).contains("AuthenticAMD");
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
 
     static final int SIZE = 108;
 
@@ -108,7 +90,7 @@ final class X87Images {
      * zeros there, or only in FDP and FDS when a later x87 instruction set FIP again. A pointer
      * of an image the program stores ({@code pointers}: {offset, length} from {@code base}) that
      * the host left all zeros is then not compared; everything else still is. Intel processors
-     * leave FCS, FDS and, without a pending exception, FOP zero always ({@link X87Sequence}).
+     * leave FOP zero without a pending exception, and may leave the selectors zero.
      */
     static void forgetPreemptedPointers(Map<Integer, Integer> nativeMem, Map<Integer, Integer> emuMem,
             byte[] pattern, int base, java.util.List<int[]> pointers) {

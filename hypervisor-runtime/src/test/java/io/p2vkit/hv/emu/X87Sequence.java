@@ -358,6 +358,14 @@ final class X87Sequence {
                     p.emit(0x66);
                 }
                 mem(save ? 0xDD : 0xD9, 4, at);
+                if (!save) {
+                    // The environment overlaps operand slots 4 and 5: later loads from them would
+                    // read its pointers, which differ between vendors (Intel stores FOP only with
+                    // an exception pending). Zeroed once FLDENV has taken them.
+                    for (int k = o16 ? 6 : 12; k < (o16 ? 14 : 28); k += 4) {
+                        movDword(at + k, 0);
+                    }
+                }
                 p.note((o16 ? "o16 " : "") + (save ? "fnsave; frstor" : "fnstenv; fldenv"));
                 p.x87Pointers.addAll(pointers(at, o16));
             }
