@@ -358,16 +358,17 @@ final class X87Sequence {
                     p.emit(0x66);
                 }
                 mem(save ? 0xDD : 0xD9, 4, at);
-                if (!save) {
+                if (save) {
+                    p.x87Pointers.addAll(pointers(at, o16));
+                } else {
                     // The environment overlaps operand slots 4 and 5: later loads from them would
                     // read its pointers, which differ between vendors (Intel stores FOP only with
-                    // an exception pending). Zeroed once FLDENV has taken them.
+                    // an exception pending). Zeroed once FLDENV has taken them, so none is compared.
                     for (int k = o16 ? 6 : 12; k < (o16 ? 14 : 28); k += 4) {
                         movDword(at + k, 0);
                     }
                 }
                 p.note((o16 ? "o16 " : "") + (save ? "fnsave; frstor" : "fnstenv; fldenv"));
-                p.x87Pointers.addAll(pointers(at, o16));
             }
             default -> { // square root, remainder, scale, round: more of the interesting ones
                 int[] ops = {0xFA, 0xF8, 0xF5, 0xFD, 0xFC, 0xF4};
