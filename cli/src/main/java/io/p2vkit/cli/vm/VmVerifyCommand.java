@@ -1,6 +1,7 @@
 package io.p2vkit.cli.vm;
 
 import io.p2vkit.cli.Failing;
+import io.p2vkit.cli.launch.TrainingBoot;
 import io.p2vkit.hv.verify.BootReport;
 import io.p2vkit.hv.verify.BootVerifier;
 import io.p2vkit.image.VirtualDisk;
@@ -89,6 +90,7 @@ public final class VmVerifyCommand implements Callable<Integer>, Failing {
             }
         }
         lines.finish();
+        TrainingBoot.finished(r);
         if (log != null) {
             Files.writeString(log, r.consoleLog());
         }
