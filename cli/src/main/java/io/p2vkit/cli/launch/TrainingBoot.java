@@ -7,11 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Tells {@code bin/p2v} whether the run it is recording for the VM commands' AOT cache is worth
- * keeping. The launcher records a {@code vm verify} when there is no cache yet and names a marker
- * file in {@value #MARKER_PROPERTY}; the marker is written once a boot on the emulator passed, so
- * the cache holds the JIT's profiles of a guest that came up on {@code emu}, never those of a
- * failed boot or of a KVM run (where the emulator's code is not run at all).
+ * Tells {@code bin/p2v} whether the run it is recording for the booting commands' AOT cache is
+ * worth keeping. The launcher records a {@code vm verify}, {@code migrate} or {@code demo} when
+ * there is no cache yet and names a marker file in {@value #MARKER_PROPERTY}; the marker is
+ * written once a boot on the emulator passed, so the cache holds the JIT's profiles of a guest
+ * that came up on {@code emu}, never those of a failed boot or of a KVM run (where the emulator's
+ * code is not run at all).
  */
 public final class TrainingBoot {
 

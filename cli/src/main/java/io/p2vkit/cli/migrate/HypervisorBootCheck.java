@@ -2,6 +2,7 @@ package io.p2vkit.cli.migrate;
 
 import io.p2vkit.agent.migrate.BootCheck;
 import io.p2vkit.agent.migrate.BootOutcome;
+import io.p2vkit.cli.launch.TrainingBoot;
 import io.p2vkit.cli.vm.BootProgressLines;
 import io.p2vkit.cli.vm.MachineOptions;
 import io.p2vkit.hv.machine.Engine;
@@ -72,6 +73,7 @@ final class HypervisorBootCheck implements BootCheck {
         } finally {
             lines.finish();
         }
+        TrainingBoot.finished(r);
         return new BootOutcome(r.passed(), r.reason(), r.engine(), r.engineDetail(), r.matchedOn(), r.display(),
                 r.graphicsMode(), r.engineGaps(), r.firmwareBanner(), r.bootloaderStarted(), r.expectedSeen(),
                 r.elapsed(), r.consoleLog(), r.screenText(), r.screenshot());
