@@ -17,6 +17,13 @@ abstract class CompiledBlock {
     final int size;
     /** Whether it was compiled for CPL 3: its TLB lookups use that privilege's tags. */
     final boolean user;
+    /**
+     * Whether it holds SSE instructions translated in place ({@link RegionSse}): they make no
+     * #UD/#NM check of their own, so the region only runs while SSE is usable ({@link Sse#usable});
+     * otherwise the interpreter runs the code and faults at the instruction. No instruction inside
+     * a region can change CR0 or CR4 (those end regions), so the check at entry holds throughout.
+     */
+    final boolean sse;
 
     /**
      * The two regions that ran after this one most recently, and the MMU generation when each
@@ -29,10 +36,11 @@ abstract class CompiledBlock {
     private CompiledBlock previousSuccessor;
     private int previousSuccessorGeneration;
 
-    CompiledBlock(long start, int size, boolean user) {
+    CompiledBlock(long start, int size, boolean user, boolean sse) {
         this.start = start;
         this.size = size;
         this.user = user;
+        this.sse = sse;
     }
 
     /** The region at RIP if it is one of those remembered after this one, else null (look it up). */

@@ -30,7 +30,7 @@ final class Exec64 {
         int i = 0;
         while (i < max) {
             CompiledBlock b = last == null ? null : last.successor(c);
-            if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
+            if (b == null || !runsNow(c, b, max - i)) {
                 // Noted before the region lookup too: translating RIP there may fault (a code
                 // page not present yet), and the fault must name this instruction. A region
                 // notes its own faulting instruction.
@@ -40,7 +40,7 @@ final class Exec64 {
                 if (b != null && last != null) {
                     last.link(b, c);
                 }
-                if (b == null || b.size > max - i && !c.sliceMayOvershoot) {
+                if (b == null || !runsNow(c, b, max - i)) {
                     last = null;
                     i = interpretRun(c, page, i, max, table);
                     if (i < 0) {
@@ -59,6 +59,14 @@ final class Exec64 {
             }
             last = b;
         }
+    }
+
+    /**
+     * Whether region {@code b} may run with {@code room} instructions left in the slice: it fits
+     * (or the slice may overshoot), and SSE is usable when it holds SSE instructions.
+     */
+    private static boolean runsNow(Cpu c, CompiledBlock b, int room) {
+        return (b.size <= room || c.sliceMayOvershoot) && (!b.sse || Sse.usable(c));
     }
 
     /** The state a fault rolls back to, noted before an instruction that may fault. */

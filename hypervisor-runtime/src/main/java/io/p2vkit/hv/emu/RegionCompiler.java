@@ -167,8 +167,9 @@ final class RegionCompiler {
             cb.withSuperclass(CD_BLOCK);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
                     code -> code.aload(0).loadConstant(region.start()).loadConstant(region.size()).loadConstant(user ? 1 : 0)
-                            .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME,
-                                    MethodTypeDesc.of(ConstantDescs.CD_void, CD_long, CD_int, ConstantDescs.CD_boolean))
+                            .loadConstant(RegionSse.anyInline(region) ? 1 : 0)
+                            .invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, MethodTypeDesc.of(ConstantDescs.CD_void,
+                                    CD_long, CD_int, ConstantDescs.CD_boolean, ConstantDescs.CD_boolean))
                             .return_());
             // The vCPU and MMU the region belongs to (their code pages hold it), as constants the
             // JIT embeds rather than keeps in registers.

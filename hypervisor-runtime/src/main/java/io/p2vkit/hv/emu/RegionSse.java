@@ -18,8 +18,9 @@ import java.lang.constant.MethodTypeDesc;
  * The SSE/SSE2 instructions a compiled region runs without leaving its locals: the moves,
  * logic, packed-integer operations, floating-point arithmetic and conversions that compiled
  * C code (glibc's string functions, scalar and packed double loops) spends its time in. Each
- * becomes the fault check, the memory operand's address computed from the guest registers held
- * in locals, and one call of an {@link SseInline} step with constant register numbers; a general
+ * becomes the memory operand's address computed from the guest registers held in locals and
+ * one call of an {@link SseInline} step with constant register numbers (the #UD/#NM check is
+ * made once, before the region runs: {@link CompiledBlock#sse}); a general
  * register result goes straight to its local. Unlike a delegated instruction, nothing is written
  * back around it and the flags' locals stay valid (none of these touches RFLAGS). Forms that
  * would raise #UD for their prefix or operand kind, the MMX forms and everything else stay
@@ -89,9 +90,21 @@ final class RegionSse {
         return d.opcode == 0x12E || d.opcode == 0x12F;
     }
 
-    /** Emits instruction {@code i}; its address is already noted as the one that may fault. */
+    /** Whether {@code region} holds any instruction {@link #emit} translates. */
+    static boolean anyInline(RegionScan.Region region) {
+        for (DecodedInsn d : region.insns()) {
+            if (inline(d)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Emits instruction {@code i}; its address is already noted as the one that may fault. The
+     * #UD/#NM check is the run loop's, once before the region (see {@link CompiledBlock#sse}).
+     */
     void emit(DecodedInsn d, int i) {
-        code.aload(CPU).invokestatic(CD_INLINE, "check", MethodTypeDesc.of(CD_void, CD_CPU));
         int op = d.opcode;
         int p = Sse.prefix(d);
         int x = d.reg;

@@ -57,6 +57,11 @@ final class Sse {
         }
     }
 
+    /** Whether an SSE/SSE2 instruction passes {@link #checkSse}: no CR0.EM or CR0.TS, CR4.OSFXSR set. */
+    static boolean usable(Cpu c) {
+        return (c.cr0() & (Cpu.CR0_EM | Cpu.CR0_TS)) == 0 && (c.mmu.cr4 & CR4_OSFXSR) != 0;
+    }
+
     /** An MMX instruction: #UD with CR0.EM, #NM with CR0.TS, #MF with an x87 exception pending. */
     static void checkMmx(Cpu c) {
         int cr0 = c.cr0();

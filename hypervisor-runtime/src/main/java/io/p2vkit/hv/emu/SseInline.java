@@ -2,8 +2,8 @@ package io.p2vkit.hv.emu;
 
 /**
  * The SSE/SSE2 steps a compiled region calls for the instructions {@link RegionSse} translates:
- * the region has already made the fault checks of {@link Sse#checkSse} (through {@link #check})
- * and computed the canonical linear address of a memory operand, so each step gets plain
+ * the run loop has already checked that SSE is usable ({@link CompiledBlock#sse}), the region has
+ * computed the canonical linear address of a memory operand, so each step gets plain
  * register numbers and an address instead of a decoded instruction, and the guest's general
  * registers stay in the region's locals. Each step does what the interpreter's handler
  * ({@link SseMoves}, {@link SseFloat}, {@link SsePackedInt}, {@link SseConvert}) does after
@@ -22,11 +22,6 @@ final class SseInline {
     private static final long LOW32 = 0xFFFF_FFFFL;
 
     private SseInline() {
-    }
-
-    /** #UD with CR0.EM or without CR4.OSFXSR, #NM with CR0.TS: before the operand's address. */
-    static void check(Cpu c) {
-        Sse.checkSse(c);
     }
 
     // ---- moves ----

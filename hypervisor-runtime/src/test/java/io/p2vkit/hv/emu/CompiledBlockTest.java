@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class CompiledBlockTest {
 
     private static CompiledBlock at(long start) {
-        return new CompiledBlock(start, 1, false) {
+        return new CompiledBlock(start, 1, false, false) {
             @Override
             int run(Cpu c, int budget) {
                 throw new AssertionError("not run here");

@@ -143,10 +143,10 @@ class RegionSseTest {
                 "PXOR on MMX registers stays delegated");
     }
 
-    /** Runs slices until a fault escapes; returns the state then. */
+    /** Runs slices until a fault escapes (failing after 10,000 slices without one); returns the state then. */
     private static Outcome untilFault(FlatMachine m) {
         CpuFault f = assertThrows(CpuFault.class, () -> {
-            for (;;) {
+            for (int s = 0; s < 10_000; s++) {
                 m.cpu.runSlice(4096);
             }
         });
@@ -183,18 +183,24 @@ class RegionSseTest {
 
     @Test
     void settingCr0TsMakesTheCompiledSseInstructionsRaiseNm() {
+        // Every slice ends at the loop's head (the MOV ECX, then 40 passes of 26 instructions; 40
+        // passes each after that), where the compiled pass runs the loop's region: with CR0.TS set
+        // it must not run (its SSE instructions make no check of their own), and the MOVSD raises
+        // #NM as in the interpreter. Without the run loop's check the loop would run to its end.
         Outcome[] o = new Outcome[2];
         for (int pass = 0; pass < 2; pass++) {
             try (FlatMachine m = machine(loop(1_000_000), pass == 1)) {
                 for (int s = 0; s < 20; s++) {
-                    m.cpu.runSlice(1000);
+                    m.cpu.runSlice(s == 0 ? 1 + 26 * 40 : 26 * 40);
                     m.cpu.breakSlice = false;
                 }
+                assertEquals(CODE + 5, m.cpu.rip, "at the loop's head");
                 m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_TS);
                 o[pass] = untilFault(m);
             }
         }
         assertSame(o[0], o[1]);
         assertEquals(CpuFault.NM, o[1].vector());
+        assertEquals(CODE + 5 + 2 + 5, o[1].faultRip());
     }
 }
