@@ -128,6 +128,40 @@ class RegionSseTest {
     }
 
     @Test
+    void sixteenByteOperandsAcrossAPageEndOrOutsideRamReadWhatTheInterpreterReads() {
+        // 16-byte operands the TLB cannot serve in one piece, in a region: a MOVDQU 8 bytes
+        // before a page end (its halves on two pages) and a PCMPEQB beyond RAM (the bus), among
+        // operands it can serve, with stores into the bytes both sides of the page end each pass.
+        byte[] code = asm(
+                "b9 e8 03 00 00",                   // mov ecx, 1000
+                "f3 0f 6f 83 f8 07 00 00",          // L: movdqu xmm0, [rbx+0x7f8] (DATA+0x7f8: a page end at +8)
+                "66 0f fe c8",                      // paddd xmm1, xmm0
+                "66 0f 74 93 00 08 00 00",          // pcmpeqb xmm2, [rbx+0x800]
+                "66 0f d7 c2",                      // pmovmskb eax, xmm2
+                "01 c2",                            // add edx, eax
+                "66 0f 6f 9b f0 07 00 00",          // movdqa xmm3, [rbx+0x7f0]
+                "66 0f fe cb",                      // paddd xmm1, xmm3
+                "66 0f 74 a3 00 18 01 00",          // pcmpeqb xmm4, [rbx+0x11800] (past the end of RAM)
+                "66 0f d7 c4",                      // pmovmskb eax, xmm4
+                "01 c6",                            // add esi, eax
+                "81 83 00 08 00 00 01 01 01 01",    // add dword [rbx+0x800], 0x01010101
+                "83 83 fc 07 00 00 03",             // add dword [rbx+0x7fc], 3
+                "ff c9",                            // dec ecx
+                "75 b7",                            // jnz L
+                "f4");                              // hlt
+        Outcome[] o = new Outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = machine(code, pass == 1)) {
+                Vcpu.Stop stop = m.vcpu.run(10_000_000);
+                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                o[pass] = outcome(m, stop.toString(), null);
+            }
+        }
+        assertSame(o[0], o[1]);
+        assertEquals(2 + 14 * 1000L, o[1].retired());
+    }
+
+    @Test
     void everySseInstructionOfTheLoopIsTranslatedInPlace() {
         int at = 0;
         while (at < BODY.length) {
