@@ -32,6 +32,50 @@ final class FastFloat {
         return m >= MIN_F && m < MAX_F;
     }
 
+    /** MXCSR's rounding control, precision mask and precision flag. */
+    private static final int RC_PM_PE = 0x6000 | 0x1000 | SoftFloat.PE;
+
+    /**
+     * Whether MXCSR rounds to nearest with PE masked and already raised, as it is in compiled
+     * code after its first inexact result: then an operation whose operands and result stay in
+     * range changes nothing but its destination (every other flag is out of reach in range).
+     */
+    static boolean quiet(int mxcsr) {
+        return (mxcsr & RC_PM_PE) == (0x1000 | SoftFloat.PE);
+    }
+
+    /** ADD/SUB/MUL/DIV of doubles under a {@link #quiet} MXCSR: the host's result, or SLOW out of range. */
+    static long quietDouble(int op, long a, long b) {
+        double x = Double.longBitsToDouble(a);
+        double y = Double.longBitsToDouble(b);
+        if (!inRange(x) || !inRange(y)) {
+            return SLOW;
+        }
+        double r = switch (op) {
+            case SoftFloat.ADD -> x + y;
+            case SoftFloat.SUB -> x - y;
+            case SoftFloat.MUL -> x * y;
+            default -> x / y;
+        };
+        return inRange(r) ? Double.doubleToRawLongBits(r) : SLOW;
+    }
+
+    /** The same for singles (in the low 32 bits). */
+    static long quietSingle(int op, long a, long b) {
+        float x = Float.intBitsToFloat((int) a);
+        float y = Float.intBitsToFloat((int) b);
+        if (!inRange(x) || !inRange(y)) {
+            return SLOW;
+        }
+        float r = switch (op) {
+            case SoftFloat.ADD -> x + y;
+            case SoftFloat.SUB -> x - y;
+            case SoftFloat.MUL -> x * y;
+            default -> x / y;
+        };
+        return inRange(r) ? Float.floatToRawIntBits(r) & 0xFFFF_FFFFL : SLOW;
+    }
+
     static long arithDouble(Cpu c, int op, long a, long b) {
         double x = Double.longBitsToDouble(a);
         double y = Double.longBitsToDouble(b);

@@ -111,9 +111,16 @@ final class SseInline {
      * ~10% slower).
      */
     static void scalar(Cpu c, int op, boolean dbl, int n, long b) {
-        c.simdExceptions = 0;
         long a = c.xmm[2 * n];
         int soft = SseFloat.softOp(op);
+        if (FastFloat.quiet(c.mxcsr)) {
+            long q = dbl ? FastFloat.quietDouble(soft, a, b) : FastFloat.quietSingle(soft, a & LOW32, b);
+            if (q != FastFloat.SLOW) {
+                c.xmm[2 * n] = dbl ? q : (a & ~LOW32) | q;
+                return;
+            }
+        }
+        c.simdExceptions = 0;
         long r = dbl ? FastFloat.arithDouble(c, soft, a, b) : FastFloat.arithSingle(c, soft, a & LOW32, b);
         if (r == FastFloat.SLOW) {
             SseFloat.arith(c, op, dbl ? Sse.PF2 : Sse.PF3, n, b, 0);
@@ -174,10 +181,18 @@ final class SseInline {
         SseFloat.unpack(c, high, dbl, n, bl, bh);
     }
 
-    /** CVTSI2SD (dbl) / CVTSI2SS xmm, r/m32 or r/m64 of the value {@code v} the region read. */
+    /**
+     * CVTSI2SD (dbl) / CVTSI2SS xmm, r/m32 or r/m64 of the value {@code v} the region read. A
+     * double holds every integer up to 2^53 exactly: no rounding, no flag, only the result.
+     */
     static void fromInt(Cpu c, int n, long v, boolean wide, boolean dbl) {
+        long i = wide ? v : (int) v;
+        if (dbl && i >= -(1L << 53) && i <= 1L << 53) {
+            c.xmm[2 * n] = Double.doubleToRawLongBits((double) i);
+            return;
+        }
         c.simdExceptions = 0;
-        long r = SoftFloat.fromInt(c, wide ? v : (int) v, dbl);
+        long r = SoftFloat.fromInt(c, i, dbl);
         Sse.commit(c);
         c.xmm[2 * n] = dbl ? r : (c.xmm[2 * n] & ~LOW32) | r;
     }

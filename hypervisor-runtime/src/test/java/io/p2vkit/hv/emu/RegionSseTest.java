@@ -162,6 +162,62 @@ class RegionSseTest {
     }
 
     @Test
+    void theLoopRunsCompiledWithTheInterpretersResultsInEveryRoundingMode() {
+        // Compiled scalar arithmetic takes the host's result directly only while MXCSR rounds to
+        // nearest with PE masked and raised. The loop runs 200 passes (its region compiled), then
+        // MXCSR rounds down, up or toward zero: the rest must still match the interpreter.
+        for (int mxcsr : new int[] {0x3FA0, 0x5FA0, 0x7FA0}) {
+            Outcome[] o = new Outcome[2];
+            for (int pass = 0; pass < 2; pass++) {
+                try (FlatMachine m = machine(loop(3000), pass == 1)) {
+                    for (int slice = 0; slice < 5; slice++) {
+                        m.cpu.runSlice(slice == 0 ? 1 + 26 * 40 : 26 * 40);
+                        m.cpu.breakSlice = false;
+                    }
+                    m.cpu.mxcsr = mxcsr;
+                    Vcpu.Stop stop = m.vcpu.run(10_000_000);
+                    assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                    o[pass] = outcome(m, stop.toString(), null);
+                }
+            }
+            assertSame(o[0], o[1]);
+        }
+    }
+
+    @Test
+    void unmaskingPeMakesTheCompiledDivisionRaiseXm() {
+        // 200 passes of a division loop under the usual MXCSR (its region compiled, PE raised),
+        // then PE unmasked: the next inexact DIVSD raises #XM in the region as in the interpreter.
+        byte[] code = asm(
+                "b9 b8 0b 00 00",   // mov ecx, 3000
+                "f2 0f 2a c1",      // L: cvtsi2sd xmm0, ecx
+                "f2 0f 5e c5",      // divsd xmm0, xmm5 (3.0)
+                "f2 0f 58 c8",      // addsd xmm1, xmm0
+                "ff c9",            // dec ecx
+                "75 f0",            // jnz L
+                "f4");              // hlt
+        Outcome[] o = new Outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = machine(code, pass == 1)) {
+                m.cpu.xmm[10] = Double.doubleToRawLongBits(3.0);
+                for (int slice = 0; slice < 5; slice++) {
+                    m.cpu.runSlice(slice == 0 ? 1 + 5 * 40 : 5 * 40);
+                    m.cpu.breakSlice = false;
+                }
+                m.cpu.mxcsr = 0x0FA0;
+                o[pass] = untilFault(m);
+            }
+        }
+        assertEquals(CpuFault.XM, o[1].vector());
+        assertEquals(CODE + 5 + 4, o[1].faultRip());
+        assertArrayEquals(o[0].regs(), o[1].regs());
+        assertArrayEquals(o[0].xmm(), o[1].xmm());
+        assertEquals(o[0].mxcsr(), o[1].mxcsr());
+        assertEquals(o[0].retired(), o[1].retired());
+        assertTrue(o[1].regionRetired() > 0, "the region ran");
+    }
+
+    @Test
     void everySseInstructionOfTheLoopIsTranslatedInPlace() {
         int at = 0;
         while (at < BODY.length) {
