@@ -46,24 +46,76 @@ final class PackedLanes {
      */
     static long common(int op, long a, long b) {
         return switch (op) {
-            case 0xFC -> add(a, b, H8);                     // PADDB
-            case 0xFD -> add(a, b, H16);                    // PADDW
-            case 0xFE -> add(a, b, H32);                    // PADDD
+            case 0xFC -> paddb(a, b);
+            case 0xFD -> paddw(a, b);
+            case 0xFE -> paddd(a, b);
             case 0xD4 -> a + b;                             // PADDQ
-            case 0xF8 -> sub(a, b, H8);                     // PSUBB
-            case 0xF9 -> sub(a, b, H16);                    // PSUBW
-            case 0xFA -> sub(a, b, H32);                    // PSUBD
+            case 0xF8 -> psubb(a, b);
+            case 0xF9 -> psubw(a, b);
+            case 0xFA -> psubd(a, b);
             case 0xFB -> a - b;                             // PSUBQ
             case 0xDB -> a & b;                             // PAND
             case 0xDF -> ~a & b;                            // PANDN
             case 0xEB -> a | b;                             // POR
             case 0xEF -> a ^ b;                             // PXOR
-            case 0x74 -> equal(a, b, H8, 0xFF);             // PCMPEQB
-            case 0x75 -> equal(a, b, H16, 0xFFFF);          // PCMPEQW
-            case 0x76 -> equal(a, b, H32, LOW32);           // PCMPEQD
+            case 0x74 -> pcmpeqb(a, b);
+            case 0x75 -> pcmpeqw(a, b);
+            case 0x76 -> pcmpeqd(a, b);
             case 0xDA -> minUnsignedBytes(a, b);            // PMINUB
             default -> maxUnsignedBytes(a, b);              // PMAXUB (0xDE: callers ask isCommon first)
         };
+    }
+
+    // One method per operation of common that is more than a JVM instruction, for compiled
+    // regions: the translator calls the one the instruction needs, a few bytes that the JIT
+    // always inlines (common itself, called with the operation in a variable, would not fold).
+
+    static long paddb(long a, long b) {
+        return add(a, b, H8);
+    }
+
+    static long paddw(long a, long b) {
+        return add(a, b, H16);
+    }
+
+    static long paddd(long a, long b) {
+        return add(a, b, H32);
+    }
+
+    static long psubb(long a, long b) {
+        return sub(a, b, H8);
+    }
+
+    static long psubw(long a, long b) {
+        return sub(a, b, H16);
+    }
+
+    static long psubd(long a, long b) {
+        return sub(a, b, H32);
+    }
+
+    static long pcmpeqb(long a, long b) {
+        return equal(a, b, H8, 0xFF);
+    }
+
+    static long pcmpeqw(long a, long b) {
+        return equal(a, b, H16, 0xFFFF);
+    }
+
+    static long pcmpeqd(long a, long b) {
+        return equal(a, b, H32, LOW32);
+    }
+
+    static long pandn(long a, long b) {
+        return ~a & b;
+    }
+
+    static long pminub(long a, long b) {
+        return minUnsignedBytes(a, b);
+    }
+
+    static long pmaxub(long a, long b) {
+        return maxUnsignedBytes(a, b);
     }
 
     /**

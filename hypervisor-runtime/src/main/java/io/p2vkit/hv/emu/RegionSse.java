@@ -3,6 +3,7 @@ package io.p2vkit.hv.emu;
 import static io.p2vkit.hv.emu.RegionOperands.CD_CPU;
 import static io.p2vkit.hv.emu.RegionOperands.CPU;
 import static io.p2vkit.hv.emu.RegionOperands.T0;
+import static io.p2vkit.hv.emu.RegionOperands.T1;
 import static java.lang.constant.ConstantDescs.CD_boolean;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
@@ -13,6 +14,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 import java.lang.classfile.CodeBuilder;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
+import java.util.Map;
 
 /**
  * The SSE/SSE2 instructions a compiled region runs without leaving its locals: the moves,
@@ -29,6 +31,15 @@ import java.lang.constant.MethodTypeDesc;
 final class RegionSse {
 
     private static final ClassDesc CD_INLINE = ClassDesc.of("io.p2vkit.hv.emu.SseInline");
+    private static final ClassDesc CD_SSE = ClassDesc.of("io.p2vkit.hv.emu.Sse");
+    private static final ClassDesc CD_LANES = ClassDesc.of("io.p2vkit.hv.emu.PackedLanes");
+
+    /** PackedLanes' method for each operation of common that is more than one JVM instruction. */
+    private static final Map<Integer, String> LANE_STEP = Map.ofEntries(
+            Map.entry(0xFC, "paddb"), Map.entry(0xFD, "paddw"), Map.entry(0xFE, "paddd"),
+            Map.entry(0xF8, "psubb"), Map.entry(0xF9, "psubw"), Map.entry(0xFA, "psubd"),
+            Map.entry(0x74, "pcmpeqb"), Map.entry(0x75, "pcmpeqw"), Map.entry(0x76, "pcmpeqd"),
+            Map.entry(0xDF, "pandn"), Map.entry(0xDA, "pminub"), Map.entry(0xDE, "pmaxub"));
 
     /** The packed-integer rows of SseTable served by SsePackedInt.binary (their 66 forms here). */
     private static final boolean[] PACKED_INT = new boolean[0x100];
@@ -205,14 +216,65 @@ final class RegionSse {
                     case 0x156 -> 0xEB;
                     default -> 0xEF;
                 };
-                code.aload(CPU).loadConstant(same).loadConstant(x);
-                source(d, i, "intReg", "intMem", CD_int, CD_int);
+                commonLanes(d, i, same);
             }
             default -> {
-                code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x);
-                source(d, i, "intReg", "intMem", CD_int, CD_int);
+                if (PackedLanes.isCommon(op & 0xFF)) {
+                    commonLanes(d, i, op & 0xFF);
+                } else {
+                    code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x);
+                    source(d, i, "intReg", "intMem", CD_int, CD_int);
+                }
             }
         }
+    }
+
+    /**
+     * XMM{@code reg} = XMM{@code reg} op source for an operation of {@link PackedLanes#common}
+     * ({@code op} its 0F opcode byte): each 64-bit lane is computed in the region's own code, a
+     * JVM instruction or one of PackedLanes' per-operation methods, so that the JIT always sees
+     * the operation itself (a shared step taking the operation as an argument was not always
+     * inlined, and then switched on it at run time). A memory source is read first, aligned,
+     * low quadword then high one as the interpreter reads it; then both lanes are written.
+     */
+    private void commonLanes(DecodedInsn d, int i, int op) {
+        int n = d.reg;
+        if (d.isMemory()) {
+            ops.linear(d, i);
+            code.invokestatic(CD_SSE, "aligned", MethodTypeDesc.of(CD_long, CD_long)).lstore(T1);
+            ops.readAt(T1, 8, false);
+            code.lstore(T0);
+            code.lload(T1).loadConstant(8L).ladd().lstore(T1);
+            ops.readAt(T1, 8, false);
+            code.lstore(T1);
+            lane(op, 2 * n, () -> code.lload(T0));
+            lane(op, 2 * n + 1, () -> code.lload(T1));
+        } else {
+            int m = d.rm;
+            lane(op, 2 * n, () -> xmm(2 * m).laload());
+            lane(op, 2 * n + 1, () -> xmm(2 * m + 1).laload());
+        }
+    }
+
+    /** xmm[{@code at}] = xmm[{@code at}] op (the long {@code source} pushes). */
+    private void lane(int op, int at, Runnable source) {
+        xmm(at);
+        xmm(at).laload();
+        source.run();
+        switch (op) {
+            case 0xD4 -> code.ladd();
+            case 0xFB -> code.lsub();
+            case 0xDB -> code.land();
+            case 0xEB -> code.lor();
+            case 0xEF -> code.lxor();
+            default -> code.invokestatic(CD_LANES, LANE_STEP.get(op), MethodTypeDesc.of(CD_long, CD_long, CD_long));
+        }
+        code.lastore();
+    }
+
+    /** Pushes the XMM array and the index {@code at} in it. */
+    private CodeBuilder xmm(int at) {
+        return code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(at);
     }
 
     /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalar}. */

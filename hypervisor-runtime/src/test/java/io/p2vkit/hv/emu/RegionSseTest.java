@@ -218,6 +218,42 @@ class RegionSseTest {
     }
 
     @Test
+    void everyPackedOperationComputedInTheRegionMatchesTheInterpreter() {
+        // Each operation a region computes lane by lane (PackedLanes.common's, and ANDPS..XORPS),
+        // with a register and an aligned memory source, in a loop whose data changes every pass.
+        int[] ops = {0xFC, 0xFD, 0xFE, 0xD4, 0xF8, 0xF9, 0xFA, 0xFB, 0xDB, 0xDF, 0xEB, 0xEF, 0x74, 0x75, 0x76, 0xDA, 0xDE};
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(asm("89 c8", "25 f0 01 00 00"));        // L: mov eax, ecx; and eax, 0x1f0
+        for (int op : ops) {
+            body.writeBytes(new byte[] {0x66, 0x0F, (byte) op, (byte) 0xCA});             // op xmm1, xmm2
+            body.writeBytes(new byte[] {0x66, 0x0F, (byte) op, 0x0C, 0x03});              // op xmm1, [rbx+rax]
+            body.writeBytes(asm("66 0f d4 d1", "66 0f fe d9"));                           // paddq xmm2, xmm1; paddd xmm3, xmm1
+        }
+        for (int op = 0x54; op <= 0x57; op++) {
+            body.writeBytes(new byte[] {0x0F, (byte) op, (byte) 0xDA});                   // andps..xorps xmm3, xmm2
+            body.writeBytes(new byte[] {0x66, 0x0F, (byte) op, 0x14, 0x03});              // andpd..xorpd xmm2, [rbx+rax]
+        }
+        body.writeBytes(asm("66 0f 7f 0c 03", "ff c9"));        // movdqa [rbx+rax], xmm1; dec ecx
+        ByteArrayOutputStream code = new ByteArrayOutputStream();
+        code.writeBytes(asm("b9 d0 07 00 00"));                 // mov ecx, 2000
+        code.writeBytes(body.toByteArray());
+        int back = -(body.size() + 6);
+        code.writeBytes(new byte[] {0x0F, (byte) 0x85, (byte) back, (byte) (back >> 8), (byte) (back >> 16), (byte) (back >> 24)});
+        code.write(0xF4);                                       // jnz L; hlt
+        Outcome[] o = new Outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = machine(code.toByteArray(), pass == 1)) {
+                m.cpu.xmm[4] = 0x0102_0304_F1F2_F3F4L;
+                m.cpu.xmm[5] = 0x8081_7F7E_0000_FFFFL;
+                Vcpu.Stop stop = m.vcpu.run(50_000_000);
+                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                o[pass] = outcome(m, stop.toString(), null);
+            }
+        }
+        assertSame(o[0], o[1]);
+    }
+
+    @Test
     void everySseInstructionOfTheLoopIsTranslatedInPlace() {
         int at = 0;
         while (at < BODY.length) {
