@@ -40,9 +40,8 @@ final class PackedLanes {
 
     /**
      * The operations string and memory routines use (PCMPEQB, PMINUB, PXOR... in glibc's SSE2
-     * strcmp and strlen) and plain additions and logic: few and small enough that the JIT inlines
-     * this into a compiled region, where the operation is a constant and the switch folds away
-     * ({@link #apply} as a whole is too big to be inlined).
+     * strcmp and strlen) and plain additions and logic: those a compiled region computes lane by
+     * lane in its own code, each through the per-operation method below or a JVM instruction.
      */
     static long common(int op, long a, long b) {
         return switch (op) {

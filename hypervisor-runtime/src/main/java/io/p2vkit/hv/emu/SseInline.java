@@ -71,7 +71,9 @@ final class SseInline {
         return SseMoves.byteSigns(c.xmm[2 * n]) | SseMoves.byteSigns(c.xmm[2 * n + 1]) << 8;
     }
 
-    // ---- packed integers and logic (PackedLanes' operations, 66 forms) ----
+    // ---- packed integers (66 forms): the operations a region does not compute itself ----
+    // (PackedLanes.common's, the string routines' PCMPEQB, PMINUB, PXOR..., are computed lane by
+    // lane in the region's code: RegionSse.commonLanes)
 
     static void intReg(Cpu c, int op, int n, int m) {
         long[] x = c.xmm;
@@ -85,19 +87,10 @@ final class SseInline {
         lanes(c, op, n, bl, bh);
     }
 
-    /**
-     * XMM{@code n} = XMM{@code n} op (bh:bl). In a region the operation is a constant: the
-     * common ones (PCMPEQB, PMINUB, PXOR... of glibc's SSE2 string routines) then come down to
-     * {@link PackedLanes#common}'s one case, inlined; {@link PackedLanes#apply}, which serves
-     * them all, is too big for the JIT to inline and would be a call with its switch.
-     */
+    /** XMM{@code n} = XMM{@code n} op (bh:bl). */
     private static void lanes(Cpu c, int op, int n, long bl, long bh) {
         long[] x = c.xmm;
-        if (PackedLanes.isCommon(op)) {
-            Sse.setXmm(c, n, PackedLanes.common(op, x[2 * n], bl), PackedLanes.common(op, x[2 * n + 1], bh));
-        } else {
-            Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
-        }
+        Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
     }
 
     // ---- floating point ----
