@@ -139,8 +139,8 @@ final class RegionScan {
             return null;
         }
         int op = d.opcode;
-        if (crosses(at, d) && (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || RegionTraits.leaves(d))) {
-            return null; // across the page end only an instruction that goes on to the next
+        if (crosses(at, d) && RegionTraits.leaves(d)) {
+            return null; // across the page end an instruction that goes on, or a relative branch
         }
         if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op) || op == 0xE8) {
             long target = at + d.length + d.imm;

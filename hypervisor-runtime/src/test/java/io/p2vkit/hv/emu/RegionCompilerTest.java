@@ -456,4 +456,40 @@ class RegionCompilerTest {
             assertEquals(interpreted.cpu.eflags(), compiled.cpu.eflags());
         }
     }
+
+    @Test
+    void aLoopWhoseBranchCrossesThePageEndRunsInItsRegionUntilItsTailPageChanges() {
+        // The JNZ closing the loop starts at the page's last byte; its displacement is on the next
+        // page. It runs in the region (it was left to the interpreter once per pass); after a
+        // new displacement there the region must leave it to the interpreter.
+        long at = CODE + 0xFE0;
+        byte[] code = asm(
+                "b9 10 27 00 00",           // mov ecx, 10000
+                "48 01 c8",                 // L (0xFE5): add rax, rcx
+                "48 83 c6 02",              // 0xFE8: add rsi, 2
+                "0f 1f 84 00 00 00 00 00",  // 0xFEC: nop (8 bytes)
+                "0f 1f 84 00 00 00 00 00",  // 0xFF4: nop
+                "90",                       // 0xFFC: nop
+                "ff c9",                    // 0xFFD: dec ecx
+                "75 e4",                    // 0xFFF: jnz L (displacement at 0x1000)
+                "f4");                      // hlt
+        try (FlatMachine compiled = acrossPages(code, at, true); FlatMachine interpreted = acrossPages(code, at, false)) {
+            runFrom(compiled, at);
+            runFrom(interpreted, at);
+            assertArrayEquals(interpreted.cpu.r, compiled.cpu.r);
+            assertEquals(interpreted.cpu.retired, compiled.cpu.retired);
+            assertTrue(compiled.cpu.regionRetired > 0.95 * compiled.cpu.retired,
+                    "the JNZ across the page end ran in the region: " + compiled.cpu.regionRetired + " of "
+                    + compiled.cpu.retired);
+
+            // The JNZ now goes back to the ADD RSI (0xFE8), past the ADD RAX.
+            for (FlatMachine m : new FlatMachine[] {compiled, interpreted}) {
+                m.load(CODE + 0x1000, new byte[] {(byte) 0xE7});
+                runFrom(m, at);
+            }
+            assertEquals(2 * 20_000, interpreted.cpu.r[Cpu.ESI], "2 added in each of 20,000 passes");
+            assertArrayEquals(interpreted.cpu.r, compiled.cpu.r, "the JNZ took its new displacement");
+            assertEquals(interpreted.cpu.eflags(), compiled.cpu.eflags());
+        }
+    }
 }
