@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.Consumer;
 
 /**
  * SSE instructions translated in place ({@link RegionSse}): a loop shaped like compiled C's
@@ -115,14 +116,7 @@ class RegionSseTest {
 
     @Test
     void aDoubleAndStringLoopRunsCompiledWithTheInterpretersResults() {
-        Outcome[] o = new Outcome[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(loop(5000), pass == 1)) {
-                Vcpu.Stop stop = m.vcpu.run(10_000_000);
-                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
-                o[pass] = outcome(m, stop.toString(), null);
-            }
-        }
+        Outcome[] o = toTheEnd(loop(5000), m -> { });
         assertSame(o[0], o[1]);
         assertEquals(2 + 26 * 5000L, o[1].retired());
     }
@@ -149,14 +143,7 @@ class RegionSseTest {
                 "ff c9",                            // dec ecx
                 "75 b7",                            // jnz L
                 "f4");                              // hlt
-        Outcome[] o = new Outcome[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(code, pass == 1)) {
-                Vcpu.Stop stop = m.vcpu.run(10_000_000);
-                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
-                o[pass] = outcome(m, stop.toString(), null);
-            }
-        }
+        Outcome[] o = toTheEnd(code, m -> { });
         assertSame(o[0], o[1]);
         assertEquals(2 + 14 * 1000L, o[1].retired());
     }
@@ -167,19 +154,10 @@ class RegionSseTest {
         // nearest with PE masked and raised. The loop runs 200 passes (its region compiled), then
         // MXCSR rounds down, up or toward zero: the rest must still match the interpreter.
         for (int mxcsr : new int[] {0x3FA0, 0x5FA0, 0x7FA0}) {
-            Outcome[] o = new Outcome[2];
-            for (int pass = 0; pass < 2; pass++) {
-                try (FlatMachine m = machine(loop(3000), pass == 1)) {
-                    for (int slice = 0; slice < 5; slice++) {
-                        m.cpu.runSlice(slice == 0 ? 1 + 26 * 40 : 26 * 40);
-                        m.cpu.breakSlice = false;
-                    }
-                    m.cpu.mxcsr = mxcsr;
-                    Vcpu.Stop stop = m.vcpu.run(10_000_000);
-                    assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
-                    o[pass] = outcome(m, stop.toString(), null);
-                }
-            }
+            Outcome[] o = toTheEnd(loop(3000), m -> {
+                passes(m, 26, 5);
+                m.cpu.mxcsr = mxcsr;
+            });
             assertSame(o[0], o[1]);
         }
     }
@@ -196,18 +174,11 @@ class RegionSseTest {
                 "ff c9",            // dec ecx
                 "75 f0",            // jnz L
                 "f4");              // hlt
-        Outcome[] o = new Outcome[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(code, pass == 1)) {
-                m.cpu.xmm[10] = Double.doubleToRawLongBits(3.0);
-                for (int slice = 0; slice < 5; slice++) {
-                    m.cpu.runSlice(slice == 0 ? 1 + 5 * 40 : 5 * 40);
-                    m.cpu.breakSlice = false;
-                }
-                m.cpu.mxcsr = 0x0FA0;
-                o[pass] = untilFault(m);
-            }
-        }
+        Outcome[] o = toAFault(code, m -> {
+            m.cpu.xmm[10] = Double.doubleToRawLongBits(3.0);
+            passes(m, 5, 5);
+            m.cpu.mxcsr = 0x0FA0;
+        });
         assertEquals(CpuFault.XM, o[1].vector());
         assertEquals(CODE + 5 + 4, o[1].faultRip());
         assertArrayEquals(o[0].regs(), o[1].regs());
@@ -240,16 +211,10 @@ class RegionSseTest {
         int back = -(body.size() + 6);
         code.writeBytes(new byte[] {0x0F, (byte) 0x85, (byte) back, (byte) (back >> 8), (byte) (back >> 16), (byte) (back >> 24)});
         code.write(0xF4);                                       // jnz L; hlt
-        Outcome[] o = new Outcome[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(code.toByteArray(), pass == 1)) {
-                m.cpu.xmm[4] = 0x0102_0304_F1F2_F3F4L;
-                m.cpu.xmm[5] = 0x8081_7F7E_0000_FFFFL;
-                Vcpu.Stop stop = m.vcpu.run(50_000_000);
-                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
-                o[pass] = outcome(m, stop.toString(), null);
-            }
-        }
+        Outcome[] o = toTheEnd(code.toByteArray(), m -> {
+            m.cpu.xmm[4] = 0x0102_0304_F1F2_F3F4L;
+            m.cpu.xmm[5] = 0x8081_7F7E_0000_FFFFL;
+        });
         assertSame(o[0], o[1]);
     }
 
@@ -267,6 +232,43 @@ class RegionSseTest {
                 "F3 0F 28 is #UD: the interpreter raises it");
         assertFalse(RegionSse.inline(Decoder.decode64(k -> new int[] {0x0F, 0xEF, 0xC1}[k])),
                 "PXOR on MMX registers stays delegated");
+    }
+
+    /** Runs {@code code} interpreted (outcome 0) and with regions (1), each after {@code before}, until it halts. */
+    private static Outcome[] toTheEnd(byte[] code, Consumer<FlatMachine> before) {
+        Outcome[] o = new Outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = machine(code, pass == 1)) {
+                before.accept(m);
+                Vcpu.Stop stop = m.vcpu.run(50_000_000);
+                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                o[pass] = outcome(m, stop.toString(), null);
+            }
+        }
+        return o;
+    }
+
+    /** The same until a fault escapes. */
+    private static Outcome[] toAFault(byte[] code, Consumer<FlatMachine> before) {
+        Outcome[] o = new Outcome[2];
+        for (int pass = 0; pass < 2; pass++) {
+            try (FlatMachine m = machine(code, pass == 1)) {
+                before.accept(m);
+                o[pass] = untilFault(m);
+            }
+        }
+        return o;
+    }
+
+    /**
+     * Runs the set-up instruction and then {@code slices} slices of 40 passes through a loop of
+     * {@code length} instructions: every slice ends at the loop's head.
+     */
+    private static void passes(FlatMachine m, int length, int slices) {
+        for (int slice = 0; slice < slices; slice++) {
+            m.cpu.runSlice(slice == 0 ? 1 + length * 40 : length * 40);
+            m.cpu.breakSlice = false;
+        }
     }
 
     /** Runs slices until a fault escapes (failing after 10,000 slices without one); returns the state then. */
@@ -295,12 +297,7 @@ class RegionSseTest {
                 "66 0f 58 c8",              // addpd xmm1, xmm0
                 "49 83 d0 00",              // adc r8, 0
                 "eb e1");                   // jmp L
-        Outcome[] o = new Outcome[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(code, pass == 1)) {
-                o[pass] = untilFault(m);
-            }
-        }
+        Outcome[] o = toAFault(code, m -> { });
         assertSame(o[0], o[1]);
         assertEquals(CpuFault.GP, o[1].vector());
         assertEquals(CODE + 2 + 2 + 6 + 3 + 3 + 3, o[1].faultRip());
@@ -313,18 +310,11 @@ class RegionSseTest {
         // passes each after that), where the compiled pass runs the loop's region: with CR0.TS set
         // it must not run (its SSE instructions make no check of their own), and the MOVSD raises
         // #NM as in the interpreter. Without the run loop's check the loop would run to its end.
-        Outcome[] o = new Outcome[2];
-        for (int pass = 0; pass < 2; pass++) {
-            try (FlatMachine m = machine(loop(1_000_000), pass == 1)) {
-                for (int s = 0; s < 20; s++) {
-                    m.cpu.runSlice(s == 0 ? 1 + 26 * 40 : 26 * 40);
-                    m.cpu.breakSlice = false;
-                }
-                assertEquals(CODE + 5, m.cpu.rip, "at the loop's head");
-                m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_TS);
-                o[pass] = untilFault(m);
-            }
-        }
+        Outcome[] o = toAFault(loop(1_000_000), m -> {
+            passes(m, 26, 20);
+            assertEquals(CODE + 5, m.cpu.rip, "at the loop's head");
+            m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_TS);
+        });
         assertSame(o[0], o[1]);
         assertEquals(CpuFault.NM, o[1].vector());
         assertEquals(CODE + 5 + 2 + 5, o[1].faultRip());
