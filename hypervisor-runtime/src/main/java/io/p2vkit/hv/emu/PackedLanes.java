@@ -54,14 +54,14 @@ final class PackedLanes {
             case 0xFA -> psubd(a, b);
             case 0xFB -> a - b;                             // PSUBQ
             case 0xDB -> a & b;                             // PAND
-            case 0xDF -> ~a & b;                            // PANDN
+            case 0xDF -> pandn(a, b);
             case 0xEB -> a | b;                             // POR
             case 0xEF -> a ^ b;                             // PXOR
             case 0x74 -> pcmpeqb(a, b);
             case 0x75 -> pcmpeqw(a, b);
             case 0x76 -> pcmpeqd(a, b);
-            case 0xDA -> minUnsignedBytes(a, b);            // PMINUB
-            default -> maxUnsignedBytes(a, b);              // PMAXUB (0xDE: callers ask isCommon first)
+            case 0xDA -> pminub(a, b);
+            default -> pmaxub(a, b);                        // 0xDE: callers ask isCommon first
         };
     }
 

@@ -21,8 +21,9 @@ import java.util.Map;
  * logic, packed-integer operations, floating-point arithmetic and conversions that compiled
  * C code (glibc's string functions, scalar and packed double loops) spends its time in. Each
  * becomes the memory operand's address computed from the guest registers held in locals and
- * one call of an {@link SseInline} step with constant register numbers (the #UD/#NM check is
- * made once, before the region runs: {@link CompiledBlock#sse}); a general
+ * one call of an {@link SseInline} step with constant register numbers, or for the common
+ * packed operations both lanes computed in place ({@link #commonLanes}); the #UD/#NM check is
+ * made once, before the region runs ({@link CompiledBlock#sse}). A general
  * register result goes straight to its local. Unlike a delegated instruction, nothing is written
  * back around it and the flags' locals stay valid (none of these touches RFLAGS). Forms that
  * would raise #UD for their prefix or operand kind, the MMX forms and everything else stay
