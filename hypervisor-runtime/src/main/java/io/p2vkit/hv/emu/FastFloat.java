@@ -37,43 +37,11 @@ final class FastFloat {
 
     /**
      * Whether MXCSR rounds to nearest with PE masked and already raised, as it is in compiled
-     * code after its first inexact result: then an operation whose operands and result stay in
-     * range changes nothing but its destination (every other flag is out of reach in range).
+     * code after its first inexact result: then an in-range result is the host's and an inexact
+     * one changes no flag, so the error term need not be computed.
      */
-    static boolean quiet(int mxcsr) {
-        return (mxcsr & RC_PM_PE) == (0x1000 | SoftFloat.PE);
-    }
-
-    /** ADD/SUB/MUL/DIV of doubles under a {@link #quiet} MXCSR: the host's result, or SLOW out of range. */
-    static long quietDouble(int op, long a, long b) {
-        double x = Double.longBitsToDouble(a);
-        double y = Double.longBitsToDouble(b);
-        if (!inRange(x) || !inRange(y)) {
-            return SLOW;
-        }
-        double r = switch (op) {
-            case SoftFloat.ADD -> x + y;
-            case SoftFloat.SUB -> x - y;
-            case SoftFloat.MUL -> x * y;
-            default -> x / y;
-        };
-        return inRange(r) ? Double.doubleToRawLongBits(r) : SLOW;
-    }
-
-    /** The same for singles (in the low 32 bits). */
-    static long quietSingle(int op, long a, long b) {
-        float x = Float.intBitsToFloat((int) a);
-        float y = Float.intBitsToFloat((int) b);
-        if (!inRange(x) || !inRange(y)) {
-            return SLOW;
-        }
-        float r = switch (op) {
-            case SoftFloat.ADD -> x + y;
-            case SoftFloat.SUB -> x - y;
-            case SoftFloat.MUL -> x * y;
-            default -> x / y;
-        };
-        return inRange(r) ? Float.floatToRawIntBits(r) & 0xFFFF_FFFFL : SLOW;
+    private static boolean quiet(Cpu c) {
+        return (c.mxcsr & RC_PM_PE) == (0x1000 | SoftFloat.PE);
     }
 
     static long arithDouble(Cpu c, int op, long a, long b) {
@@ -85,26 +53,25 @@ final class FastFloat {
         if (op == SoftFloat.SUB) {
             y = -y;
         }
-        double r;
-        double err;
-        switch (op) {
-            case SoftFloat.ADD, SoftFloat.SUB -> {
-                r = x + y;
-                double yy = r - x;
-                err = (x - (r - yy)) + (y - yy);
-            }
-            case SoftFloat.MUL -> {
-                r = x * y;
-                err = Math.fma(x, y, -r);
-            }
-            default -> {
-                r = x / y;
-                err = Math.fma(-r, y, x) * Math.signum(y); // x - r*y has the sign of (x/y - r)*y
-            }
-        }
+        double r = switch (op) {
+            case SoftFloat.ADD, SoftFloat.SUB -> x + y;
+            case SoftFloat.MUL -> x * y;
+            default -> x / y;
+        };
         if (!inRange(r)) {
             return SLOW;
         }
+        if (quiet(c)) {
+            return Double.doubleToRawLongBits(r);
+        }
+        double err = switch (op) {
+            case SoftFloat.ADD, SoftFloat.SUB -> {
+                double yy = r - x;
+                yield (x - (r - yy)) + (y - yy);
+            }
+            case SoftFloat.MUL -> Math.fma(x, y, -r);
+            default -> Math.fma(-r, y, x) * Math.signum(y); // x - r*y has the sign of (x/y - r)*y
+        };
         return Double.doubleToRawLongBits(err == 0 ? r : directed(c, r, err));
     }
 
@@ -138,26 +105,25 @@ final class FastFloat {
         if (op == SoftFloat.SUB) {
             y = -y;
         }
-        float r;
-        float err;
-        switch (op) {
-            case SoftFloat.ADD, SoftFloat.SUB -> {
-                r = x + y;
-                float yy = r - x;
-                err = (x - (r - yy)) + (y - yy);
-            }
-            case SoftFloat.MUL -> {
-                r = x * y;
-                err = Math.fma(x, y, -r);
-            }
-            default -> {
-                r = x / y;
-                err = Math.fma(-r, y, x) * Math.signum(y);
-            }
-        }
+        float r = switch (op) {
+            case SoftFloat.ADD, SoftFloat.SUB -> x + y;
+            case SoftFloat.MUL -> x * y;
+            default -> x / y;
+        };
         if (!inRange(r)) {
             return SLOW;
         }
+        if (quiet(c)) {
+            return Float.floatToRawIntBits(r) & 0xFFFF_FFFFL;
+        }
+        float err = switch (op) {
+            case SoftFloat.ADD, SoftFloat.SUB -> {
+                float yy = r - x;
+                yield (x - (r - yy)) + (y - yy);
+            }
+            case SoftFloat.MUL -> Math.fma(x, y, -r);
+            default -> Math.fma(-r, y, x) * Math.signum(y);
+        };
         return Float.floatToRawIntBits(err == 0 ? r : directed(c, r, err)) & 0xFFFF_FFFFL;
     }
 

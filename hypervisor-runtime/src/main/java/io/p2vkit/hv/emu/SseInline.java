@@ -106,13 +106,6 @@ final class SseInline {
     static void scalar(Cpu c, int op, boolean dbl, int n, long b) {
         long a = c.xmm[2 * n];
         int soft = SseFloat.softOp(op);
-        if (FastFloat.quiet(c.mxcsr)) {
-            long q = dbl ? FastFloat.quietDouble(soft, a, b) : FastFloat.quietSingle(soft, a & LOW32, b);
-            if (q != FastFloat.SLOW) {
-                c.xmm[2 * n] = dbl ? q : (a & ~LOW32) | q;
-                return;
-            }
-        }
         c.simdExceptions = 0;
         long r = dbl ? FastFloat.arithDouble(c, soft, a, b) : FastFloat.arithSingle(c, soft, a & LOW32, b);
         if (r == FastFloat.SLOW) {
