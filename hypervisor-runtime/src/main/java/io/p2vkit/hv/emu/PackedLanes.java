@@ -30,33 +30,52 @@ final class PackedLanes {
         };
     }
 
-    /** Whether {@code op} is one of {@link #common}'s. */
+    /**
+     * The method of this class computing each operation of {@link #common} on one chunk, by its
+     * 0F opcode byte (null for the others), for compiled regions: the translator calls the one an
+     * instruction needs, a few bytes that the JIT always inlines (common itself, called with the
+     * operation in a variable, would not fold).
+     */
+    private static final String[] LANE_METHOD = new String[0x100];
+
+    static {
+        String[][] methods = {{"FC", "paddb"}, {"FD", "paddw"}, {"FE", "paddd"}, {"D4", "paddq"}, {"F8", "psubb"},
+            {"F9", "psubw"}, {"FA", "psubd"}, {"FB", "psubq"}, {"DB", "pand"}, {"DF", "pandn"}, {"EB", "por"},
+            {"EF", "pxor"}, {"74", "pcmpeqb"}, {"75", "pcmpeqw"}, {"76", "pcmpeqd"}, {"DA", "pminub"}, {"DE", "pmaxub"}};
+        for (String[] m : methods) {
+            LANE_METHOD[Integer.parseInt(m[0], 16)] = m[1];
+        }
+    }
+
+    /** Whether {@code op} (a 0F opcode byte) is one of {@link #common}'s. */
     static boolean isCommon(int op) {
-        return switch (op) {
-            case 0xFC, 0xFD, 0xFE, 0xD4, 0xF8, 0xF9, 0xFA, 0xFB, 0xDB, 0xDF, 0xEB, 0xEF, 0x74, 0x75, 0x76, 0xDA, 0xDE -> true;
-            default -> false;
-        };
+        return laneMethod(op) != null;
+    }
+
+    /** The name of the method computing {@code op} on one chunk, or null when it is not one of {@link #common}'s. */
+    static String laneMethod(int op) {
+        return op >= 0 && op < LANE_METHOD.length ? LANE_METHOD[op] : null;
     }
 
     /**
      * The operations string and memory routines use (PCMPEQB, PMINUB, PXOR... in glibc's SSE2
      * strcmp and strlen) and plain additions and logic: those a compiled region computes lane by
-     * lane in its own code, each through the per-operation method below or a JVM instruction.
+     * lane in its own code, each through its method below ({@link #laneMethod}).
      */
     static long common(int op, long a, long b) {
         return switch (op) {
             case 0xFC -> paddb(a, b);
             case 0xFD -> paddw(a, b);
             case 0xFE -> paddd(a, b);
-            case 0xD4 -> a + b;                             // PADDQ
+            case 0xD4 -> paddq(a, b);
             case 0xF8 -> psubb(a, b);
             case 0xF9 -> psubw(a, b);
             case 0xFA -> psubd(a, b);
-            case 0xFB -> a - b;                             // PSUBQ
-            case 0xDB -> a & b;                             // PAND
+            case 0xFB -> psubq(a, b);
+            case 0xDB -> pand(a, b);
             case 0xDF -> pandn(a, b);
-            case 0xEB -> a | b;                             // POR
-            case 0xEF -> a ^ b;                             // PXOR
+            case 0xEB -> por(a, b);
+            case 0xEF -> pxor(a, b);
             case 0x74 -> pcmpeqb(a, b);
             case 0x75 -> pcmpeqw(a, b);
             case 0x76 -> pcmpeqd(a, b);
@@ -64,10 +83,6 @@ final class PackedLanes {
             default -> pmaxub(a, b);                        // 0xDE: callers ask isCommon first
         };
     }
-
-    // One method per operation of common that is more than a JVM instruction, for compiled
-    // regions: the translator calls the one the instruction needs, a few bytes that the JIT
-    // always inlines (common itself, called with the operation in a variable, would not fold).
 
     static long paddb(long a, long b) {
         return add(a, b, H8);
@@ -81,6 +96,10 @@ final class PackedLanes {
         return add(a, b, H32);
     }
 
+    static long paddq(long a, long b) {
+        return a + b;
+    }
+
     static long psubb(long a, long b) {
         return sub(a, b, H8);
     }
@@ -91,6 +110,22 @@ final class PackedLanes {
 
     static long psubd(long a, long b) {
         return sub(a, b, H32);
+    }
+
+    static long psubq(long a, long b) {
+        return a - b;
+    }
+
+    static long pand(long a, long b) {
+        return a & b;
+    }
+
+    static long por(long a, long b) {
+        return a | b;
+    }
+
+    static long pxor(long a, long b) {
+        return a ^ b;
     }
 
     static long pcmpeqb(long a, long b) {

@@ -14,7 +14,6 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 import java.lang.classfile.CodeBuilder;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
-import java.util.Map;
 
 /**
  * The SSE/SSE2 instructions a compiled region runs without leaving its locals: the moves,
@@ -34,13 +33,7 @@ final class RegionSse {
     private static final ClassDesc CD_INLINE = ClassDesc.of("io.p2vkit.hv.emu.SseInline");
     private static final ClassDesc CD_SSE = ClassDesc.of("io.p2vkit.hv.emu.Sse");
     private static final ClassDesc CD_LANES = ClassDesc.of("io.p2vkit.hv.emu.PackedLanes");
-
-    /** PackedLanes' method for each operation of common that is more than one JVM instruction. */
-    private static final Map<Integer, String> LANE_STEP = Map.ofEntries(
-            Map.entry(0xFC, "paddb"), Map.entry(0xFD, "paddw"), Map.entry(0xFE, "paddd"),
-            Map.entry(0xF8, "psubb"), Map.entry(0xF9, "psubw"), Map.entry(0xFA, "psubd"),
-            Map.entry(0x74, "pcmpeqb"), Map.entry(0x75, "pcmpeqw"), Map.entry(0x76, "pcmpeqd"),
-            Map.entry(0xDF, "pandn"), Map.entry(0xDA, "pminub"), Map.entry(0xDE, "pmaxub"));
+    private static final MethodTypeDesc MTD_LANE = MethodTypeDesc.of(CD_long, CD_long, CD_long);
 
     /** The packed-integer rows of SseTable served by SsePackedInt.binary (their 66 forms here). */
     private static final boolean[] PACKED_INT = new boolean[0x100];
@@ -232,8 +225,8 @@ final class RegionSse {
 
     /**
      * XMM{@code reg} = XMM{@code reg} op source for an operation of {@link PackedLanes#common}
-     * ({@code op} its 0F opcode byte): each 64-bit lane is computed in the region's own code, a
-     * JVM instruction or one of PackedLanes' per-operation methods, so that the JIT always sees
+     * ({@code op} its 0F opcode byte): each 64-bit lane is computed in the region's own code by
+     * the operation's own method ({@link PackedLanes#laneMethod}), so that the JIT always sees
      * the operation itself (a shared step taking the operation as an argument was not always
      * inlined, and then switched on it at run time). A memory source is read first, aligned,
      * low quadword then high one as the interpreter reads it; then both lanes are written.
@@ -262,15 +255,7 @@ final class RegionSse {
         xmm(at);
         xmm(at).laload();
         source.run();
-        switch (op) {
-            case 0xD4 -> code.ladd();
-            case 0xFB -> code.lsub();
-            case 0xDB -> code.land();
-            case 0xEB -> code.lor();
-            case 0xEF -> code.lxor();
-            default -> code.invokestatic(CD_LANES, LANE_STEP.get(op), MethodTypeDesc.of(CD_long, CD_long, CD_long));
-        }
-        code.lastore();
+        code.invokestatic(CD_LANES, PackedLanes.laneMethod(op), MTD_LANE).lastore();
     }
 
     /** Pushes the XMM array and the index {@code at} in it. */
