@@ -305,7 +305,7 @@ final class RegionCompiler {
         Label rethrow = code.newLabel();
         code.labelBinding(exit);
         loadRegs(code);
-        writeBack(code, region);
+        writeBack(code, emitter.written());
         applyPendingFlags(code);
         setRip(code, RegionOperands.NEXT, "rip", "eip");
         addRetired(code);
@@ -348,10 +348,10 @@ final class RegionCompiler {
         }
     }
 
-    /** Stores the guest registers the region keeps in locals into {@link Cpu#r}. */
-    static void writeBack(CodeBuilder code, RegionScan.Region region) {
+    /** Stores the guest registers in {@code mask} (a bit per register) from their locals into {@link Cpu#r}. */
+    static void writeBack(CodeBuilder code, int mask) {
         for (int n = 0; n < 16; n++) {
-            if ((region.registers() & (1 << n)) != 0) {
+            if ((mask & (1 << n)) != 0) {
                 code.aload(RegionOperands.REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
             }
         }

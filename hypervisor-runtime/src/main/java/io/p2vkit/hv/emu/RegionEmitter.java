@@ -93,6 +93,11 @@ final class RegionEmitter {
         return labels[region.startIndex()];
     }
 
+    /** The registers the emitted body may change ({@link RegionOperands#written()}): complete once it is emitted. */
+    int written() {
+        return ops.written();
+    }
+
     private void emit(int i) {
         DecodedInsn d = region.insns()[i];
         code.labelBinding(labels[i]);
@@ -393,7 +398,8 @@ final class RegionEmitter {
                 int size = d.opSize();
                 ops.stackRead(size);
                 code.lstore(T0);
-                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant((long) size).ladd().lstore(RegionOperands.reg(Cpu.ESP));
+                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant((long) size).ladd();
+                ops.setReg(Cpu.ESP);
                 code.lload(T0);
                 ops.storeReg(d.rm, size, d);
             }
@@ -451,7 +457,7 @@ final class RegionEmitter {
      */
     private void delegate(DecodedInsn d, int i) {
         RegionCompiler.loadRegs(code);
-        RegionCompiler.writeBack(code, region);
+        RegionCompiler.writeBack(code, region.registers());
         code.aload(CPU).loadConstant(region.next(i)).putfield(CD_CPU, "rip", CD_long);
         code.aload(CPU).loadConstant((int) region.next(i)).putfield(CD_CPU, "eip", CD_int);
         code.aload(CPU).loadConstant(region.address()[i]).putfield(CD_CPU, "insnRip", CD_long);
@@ -601,7 +607,8 @@ final class RegionEmitter {
         Label done = code.newLabel();
         branchIf(d.opcode & 0xF, move);
         if (size == 4) {
-            code.lload(RegionOperands.reg(d.reg)).loadConstant(0xFFFF_FFFFL).land().lstore(RegionOperands.reg(d.reg)); // zero-extends anyway
+            code.lload(RegionOperands.reg(d.reg)).loadConstant(0xFFFF_FFFFL).land(); // zero-extends anyway
+            ops.setReg(d.reg);
         }
         code.goto_(done);
         code.labelBinding(move);
@@ -705,7 +712,8 @@ final class RegionEmitter {
             ops.readAt(T1, size, false);
             code.pop2();
         } else if (size == 4) {
-            code.lload(RegionOperands.reg(d.rm)).loadConstant(0xFFFF_FFFFL).land().lstore(RegionOperands.reg(d.rm));
+            code.lload(RegionOperands.reg(d.rm)).loadConstant(0xFFFF_FFFFL).land();
+            ops.setReg(d.rm);
         }
     }
 
@@ -735,7 +743,8 @@ final class RegionEmitter {
                 ops.stackRead(8);
                 code.invokestatic(CD_EXEC64, "checkTarget", MethodTypeDesc.of(CD_long, CD_long)).lstore(NEXT);
                 long pop = 8 + (d.opcode == 0xC2 ? d.imm & 0xFFFF : 0);
-                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant(pop).ladd().lstore(RegionOperands.reg(Cpu.ESP));
+                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant(pop).ladd();
+                ops.setReg(Cpu.ESP);
             }
             default -> { // FF /2, FF /4
                 ops.readRm(d, i, 8);

@@ -54,6 +54,8 @@ final class RegionOperands {
     private final ClassDesc self;
     /** The TLB tag mask of the privilege the region runs at ({@link Mmu#tagMask(boolean)}). */
     private final long tagMask;
+    /** The registers whose locals the emitted code writes, as a bit mask ({@link #setReg}). */
+    private int written;
 
     RegionOperands(CodeBuilder code, RegionScan.Region region, ClassDesc self, boolean user) {
         this.code = code;
@@ -82,24 +84,47 @@ final class RegionOperands {
     /** Pops a long into register {@code n}: 32-bit writes zero-extend, 8/16-bit ones merge. */
     void storeReg(int n, int size, DecodedInsn d) {
         switch (size) {
-            case 8 -> code.lstore(reg(n));
-            case 4 -> code.loadConstant(0xFFFF_FFFFL).land().lstore(reg(n));
-            case 2 -> merge(reg(n), 0xFFFFL, 0);
+            case 8 -> setReg(n);
+            case 4 -> {
+                code.loadConstant(0xFFFF_FFFFL).land();
+                setReg(n);
+            }
+            case 2 -> merge(n, 0xFFFFL, 0);
             default -> {
                 if (n >= 4 && n < 8 && d.rex == 0) {
-                    merge(reg(n - 4), 0xFF00L, 8);
+                    merge(n - 4, 0xFF00L, 8);
                 } else {
-                    merge(reg(n), 0xFFL, 0);
+                    merge(n, 0xFFL, 0);
                 }
             }
         }
     }
 
-    void merge(int slot, long field, int shift) {
+    private void merge(int n, long field, int shift) {
         if (shift != 0) {
             code.loadConstant(shift).lshl();
         }
-        code.loadConstant(field).land().lload(slot).loadConstant(~field).land().lor().lstore(slot);
+        code.loadConstant(field).land().lload(reg(n)).loadConstant(~field).land().lor();
+        setReg(n);
+    }
+
+    /**
+     * Pops a long into the whole of register {@code n}'s local. Every write of a register's local
+     * other than a reload from {@link Cpu#r} goes through here, so that {@link #written()} knows
+     * which registers the region's exit must store back.
+     */
+    void setReg(int n) {
+        code.lstore(reg(n));
+        written |= 1 << n;
+    }
+
+    /**
+     * The registers the emitted code may change: the others' locals still hold what {@link Cpu#r}
+     * holds, so the exit stores only these (a register stored back needlessly stays live in the
+     * JIT's code from entry to exit, and a region's loop then spills its values to the stack).
+     */
+    int written() {
+        return written;
     }
 
     void mask(int size) {
@@ -221,6 +246,7 @@ final class RegionOperands {
         canonicalStack();
         code.lstore(T1);
         writeAt(T1, size, T0);
-        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub().lstore(reg(Cpu.ESP));
+        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
+        setReg(Cpu.ESP);
     }
 }
