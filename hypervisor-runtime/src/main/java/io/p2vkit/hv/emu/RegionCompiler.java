@@ -176,6 +176,7 @@ final class RegionCompiler {
             cb.withField("cpu", RegionOperands.CD_CPU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("mmu", RegionOperands.CD_MMU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("tlb", RegionOperands.CD_TLB, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            cb.withField("xmm", RegionOperands.CD_XMM, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             if (region.tail() != null) {
                 cb.withField("tail", RegionEmitter.CD_CODE_PAGE, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             }
@@ -209,6 +210,8 @@ final class RegionCompiler {
                 .putstatic(self, "mmu", RegionOperands.CD_MMU);
         code.aload(0).loadConstant(2 * region.size() + 2).aaload().checkcast(RegionOperands.CD_TLB)
                 .putstatic(self, "tlb", RegionOperands.CD_TLB);
+        code.aload(0).loadConstant(2 * region.size() + 4).aaload().checkcast(RegionOperands.CD_XMM)
+                .putstatic(self, "xmm", RegionOperands.CD_XMM);
         if (region.tail() != null) {
             code.aload(0).loadConstant(2 * region.size() + 3).aaload().checkcast(RegionEmitter.CD_CODE_PAGE)
                     .putstatic(self, "tail", RegionEmitter.CD_CODE_PAGE);
@@ -226,10 +229,12 @@ final class RegionCompiler {
 
     /**
      * The class data: per instruction its handler and decoded form (null where not delegated),
-     * then the vCPU, its MMU and TLB, and the code page of a crossing instruction's tail.
+     * then the vCPU, its MMU and TLB, the code page of a crossing instruction's tail, and the
+     * vCPU's XMM registers.
      */
     static Object[] classData(RegionScan.Region region, Cpu c) {
-        Object[] data = new Object[2 * region.size() + 4];
+        Object[] data = new Object[2 * region.size() + 5];
+        data[2 * region.size() + 4] = c.xmm;
         data[2 * region.size() + 3] = region.tail();
         data[2 * region.size()] = c;
         data[2 * region.size() + 1] = c.mmu;

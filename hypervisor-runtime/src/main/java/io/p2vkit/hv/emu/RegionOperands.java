@@ -21,6 +21,7 @@ final class RegionOperands {
     static final ClassDesc CD_CPU = ClassDesc.of("io.p2vkit.hv.emu.Cpu");
     static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
     static final ClassDesc CD_TLB = CD_long.arrayType();
+    static final ClassDesc CD_XMM = CD_long.arrayType();
     static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
     private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
     private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_TLB, CD_long, CD_long);
@@ -65,6 +66,16 @@ final class RegionOperands {
     }
 
     // ---- registers ----
+
+    /**
+     * Pushes {@link Cpu#xmm}, which the region's class holds in a static final field as it holds
+     * the TLB: to the JIT a constant array of known length, so an XMM register's half is one
+     * load or store at a fixed address (through the Cpu's field it was a field load and a bounds
+     * check at each access, repeated after each guest load's fence).
+     */
+    CodeBuilder xmmArray() {
+        return code.getstatic(self, "xmm", CD_XMM);
+    }
 
     /** The local holding guest register {@code n}. */
     static int reg(int n) {

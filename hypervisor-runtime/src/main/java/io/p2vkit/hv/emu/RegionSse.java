@@ -34,6 +34,7 @@ final class RegionSse {
     private static final ClassDesc CD_SSE = ClassDesc.of("io.p2vkit.hv.emu.Sse");
     private static final ClassDesc CD_LANES = ClassDesc.of("io.p2vkit.hv.emu.PackedLanes");
     private static final MethodTypeDesc MTD_LANE = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_FROM_GPR = MethodTypeDesc.of(CD_void, RegionOperands.CD_XMM, CD_int, CD_long);
 
     /** The packed-integer rows of SseTable served by SsePackedInt.binary (their 66 forms here). */
     private static final boolean[] PACKED_INT = new boolean[0x100];
@@ -157,13 +158,13 @@ final class RegionSse {
                 }
             }
             case 0x16E -> {
-                code.aload(CPU).loadConstant(x);
+                ops.xmmArray().loadConstant(x);
                 ops.readRm(d, i, Sse.rexW(d) ? 8 : 4);
-                code.invokestatic(CD_INLINE, "fromGpr", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long));
+                code.invokestatic(CD_INLINE, "fromGpr", MTD_FROM_GPR);
             }
             case 0x1D7 -> {
-                code.aload(CPU).loadConstant(d.rm)
-                        .invokestatic(CD_INLINE, "byteMask", MethodTypeDesc.of(CD_long, CD_CPU, CD_int));
+                ops.xmmArray().loadConstant(d.rm)
+                        .invokestatic(CD_INLINE, "byteMask", MethodTypeDesc.of(CD_long, RegionOperands.CD_XMM, CD_int));
                 ops.storeReg(x, 8, d);
             }
             case 0x12A -> {
@@ -260,7 +261,7 @@ final class RegionSse {
 
     /** Pushes the XMM array and the index {@code at} in it. */
     private CodeBuilder xmm(int at) {
-        return code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(at);
+        return ops.xmmArray().loadConstant(at);
     }
 
     /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalar}. */
@@ -269,7 +270,7 @@ final class RegionSse {
         if (d.isMemory()) {
             ops.readRm(d, i, dbl ? 8 : 4);
         } else {
-            code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.rm).laload();
+            ops.xmmArray().loadConstant(2 * d.rm).laload();
             if (!dbl) {
                 code.loadConstant(0xFFFF_FFFFL).land();
             }
@@ -290,8 +291,8 @@ final class RegionSse {
     }
 
     private void move(int kind, int to, int from) {
-        code.aload(CPU).loadConstant(kind).loadConstant(to).loadConstant(from)
-                .invokestatic(CD_INLINE, "move", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_int));
+        ops.xmmArray().loadConstant(kind).loadConstant(to).loadConstant(from)
+                .invokestatic(CD_INLINE, "move", MethodTypeDesc.of(CD_void, RegionOperands.CD_XMM, CD_int, CD_int, CD_int));
     }
 
     // The scalar loads and stores access memory as the region's general-purpose operands do
@@ -299,21 +300,21 @@ final class RegionSse {
 
     /** MOVSD/MOVSS/MOVQ xmm, m64 or m32: the value, zero-extended to 128 bits. */
     private void loadZeroExtended(DecodedInsn d, int i, int size) {
-        code.aload(CPU).loadConstant(d.reg);
+        ops.xmmArray().loadConstant(d.reg);
         ops.readRm(d, i, size);
-        code.invokestatic(CD_INLINE, "fromGpr", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long));
+        code.invokestatic(CD_INLINE, "fromGpr", MTD_FROM_GPR);
     }
 
     /** MOVLPS/MOVLPD (half 0), MOVHPS/MOVHPD (half 1) xmm, m64: the other half is kept. */
     private void loadHalf(DecodedInsn d, int i, int half) {
-        code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.reg + half);
+        ops.xmmArray().loadConstant(2 * d.reg + half);
         ops.readRm(d, i, 8);
         code.lastore();
     }
 
     /** MOVSD/MOVQ/MOVLPS/MOVLPD/MOVHPS/MOVHPD m64 ({@code size} 8) or MOVSS m32 (4), xmm: the half's low bytes. */
     private void storeHalf(DecodedInsn d, int i, int size, int half) {
-        code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.reg + half).laload()
+        ops.xmmArray().loadConstant(2 * d.reg + half).laload()
                 .lstore(RegionOperands.T0);
         ops.writeRm(d, i, size, RegionOperands.T0);
     }
@@ -340,7 +341,7 @@ final class RegionSse {
     /** 66 0F 7E: MOVD/MOVQ r/m32 or r/m64, xmm. */
     private void toGpr(DecodedInsn d, int i) {
         boolean wide = Sse.rexW(d);
-        code.aload(CPU).getfield(CD_CPU, "xmm", CD_long.arrayType()).loadConstant(2 * d.reg).laload().lstore(T0);
+        ops.xmmArray().loadConstant(2 * d.reg).laload().lstore(T0);
         ops.writeRm(d, i, wide ? 8 : 4, T0);
     }
 }

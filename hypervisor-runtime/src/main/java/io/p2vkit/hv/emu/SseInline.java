@@ -26,8 +26,9 @@ final class SseInline {
 
     // ---- moves ----
 
-    static void move(Cpu c, int kind, int to, int from) {
-        long[] x = c.xmm;
+    // The region-only steps take the XMM array itself: regions pass it as a constant (RegionOperands.xmmArray).
+
+    static void move(long[] x, int kind, int to, int from) {
         switch (kind) {
             case MOVE_FULL -> {
                 x[2 * to] = x[2 * from];
@@ -62,13 +63,14 @@ final class SseInline {
     }
 
     /** MOVD/MOVQ/MOVSD/MOVSS xmm, r/m: the value the region read, zero-extended to 128 bits. */
-    static void fromGpr(Cpu c, int n, long v) {
-        Sse.setXmm(c, n, v, 0);
+    static void fromGpr(long[] x, int n, long v) {
+        x[2 * n] = v;
+        x[2 * n + 1] = 0;
     }
 
     /** PMOVMSKB r32, xmm: the sign bit of every byte. */
-    static long byteMask(Cpu c, int n) {
-        return SseMoves.byteSigns(c.xmm[2 * n]) | SseMoves.byteSigns(c.xmm[2 * n + 1]) << 8;
+    static long byteMask(long[] x, int n) {
+        return SseMoves.byteSigns(x[2 * n]) | SseMoves.byteSigns(x[2 * n + 1]) << 8;
     }
 
     // ---- packed integers (66 forms): the operations a region does not compute itself ----

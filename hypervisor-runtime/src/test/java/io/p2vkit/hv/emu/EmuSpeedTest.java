@@ -174,4 +174,38 @@ class EmuSpeedTest {
             }
         }
     }
+
+    /**
+     * A loop that calls a small function: every iteration leaves a region twice (the CALL, the
+     * RET), the shape of qsort calling its comparison and that calling strcmp.
+     */
+    @Test
+    void callReturnLoop64() {
+        byte[] code = ModeTransitionTest.asm(
+                "b9 00 2d 31 01",           // mov ecx, 20000000
+                "31 c0",                    // xor eax, eax
+                "e8 06 00 00 00",           // L: call F
+                "ff c9",                    // dec ecx
+                "75 f7",                    // jnz L
+                "f4",                       // hlt
+                "90",                       // nop
+                "01 c8",                    // F: add eax, ecx
+                "c3");                      // ret
+        for (int round = 0; round < 3; round++) {
+            try (FlatMachine m = NativeDifferential64Test.machine64()) {
+                m.load(NativeHarness64.CODE, code);
+                m.cpu.r[Cpu.ESP] = NativeDifferential64Test.STACK;
+                m.cpu.rip = NativeHarness64.CODE;
+                m.cpu.eip = (int) NativeHarness64.CODE;
+                long t0 = System.nanoTime();
+                Vcpu.Stop stop = m.vcpu.run(Long.MAX_VALUE);
+                long t1 = System.nanoTime();
+                assertEquals(Vcpu.Stop.SHUTDOWN, stop, m.vcpu.stopReason());
+                long n = m.vcpu.instructionsRetired();
+                assertEquals(3 + 5L * ITERATIONS, n);
+                System.out.printf("64-bit call/return loop round %d: %.1f ns per iteration (two region exits), %.1f M instructions/s%n",
+                        round, (t1 - t0) / (double) ITERATIONS, n * 1e3 / (t1 - t0));
+            }
+        }
+    }
 }
