@@ -177,6 +177,7 @@ final class RegionCompiler {
             cb.withField("mmu", RegionOperands.CD_MMU, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("tlb", RegionOperands.CD_TLB, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             cb.withField("xmm", RegionOperands.CD_XMM, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+            cb.withField("regs", RegionOperands.CD_REGS, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             if (region.tail() != null) {
                 cb.withField("tail", RegionEmitter.CD_CODE_PAGE, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             }
@@ -212,6 +213,8 @@ final class RegionCompiler {
                 .putstatic(self, "tlb", RegionOperands.CD_TLB);
         code.aload(0).loadConstant(2 * region.size() + 4).aaload().checkcast(RegionOperands.CD_XMM)
                 .putstatic(self, "xmm", RegionOperands.CD_XMM);
+        code.aload(0).loadConstant(2 * region.size() + 5).aaload().checkcast(RegionOperands.CD_REGS)
+                .putstatic(self, "regs", RegionOperands.CD_REGS);
         if (region.tail() != null) {
             code.aload(0).loadConstant(2 * region.size() + 3).aaload().checkcast(RegionEmitter.CD_CODE_PAGE)
                     .putstatic(self, "tail", RegionEmitter.CD_CODE_PAGE);
@@ -230,11 +233,12 @@ final class RegionCompiler {
     /**
      * The class data: per instruction its handler and decoded form (null where not delegated),
      * then the vCPU, its MMU and TLB, the code page of a crossing instruction's tail, and the
-     * vCPU's XMM registers.
+     * vCPU's XMM and general registers.
      */
     static Object[] classData(RegionScan.Region region, Cpu c) {
-        Object[] data = new Object[2 * region.size() + 5];
+        Object[] data = new Object[2 * region.size() + 6];
         data[2 * region.size() + 4] = c.xmm;
+        data[2 * region.size() + 5] = c.r;
         data[2 * region.size() + 3] = region.tail();
         data[2 * region.size()] = c;
         data[2 * region.size() + 1] = c.mmu;
@@ -284,7 +288,7 @@ final class RegionCompiler {
         // The region's own vCPU (the argument is the same object) and MMU, as constants.
         code.getstatic(self, "cpu", RegionOperands.CD_CPU).astore(cpu);
         code.getstatic(self, "mmu", RegionOperands.CD_MMU).astore(RegionOperands.MMU);
-        loadRegs(code);
+        loadRegs(code, self);
         code.aload(RegionOperands.MMU).getfield(RegionOperands.CD_MMU, "generation", CD_int).istore(RegionOperands.GEN);
         code.iload(RegionOperands.BUDGET).loadConstant(region.size()).isub().istore(RegionOperands.LIMIT);
         code.iconst_0().istore(RegionOperands.RETIRED);
@@ -309,7 +313,7 @@ final class RegionCompiler {
         // leaves through it with RIP at the faulting instruction and is rethrown at its end.
         Label rethrow = code.newLabel();
         code.labelBinding(exit);
-        loadRegs(code);
+        loadRegs(code, self);
         writeBack(code, emitter.written());
         applyPendingFlags(code);
         setRip(code, RegionOperands.NEXT, "rip", "eip");
@@ -339,9 +343,12 @@ final class RegionCompiler {
         code.labelBinding(none);
     }
 
-    /** REGS = {@link Cpu#r}, loaded where it is used rather than kept in a register throughout. */
-    static void loadRegs(CodeBuilder code) {
-        code.aload(RegionOperands.CPU).getfield(RegionOperands.CD_CPU, "r", CD_long.arrayType()).astore(RegionOperands.REGS);
+    /**
+     * REGS = {@link Cpu#r}, loaded where it is used rather than kept in a register throughout;
+     * from a static final field of the region's class, so a constant array of known length.
+     */
+    static void loadRegs(CodeBuilder code, ClassDesc self) {
+        code.getstatic(self, "regs", RegionOperands.CD_REGS).astore(RegionOperands.REGS);
     }
 
     /** Loads the guest registers the region keeps in locals from {@link Cpu#r}. */

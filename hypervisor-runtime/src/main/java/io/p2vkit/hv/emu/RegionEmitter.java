@@ -456,7 +456,7 @@ final class RegionEmitter {
      * instruction are constants of the class, so that the JIT can inline the call.
      */
     private void delegate(DecodedInsn d, int i) {
-        RegionCompiler.loadRegs(code);
+        RegionCompiler.loadRegs(code, self);
         RegionCompiler.writeBack(code, region.registers());
         code.aload(CPU).loadConstant(region.next(i)).putfield(CD_CPU, "rip", CD_long);
         code.aload(CPU).loadConstant((int) region.next(i)).putfield(CD_CPU, "eip", CD_int);
@@ -477,7 +477,7 @@ final class RegionEmitter {
     private void mulDiv(DecodedInsn d, int i, int size, int ext) {
         ops.readRm(d, i, size);
         code.lstore(T0);
-        RegionCompiler.loadRegs(code);
+        RegionCompiler.loadRegs(code, self);
         for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
             code.aload(REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
         }

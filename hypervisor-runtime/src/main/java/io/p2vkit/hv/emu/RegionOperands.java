@@ -22,6 +22,7 @@ final class RegionOperands {
     static final ClassDesc CD_MMU = ClassDesc.of("io.p2vkit.hv.emu.Mmu");
     static final ClassDesc CD_TLB = CD_long.arrayType();
     static final ClassDesc CD_XMM = CD_long.arrayType();
+    static final ClassDesc CD_REGS = CD_long.arrayType();
     static final ClassDesc CD_EXEC64 = ClassDesc.of("io.p2vkit.hv.emu.Exec64");
     private static final MethodTypeDesc MTD_CANONICAL = MethodTypeDesc.of(CD_long, CD_long);
     private static final MethodTypeDesc MTD_LOAD_INT = MethodTypeDesc.of(CD_int, CD_MMU, CD_TLB, CD_long, CD_long);
