@@ -194,6 +194,10 @@ final class RegionSse {
                     scalarArith(d, i, op & 0xFF, p == Sse.PF2);
                     return;
                 }
+                if (p == Sse.P66 && SseFloat.isAddMulSubDiv(op & 0xFF)) {
+                    packedDouble(d, i, op & 0xFF);
+                    return;
+                }
                 code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x);
                 if (d.isMemory() && (p == Sse.PF2 || p == Sse.PF3)) {
                     ops.readRm(d, i, p == Sse.PF2 ? 8 : 4);
@@ -235,13 +239,7 @@ final class RegionSse {
     private void commonLanes(DecodedInsn d, int i, int op) {
         int n = d.reg;
         if (d.isMemory()) {
-            ops.linear(d, i);
-            code.invokestatic(CD_SSE, "aligned", MethodTypeDesc.of(CD_long, CD_long)).lstore(T1);
-            ops.readAt(T1, 8, false);
-            code.lstore(T0);
-            code.lload(T1).loadConstant(8L).ladd().lstore(T1);
-            ops.readAt(T1, 8, false);
-            code.lstore(T1);
+            readSixteen(d, i, true);
             lane(op, 2 * n, () -> code.lload(T0));
             lane(op, 2 * n + 1, () -> code.lload(T1));
         } else {
@@ -249,6 +247,24 @@ final class RegionSse {
             lane(op, 2 * n, () -> xmm(2 * m).laload());
             lane(op, 2 * n + 1, () -> xmm(2 * m + 1).laload());
         }
+    }
+
+    /**
+     * Reads the 16-byte memory operand into T0 (the low quadword) and T1 (the high one), low then
+     * high as the interpreter reads it, with the region's inlined TLB lookups; {@code aligned}:
+     * #GP(0) first unless the address is a multiple of 16.
+     */
+    private void readSixteen(DecodedInsn d, int i, boolean aligned) {
+        ops.linear(d, i);
+        if (aligned) {
+            code.invokestatic(CD_SSE, "aligned", MethodTypeDesc.of(CD_long, CD_long));
+        }
+        code.lstore(T1);
+        ops.readAt(T1, 8, false);
+        code.lstore(T0);
+        code.lload(T1).loadConstant(8L).ladd().lstore(T1);
+        ops.readAt(T1, 8, false);
+        code.lstore(T1);
     }
 
     /** xmm[{@code at}] = xmm[{@code at}] op (the long {@code source} pushes). */
@@ -278,15 +294,34 @@ final class RegionSse {
         code.invokestatic(CD_INLINE, "scalar", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_int, CD_long));
     }
 
+    /** ADDPD/SUBPD/MULPD/DIVPD: the source read here, both lanes in {@link SseInline#packedDouble}. */
+    private void packedDouble(DecodedInsn d, int i, int op) {
+        if (d.isMemory()) {
+            readSixteen(d, i, true);
+        } else {
+            xmm(2 * d.rm).laload().lstore(T0);
+            xmm(2 * d.rm + 1).laload().lstore(T1);
+        }
+        code.aload(CPU);
+        ops.xmmArray().loadConstant(op).loadConstant(d.reg).lload(T0).lload(T1).invokestatic(CD_INLINE, "packedDouble",
+                MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_int, CD_long, CD_long));
+    }
+
     /** A full 16-byte move: register to register, load or store, aligned or not. */
     private void full(DecodedInsn d, int i, boolean store, boolean aligned) {
         if (!d.isMemory()) {
             move(SseInline.MOVE_FULL, store ? d.rm : d.reg, store ? d.reg : d.rm);
             return;
         }
+        if (!store) {
+            readSixteen(d, i, aligned); // both halves read before the register changes
+            xmm(2 * d.reg).lload(T0).lastore();
+            xmm(2 * d.reg + 1).lload(T1).lastore();
+            return;
+        }
         code.aload(CPU).loadConstant(d.reg);
         ops.linear(d, i);
-        code.loadConstant(aligned ? 1 : 0).invokestatic(CD_INLINE, store ? "storeFull" : "loadFull",
+        code.loadConstant(aligned ? 1 : 0).invokestatic(CD_INLINE, "storeFull",
                 MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, CD_boolean));
     }
 

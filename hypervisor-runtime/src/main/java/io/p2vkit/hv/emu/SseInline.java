@@ -45,16 +45,6 @@ final class SseInline {
         }
     }
 
-    /** 16 bytes into XMM{@code n}; #GP(0) first when {@code aligned} and the address is not. */
-    static void loadFull(Cpu c, int n, long lin, boolean aligned) {
-        if (aligned) {
-            Sse.aligned(lin);
-        }
-        long lo = c.mmu.read64(lin);
-        long hi = c.mmu.read64((lin + 8) & c.mmu.linearMask);
-        Sse.setXmm(c, n, lo, hi);
-    }
-
     static void storeFull(Cpu c, int n, long lin, boolean aligned) {
         if (aligned) {
             Sse.aligned(lin);
@@ -116,6 +106,27 @@ final class SseInline {
         }
         Sse.commit(c);
         c.xmm[2 * n] = dbl ? r : (a & ~LOW32) | (r & LOW32);
+    }
+
+    /**
+     * ADDPD/SUBPD/MULPD/DIVPD ({@code op} the opcode's low byte) of XMM{@code n} ({@code x} the
+     * XMM array) and the source {@code bl}, {@code bh}: both lanes by {@link FastFloat}'s host
+     * arithmetic when its bounds hold, else the whole instruction by {@link SseFloat#arith}'s exact
+     * path (FastFloat answers SLOW before changing anything, and nothing is written before both
+     * lanes are known).
+     */
+    static void packedDouble(Cpu c, long[] x, int op, int n, long bl, long bh) {
+        int soft = SseFloat.softOp(op);
+        c.simdExceptions = 0;
+        long r0 = FastFloat.arithDouble(c, soft, x[2 * n], bl);
+        long r1 = r0 == FastFloat.SLOW ? FastFloat.SLOW : FastFloat.arithDouble(c, soft, x[2 * n + 1], bh);
+        if (r1 == FastFloat.SLOW) {
+            SseFloat.arith(c, op, Sse.P66, n, bl, bh);
+            return;
+        }
+        Sse.commit(c);
+        x[2 * n] = r0;
+        x[2 * n + 1] = r1;
     }
 
     /** SQRT/ADD/MUL/SUB/MIN/DIV/MAX with a register source, prefix {@code p} (PS, PD, SS, SD). */
