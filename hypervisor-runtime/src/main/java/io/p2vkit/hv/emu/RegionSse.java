@@ -169,10 +169,11 @@ final class RegionSse {
             }
             case 0x12A -> {
                 boolean wide = Sse.rexW(d);
-                code.aload(CPU).loadConstant(x);
+                code.aload(CPU);
+                ops.xmmArray().loadConstant(x);
                 ops.readRm(d, i, wide ? 8 : 4);
                 code.loadConstant(wide ? 1 : 0).loadConstant(p == Sse.PF2 ? 1 : 0).invokestatic(CD_INLINE, "fromInt",
-                        MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, CD_boolean, CD_boolean));
+                        MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_long, CD_boolean, CD_boolean));
             }
             case 0x114, 0x115 -> {
                 code.aload(CPU).loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
@@ -282,7 +283,8 @@ final class RegionSse {
 
     /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalar}. */
     private void scalarArith(DecodedInsn d, int i, int op, boolean dbl) {
-        code.aload(CPU).loadConstant(op).loadConstant(dbl ? 1 : 0).loadConstant(d.reg);
+        code.aload(CPU);
+        ops.xmmArray().loadConstant(op).loadConstant(dbl ? 1 : 0).loadConstant(d.reg);
         if (d.isMemory()) {
             ops.readRm(d, i, dbl ? 8 : 4);
         } else {
@@ -291,7 +293,8 @@ final class RegionSse {
                 code.loadConstant(0xFFFF_FFFFL).land();
             }
         }
-        code.invokestatic(CD_INLINE, "scalar", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_int, CD_long));
+        code.invokestatic(CD_INLINE, "scalar",
+                MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_boolean, CD_int, CD_long));
     }
 
     /** ADDPD/SUBPD/MULPD/DIVPD: the source read here, both lanes in {@link SseInline#packedDouble}. */

@@ -95,8 +95,8 @@ final class SseInline {
      * big to be inlined; going through SoftFloat.arith instead made the benchmark's float phase
      * ~10% slower).
      */
-    static void scalar(Cpu c, int op, boolean dbl, int n, long b) {
-        long a = c.xmm[2 * n];
+    static void scalar(Cpu c, long[] x, int op, boolean dbl, int n, long b) {
+        long a = x[2 * n];
         int soft = SseFloat.softOp(op);
         c.simdExceptions = 0;
         long r = dbl ? FastFloat.arithDouble(c, soft, a, b) : FastFloat.arithSingle(c, soft, a & LOW32, b);
@@ -105,7 +105,7 @@ final class SseInline {
             return;
         }
         Sse.commit(c);
-        c.xmm[2 * n] = dbl ? r : (a & ~LOW32) | (r & LOW32);
+        x[2 * n] = dbl ? r : (a & ~LOW32) | (r & LOW32);
     }
 
     /**
@@ -184,15 +184,15 @@ final class SseInline {
      * CVTSI2SD (dbl) / CVTSI2SS xmm, r/m32 or r/m64 of the value {@code v} the region read. A
      * double holds every integer up to 2^53 exactly: no rounding, no flag, only the result.
      */
-    static void fromInt(Cpu c, int n, long v, boolean wide, boolean dbl) {
+    static void fromInt(Cpu c, long[] x, int n, long v, boolean wide, boolean dbl) {
         long i = wide ? v : (int) v;
         if (dbl && i >= -(1L << 53) && i <= 1L << 53) {
-            c.xmm[2 * n] = Double.doubleToRawLongBits((double) i);
+            x[2 * n] = Double.doubleToRawLongBits((double) i);
             return;
         }
         c.simdExceptions = 0;
         long r = SoftFloat.fromInt(c, i, dbl);
         Sse.commit(c);
-        c.xmm[2 * n] = dbl ? r : (c.xmm[2 * n] & ~LOW32) | r;
+        x[2 * n] = dbl ? r : (x[2 * n] & ~LOW32) | r;
     }
 }
