@@ -176,8 +176,11 @@ final class RegionSse {
                         MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_long, CD_boolean, CD_boolean));
             }
             case 0x114, 0x115 -> {
-                code.aload(CPU).loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
-                source(d, i, "unpackReg", "unpackMem", CD_boolean, CD_boolean, CD_int);
+                sixteen(d, i);
+                ops.xmmArray().loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x)
+                        .lload(T0).lload(T1).invokestatic(ClassDesc.of("io.p2vkit.hv.emu.SseFloat"), "unpack",
+                                MethodTypeDesc.of(CD_void, RegionOperands.CD_XMM, CD_boolean, CD_boolean, CD_int, CD_long,
+                                        CD_long));
             }
             case 0x12E, 0x12F -> {
                 code.aload(CPU).loadConstant(op == 0x12F ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x);
@@ -297,14 +300,19 @@ final class RegionSse {
                 MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_boolean, CD_int, CD_long));
     }
 
-    /** ADDPD/SUBPD/MULPD/DIVPD: the source read here, both lanes in {@link SseInline#packedDouble}. */
-    private void packedDouble(DecodedInsn d, int i, int op) {
+    /** The 16-byte source, aligned when in memory, into T0 (low quadword) and T1 (high). */
+    private void sixteen(DecodedInsn d, int i) {
         if (d.isMemory()) {
             readSixteen(d, i, true);
         } else {
             xmm(2 * d.rm).laload().lstore(T0);
             xmm(2 * d.rm + 1).laload().lstore(T1);
         }
+    }
+
+    /** ADDPD/SUBPD/MULPD/DIVPD: the source read here, both lanes in {@link SseInline#packedDouble}. */
+    private void packedDouble(DecodedInsn d, int i, int op) {
+        sixteen(d, i);
         code.aload(CPU);
         ops.xmmArray().loadConstant(op).loadConstant(d.reg).lload(T0).lload(T1).invokestatic(CD_INLINE, "packedDouble",
                 MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_int, CD_long, CD_long));

@@ -292,12 +292,19 @@ final class SseFloat {
 
     /** UNPCKL/H PS/PD of XMM{@code n} with the fetched source {@code bl:bh}. */
     static void unpack(Cpu c, boolean high, boolean dbl, int n, long bl, long bh) {
-        long a = high ? c.xmm[2 * n + 1] : c.xmm[2 * n];
+        unpack(c.xmm, high, dbl, n, bl, bh);
+    }
+
+    /** The same on the XMM array {@code x} (a region passes it as a constant). */
+    static void unpack(long[] x, boolean high, boolean dbl, int n, long bl, long bh) {
+        long a = high ? x[2 * n + 1] : x[2 * n];
         long b = high ? bh : bl;
         if (dbl) {
-            Sse.setXmm(c, n, a, b);
+            x[2 * n] = a;
+            x[2 * n + 1] = b;
         } else {
-            Sse.setXmm(c, n, (a & 0xFFFF_FFFFL) | b << 32, a >>> 32 | (b & 0xFFFF_FFFF_0000_0000L));
+            x[2 * n] = (a & 0xFFFF_FFFFL) | b << 32;
+            x[2 * n + 1] = a >>> 32 | (b & 0xFFFF_FFFF_0000_0000L);
         }
     }
 

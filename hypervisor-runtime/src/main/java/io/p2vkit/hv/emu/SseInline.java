@@ -168,18 +168,6 @@ final class SseInline {
         SseFloat.comis(c, signaling, dbl, n, b);
     }
 
-    /** UNPCKLPS/PD, UNPCKHPS/PD. */
-    static void unpackReg(Cpu c, boolean high, boolean dbl, int n, int m) {
-        SseFloat.unpack(c, high, dbl, n, c.xmm[2 * m], c.xmm[2 * m + 1]);
-    }
-
-    static void unpackMem(Cpu c, boolean high, boolean dbl, int n, long lin) {
-        Sse.aligned(lin);
-        long bl = c.mmu.read64(lin);
-        long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
-        SseFloat.unpack(c, high, dbl, n, bl, bh);
-    }
-
     /**
      * CVTSI2SD (dbl) / CVTSI2SS xmm, r/m32 or r/m64 of the value {@code v} the region read. A
      * double holds every integer up to 2^53 exactly: no rounding, no flag, only the result.
