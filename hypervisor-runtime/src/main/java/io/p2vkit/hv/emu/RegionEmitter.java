@@ -305,8 +305,13 @@ final class RegionEmitter {
                 operate(Alu.AND, size, record);
             }
             case 0xF6, 0xF7 -> {
-                if (ext >= 4) {
-                    mulDiv(d, i, byteOrV(d), ext);
+                int size = byteOrV(d);
+                if ((ext == 4 || ext == 5) && size >= 4) {
+                    multiply(d, i, size, ext == 5, record);
+                } else if (ext == 6 && size >= 4) {
+                    divide(d, i, size);
+                } else if (ext >= 4) {
+                    mulDiv(d, i, size, ext);
                 } else {
                     group3(d, i, byteOrV(d), ext, record);
                 }
@@ -477,6 +482,11 @@ final class RegionEmitter {
     private void mulDiv(DecodedInsn d, int i, int size, int ext) {
         ops.readRm(d, i, size);
         code.lstore(T0);
+        mulDivCall(size, ext);
+    }
+
+    /** {@link #mulDiv} once the source is in T0. */
+    private void mulDivCall(int size, int ext) {
         RegionCompiler.loadRegs(code, self);
         for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
             code.aload(REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
@@ -489,6 +499,104 @@ final class RegionEmitter {
         if (ext <= 5) {
             flagsInFlags(); // a multiply's flags are in Flags now
         }
+    }
+
+    /**
+     * One-operand MUL or IMUL ({@code signed}) of 4 or 8 bytes: RDX:RAX (EDX:EAX, zero-extended)
+     * = RAX * source, computed in place; the flags are IMUL's recipe (the low half in FRES, FA 1
+     * when the high half is significant), which is exactly what the interpreter's multiply sets.
+     */
+    private void multiply(DecodedInsn d, int i, int size, boolean signed, boolean record) {
+        ops.readRm(d, i, size);
+        code.lstore(T0);
+        int rax = RegionOperands.reg(Cpu.EAX);
+        if (size == 8) {
+            code.lload(rax).lload(T0).invokestatic(ClassDesc.of("java.lang.Math"), signed ? "multiplyHigh" : "unsignedMultiplyHigh",
+                    MethodTypeDesc.of(CD_long, CD_long, CD_long)).lstore(T1);
+            code.lload(rax).lload(T0).lmul().lstore(FRES);
+            code.lload(T1); // significant: the high half is not the low half's sign (signed) or not zero
+            if (signed) {
+                code.lload(FRES).loadConstant(63).lshr();
+            } else {
+                code.lconst_0();
+            }
+        } else {
+            code.lload(rax);
+            if (signed) {
+                ops.signExtend(4);
+            } else {
+                ops.mask(4);
+            }
+            code.lload(T0);
+            if (signed) {
+                ops.signExtend(4);
+            } else {
+                ops.mask(4);
+            }
+            code.lmul().lstore(T1); // the 64-bit product
+            code.lload(T1).loadConstant(0xFFFF_FFFFL).land().lstore(FRES);
+            code.lload(T1);
+            if (signed) {
+                code.lload(T1);
+                ops.signExtend(4);
+            } else {
+                code.lload(FRES);
+            }
+            code.lload(T1).loadConstant(32).lushr().loadConstant(0xFFFF_FFFFL).land().lstore(T1);
+        }
+        Label same = code.newLabel();
+        Label done = code.newLabel();
+        code.lcmp().ifeq(same).lconst_1().lstore(FA).goto_(done);
+        code.labelBinding(same);
+        code.lconst_0().lstore(FA);
+        code.labelBinding(done);
+        code.lload(FRES);
+        ops.setReg(Cpu.EAX);
+        code.lload(T1);
+        ops.setReg(Cpu.EDX);
+        if (record) {
+            code.aload(CPU).loadConstant(size).lload(FRES).lload(FA).l2i().invokestatic(CD_ARITH64, "imulFlags",
+                    MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, java.lang.constant.ConstantDescs.CD_boolean));
+            flagsInFlags();
+        } else {
+            pendingKind = Flags.NONE;
+            setPending(PendingFlags.imul(size));
+        }
+    }
+
+    /**
+     * DIV of 4 or 8 bytes: computed in place when RDX (EDX) is zero and the divisor is not, as
+     * compiled C divides; otherwise {@link #mulDiv} (#DE, a 128-bit dividend). Flags unchanged,
+     * as the interpreter leaves them.
+     */
+    private void divide(DecodedInsn d, int i, int size) {
+        ops.readRm(d, i, size);
+        code.lstore(T0);
+        int rax = RegionOperands.reg(Cpu.EAX);
+        int rdx = RegionOperands.reg(Cpu.EDX);
+        Label slow = code.newLabel();
+        Label done = code.newLabel();
+        code.lload(T0);
+        ops.mask(size);
+        code.lconst_0().lcmp().ifeq(slow);
+        code.lload(rdx);
+        ops.mask(size);
+        code.lconst_0().lcmp().ifne(slow);
+        if (size == 8) {
+            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "remainderUnsigned", MethodTypeDesc.of(CD_long, CD_long, CD_long))
+                    .lstore(T1);
+            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "divideUnsigned", MethodTypeDesc.of(CD_long, CD_long, CD_long));
+        } else {
+            code.lload(rax).loadConstant(0xFFFF_FFFFL).land().lload(T0).loadConstant(0xFFFF_FFFFL).land().lrem().lstore(T1);
+            code.lload(rax).loadConstant(0xFFFF_FFFFL).land().lload(T0).loadConstant(0xFFFF_FFFFL).land().ldiv();
+        }
+        ops.setReg(Cpu.EAX);
+        code.lload(T1);
+        ops.setReg(Cpu.EDX);
+        code.goto_(done);
+        code.labelBinding(slow);
+        mulDivCall(size, 6);
+        code.labelBinding(done);
     }
 
     /** BSF/BSR: ZF in Flags; a zero source leaves the destination (all 64 bits) alone. */

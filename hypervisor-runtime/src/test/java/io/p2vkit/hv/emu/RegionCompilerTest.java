@@ -109,6 +109,65 @@ class RegionCompilerTest {
     }
 
     @Test
+    void oneOperandMultipliesAndDividesRunCompiledWithTheInterpretersResults() {
+        // MUL/IMUL r/m64 and r/m32 with products that do and do not need the high half (CF and
+        // OF counted by SETO/SETB into R10 and R11), DIV with RDX/EDX cleared; RAX and RDX summed.
+        byte[] body = asm(
+                "48 89 c8",                 // L: mov rax, rcx
+                "48 c1 e0 28",              // shl rax, 40
+                "48 09 c8",                 // or rax, rcx
+                "48 89 ce",                 // mov rsi, rcx
+                "48 c1 e6 15",              // shl rsi, 21
+                "48 83 ce 03",              // or rsi, 3
+                "48 f7 ee",                 // imul rsi
+                "41 0f 90 c0",              // seto r8b
+                "41 0f 92 c1",              // setb r9b
+                "4d 01 c2",                 // add r10, r8
+                "4d 01 cb",                 // add r11, r9
+                "49 01 c4",                 // add r12, rax
+                "49 01 d5",                 // add r13, rdx
+                "48 f7 e6",                 // mul rsi
+                "41 0f 92 c0",              // setb r8b
+                "4d 01 c2",                 // add r10, r8
+                "49 01 c4",                 // add r12, rax
+                "49 01 d5",                 // add r13, rdx
+                "89 c8",                    // mov eax, ecx
+                "69 c0 b1 79 37 9e",        // imul eax, eax, 0x9e3779b1
+                "f7 ee",                    // imul esi
+                "41 0f 90 c0",              // seto r8b
+                "4d 01 c3",                 // add r11, r8
+                "49 01 c4",                 // add r12, rax
+                "49 01 d5",                 // add r13, rdx
+                "f7 e6",                    // mul esi
+                "41 0f 92 c0",              // setb r8b
+                "4d 01 c2",                 // add r10, r8
+                "49 01 c4",                 // add r12, rax
+                "49 01 d5",                 // add r13, rdx
+                "31 d2",                    // xor edx, edx
+                "48 f7 f6",                 // div rsi
+                "49 01 c4",                 // add r12, rax
+                "49 01 d5",                 // add r13, rdx
+                "31 d2",                    // xor edx, edx
+                "89 c8",                    // mov eax, ecx
+                "f7 f6",                    // div esi
+                "49 01 c4",                 // add r12, rax
+                "49 01 d5",                 // add r13, rdx
+                "48 ff c9");                // dec rcx
+        int n = 3000;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(intLe(n))));      // mov ecx, n
+        b.writeBytes(body);
+        b.writeBytes(asm("0f 85 " + HexFormat.ofDelimiter(" ").formatHex(intLe(-(body.length + 6))))); // jnz L
+        b.write(0xF4);
+        byte[] code = b.toByteArray();
+        Outcome interpreted = run(code, false, m -> { });
+        Outcome compiled = run(code, true, m -> { });
+        assertSame(interpreted, compiled);
+        long overflows = compiled.regs()[10] + compiled.regs()[11];
+        assertTrue(overflows > n && overflows < 5L * n, "some products overflow, some do not: " + overflows);
+    }
+
+    @Test
     void straightLineCodeLongerThanARegionIsCompiledWhollyOnceItsStartIsHot() {
         // A loop body of 300 instructions without a branch needs five regions of 64. Once the
         // loop head has run THRESHOLD times, its region's end is as hot as its start: the rest
