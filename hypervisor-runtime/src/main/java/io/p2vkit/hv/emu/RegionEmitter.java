@@ -49,6 +49,7 @@ final class RegionEmitter {
     static final ClassDesc CD_CODE_PAGE = ClassDesc.of("io.p2vkit.hv.emu.CodePage");
     static final ClassDesc CD_INSN = ClassDesc.of("io.p2vkit.hv.emu.decode.DecodedInsn");
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
+    private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MTD_ALU = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MTD_SHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_int);
@@ -313,7 +314,7 @@ final class RegionEmitter {
                 } else if (ext >= 4) {
                     mulDiv(d, i, size, ext);
                 } else {
-                    group3(d, i, byteOrV(d), ext, record);
+                    group3(d, i, size, ext, record);
                 }
             }
             case 0xFE, 0xFF -> {
@@ -511,7 +512,7 @@ final class RegionEmitter {
         code.lstore(T0);
         int rax = RegionOperands.reg(Cpu.EAX);
         if (size == 8) {
-            code.lload(rax).lload(T0).invokestatic(ClassDesc.of("java.lang.Math"), signed ? "multiplyHigh" : "unsignedMultiplyHigh",
+            code.lload(rax).lload(T0).invokestatic(CD_MATH, signed ? "multiplyHigh" : "unsignedMultiplyHigh",
                     MethodTypeDesc.of(CD_long, CD_long, CD_long)).lstore(T1);
             code.lload(rax).lload(T0).lmul().lstore(FRES);
             code.lload(T1); // significant: the high half is not the low half's sign (signed) or not zero

@@ -176,7 +176,7 @@ final class RegionSse {
                         MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_long, CD_boolean, CD_boolean));
             }
             case 0x114, 0x115 -> {
-                sixteen(d, i);
+                packedSource(d, i);
                 ops.xmmArray().loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x)
                         .lload(T0).lload(T1).invokestatic(ClassDesc.of("io.p2vkit.hv.emu.SseFloat"), "unpack",
                                 MethodTypeDesc.of(CD_void, RegionOperands.CD_XMM, CD_boolean, CD_boolean, CD_int, CD_long,
@@ -300,8 +300,8 @@ final class RegionSse {
                 MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_boolean, CD_int, CD_long));
     }
 
-    /** The 16-byte source, aligned when in memory, into T0 (low quadword) and T1 (high). */
-    private void sixteen(DecodedInsn d, int i) {
+    /** The 16-byte source of a packed operation (aligned when in memory) into T0 (low quadword) and T1 (high). */
+    private void packedSource(DecodedInsn d, int i) {
         if (d.isMemory()) {
             readSixteen(d, i, true);
         } else {
@@ -312,7 +312,7 @@ final class RegionSse {
 
     /** ADDPD/SUBPD/MULPD/DIVPD: the source read here, both lanes in {@link SseInline#packedDouble}. */
     private void packedDouble(DecodedInsn d, int i, int op) {
-        sixteen(d, i);
+        packedSource(d, i);
         code.aload(CPU);
         ops.xmmArray().loadConstant(op).loadConstant(d.reg).lload(T0).lload(T1).invokestatic(CD_INLINE, "packedDouble",
                 MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_int, CD_long, CD_long));
