@@ -33,6 +33,7 @@ final class RegionSse {
     private static final ClassDesc CD_INLINE = ClassDesc.of("io.p2vkit.hv.emu.SseInline");
     private static final ClassDesc CD_SSE = ClassDesc.of("io.p2vkit.hv.emu.Sse");
     private static final ClassDesc CD_LANES = ClassDesc.of("io.p2vkit.hv.emu.PackedLanes");
+    private static final ClassDesc CD_SSE_FLOAT = ClassDesc.of("io.p2vkit.hv.emu.SseFloat");
     private static final MethodTypeDesc MTD_LANE = MethodTypeDesc.of(CD_long, CD_long, CD_long);
     private static final MethodTypeDesc MTD_FROM_GPR = MethodTypeDesc.of(CD_void, RegionOperands.CD_XMM, CD_int, CD_long);
 
@@ -178,7 +179,7 @@ final class RegionSse {
             case 0x114, 0x115 -> {
                 packedSource(d, i);
                 ops.xmmArray().loadConstant(op == 0x115 ? 1 : 0).loadConstant(p == Sse.P66 ? 1 : 0).loadConstant(x)
-                        .lload(T0).lload(T1).invokestatic(ClassDesc.of("io.p2vkit.hv.emu.SseFloat"), "unpack",
+                        .lload(T0).lload(T1).invokestatic(CD_SSE_FLOAT, "unpack",
                                 MethodTypeDesc.of(CD_void, RegionOperands.CD_XMM, CD_boolean, CD_boolean, CD_int, CD_long,
                                         CD_long));
             }
@@ -202,14 +203,15 @@ final class RegionSse {
                     packedDouble(d, i, op & 0xFF);
                     return;
                 }
-                code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x);
-                if (d.isMemory() && (p == Sse.PF2 || p == Sse.PF3)) {
-                    ops.readRm(d, i, p == Sse.PF2 ? 8 : 4);
-                    code.invokestatic(CD_INLINE, "arithScalar",
-                            MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_int, CD_long));
+                if (p == Sse.PF2 || p == Sse.PF3) { // SQRT, MIN, MAX of SS/SD: the scalar source in T0
+                    scalarSource(d, i, p == Sse.PF2);
+                    code.lconst_0().lstore(T1);
                 } else {
-                    source(d, i, "arithReg", "arithMem", CD_int, CD_int, CD_int);
+                    packedSource(d, i);
                 }
+                code.aload(CPU).loadConstant(op & 0xFF).loadConstant(p).loadConstant(x).lload(T0).lload(T1)
+                        .invokestatic(CD_SSE_FLOAT, "arith", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_int,
+                                CD_long, CD_long));
             }
             case 0x154, 0x155, 0x156, 0x157 -> {
                 // ANDPx, ANDNPx, ORPx, XORPx are PAND, PANDN, POR, PXOR on the same bits
@@ -225,8 +227,9 @@ final class RegionSse {
                 if (PackedLanes.isCommon(op & 0xFF)) {
                     commonLanes(d, i, op & 0xFF);
                 } else {
-                    code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x);
-                    source(d, i, "intReg", "intMem", CD_int, CD_int);
+                    packedSource(d, i);
+                    code.aload(CPU).loadConstant(op & 0xFF).loadConstant(x).lload(T0).lload(T1).invokestatic(CD_INLINE,
+                            "lanes", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long, CD_long));
                 }
             }
         }
@@ -286,18 +289,24 @@ final class RegionSse {
 
     /** ADDSD/SUBSD/MULSD/DIVSD or the SS forms: the source read here, the arithmetic in {@link SseInline#scalar}. */
     private void scalarArith(DecodedInsn d, int i, int op, boolean dbl) {
+        scalarSource(d, i, dbl);
         code.aload(CPU);
-        ops.xmmArray().loadConstant(op).loadConstant(dbl ? 1 : 0).loadConstant(d.reg);
+        ops.xmmArray().loadConstant(op).loadConstant(dbl ? 1 : 0).loadConstant(d.reg).lload(T0);
+        code.invokestatic(CD_INLINE, "scalar",
+                MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_boolean, CD_int, CD_long));
+    }
+
+    /** The 8-byte ({@code dbl}) or 4-byte source of a scalar operation, zero-extended, into T0. */
+    private void scalarSource(DecodedInsn d, int i, boolean dbl) {
         if (d.isMemory()) {
             ops.readRm(d, i, dbl ? 8 : 4);
         } else {
-            ops.xmmArray().loadConstant(2 * d.rm).laload();
+            xmm(2 * d.rm).laload();
             if (!dbl) {
                 code.loadConstant(0xFFFF_FFFFL).land();
             }
         }
-        code.invokestatic(CD_INLINE, "scalar",
-                MethodTypeDesc.of(CD_void, CD_CPU, RegionOperands.CD_XMM, CD_int, CD_boolean, CD_int, CD_long));
+        code.lstore(T0);
     }
 
     /** The 16-byte source of a packed operation (aligned when in memory) into T0 (low quadword) and T1 (high). */
@@ -363,25 +372,6 @@ final class RegionSse {
         ops.xmmArray().loadConstant(2 * d.reg + half).laload()
                 .lstore(RegionOperands.T0);
         ops.writeRm(d, i, size, RegionOperands.T0);
-    }
-
-    /**
-     * Finishes a call whose leading arguments are on the stack: with the source register
-     * number to {@code regStep}, else with the memory operand's linear address to {@code memStep}.
-     */
-    private void source(DecodedInsn d, int i, String regStep, String memStep, ClassDesc... leading) {
-        ClassDesc[] params = new ClassDesc[leading.length + 2];
-        params[0] = CD_CPU;
-        System.arraycopy(leading, 0, params, 1, leading.length);
-        if (d.isMemory()) {
-            ops.linear(d, i);
-            params[params.length - 1] = CD_long;
-            code.invokestatic(CD_INLINE, memStep, MethodTypeDesc.of(CD_void, params));
-        } else {
-            code.loadConstant(d.rm);
-            params[params.length - 1] = CD_int;
-            code.invokestatic(CD_INLINE, regStep, MethodTypeDesc.of(CD_void, params));
-        }
     }
 
     /** 66 0F 7E: MOVD/MOVQ r/m32 or r/m64, xmm. */

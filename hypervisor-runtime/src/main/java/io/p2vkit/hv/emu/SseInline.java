@@ -3,9 +3,9 @@ package io.p2vkit.hv.emu;
 /**
  * The SSE/SSE2 steps a compiled region calls for the instructions {@link RegionSse} translates:
  * the run loop has already checked that SSE is usable ({@link CompiledBlock#sse}), the region has
- * computed the canonical linear address of a memory operand, so each step gets plain
- * register numbers and an address instead of a decoded instruction, and the guest's general
- * registers stay in the region's locals. Each step does what the interpreter's handler
+ * read a source operand itself (its inlined TLB lookups; only a 16-byte store passes its linear
+ * address), so each step gets plain register numbers and values instead of a decoded instruction,
+ * and the guest's general registers stay in the region's locals. Each step does what the interpreter's handler
  * ({@link SseMoves}, {@link SseFloat}, {@link SsePackedInt}, {@link SseConvert}) does after
  * decoding, in the same order: alignment, then reads, then the result.
  */
@@ -67,20 +67,8 @@ final class SseInline {
     // (PackedLanes.common's, the string routines' PCMPEQB, PMINUB, PXOR..., are computed lane by
     // lane in the region's code: RegionSse.commonLanes)
 
-    static void intReg(Cpu c, int op, int n, int m) {
-        long[] x = c.xmm;
-        lanes(c, op, n, x[2 * m], x[2 * m + 1]);
-    }
-
-    static void intMem(Cpu c, int op, int n, long lin) {
-        Sse.aligned(lin);
-        long bl = c.mmu.read64(lin);
-        long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
-        lanes(c, op, n, bl, bh);
-    }
-
-    /** XMM{@code n} = XMM{@code n} op (bh:bl). */
-    private static void lanes(Cpu c, int op, int n, long bl, long bh) {
+    /** XMM{@code n} = XMM{@code n} op (bh:bl), the source read by the region. */
+    static void lanes(Cpu c, int op, int n, long bl, long bh) {
         long[] x = c.xmm;
         Sse.setXmm(c, n, PackedLanes.apply(op, x[2 * n], bl), PackedLanes.apply(op, x[2 * n + 1], bh));
     }
@@ -127,34 +115,6 @@ final class SseInline {
         Sse.commit(c);
         x[2 * n] = r0;
         x[2 * n + 1] = r1;
-    }
-
-    /** SQRT/ADD/MUL/SUB/MIN/DIV/MAX with a register source, prefix {@code p} (PS, PD, SS, SD). */
-    static void arithReg(Cpu c, int op, int p, int n, int m) {
-        long bl = c.xmm[2 * m];
-        if (p == Sse.PF3) {
-            bl &= LOW32;
-        }
-        SseFloat.arith(c, op, p, n, bl, c.xmm[2 * m + 1]);
-    }
-
-    /** The same with a memory source: 16 aligned bytes for PS/PD, 4 or 8 bytes for SS/SD. */
-    static void arithMem(Cpu c, int op, int p, int n, long lin) {
-        switch (p) {
-            case Sse.NONE, Sse.P66 -> {
-                Sse.aligned(lin);
-                long bl = c.mmu.read64(lin);
-                long bh = c.mmu.read64((lin + 8) & c.mmu.linearMask);
-                SseFloat.arith(c, op, p, n, bl, bh);
-            }
-            case Sse.PF3 -> SseFloat.arith(c, op, p, n, Sse.read32(c, lin), 0);
-            default -> SseFloat.arith(c, op, p, n, c.mmu.read64(lin), 0);
-        }
-    }
-
-    /** SS/SD with the 4 or 8 bytes the region read from memory, zero-extended. */
-    static void arithScalar(Cpu c, int op, int p, int n, long b) {
-        SseFloat.arith(c, op, p, n, b, 0);
     }
 
     /** COMISS/COMISD ({@code signaling}), UCOMISS/UCOMISD: the flags go to Flags. */
