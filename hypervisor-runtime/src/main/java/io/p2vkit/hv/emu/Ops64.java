@@ -157,7 +157,7 @@ final class Ops64 {
     /** A0-A3: MOV AL/rAX to or from a moffs (a 64-bit absolute offset, 32 bits with 67). */
     static void movMoffs(Cpu c, DecodedInsn d) {
         int size = size(d);
-        long offset = d.addr64 ? d.imm64 : d.disp & 0xFFFF_FFFFL;
+        long offset = d.addr64 ? d.imm64() : d.disp & 0xFFFF_FFFFL;
         long lin = Exec64.linear(c, d.seg, offset);
         if (d.opcode <= 0xA1) {
             Exec64.setReg(c, d, Cpu.EAX, size, Exec64.read(c, lin, size));
@@ -200,7 +200,7 @@ final class Ops64 {
             Exec64.setReg(c, d, d.rm, 1, d.imm);
         } else {
             int size = d.opSize();
-            Exec64.setReg(c, d, d.rm, size, size == 8 ? d.imm64 : d.imm & Exec64.mask(size));
+            Exec64.setReg(c, d, d.rm, size, size == 8 ? d.imm64() : d.imm & Exec64.mask(size));
         }
     }
 

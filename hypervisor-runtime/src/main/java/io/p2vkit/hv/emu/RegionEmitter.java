@@ -345,7 +345,7 @@ final class RegionEmitter {
             }
             case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> {
                 int size = d.opSize();
-                code.loadConstant(size == 8 ? d.imm64 : d.imm & Flags.mask64(size));
+                code.loadConstant(size == 8 ? d.imm64() : d.imm & Flags.mask64(size));
                 ops.storeReg(d.rm, size, d);
             }
             case 0x8D -> {

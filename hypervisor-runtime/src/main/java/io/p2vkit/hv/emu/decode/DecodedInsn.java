@@ -4,7 +4,7 @@ package io.p2vkit.hv.emu.decode;
  * One decoded x86 instruction: its length and its operand fields, so that the executor reads
  * them without indirection. Instances are immutable and cached by the CPU per physical code
  * address, so they are built once and executed many times. Fields are as narrow as their values
- * (56 bytes an instance instead of 88): the interpreter runs a kernel's lukewarm code from
+ * (48 bytes an instance instead of 88): the interpreter runs a kernel's lukewarm code from
  * these objects, and they are mostly out of the CPU's caches then.
  *
  * <p>Opcodes are numbered 0x000-0x0FF for the one-byte map and 0x100-0x1FF for the 0F map.
@@ -65,15 +65,13 @@ public final class DecodedInsn {
      * XCHG, MOV imm, BSWAP) {@link #rm} holds that register, extended by REX.B, in 64-bit code.
      */
     public final byte rex;
-    /** MOV r64, imm64's immediate, or the offset of a moffs operand with 64-bit addressing. */
-    public final long imm64;
     /** The encoding is undefined in the mode it was decoded for (i64 opcodes): it raises #UD. */
     public final boolean invalid;
 
     DecodedInsn(int length, int opcode, int prefixes, boolean code32, boolean op32, boolean addr32,
             boolean hasModrm, int mod, int reg, int rm, int base, int index, int scale, int disp,
             int seg, int imm, int imm2, boolean code64, boolean op64, boolean addr64, int rex,
-            long imm64, boolean invalid) {
+            boolean invalid) {
         this.length = (byte) length;
         this.opcode = (short) opcode;
         this.prefixes = (byte) prefixes;
@@ -95,8 +93,16 @@ public final class DecodedInsn {
         this.op64 = op64;
         this.addr64 = addr64;
         this.rex = (byte) rex;
-        this.imm64 = imm64;
         this.invalid = invalid;
+    }
+
+    /**
+     * MOV r64, imm64's immediate (B8-BF with REX.W), or the offset of a moffs operand with 64-bit
+     * addressing (A0-A3): kept as two halves in fields those forms leave unused (disp and imm),
+     * which spares every instance a long.
+     */
+    public long imm64() {
+        return opcode >= 0xB8 ? (long) disp << 32 | (imm & 0xFFFF_FFFFL) : (long) imm << 32 | (disp & 0xFFFF_FFFFL);
     }
 
     /** Whether the ModRM operand names memory (not a register). */
@@ -138,8 +144,8 @@ public final class DecodedInsn {
             }
         }
         sb.append(" imm=0x").append(Integer.toHexString(imm));
-        if (imm64 != 0) {
-            sb.append(" imm64=0x").append(Long.toHexString(imm64));
+        if (code64 && (opcode >= 0xB8 && opcode <= 0xBF && op64 || opcode >= 0xA0 && opcode <= 0xA3 && addr64)) {
+            sb.append(" imm64=0x").append(Long.toHexString(imm64()));
         }
         if (imm2 != 0) {
             sb.append(" imm2=0x").append(Integer.toHexString(imm2));

@@ -92,7 +92,7 @@ public final class Decoder {
         int rexB = (rex & 1) << 3;
         if (code64 && (form & OperandForms.INV64) != 0) {
             return new DecodedInsn(pos, opcode, prefixes, false, false, false, false, 0, 0, 0,
-                    -1, -1, 0, 0, DS, 0, 0, true, false, addr64, rex, 0, true);
+                    -1, -1, 0, 0, DS, 0, 0, true, false, addr64, rex, true);
         }
 
         boolean hasModrm = (form & OperandForms.MODRM) != 0;
@@ -183,11 +183,11 @@ public final class Decoder {
 
         int imm = 0;
         int imm2 = 0;
-        long imm64 = 0;
         if ((form & OperandForms.MOFFS) != 0) {
             if (addr64) {
-                imm64 = imm64(src, pos);
-                disp = (int) imm64;
+                long offset = imm64(src, pos);     // halves in disp and imm: DecodedInsn.imm64()
+                disp = (int) offset;
+                imm = (int) (offset >>> 32);
                 pos += 8;
             } else if (addr32) {
                 disp = imm32(src, pos);
@@ -199,8 +199,9 @@ public final class Decoder {
         }
         boolean grp3Imm = (form & OperandForms.GRP3) != 0 && (reg & 7) < 2;
         if (op64 && opcode >= 0xB8 && opcode <= 0xBF) {
-            imm64 = imm64(src, pos);               // MOV r64, imm64
-            imm = (int) imm64;
+            long v = imm64(src, pos);              // MOV r64, imm64: halves in imm and disp
+            imm = (int) v;
+            disp = (int) (v >>> 32);
             pos += 8;
         } else if ((form & OperandForms.IB) != 0 || (grp3Imm && opcode == 0xF6)) {
             int v = byteAt(src, pos++);
@@ -232,7 +233,7 @@ public final class Decoder {
         boolean memOperand = (hasModrm && mod != 3) || (form & OperandForms.MOFFS) != 0;
         int seg = segOverride != SEG_NONE ? segOverride : (memOperand ? defaultSeg : DS);
         return new DecodedInsn(pos, opcode, prefixes, code32, op32, addr32, hasModrm, mod, reg, rm,
-                base, index, scale, disp, seg, imm, imm2, code64, op64, addr64, rex, imm64, false);
+                base, index, scale, disp, seg, imm, imm2, code64, op64, addr64, rex, false);
     }
 
     private static int byteAt(ByteSource src, int pos) {

@@ -91,7 +91,9 @@ class Decoder64Test {
         assertEquals(4, d.opSize());
         d = decode64("49 BC 01 00 00 00 00 00 00 80");  // mov r12, 0x8000000000000001
         assertEquals(12, d.rm);
-        assertEquals(0x8000_0000_0000_0001L, d.imm64);
+        assertEquals(0x8000_0000_0000_0001L, d.imm64());
+        d = decode64("48 A1 08 07 06 05 04 03 02 81");  // mov rax, [moffs64]: both halves of the offset
+        assertEquals(0x8102_0304_0506_0708L, d.imm64());
         d = decode64("44 0F 22 C0");                    // mov cr8, rax
         assertEquals(8, d.reg);
         d = decode64("B4 01");                          // mov ah, 1 (no REX: AH)
