@@ -186,7 +186,7 @@ final class Bits {
         } else {
             int signed = size == 2 ? (short) offset : offset;
             int ea = c.ea(d) + (signed >> (size == 2 ? 4 : 5)) * size;
-            if (!d.addr32) {
+            if (!d.addr32()) {
                 ea &= 0xFFFF;
             }
             int lin = op == 0 ? c.linear(d.seg, ea, size) : c.linearWrite(d.seg, ea, size);

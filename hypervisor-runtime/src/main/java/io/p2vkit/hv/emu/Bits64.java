@@ -46,7 +46,7 @@ final class Bits64 {
         long ea = Exec64.ea(c, d);
         if (d.opcode != 0x1BA) {
             ea += (offset >> Integer.numberOfTrailingZeros(bits)) * size; // floor division: signed
-            if (!d.addr64) {
+            if (!d.addr64()) {
                 ea &= 0xFFFF_FFFFL;
             }
         }
@@ -150,7 +150,7 @@ final class Bits64 {
         }
         long lin = Exec64.rmLinear(c, d);
         c.flags.materialize();
-        if (d.op64) {
+        if (d.op64()) {
             if ((lin & 15) != 0) {
                 throw CpuFault.gp(0);
             }
@@ -181,9 +181,9 @@ final class Bits64 {
     static void loop(Cpu c, DecodedInsn d) {
         long count;
         if (d.opcode == 0xE3) {
-            count = d.addr64 ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF_FFFFL;
+            count = d.addr64() ? c.r[Cpu.ECX] : c.r[Cpu.ECX] & 0xFFFF_FFFFL;
         } else {
-            if (d.addr64) {
+            if (d.addr64()) {
                 count = --c.r[Cpu.ECX];
             } else {
                 count = (c.r[Cpu.ECX] - 1) & 0xFFFF_FFFFL;

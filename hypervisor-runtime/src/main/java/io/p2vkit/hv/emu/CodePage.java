@@ -155,9 +155,9 @@ final class CodePage {
      */
     boolean executed(int off) {
         DecodedInsn d = insns[off];
-        if ((d == null || !d.code64) && off == crossingOffset) {
+        if ((d == null || !d.code64()) && off == crossingOffset) {
             d = crossingInsn;
         }
-        return d != null && d.code64 && (blocks == null || blocks[off] == null);
+        return d != null && d.code64() && (blocks == null || blocks[off] == null);
     }
 }

@@ -13,7 +13,7 @@ final class ControlFlow {
 
     private static void jumpRel(Cpu c, DecodedInsn d) {
         int target = c.eip + d.imm;
-        c.eip = d.op32 ? target : target & 0xFFFF;
+        c.eip = d.op32() ? target : target & 0xFFFF;
     }
 
     /** 70-7F, 0F 80-8F: Jcc. */
@@ -38,13 +38,13 @@ final class ControlFlow {
     static void loop(Cpu c, DecodedInsn d) {
         int count;
         if (d.opcode == 0xE3) {
-            count = d.addr32 ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
+            count = d.addr32() ? c.r32(Cpu.ECX) : c.r32(Cpu.ECX) & 0xFFFF;
             if (count == 0) {
                 jumpRel(c, d);
             }
             return;
         }
-        if (d.addr32) {
+        if (d.addr32()) {
             count = c.r32(Cpu.ECX) - 1;
             c.set32(Cpu.ECX, count);
         } else {
@@ -114,12 +114,12 @@ final class ControlFlow {
 
     /** EA: JMP ptr16:16/32. */
     static void jmpFar(Cpu c, DecodedInsn d) {
-        farJump(c, d.imm2, d.imm, d.op32);
+        farJump(c, d.imm2, d.imm, d.op32());
     }
 
     /** 9A: CALL ptr16:16/32. */
     static void callFar(Cpu c, DecodedInsn d) {
-        farCall(c, d.imm2, d.imm, d.op32);
+        farCall(c, d.imm2, d.imm, d.op32());
     }
 
     /** CB/CA: far RET [Iw]. */
@@ -232,11 +232,11 @@ final class ControlFlow {
                 }
                 int off = c.ea(d);
                 int offset = c.readMem(d.seg, off, size);
-                int sel = c.readMem(d.seg, d.addr32 ? off + size : (off + size) & 0xFFFF, 2);
+                int sel = c.readMem(d.seg, d.addr32() ? off + size : (off + size) & 0xFFFF, 2);
                 if (d.reg == 3) {
-                    farCall(c, sel, offset, d.op32);
+                    farCall(c, sel, offset, d.op32());
                 } else {
-                    farJump(c, sel, offset, d.op32);
+                    farJump(c, sel, offset, d.op32());
                 }
             }
             case 4 -> c.eip = c.readRM(d, size);
@@ -253,7 +253,7 @@ final class ControlFlow {
         int size = d.opSize();
         int off = c.ea(d);
         int lower = c.readMem(d.seg, off, size);
-        int upper = c.readMem(d.seg, d.addr32 ? off + size : (off + size) & 0xFFFF, size);
+        int upper = c.readMem(d.seg, d.addr32() ? off + size : (off + size) & 0xFFFF, size);
         int v = c.reg(d.reg, size);
         if (size == 2) {
             lower = (short) lower;

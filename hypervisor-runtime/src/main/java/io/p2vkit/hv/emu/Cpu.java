@@ -413,7 +413,7 @@ final class Cpu {
         if (d.index >= 0) {
             a += (int) r[d.index] << d.scale;
         }
-        return d.addr32 ? a : a & 0xFFFF;
+        return d.addr32() ? a : a & 0xFFFF;
     }
 
     /** Linear address of {@code size} bytes at {@code offset} in segment {@code seg}, limit-checked. */
@@ -665,7 +665,7 @@ final class Cpu {
     DecodedInsn insn64(CodePage page, long lin) {
         int off = (int) lin & 0xFFF;
         DecodedInsn d = page.insns[off];
-        if (d != null && d.code64) {
+        if (d != null && d.code64()) {
             return d;
         }
         long nextPage = (lin | 0xFFF) + 1;
@@ -704,7 +704,7 @@ final class Cpu {
         int off = (int) lin & 0xFFF;
         if (page != null) {
             DecodedInsn d = page.insns[off];
-            if (d != null && d.code64 == mode64 && (mode64 || d.code32 == cs32)) {
+            if (d != null && d.code64() == mode64 && (mode64 || d.code32() == cs32)) {
                 return d;
             }
         }
@@ -769,7 +769,7 @@ final class Cpu {
     CpuFault undefined(DecodedInsn d) {
         undefinedOpcodes++;
         lastUndefinedOpcode = d.opcode;
-        lastUndefinedForm = d.hasModrm ? String.format(" /%d (mod=%d rm=%d)", d.reg & 7, d.mod, d.rm & 7) : "";
+        lastUndefinedForm = d.hasModrm() ? String.format(" /%d (mod=%d rm=%d)", d.reg & 7, d.mod, d.rm & 7) : "";
         lastUndefinedAt = mode64 ? String.format("%04X:%016X", segSel[CS], insnRip)
                 : String.format("%04X:%08X", segSel[CS], insnEip);
         return CpuFault.ud();

@@ -94,7 +94,7 @@ final class Exec64 {
             long next = c.rip + d.length;
             c.rip = next;
             c.eip = (int) next;
-            if (d.invalid) {
+            if (d.invalid()) {
                 throw CpuFault.ud(); // an i64 opcode: undefined in 64-bit mode, not a gap of ours
             }
             if ((d.prefixes & DecodedInsn.PREFIX_LOCK) != 0 && !LockRules.allowed(d)) {
@@ -213,7 +213,7 @@ final class Exec64 {
         if (d.index >= 0) {
             a += c.r[d.index] << d.scale;
         }
-        return d.addr64 ? a : a & 0xFFFF_FFFFL;
+        return d.addr64() ? a : a & 0xFFFF_FFFFL;
     }
 
     /** The linear address of {@code offset} in segment {@code seg}, checked to be canonical. */

@@ -42,7 +42,7 @@ final class Moves {
     /** A0-A3: MOV AL/eAX to and from a direct offset. */
     static void movMoffs(Cpu c, DecodedInsn d) {
         int size = (d.opcode & 1) == 0 ? 1 : d.opSize();
-        int off = d.addr32 ? d.disp : d.disp & 0xFFFF;
+        int off = d.addr32() ? d.disp : d.disp & 0xFFFF;
         if (d.opcode < 0xA2) {
             c.setReg(Cpu.EAX, size, c.readMem(d.seg, off, size));
         } else {
@@ -97,7 +97,7 @@ final class Moves {
 
     /** 98: CBW / CWDE. */
     static void cbw(Cpu c, DecodedInsn d) {
-        if (d.op32) {
+        if (d.op32()) {
             c.set32(Cpu.EAX, (short) c.r32(Cpu.EAX));
         } else {
             c.setReg(Cpu.EAX, 2, (byte) c.r32(Cpu.EAX));
@@ -106,7 +106,7 @@ final class Moves {
 
     /** 99: CWD / CDQ. */
     static void cwd(Cpu c, DecodedInsn d) {
-        if (d.op32) {
+        if (d.op32()) {
             c.set32(Cpu.EDX, c.r32(Cpu.EAX) >> 31);
         } else {
             c.setReg(Cpu.EDX, 2, (short) c.r32(Cpu.EAX) >> 15);
@@ -130,7 +130,7 @@ final class Moves {
     /** 0F C8-CF: BSWAP r32 (with a 16-bit operand the result is undefined; we give 0, as Intel does). */
     static void bswap(Cpu c, DecodedInsn d) {
         int n = d.opcode & 7;
-        if (d.op32) {
+        if (d.op32()) {
             c.set32(n, Integer.reverseBytes(c.r32(n)));
         } else {
             c.setReg(n, 2, 0);
@@ -140,7 +140,7 @@ final class Moves {
     /** D7: XLAT. */
     static void xlat(Cpu c, DecodedInsn d) {
         int off = c.r32(Cpu.EBX) + (c.r32(Cpu.EAX) & 0xFF);
-        if (!d.addr32) {
+        if (!d.addr32()) {
             off &= 0xFFFF;
         }
         c.setReg(Cpu.EAX, 1, c.readMem(d.seg, off, 1));

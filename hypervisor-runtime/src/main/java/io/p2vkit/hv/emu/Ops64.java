@@ -157,7 +157,7 @@ final class Ops64 {
     /** A0-A3: MOV AL/rAX to or from a moffs (a 64-bit absolute offset, 32 bits with 67). */
     static void movMoffs(Cpu c, DecodedInsn d) {
         int size = size(d);
-        long offset = d.addr64 ? d.imm64() : d.disp & 0xFFFF_FFFFL;
+        long offset = d.addr64() ? d.imm64() : d.disp & 0xFFFF_FFFFL;
         long lin = Exec64.linear(c, d.seg, offset);
         if (d.opcode <= 0xA1) {
             Exec64.setReg(c, d, Cpu.EAX, size, Exec64.read(c, lin, size));
@@ -169,7 +169,7 @@ final class Ops64 {
     /** D7: XLAT (AL = [rBX + AL], RBX or EBX by address size). */
     static void xlat(Cpu c, DecodedInsn d) {
         long offset = c.r[Cpu.EBX] + (c.r[Cpu.EAX] & 0xFF);
-        if (!d.addr64) {
+        if (!d.addr64()) {
             offset &= 0xFFFF_FFFFL;
         }
         Exec64.setReg(c, d, Cpu.EAX, 1, Exec64.read(c, Exec64.linear(c, d.seg, offset), 1));

@@ -174,7 +174,7 @@ final class RegionOperands {
             }
             code.ladd();
         }
-        if (!d.addr64) {
+        if (!d.addr64()) {
             code.loadConstant(0xFFFF_FFFFL).land();
         }
     }

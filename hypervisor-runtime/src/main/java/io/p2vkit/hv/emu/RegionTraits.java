@@ -19,7 +19,7 @@ final class RegionTraits {
 
     /** Whether {@link RegionEmitter} translates the instruction; anything else ends a region. */
     static boolean translatable(DecodedInsn d) {
-        if (d.invalid || (d.prefixes & DecodedInsn.PREFIX_LOCK) != 0) {
+        if (d.invalid() || (d.prefixes & DecodedInsn.PREFIX_LOCK) != 0) {
             return false; // locked instructions run as the interpreter's transactions
         }
         if (d.repne() && !delegated(d) && !RegionSse.inline(d)) {
@@ -283,7 +283,7 @@ final class RegionTraits {
      */
     static int registers(DecodedInsn d) {
         int m = 0;
-        if (d.hasModrm) {
+        if (d.hasModrm()) {
             m |= bit(d.reg) | bit(d.rm);
             if (d.mod != 3) {
                 m |= (d.base >= 0 && d.base < 16 ? bit(d.base) : 0) | (d.index >= 0 ? bit(d.index) : 0);

@@ -289,10 +289,10 @@ final class SseMoves {
         int seg = (d.prefixes & DecodedInsn.PREFIX_SEG) != 0 ? d.seg : Cpu.DS;
         long base;
         if (c.mode64) {
-            long off = d.addr64 ? c.r[Cpu.EDI] : c.r[Cpu.EDI] & LOW32;
+            long off = d.addr64() ? c.r[Cpu.EDI] : c.r[Cpu.EDI] & LOW32;
             base = Exec64.linear(c, seg, off);
         } else {
-            int off = d.addr32 ? (int) c.r[Cpu.EDI] : (int) c.r[Cpu.EDI] & 0xFFFF;
+            int off = d.addr32() ? (int) c.r[Cpu.EDI] : (int) c.r[Cpu.EDI] & 0xFFFF;
             base = c.linearWrite(seg, off, size) & LOW32;
         }
         c.mmu.probeWrite(base, size); // no partial store: every byte's page is checked first

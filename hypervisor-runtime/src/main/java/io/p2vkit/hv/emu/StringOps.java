@@ -37,7 +37,7 @@ final class StringOps {
         if (kind == INS || kind == OUTS) {
             IoOps.checkIoPermission(c, c.r32(Cpu.EDX) & 0xFFFF, size);
         }
-        boolean a32 = d.addr32;
+        boolean a32 = d.addr32();
         int delta = c.flags.isSet(Flags.DF) ? -size : size;
         boolean rep = (d.prefixes & (DecodedInsn.PREFIX_REP | DecodedInsn.PREFIX_REPNE)) != 0;
         if (!rep) {

@@ -21,11 +21,11 @@ final class StringOps64 {
     }
 
     private static long index(Cpu c, DecodedInsn d, int reg) {
-        return d.addr64 ? c.r[reg] : c.r[reg] & 0xFFFF_FFFFL;
+        return d.addr64() ? c.r[reg] : c.r[reg] & 0xFFFF_FFFFL;
     }
 
     private static void setIndex(Cpu c, DecodedInsn d, int reg, long v) {
-        c.r[reg] = d.addr64 ? v : v & 0xFFFF_FFFFL;
+        c.r[reg] = d.addr64() ? v : v & 0xFFFF_FFFFL;
     }
 
     /** A4-AF: MOVS, CMPS, STOS, LODS, SCAS (byte forms even, the others by operand size). */

@@ -53,7 +53,7 @@ final class Syscall64 {
         }
         int base = (int) (c.star >>> 48) & 0xFFFF;
         long target = c.r[Cpu.ECX];
-        boolean to64 = d.op64;
+        boolean to64 = d.op64();
         if (to64 && target << 16 >> 16 != target) {
             throw CpuFault.gp(0);
         }

@@ -86,7 +86,7 @@ final class SystemOps {
         int size = d.opSize();
         int off = c.ea(d);
         int offset = c.readMem(d.seg, off, size);
-        int sel = c.readMem(d.seg, d.addr32 ? off + size : (off + size) & 0xFFFF, 2);
+        int sel = c.readMem(d.seg, d.addr32() ? off + size : (off + size) & 0xFFFF, 2);
         Segments.load(c, seg, sel);
         c.setReg(d.reg, size, offset);
         if (seg == Cpu.SS) {
@@ -290,14 +290,14 @@ final class SystemOps {
                 int off = c.ea(d);
                 boolean gdt = d.reg == 0;
                 c.writeMem(d.seg, off, 2, gdt ? c.gdtLimit : c.idtLimit);
-                c.writeMem(d.seg, d.addr32 ? off + 2 : (off + 2) & 0xFFFF, 4, (int) (gdt ? c.gdtBase : c.idtBase));
+                c.writeMem(d.seg, d.addr32() ? off + 2 : (off + 2) & 0xFFFF, 4, (int) (gdt ? c.gdtBase : c.idtBase));
             }
             case 2, 3 -> {
                 requireCpl0(c);
                 int off = c.ea(d);
                 int limit = c.readMem(d.seg, off, 2);
-                int base = c.readMem(d.seg, d.addr32 ? off + 2 : (off + 2) & 0xFFFF, 4);
-                if (!d.op32) {
+                int base = c.readMem(d.seg, d.addr32() ? off + 2 : (off + 2) & 0xFFFF, 4);
+                if (!d.op32()) {
                     base &= 0x00FF_FFFF;
                 }
                 if (d.reg == 2) {

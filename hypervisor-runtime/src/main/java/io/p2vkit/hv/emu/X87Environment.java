@@ -51,7 +51,7 @@ final class X87Environment {
     }
 
     private static int envSize(DecodedInsn d) {
-        return d.op32 || d.op64 ? 28 : 14;
+        return d.op32() || d.op64() ? 28 : 14;
     }
 
     /** D9 /6 FNSTENV: stores the environment, then masks all exceptions. */

@@ -356,7 +356,7 @@ class QemuLockstepTest {
 
     /** The count register a REP string instruction uses: CX with 16-bit addressing, else ECX. */
     private static int remaining(DecodedInsn insn, int ecx) {
-        return insn.addr32 ? ecx : ecx & 0xFFFF;
+        return insn.addr32() ? ecx : ecx & 0xFFFF;
     }
 
     /**
@@ -366,7 +366,7 @@ class QemuLockstepTest {
      * instruction with the rest of the count in (E)CX.
      */
     private static void suspendedRep(EmuVcpu vcpu, Cpu c, DecodedInsn insn, int qemuEcx, int startEip, int startCs) {
-        int size = insn.addr32 ? 4 : 2;
+        int size = insn.addr32() ? 4 : 2;
         int left = remaining(insn, qemuEcx);
         int done = remaining(insn, c.r32(Cpu.ECX) - left);
         c.setReg(Cpu.ECX, size, done);

@@ -4,7 +4,7 @@ package io.p2vkit.hv.emu.decode;
  * One decoded x86 instruction: its length and its operand fields, so that the executor reads
  * them without indirection. Instances are immutable and cached by the CPU per physical code
  * address, so they are built once and executed many times. Fields are as narrow as their values
- * (48 bytes an instance instead of 88): the interpreter runs a kernel's lukewarm code from
+ * (40 bytes an instance instead of 88): the interpreter runs a kernel's lukewarm code from
  * these objects, and they are mostly out of the CPU's caches then.
  *
  * <p>Opcodes are numbered 0x000-0x0FF for the one-byte map and 0x100-0x1FF for the 0F map.
@@ -28,14 +28,6 @@ public final class DecodedInsn {
     public final short opcode;
     /** PREFIX_* bits. */
     public final byte prefixes;
-    /** Whether the code segment's default size was 32 bits when this was decoded. */
-    public final boolean code32;
-    /** Effective operand size is 32 bits (else 16). */
-    public final boolean op32;
-    /** Effective address size is 32 bits (else 16). */
-    public final boolean addr32;
-    /** Whether a ModRM byte is present. */
-    public final boolean hasModrm;
     /** ModRM fields (0 when absent). mod==3 means a register operand. */
     public final byte mod;
     public final byte reg;
@@ -52,12 +44,6 @@ public final class DecodedInsn {
     public final int imm;
     /** Second immediate: a far pointer's selector, ENTER's nesting level. */
     public final char imm2;
-    /** Decoded as 64-bit code (IA-32e mode, CS.L = 1); then registers are numbered 0-15. */
-    public final boolean code64;
-    /** Effective operand size is 64 bits (REX.W, or a d64/f64 opcode); {@link #op32} is then false. */
-    public final boolean op64;
-    /** Effective address size is 64 bits; {@link #addr32} is then false. */
-    public final boolean addr64;
     /**
      * The REX prefix byte (0x40-0x4F) in effect, or 0. Its R, X and B bits are already folded
      * into reg, rm, base and index; a non-zero value also means byte registers 4-7 are SPL, BPL,
@@ -65,20 +51,28 @@ public final class DecodedInsn {
      * XCHG, MOV imm, BSWAP) {@link #rm} holds that register, extended by REX.B, in 64-bit code.
      */
     public final byte rex;
-    /** The encoding is undefined in the mode it was decoded for (i64 opcodes): it raises #UD. */
-    public final boolean invalid;
+
+    // The flags below, one bit each of {@link #flags}.
+    private static final int CODE32 = 1;
+    private static final int OP32 = 2;
+    private static final int ADDR32 = 4;
+    private static final int MODRM = 8;
+    private static final int CODE64 = 16;
+    private static final int OP64 = 32;
+    private static final int ADDR64 = 64;
+    private static final int INVALID = 128;
+    /** The flags, packed: eight booleans would take eight bytes of every instance. */
+    private final byte flags;
 
     DecodedInsn(int length, int opcode, int prefixes, boolean code32, boolean op32, boolean addr32,
             boolean hasModrm, int mod, int reg, int rm, int base, int index, int scale, int disp,
             int seg, int imm, int imm2, boolean code64, boolean op64, boolean addr64, int rex,
             boolean invalid) {
+        this.flags = (byte) ((code32 ? CODE32 : 0) | (op32 ? OP32 : 0) | (addr32 ? ADDR32 : 0) | (hasModrm ? MODRM : 0)
+                | (code64 ? CODE64 : 0) | (op64 ? OP64 : 0) | (addr64 ? ADDR64 : 0) | (invalid ? INVALID : 0));
         this.length = (byte) length;
         this.opcode = (short) opcode;
         this.prefixes = (byte) prefixes;
-        this.code32 = code32;
-        this.op32 = op32;
-        this.addr32 = addr32;
-        this.hasModrm = hasModrm;
         this.mod = (byte) mod;
         this.reg = (byte) reg;
         this.rm = (byte) rm;
@@ -89,11 +83,47 @@ public final class DecodedInsn {
         this.seg = (byte) seg;
         this.imm = imm;
         this.imm2 = (char) imm2;
-        this.code64 = code64;
-        this.op64 = op64;
-        this.addr64 = addr64;
         this.rex = (byte) rex;
-        this.invalid = invalid;
+    }
+
+    /** Whether the code segment's default size was 32 bits when this was decoded. */
+    public boolean code32() {
+        return (flags & CODE32) != 0;
+    }
+
+    /** Effective operand size is 32 bits (else 16). */
+    public boolean op32() {
+        return (flags & OP32) != 0;
+    }
+
+    /** Effective address size is 32 bits (else 16). */
+    public boolean addr32() {
+        return (flags & ADDR32) != 0;
+    }
+
+    /** Whether a ModRM byte is present. */
+    public boolean hasModrm() {
+        return (flags & MODRM) != 0;
+    }
+
+    /** Decoded as 64-bit code (IA-32e mode, CS.L = 1); then registers are numbered 0-15. */
+    public boolean code64() {
+        return (flags & CODE64) != 0;
+    }
+
+    /** Effective operand size is 64 bits (REX.W, or a d64/f64 opcode); {@link #op32()} is then false. */
+    public boolean op64() {
+        return (flags & OP64) != 0;
+    }
+
+    /** Effective address size is 64 bits; {@link #addr32()} is then false. */
+    public boolean addr64() {
+        return (flags & ADDR64) != 0;
+    }
+
+    /** The encoding is undefined in the mode it was decoded for (i64 opcodes): it raises #UD. */
+    public boolean invalid() {
+        return (flags & INVALID) != 0;
     }
 
     /**
@@ -107,7 +137,7 @@ public final class DecodedInsn {
 
     /** Whether the ModRM operand names memory (not a register). */
     public boolean isMemory() {
-        return hasModrm && mod != 3;
+        return hasModrm() && mod != 3;
     }
 
     public boolean rep() {
@@ -120,7 +150,7 @@ public final class DecodedInsn {
 
     /** Operand size in bytes for a "v" operand: 2, 4 or 8. */
     public int opSize() {
-        return op64 ? 8 : op32 ? 4 : 2;
+        return op64() ? 8 : op32() ? 4 : 2;
     }
 
     @Override
@@ -128,15 +158,15 @@ public final class DecodedInsn {
         StringBuilder sb = new StringBuilder();
         sb.append(opcode >= 0x100 ? "0F " : "").append(String.format("%02X", opcode & 0xFF))
                 .append(" len=").append(length)
-                .append(op64 ? " o64" : op32 ? " o32" : " o16")
-                .append(addr64 ? " a64" : addr32 ? " a32" : " a16");
+                .append(op64() ? " o64" : op32() ? " o32" : " o16")
+                .append(addr64() ? " a64" : addr32() ? " a32" : " a16");
         if (rex != 0) {
             sb.append(" rex=").append(Integer.toHexString(rex));
         }
-        if (invalid) {
+        if (invalid()) {
             sb.append(" invalid");
         }
-        if (hasModrm) {
+        if (hasModrm()) {
             sb.append(" mod=").append(mod).append(" reg=").append(reg).append(" rm=").append(rm);
             if (mod != 3) {
                 sb.append(" [seg").append(seg).append(" base=").append(base).append(" idx=").append(index)
@@ -144,7 +174,7 @@ public final class DecodedInsn {
             }
         }
         sb.append(" imm=0x").append(Integer.toHexString(imm));
-        if (code64 && (opcode >= 0xB8 && opcode <= 0xBF && op64 || opcode >= 0xA0 && opcode <= 0xA3 && addr64)) {
+        if (code64() && (opcode >= 0xB8 && opcode <= 0xBF && op64() || opcode >= 0xA0 && opcode <= 0xA3 && addr64())) {
             sb.append(" imm64=0x").append(Long.toHexString(imm64()));
         }
         if (imm2 != 0) {

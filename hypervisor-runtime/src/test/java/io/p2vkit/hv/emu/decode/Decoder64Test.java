@@ -69,8 +69,8 @@ class Decoder64Test {
         DecodedInsn d = decode64(hex);
         assertEquals(length, d.length, d.toString());
         assertEquals(opSize, d.opSize(), d.toString());
-        assertTrue(d.code64);
-        assertFalse(d.invalid);
+        assertTrue(d.code64());
+        assertFalse(d.invalid());
     }
 
     @Test
@@ -117,12 +117,12 @@ class Decoder64Test {
         assertEquals(DecodedInsn.BASE_RIP, d.base);
         assertEquals(-1, d.index);
         assertEquals(0x10, d.disp);
-        assertTrue(d.addr64);
+        assertTrue(d.addr64());
         d = decode64("67 8B 05 F0 FF FF FF");           // mov eax, [eip-0x10]
         assertEquals(DecodedInsn.BASE_RIP, d.base);
         assertEquals(-0x10, d.disp);
-        assertTrue(d.addr32);
-        assertFalse(d.addr64);
+        assertTrue(d.addr32());
+        assertFalse(d.addr64());
         d = decode64("8B 04 25 00 10 00 00");           // mov eax, [0x1000] (SIB, no base: absolute)
         assertEquals(-1, d.base);
         assertEquals(-1, d.index);
@@ -163,7 +163,7 @@ class Decoder64Test {
     @CsvSource({"06", "07", "0E", "16", "17", "1E", "1F", "27", "2F", "37", "3F", "60", "61", "62",
         "82", "9A", "C4", "C5", "CE", "D4", "D5", "D6", "EA"})
     void i64OpcodesAreInvalid(String hex) {
-        assertTrue(decode64(hex).invalid);
+        assertTrue(decode64(hex).invalid());
     }
 
     @Test
@@ -171,7 +171,7 @@ class Decoder64Test {
         DecodedInsn d = Decoder.decode(i -> new int[] {0x48, 0x01, 0xD8}[i], true);
         assertEquals(0x48, d.opcode, "dec eax in 32-bit code");
         assertEquals(1, d.length);
-        assertFalse(d.code64);
+        assertFalse(d.code64());
         d = decode64("48 48 48 01 D8");                 // repeated REX: the last counts
         assertEquals(0x01, d.opcode);
         assertEquals(5, d.length);

@@ -115,8 +115,8 @@ class DecoderTest {
         assertEquals(3, d.base);
         assertEquals(6, d.index);
         assertEquals(-2, d.disp);
-        assertFalse(d.addr32);
-        assertFalse(d.op32);
+        assertFalse(d.addr32());
+        assertFalse(d.op32());
         d = decode("8B 06 FE FF", false); // [0xFFFE]: disp16 zero-extended
         assertEquals(-1, d.base);
         assertEquals(0xFFFE, d.disp);
@@ -141,13 +141,13 @@ class DecoderTest {
     void prefixes() {
         DecodedInsn d = decode("F3 66 A5", true);
         assertTrue(d.rep());
-        assertFalse(d.op32);
+        assertFalse(d.op32());
         d = decode("F3 F2 AE", true); // the last of F2/F3 wins
         assertTrue(d.repne());
         assertFalse(d.rep());
         d = decode("66 67 8B 07", true);
-        assertFalse(d.op32);
-        assertFalse(d.addr32);
+        assertFalse(d.op32());
+        assertFalse(d.addr32());
         assertEquals(0x1B1, decode("F0 0F B1 0B", true).opcode);
         assertTrue((decode("F0 0F B1 0B", true).prefixes & DecodedInsn.PREFIX_LOCK) != 0);
     }
