@@ -97,7 +97,7 @@ final class CodePage {
             blocks = new CompiledBlock[4096];
         }
         blocks[off] = b;
-        runBreaks[off >>> 6] |= 1L << off;
+        breakBefore(off);
         return b;
     }
 
@@ -143,7 +143,34 @@ final class CodePage {
         insns[off] = d;
         int after = off + d.length;
         if (after < 0x1000 && !RegionTraits.translatable(d)) {
-            runBreaks[after >>> 6] |= 1L << after;
+            breakBefore(after);
+        }
+    }
+
+    /**
+     * Notes a break before {@code off}: the interpreter's straight-line runs end there. The
+     * instructions that end there lose their link to the next one ({@link #link}), which skips
+     * this check.
+     */
+    private void breakBefore(int off) {
+        runBreaks[off >>> 6] |= 1L << off;
+        for (int k = 1; k <= Math.min(off, 15); k++) {
+            DecodedInsn d = insns[off - k];
+            if (d != null && d.length == k) {
+                d.unlinkNext();
+            }
+        }
+    }
+
+    /**
+     * Links {@code d} to {@code next}, the instruction at {@code off} that the interpreter just went
+     * on to: a straight line with no break before {@code off} (checked by the caller). An
+     * instruction across the page end is not linked: it serves only while the next page is the
+     * same ({@link Cpu#insn64} checks).
+     */
+    void link(DecodedInsn d, int off, DecodedInsn next) {
+        if (off + next.length <= 0x1000 && insns[off] == next) {
+            d.linkNext(next);
         }
     }
 

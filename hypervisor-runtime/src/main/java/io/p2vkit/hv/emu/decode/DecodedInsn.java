@@ -2,8 +2,9 @@ package io.p2vkit.hv.emu.decode;
 
 /**
  * One decoded x86 instruction: its length and its operand fields, so that the executor reads
- * them without indirection. Instances are immutable and cached by the CPU per physical code
- * address, so they are built once and executed many times. Fields are as narrow as their values
+ * them without indirection. Instances are immutable, but for the interpreter's link to the next
+ * instruction ({@link #next}), and cached by the CPU per physical code address, so they are built
+ * once and executed many times. Fields are as narrow as their values
  * (40 bytes an instance instead of 88): the interpreter runs a kernel's lukewarm code from
  * these objects, and they are mostly out of the CPU's caches then.
  *
@@ -63,6 +64,8 @@ public final class DecodedInsn {
     private static final int INVALID = 128;
     /** The flags, packed: eight booleans would take eight bytes of every instance. */
     private final byte flags;
+    /** The interpreter's link to the instruction after this one ({@link #next}); the only mutable field. */
+    private DecodedInsn next;
 
     DecodedInsn(int length, int opcode, int prefixes, boolean code32, boolean op32, boolean addr32,
             boolean hasModrm, int mod, int reg, int rm, int base, int index, int scale, int disp,
@@ -124,6 +127,24 @@ public final class DecodedInsn {
     /** The encoding is undefined in the mode it was decoded for (i64 opcodes): it raises #UD. */
     public boolean invalid() {
         return (flags & INVALID) != 0;
+    }
+
+    /**
+     * The instruction after this one on its code page, as the interpreter last went on to it in
+     * a straight line, or null: a cache of the page's lookup, which the page clears when it notes a
+     * break before that instruction (a region starts there). Only the vCPU whose page decoded
+     * this instance touches it.
+     */
+    public DecodedInsn next() {
+        return next;
+    }
+
+    public void linkNext(DecodedInsn after) {
+        next = after;
+    }
+
+    public void unlinkNext() {
+        next = null;
     }
 
     /**
