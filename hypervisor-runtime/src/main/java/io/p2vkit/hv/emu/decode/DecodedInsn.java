@@ -37,11 +37,17 @@ public final class DecodedInsn {
     public final byte base;
     public final byte index;
     public final byte scale;
-    /** Displacement (sign-extended), or the absolute offset of a moffs operand. */
+    /**
+     * Displacement (sign-extended), or the absolute offset of a moffs operand (its low half with
+     * 64-bit addressing); the high half of MOV r64, imm64's immediate ({@link #imm64()}).
+     */
     public final int disp;
     /** Segment the memory operand uses: the override if any, else the default (DS or SS). */
     public final byte seg;
-    /** First immediate, sign-extended from its encoded width (ib/iw/iz); far pointers' offset. */
+    /**
+     * First immediate, sign-extended from its encoded width (ib/iw/iz); far pointers' offset; the
+     * high half of a moffs operand's 64-bit offset ({@link #imm64()}).
+     */
     public final int imm;
     /** Second immediate: a far pointer's selector, ENTER's nesting level. */
     public final char imm2;
@@ -53,7 +59,7 @@ public final class DecodedInsn {
      */
     public final byte rex;
 
-    // The flags below, one bit each of {@link #flags}.
+    // The bits of flags.
     private static final int CODE32 = 1;
     private static final int OP32 = 2;
     private static final int ADDR32 = 4;
@@ -139,10 +145,12 @@ public final class DecodedInsn {
         return next;
     }
 
+    /** Links the instruction the interpreter went on to after this one ({@link #next}). */
     public void linkNext(DecodedInsn after) {
         next = after;
     }
 
+    /** Drops the link: a break is noted before the next instruction. */
     public void unlinkNext() {
         next = null;
     }
