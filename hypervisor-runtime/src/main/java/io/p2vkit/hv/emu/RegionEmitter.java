@@ -16,6 +16,7 @@ import static io.p2vkit.hv.emu.RegionOperands.RETIRED;
 import static io.p2vkit.hv.emu.RegionOperands.T0;
 import static io.p2vkit.hv.emu.RegionOperands.T1;
 import static io.p2vkit.hv.emu.RegionOperands.T2;
+import static java.lang.constant.ConstantDescs.CD_boolean;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -523,27 +524,18 @@ final class RegionEmitter {
             }
         } else {
             code.lload(rax);
-            if (signed) {
-                ops.signExtend(4);
-            } else {
-                ops.mask(4);
-            }
+            extend32(signed);
             code.lload(T0);
-            if (signed) {
-                ops.signExtend(4);
-            } else {
-                ops.mask(4);
-            }
+            extend32(signed);
             code.lmul().lstore(T1); // the 64-bit product
-            code.lload(T1).loadConstant(0xFFFF_FFFFL).land().lstore(FRES);
             code.lload(T1);
-            if (signed) {
-                code.lload(T1);
-                ops.signExtend(4);
-            } else {
-                code.lload(FRES);
-            }
-            code.lload(T1).loadConstant(32).lushr().loadConstant(0xFFFF_FFFFL).land().lstore(T1);
+            ops.mask(4);
+            code.lstore(FRES);
+            code.lload(T1).lload(T1); // significant: the product is not its low half extended
+            extend32(signed);
+            code.lload(T1).loadConstant(32).lushr();
+            ops.mask(4);
+            code.lstore(T1);
         }
         Label same = code.newLabel();
         Label done = code.newLabel();
@@ -557,11 +549,20 @@ final class RegionEmitter {
         ops.setReg(Cpu.EDX);
         if (record) {
             code.aload(CPU).loadConstant(size).lload(FRES).lload(FA).l2i().invokestatic(CD_ARITH64, "imulFlags",
-                    MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, java.lang.constant.ConstantDescs.CD_boolean));
+                    MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_long, CD_boolean));
             flagsInFlags();
         } else {
             pendingKind = Flags.NONE;
             setPending(PendingFlags.imul(size));
+        }
+    }
+
+    /** Sign- or zero-extends the low 32 bits of the long on the stack. */
+    private void extend32(boolean signed) {
+        if (signed) {
+            ops.signExtend(4);
+        } else {
+            ops.mask(4);
         }
     }
 
@@ -588,8 +589,11 @@ final class RegionEmitter {
                     .lstore(T1);
             code.lload(rax).lload(T0).invokestatic(CD_LONGS, "divideUnsigned", MethodTypeDesc.of(CD_long, CD_long, CD_long));
         } else {
-            code.lload(rax).loadConstant(0xFFFF_FFFFL).land().lload(T0).loadConstant(0xFFFF_FFFFL).land().lrem().lstore(T1);
-            code.lload(rax).loadConstant(0xFFFF_FFFFL).land().lload(T0).loadConstant(0xFFFF_FFFFL).land().ldiv();
+            code.lload(rax); // EAX; the divisor in T0 is zero-extended already (readRm)
+            ops.mask(4);
+            code.lstore(T2);
+            code.lload(T2).lload(T0).lrem().lstore(T1);
+            code.lload(T2).lload(T0).ldiv();
         }
         ops.setReg(Cpu.EAX);
         code.lload(T1);
@@ -757,7 +761,7 @@ final class RegionEmitter {
         } else {
             // FA becomes the overflow bit: with the product in FRES, all the flags need
             code.loadConstant(size).lload(FA).lload(FB)
-                    .invokestatic(CD_ARITH64, "imulOverflows", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int, CD_long, CD_long))
+                    .invokestatic(CD_ARITH64, "imulOverflows", MethodTypeDesc.of(CD_boolean, CD_int, CD_long, CD_long))
                     .i2l().lstore(FA);
             pendingKind = Flags.NONE;
             setPending(PendingFlags.imul(size));
@@ -873,7 +877,7 @@ final class RegionEmitter {
     private void branchIf(int cc, Label target) {
         if (pendingKind == Flags.NONE || !RegionTraits.fastCondition(pendingKind, cc)) {
             code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(cc)
-                    .invokevirtual(CD_FLAGS, "cond", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int))
+                    .invokevirtual(CD_FLAGS, "cond", MethodTypeDesc.of(CD_boolean, CD_int))
                     .ifne(target);
             return;
         }
