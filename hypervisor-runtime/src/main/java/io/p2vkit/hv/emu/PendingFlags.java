@@ -26,7 +26,11 @@ final class PendingFlags {
         return kind << 4 | size;
     }
 
-    /** SHL, SHR or SAR ({@code kind} 4-7 of group 2) by a non-zero constant: flags from the operand in FA. */
+    /**
+     * ROL, ROR, SHL, SHR or SAR ({@code kind} 0, 1, 4-7 of group 2) by a non-zero constant:
+     * flags from the operand in FA. A rotate keeps the flags other than CF and OF, so Flags must
+     * hold them when it runs (the scan has every flag producer before it record its flags).
+     */
     static int shift(int kind, int size, int count) {
         return SHIFT | count << 12 | kind << 8 | size;
     }

@@ -43,7 +43,6 @@ import java.lang.constant.MethodTypeDesc;
 final class RegionEmitter {
 
     private static final ClassDesc CD_FLAGS = ClassDesc.of("io.p2vkit.hv.emu.Flags");
-    private static final ClassDesc CD_OPS64 = ClassDesc.of("io.p2vkit.hv.emu.Ops64");
     private static final ClassDesc CD_ARITH64 = ClassDesc.of("io.p2vkit.hv.emu.Arith64");
     private static final ClassDesc CD_BITS64 = ClassDesc.of("io.p2vkit.hv.emu.Bits64");
     static final ClassDesc CD_HANDLER = ClassDesc.of("io.p2vkit.hv.emu.Handler");
@@ -52,7 +51,6 @@ final class RegionEmitter {
     private static final ClassDesc CD_LONGS = ClassDesc.of("java.lang.Long");
     private static final ClassDesc CD_MATH = ClassDesc.of("java.lang.Math");
     private static final ClassDesc CD_INTS = ClassDesc.of("java.lang.Integer");
-    private static final MethodTypeDesc MTD_ALU = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MTD_SHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_int, CD_long, CD_int);
     private static final MethodTypeDesc MTD_IMUL = MethodTypeDesc.of(CD_long, CD_CPU, CD_int, CD_long, CD_long);
     private static final MethodTypeDesc MTD_SET = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_long, CD_long, CD_long);
@@ -205,6 +203,10 @@ final class RegionEmitter {
         int size = d.opcode < 0x40 ? byteOrV(d) : d.opcode == 0x80 ? 1 : d.opSize();
         boolean toRm = form < 2;               // 00/01 forms and group 1 write their ModRM operand
         boolean memDest = toRm && d.isMemory();
+        boolean withCarry = op == Alu.ADC || op == Alu.SBB;
+        if (withCarry) {
+            carryIn(); // from the locals of the instruction before, which the operands replace
+        }
         if (form >= 4) {
             ops.loadReg(Cpu.EAX, size, d);
         } else if (memDest) {
@@ -239,9 +241,7 @@ final class RegionEmitter {
     /** FRES = FA op FB at {@code size}, flags recorded when {@code record} (always for ADC/SBB). */
     private void operate(int op, int size, boolean record) {
         if (op == Alu.ADC || op == Alu.SBB) {
-            code.aload(CPU).loadConstant(op).loadConstant(size).lload(FA).lload(FB)
-                    .invokestatic(CD_OPS64, "alu", MTD_ALU).lstore(FRES);
-            flagsInFlags();
+            withCarry(op == Alu.SBB, size);
             return;
         }
         code.lload(FA).lload(FB);
@@ -256,6 +256,39 @@ final class RegionEmitter {
         ops.mask(size);
         code.lstore(FRES);
         produced(kind, size, record);
+    }
+
+    /** T2 = CF (0 or 1) before an ADC or SBB: tested in the locals where they describe it, as a JB would be. */
+    private void carryIn() {
+        Label set = code.newLabel();
+        Label done = code.newLabel();
+        if (pendingKind == Flags.NONE || !RegionTraits.fastCondition(pendingKind, 2)) {
+            code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS)
+                    .invokevirtual(CD_FLAGS, "cf", MethodTypeDesc.of(CD_boolean)).ifne(set);
+        } else {
+            branchIf(2, set);
+        }
+        code.lconst_0().lstore(T2).goto_(done);
+        code.labelBinding(set);
+        code.lconst_1().lstore(T2);
+        code.labelBinding(done);
+    }
+
+    /** FRES = FA + FB + T2 (ADC) or FA - FB - T2 (SBB), all six flags recorded. */
+    private void withCarry(boolean subtract, int size) {
+        code.lload(FA).lload(FB).lload(T2);
+        if (subtract) {
+            code.ladd().lsub();
+        } else {
+            code.ladd().ladd();
+        }
+        ops.mask(size);
+        code.lstore(FRES);
+        code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(subtract ? Flags.SBB : Flags.ADC)
+                .loadConstant(size).lload(FA).lload(FB).lload(FRES).lload(T2).l2i()
+                .invokevirtual(CD_FLAGS, "setWithCarry",
+                        MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_long, CD_long, CD_long, CD_int));
+        flagsInFlags();
     }
 
     /** The locals now describe a {@code kind} result; Flags gets it too when {@code record}. */
@@ -796,7 +829,7 @@ final class RegionEmitter {
             ops.loadReg(d.rm, size, d);
         }
         code.lstore(FA);
-        boolean pure = count > 0 && kind >= 4 && !record;
+        boolean pure = count > 0 && kind != 2 && kind != 3 && !record; // RCL and RCR read CF
         if (pure) {
             pureShift(kind, size, count);
         } else {
@@ -830,8 +863,12 @@ final class RegionEmitter {
         }
     }
 
-    /** SHL, SHR, SAR of FA by a non-zero constant, without flags. */
+    /** ROL, ROR, SHL, SHR, SAR of FA by a non-zero constant, without flags. */
     private void pureShift(int kind, int size, int count) {
+        if (kind <= 1) {
+            rotate(kind == 0, size, count & (size * 8 - 1));
+            return;
+        }
         code.lload(FA);
         switch (kind) {
             case 4, 6 -> code.loadConstant(count).lshl();
@@ -841,6 +878,18 @@ final class RegionEmitter {
                 code.loadConstant(Math.min(count, size * 8)).lshr();
             }
         }
+        ops.mask(size);
+    }
+
+    /** FA rotated left or right by {@code n} bits (0 leaves it as it is) within {@code size} bytes. */
+    private void rotate(boolean left, int size, int n) {
+        int bits = size * 8;
+        code.lload(FA);
+        if (n == 0) {
+            return;
+        }
+        code.loadConstant(left ? n : bits - n).lshl();
+        code.lload(FA).loadConstant(left ? bits - n : n).lushr().lor();
         ops.mask(size);
     }
 

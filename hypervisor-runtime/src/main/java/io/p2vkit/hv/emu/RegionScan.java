@@ -253,7 +253,7 @@ final class RegionScan {
      */
     private static boolean mustRecord(int p, DecodedInsn[] insns, int[] fall, int[] jump, boolean[] label,
             int[] liveOut) {
-        int remaining = liveOut[p] & RegionTraits.writes(insns[p]);
+        int remaining = liveOut[p] & RegionTraits.mayWrite(insns[p]);
         if (remaining == 0) {
             return false;
         }
@@ -264,8 +264,11 @@ final class RegionScan {
             DecodedInsn d = insns[q];
             fast &= !label[q];
             int op = d.opcode;
-            boolean condition = RegionTraits.isJcc(op) || RegionTraits.isCmov(op) || RegionTraits.isSetcc(op);
-            if ((reads(d) & remaining) != 0 && !(fast && condition && RegionTraits.fastCondition(kind, op & 0xF))) {
+            // ADC and SBB test CF as JB (condition 2) does
+            int cc = RegionTraits.withCarry(d) ? 2 : op & 0xF;
+            boolean condition = RegionTraits.isJcc(op) || RegionTraits.isCmov(op) || RegionTraits.isSetcc(op)
+                    || RegionTraits.withCarry(d);
+            if ((reads(d) & remaining) != 0 && !(fast && condition && RegionTraits.fastCondition(kind, cc))) {
                 return true;
             }
             remaining &= ~RegionTraits.writes(d);

@@ -152,6 +152,12 @@ final class RegionTraits {
         };
     }
 
+    /** Whether {@code d} is an ADC or SBB of the ALU forms (which read CF). */
+    static boolean withCarry(DecodedInsn d) {
+        int op = d.opcode;
+        return (op < 0x40 || op >= 0x80 && op <= 0x83) && (aluOp(d) == Alu.ADC || aluOp(d) == Alu.SBB);
+    }
+
     /** Flags the instruction reads. */
     static int reads(DecodedInsn d) {
         int op = d.opcode;
@@ -164,7 +170,7 @@ final class RegionTraits {
         if (isBitOp(d)) {
             return ALL; // they change one flag and keep the others, which must be in Flags
         }
-        if ((op < 0x40 || op >= 0x80 && op <= 0x83) && (aluOp(d) == Alu.ADC || aluOp(d) == Alu.SBB)) {
+        if (withCarry(d)) {
             return CF;
         }
         if (isShift(op)) {
@@ -200,6 +206,16 @@ final class RegionTraits {
             return (d.reg & 7) >= 4 && constantCount(d) > 0 ? ALL : 0;
         }
         return 0;
+    }
+
+    /**
+     * Flags the instruction may change: those it {@link #writes}, and for ROL and ROR by a
+     * non-zero constant any of them (they write CF and OF and keep the others, which the flag
+     * groups here cannot tell apart).
+     */
+    static int mayWrite(DecodedInsn d) {
+        boolean rotate = isShift(d.opcode) && (d.reg & 7) <= 1 && constantCount(d) > 0;
+        return rotate && !delegated(d) ? ALL : writes(d);
     }
 
     /**
