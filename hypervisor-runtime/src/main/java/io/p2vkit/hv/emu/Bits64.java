@@ -67,12 +67,6 @@ final class Bits64 {
         return op == 0 ? v : apply(op, v, bit);
     }
 
-    /** The flags of BSF/BSR of {@code v}, for compiled regions: ZF set when it is zero, the others stay. */
-    static void bitScanFlags(Cpu c, long v) {
-        c.flags.materialize();
-        c.flags.setBit(Flags.ZF, v == 0);
-    }
-
     private static long apply(int op, long v, int bit) {
         return switch (op) {
             case 1 -> v | (1L << bit);
@@ -81,12 +75,15 @@ final class Bits64 {
         };
     }
 
-    /** 0F BC: BSF; 0F BD: BSR. A zero source sets ZF and leaves the destination alone. */
+    /**
+     * 0F BC: BSF; 0F BD: BSR. A zero source sets ZF and leaves the destination alone. The other
+     * flags are undefined on x86: they are left as TEST of the source leaves them, which costs a
+     * lazy record (and compiled regions keep them pending as a TEST's).
+     */
     static void bitScan(Cpu c, DecodedInsn d) {
         int size = d.opSize();
         long v = Exec64.readRM(c, d, size);
-        c.flags.materialize();
-        c.flags.setBit(Flags.ZF, v == 0);
+        c.flags.set(Flags.LOGIC, size, v, 0, v);
         if (v != 0) {
             long idx = d.opcode == 0x1BC ? Long.numberOfTrailingZeros(v) : 63 - Long.numberOfLeadingZeros(v);
             Exec64.setReg(c, d, d.reg, size, idx);

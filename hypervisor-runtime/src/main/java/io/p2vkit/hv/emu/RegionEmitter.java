@@ -444,7 +444,7 @@ final class RegionEmitter {
                 ops.storeReg(d.rm, size, d);
             }
             case 0x69, 0x6B, 0x1AF -> imul(d, i, record);
-            case 0x1BC, 0x1BD -> bitScan(d, i);
+            case 0x1BC, 0x1BD -> bitScan(d, i, record);
             case 0x1A3, 0x1AB, 0x1B3, 0x1BB, 0x1BA -> {
                 if (RegionTraits.isBitOp(d)) {
                     bitTest(d);
@@ -637,12 +637,13 @@ final class RegionEmitter {
         code.labelBinding(done);
     }
 
-    /** BSF/BSR: ZF in Flags; a zero source leaves the destination (all 64 bits) alone. */
-    private void bitScan(DecodedInsn d, int i) {
+    /** BSF/BSR: flags as TEST of the source ({@link Bits64#bitScan}); a zero source leaves the destination (all 64 bits) alone. */
+    private void bitScan(DecodedInsn d, int i, boolean record) {
         int size = d.opSize();
         ops.readRm(d, i, size);
         code.lstore(T0);
-        code.aload(CPU).lload(T0).invokestatic(CD_BITS64, "bitScanFlags", MethodTypeDesc.of(CD_void, CD_CPU, CD_long));
+        code.lload(T0).lstore(FA).lconst_0().lstore(FB).lload(T0).lstore(FRES);
+        produced(Flags.LOGIC, size, record);
         Label done = code.newLabel();
         code.lload(T0).lconst_0().lcmp().ifeq(done);
         if (d.opcode == 0x1BC) {
@@ -653,7 +654,6 @@ final class RegionEmitter {
         }
         ops.storeReg(d.reg, size, d);
         code.labelBinding(done);
-        flagsInFlags();
     }
 
     /** BT/BTS/BTR/BTC on a register, the bit from a register or an immediate: CF in Flags. */

@@ -45,7 +45,7 @@ final class RegionTraits {
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isHintNop(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d)
+            default -> isHintNop(op) || isBitScan(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d)
                     || RegionSse.inline(d);
         };
     }
@@ -82,13 +82,16 @@ final class RegionTraits {
         return op >= 0x118 && op <= 0x11F;
     }
 
+    /** BSF/BSR: glibc's string functions end in one; their flags are a TEST's of the source. */
+    static boolean isBitScan(int op) {
+        return op == 0x1BC || op == 0x1BD;
+    }
+
     /**
-     * BSF/BSR (ZF from the source, the other flags kept), and BT/BTS/BTR/BTC on a register (CF
-     * from the bit, the others kept): glibc's string functions end in a BSF, its fmod runs BTS.
+     * BT/BTS/BTR/BTC on a register (CF from the bit, the others kept): glibc's fmod runs BTS.
      */
     static boolean isBitOp(DecodedInsn d) {
         return switch (d.opcode) {
-            case 0x1BC, 0x1BD -> true;
             case 0x1A3, 0x1AB, 0x1B3, 0x1BB -> d.mod == 3;
             case 0x1BA -> d.mod == 3 && (d.reg & 7) >= 4;
             default -> false;
@@ -192,7 +195,7 @@ final class RegionTraits {
             return RegionSse.writesFlags(d) ? ALL : 0;
         }
         if (op < 0x40 || op >= 0x80 && op <= 0x85 || op == 0xA8 || op == 0xA9 || op == 0x69 || op == 0x6B
-                || op == 0x1AF) {
+                || op == 0x1AF || isBitScan(op)) {
             return ALL;
         }
         if (op == 0xF6 || op == 0xF7) {
@@ -228,7 +231,7 @@ final class RegionTraits {
             return aluKind(aluOp(d));
         }
         return switch (op) {
-            case 0x84, 0x85, 0xA8, 0xA9 -> Flags.LOGIC;
+            case 0x84, 0x85, 0xA8, 0xA9, 0x1BC, 0x1BD -> Flags.LOGIC;
             case 0xF6, 0xF7 -> (d.reg & 7) <= 1 ? Flags.LOGIC : (d.reg & 7) == 3 ? Flags.SUB : Flags.NONE;
             case 0xFE, 0xFF -> (d.reg & 7) == 0 ? Flags.INC : (d.reg & 7) == 1 ? Flags.DEC : Flags.NONE;
             default -> Flags.NONE;
