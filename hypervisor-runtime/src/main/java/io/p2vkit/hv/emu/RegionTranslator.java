@@ -1,8 +1,9 @@
 package io.p2vkit.hv.emu;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Translates a vCPU's hot regions on a thread of their own, so that the vCPU goes on
@@ -22,8 +23,11 @@ final class RegionTranslator {
     /** Translations one vCPU may have under way; past that it translates for itself, as without this. */
     static final int MAX_PENDING = 64;
 
-    /** One thread for every vCPU of the JVM: it only builds classes, the JIT compiles them. */
-    private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(task -> {
+    /**
+     * One thread for every vCPU of the JVM: it only builds classes, the JIT compiles them. It
+     * also tells the JIT's C2 threads to yield while it builds ({@link CompilerPriority}).
+     */
+    private static final ScheduledExecutorService THREAD = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread t = new Thread(task, "p2v-emu-translator");
         t.setDaemon(true);
         return t;
@@ -68,6 +72,8 @@ final class RegionTranslator {
             done.add(new Done(page, offset, start, region, built, failure,
                     RegionCompiler.threadCpuNanos() - t0));
             ready = true;
+            CompilerPriority.regionBuilt();
+            THREAD.schedule(CompilerPriority::restoreIfQuiet, CompilerPriority.QUIET_MILLIS, TimeUnit.MILLISECONDS);
         });
         return true;
     }

@@ -84,6 +84,18 @@ public final class Libc {
         }
     }
 
+    /** setpriority, which only the emulator's scheduling of the JIT's threads needs. */
+    private static final class Priority {
+        static final MethodHandle SETPRIORITY;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            SETPRIORITY = linker.downcallHandle(linker.defaultLookup().find("setpriority").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT), Linker.Option.captureCallState("errno"));
+        }
+    }
+
     /**
      * The handle that reads errno from a call's captured state, made at the first failed call:
      * spinning it takes ~10 ms of CPU (and C1 compiles of the JDK's handle builders), and a
@@ -155,6 +167,20 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r = (int) Rare.IOCTL.invokeExact(state, fd, request, arg);
+            return r >= 0 ? r : -errno(state);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code setpriority(PRIO_PROCESS, tid, nice)}: the nice value of one thread of this process
+     * (Linux schedules threads, and a thread id names one): 0, or -errno.
+     */
+    public static int setThreadNice(int tid, int nice) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) Priority.SETPRIORITY.invokeExact(state, 0, tid, nice); // 0: PRIO_PROCESS
             return r >= 0 ? r : -errno(state);
         } catch (Throwable t) {
             throw rethrow(t);
