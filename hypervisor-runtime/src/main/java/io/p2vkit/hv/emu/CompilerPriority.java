@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * which the guest runs in an interpreter until C1 has compiled it; on a host with two cores C1
  * and C2 share the one the vCPU leaves, evenly, and C2 only makes code that already runs
  * compiled faster. With C2 at nice 10 throughout, boot was 0.35 s shorter (8/8 pairs) but a
- * benchmark's hot loops, which wait for C2, 2% slower: hence only while regions are being built.
+ * benchmark's hot loops, which wait for C2, 2% slower: hence only while regions are being built
+ * (boot 0.2 s shorter, 8/8 pairs, and the benchmark 2% faster, 6/6; bench/RESULTS.md, tenth session).
  * -Dp2v.emu.c2Nice=0 leaves the priorities alone.
  */
 final class CompilerPriority {

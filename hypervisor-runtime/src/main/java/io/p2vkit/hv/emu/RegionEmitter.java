@@ -203,8 +203,7 @@ final class RegionEmitter {
         int size = d.opcode < 0x40 ? byteOrV(d) : d.opcode == 0x80 ? 1 : d.opSize();
         boolean toRm = form < 2;               // 00/01 forms and group 1 write their ModRM operand
         boolean memDest = toRm && d.isMemory();
-        boolean withCarry = op == Alu.ADC || op == Alu.SBB;
-        if (withCarry) {
+        if (RegionTraits.withCarry(d)) {
             carryIn(); // from the locals of the instruction before, which the operands replace
         }
         if (form >= 4) {
@@ -637,7 +636,10 @@ final class RegionEmitter {
         code.labelBinding(done);
     }
 
-    /** BSF/BSR: flags as TEST of the source ({@link Bits64#bitScan}); a zero source leaves the destination (all 64 bits) alone. */
+    /**
+     * BSF/BSR: flags as TEST of the source ({@link Bits64#bitScan}); a zero source leaves the
+     * destination (all 64 bits) alone.
+     */
     private void bitScan(DecodedInsn d, int i, boolean record) {
         int size = d.opSize();
         ops.readRm(d, i, size);

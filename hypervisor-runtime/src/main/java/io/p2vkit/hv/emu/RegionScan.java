@@ -264,10 +264,9 @@ final class RegionScan {
             DecodedInsn d = insns[q];
             fast &= !label[q];
             int op = d.opcode;
-            // ADC and SBB test CF as JB (condition 2) does
-            int cc = RegionTraits.withCarry(d) ? 2 : op & 0xF;
-            boolean condition = RegionTraits.isJcc(op) || RegionTraits.isCmov(op) || RegionTraits.isSetcc(op)
-                    || RegionTraits.withCarry(d);
+            boolean carry = RegionTraits.withCarry(d); // ADC and SBB test CF as JB (condition 2) does
+            int cc = carry ? 2 : op & 0xF;
+            boolean condition = carry || RegionTraits.isJcc(op) || RegionTraits.isCmov(op) || RegionTraits.isSetcc(op);
             if ((reads(d) & remaining) != 0 && !(fast && condition && RegionTraits.fastCondition(kind, cc))) {
                 return true;
             }

@@ -45,8 +45,8 @@ final class RegionTraits {
             case 0xFE -> ext <= 1;
             case 0xFF -> ext <= 2 || ext == 4 || ext == 6;
             case 0x1C8, 0x1C9, 0x1CA, 0x1CB, 0x1CC, 0x1CD, 0x1CE, 0x1CF -> d.opSize() != 2;
-            default -> isHintNop(op) || isBitScan(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op) || delegated(d)
-                    || RegionSse.inline(d);
+            default -> isHintNop(op) || isBitScan(op) || isBitOp(d) || isJcc(op) || isCmov(op) || isSetcc(op)
+                    || delegated(d) || RegionSse.inline(d);
         };
     }
 
@@ -218,7 +218,7 @@ final class RegionTraits {
      */
     static int mayWrite(DecodedInsn d) {
         boolean rotate = isShift(d.opcode) && (d.reg & 7) <= 1 && constantCount(d) > 0;
-        return rotate && !delegated(d) ? ALL : writes(d);
+        return rotate ? ALL : writes(d);
     }
 
     /**
