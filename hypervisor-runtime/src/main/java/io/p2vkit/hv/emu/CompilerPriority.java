@@ -15,11 +15,14 @@ import java.nio.file.Path;
  * compiled faster. With C2 at nice 10 throughout, boot was 0.35 s shorter (8/8 pairs) but a
  * benchmark's hot loops, which wait for C2, 2% slower: hence only while regions are being built
  * (boot 0.2 s shorter, 8/8 pairs, and the benchmark 2% faster, 6/6; bench/RESULTS.md, tenth session).
- * -Dp2v.emu.c2Nice=0 leaves the priorities alone.
+ * Linux lets a process raise a thread's nice value but not lower it again without CAP_SYS_NICE or
+ * a nice limit (RLIMIT_NICE) allowing 0, so without either the priorities are left alone, as they
+ * are with -Dp2v.emu.c2Nice=0.
  */
 final class CompilerPriority {
 
     static final int NICE = Integer.getInteger("p2v.emu.c2Nice", 10);
+    static final boolean ENABLED = NICE != 0 && mayRestore();
     /** How long after the last region built C2 gets its priority back. */
     static final long QUIET_MILLIS = 200;
 
@@ -32,7 +35,7 @@ final class CompilerPriority {
     /** A region was just built: C2 yields to C1, which will compile it. */
     static synchronized void regionBuilt() {
         lastBuild = System.nanoTime();
-        if (!lowered && NICE != 0) {
+        if (!lowered && ENABLED) {
             lowered = true;
             setC2Nice(NICE);
         }
@@ -53,12 +56,40 @@ final class CompilerPriority {
     private static void setC2Nice(int nice) {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
-                if (Files.readString(task.resolve("comm")).startsWith("C2 Compiler")) {
-                    Libc.setThreadNice(Integer.parseInt(task.getFileName().toString()), nice);
+                try {
+                    if (Files.readString(task.resolve("comm")).startsWith("C2 Compiler")) {
+                        Libc.setThreadNice(Integer.parseInt(task.getFileName().toString()), nice);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // a thread gone meanwhile: the others still count
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // no /proc, or a thread gone meanwhile: a matter of speed only
+            // no /proc: a matter of speed only
         }
+    }
+
+    /**
+     * Whether this process may set a thread's nice value back to 0 once it has raised it: its
+     * effective user is root (CAP_SYS_NICE), or its soft nice limit is 20 (the limit L allows
+     * nice values down to 20 - L). Read from /proc; false where it cannot be read.
+     */
+    private static boolean mayRestore() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:") && line.split("\\s+")[2].equals("0")) {
+                    return true;
+                }
+            }
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max nice priority")) {
+                    String soft = line.substring("Max nice priority".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") || Integer.parseInt(soft) >= 20;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc
+        }
+        return false;
     }
 }
