@@ -257,16 +257,11 @@ final class RegionEmitter {
         produced(kind, size, record);
     }
 
-    /** T2 = CF (0 or 1) before an ADC or SBB: tested in the locals where they describe it, as a JB would be. */
+    /** T2 = CF (0 or 1) before an ADC or SBB, tested as a JB tests it: from the locals where they describe it. */
     private void carryIn() {
         Label set = code.newLabel();
         Label done = code.newLabel();
-        if (pendingKind == Flags.NONE || !RegionTraits.fastCondition(pendingKind, 2)) {
-            code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS)
-                    .invokevirtual(CD_FLAGS, "cf", MethodTypeDesc.of(CD_boolean)).ifne(set);
-        } else {
-            branchIf(2, set);
-        }
+        branchIf(2, set);
         code.lconst_0().lstore(T2).goto_(done);
         code.labelBinding(set);
         code.lconst_1().lstore(T2);
@@ -617,9 +612,9 @@ final class RegionEmitter {
         ops.mask(size);
         code.lconst_0().lcmp().ifne(slow);
         if (size == 8) {
-            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "remainderUnsigned", MethodTypeDesc.of(CD_long, CD_long, CD_long))
-                    .lstore(T1);
-            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "divideUnsigned", MethodTypeDesc.of(CD_long, CD_long, CD_long));
+            MethodTypeDesc binary = MethodTypeDesc.of(CD_long, CD_long, CD_long);
+            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "remainderUnsigned", binary).lstore(T1);
+            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "divideUnsigned", binary);
         } else {
             code.lload(rax); // EAX; the divisor in T0 is zero-extended already (readRm)
             ops.mask(4);

@@ -164,6 +164,11 @@ public final class DecodedInsn {
         return opcode >= 0xB8 ? (long) disp << 32 | (imm & 0xFFFF_FFFFL) : (long) imm << 32 | (disp & 0xFFFF_FFFFL);
     }
 
+    /** Whether {@link #imm64()} holds a value: MOV r64, imm64, or a moffs operand with 64-bit addressing. */
+    public boolean hasImm64() {
+        return opcode >= 0xB8 && opcode <= 0xBF && op64() || opcode >= 0xA0 && opcode <= 0xA3 && addr64();
+    }
+
     /** Whether the ModRM operand names memory (not a register). */
     public boolean isMemory() {
         return hasModrm() && mod != 3;
@@ -203,7 +208,7 @@ public final class DecodedInsn {
             }
         }
         sb.append(" imm=0x").append(Integer.toHexString(imm));
-        if (code64() && (opcode >= 0xB8 && opcode <= 0xBF && op64() || opcode >= 0xA0 && opcode <= 0xA3 && addr64())) {
+        if (hasImm64()) {
             sb.append(" imm64=0x").append(Long.toHexString(imm64()));
         }
         if (imm2 != 0) {
