@@ -26,9 +26,9 @@ import java.nio.file.Path;
 /**
  * Compiles a hot 64-bit region ({@link RegionScan}) into a hidden class whose {@code run} method
  * is the region translated to JVM bytecode ({@link RegionEmitter}): the JVM's own JIT then
- * turns it into host code, with the guest registers in host registers and loops inside the
- * region as host loops. The method loads the registers it uses from {@link Cpu#r} on entry and
- * stores them back on every exit, with the flags still pending in its locals
+ * turns it into host code, with the guest registers it uses most in host registers and loops
+ * inside the region as host loops. The method loads those registers from {@link Cpu#r} on entry
+ * and stores them back on every exit (the others it uses in place), with the flags still pending in its locals
  * ({@link PendingFlags}); on an exception it does so before rethrowing it with the faulting
  * instruction's RIP and RSP where the interpreter expects them. An {@link EmuVcpu} has the class
  * built and loaded on the {@link RegionTranslator}'s thread; a CPU without one (unit tests) on its own.
@@ -294,7 +294,7 @@ final class RegionCompiler {
         code.iconst_0().istore(RegionOperands.RETIRED);
         code.aconst_null().astore(RegionOperands.EXCEPTION);
         code.iconst_0().istore(RegionOperands.PEND);
-        reload(code, region);
+        reload(code, region.locals());
         for (int slot : new int[] {RegionOperands.PC, RegionOperands.NEXT, RegionOperands.FA, RegionOperands.FB,
             RegionOperands.FRES, RegionOperands.T0, RegionOperands.T1, RegionOperands.T2}) {
             code.lconst_0().lstore(slot);
@@ -351,10 +351,10 @@ final class RegionCompiler {
         code.getstatic(self, "regs", RegionOperands.CD_REGS).astore(RegionOperands.REGS);
     }
 
-    /** Loads the guest registers the region keeps in locals from {@link Cpu#r}. */
-    static void reload(CodeBuilder code, RegionScan.Region region) {
+    /** Loads the guest registers in {@code mask} (a bit per register) into their locals from {@link Cpu#r}. */
+    static void reload(CodeBuilder code, int mask) {
         for (int n = 0; n < 16; n++) {
-            if ((region.registers() & (1 << n)) != 0) {
+            if ((mask & (1 << n)) != 0) {
                 code.aload(RegionOperands.REGS).loadConstant(n).laload().lstore(RegionOperands.reg(n));
             }
         }

@@ -30,8 +30,9 @@ import java.lang.constant.MethodTypeDesc;
 
 /**
  * Translates the instructions of a {@link RegionScan.Region} into the body of one JVM method.
- * The guest registers the region uses live in JVM locals from entry to exit, so the JVM's JIT
- * keeps them in host registers; memory goes through the accessors of {@link Exec64} and the
+ * The few guest registers the region uses most live in JVM locals from entry to exit, so the
+ * JVM's JIT keeps them in host registers, the others in {@link Cpu#r} (see
+ * {@link RegionScan#LOCAL_REGISTERS}); memory goes through the accessors of {@link Exec64} and the
  * {@link Mmu}'s TLB, which the JIT inlines. Flags are recorded in {@link Flags} only where the
  * scan says a later instruction reads them there; otherwise they stay pending in locals
  * ({@link PendingFlags}) until the region's exit, and a condition right after the instruction
@@ -432,7 +433,8 @@ final class RegionEmitter {
                 int size = d.opSize();
                 ops.stackRead(size);
                 code.lstore(T0);
-                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant((long) size).ladd();
+                ops.loadReg64(Cpu.ESP);
+                code.loadConstant((long) size).ladd();
                 ops.setReg(Cpu.ESP);
                 code.lload(T0);
                 ops.storeReg(d.rm, size, d);
@@ -491,7 +493,7 @@ final class RegionEmitter {
      */
     private void delegate(DecodedInsn d, int i) {
         RegionCompiler.loadRegs(code, self);
-        RegionCompiler.writeBack(code, region.registers());
+        RegionCompiler.writeBack(code, region.locals());
         code.aload(CPU).loadConstant(region.next(i)).putfield(CD_CPU, "rip", CD_long);
         code.aload(CPU).loadConstant((int) region.next(i)).putfield(CD_CPU, "eip", CD_int);
         code.aload(CPU).loadConstant(region.address()[i]).putfield(CD_CPU, "insnRip", CD_long);
@@ -499,7 +501,7 @@ final class RegionEmitter {
         code.aload(CPU).aload(REGS).loadConstant(Cpu.ESP).laload().putfield(CD_CPU, "insnEsp", CD_long);
         code.getstatic(self, "h" + i, CD_HANDLER).aload(CPU).getstatic(self, "d" + i, CD_INSN)
                 .invokeinterface(CD_HANDLER, "exec", MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN));
-        RegionCompiler.reload(code, region);
+        RegionCompiler.reload(code, region.locals());
         flagsInFlags();
     }
 
@@ -517,14 +519,11 @@ final class RegionEmitter {
     /** {@link #mulDiv} once the source is in T0. */
     private void mulDivCall(int size, int ext) {
         RegionCompiler.loadRegs(code, self);
-        for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
-            code.aload(REGS).loadConstant(n).lload(RegionOperands.reg(n)).lastore();
-        }
+        int inLocals = region.locals() & (1 << Cpu.EAX | 1 << Cpu.EDX);
+        RegionCompiler.writeBack(code, inLocals);
         code.aload(CPU).loadConstant(ext).loadConstant(size).lload(T0)
                 .invokestatic(CD_ARITH64, "mulDiv", MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long));
-        for (int n : new int[] {Cpu.EAX, Cpu.EDX}) {
-            code.aload(REGS).loadConstant(n).laload().lstore(RegionOperands.reg(n));
-        }
+        RegionCompiler.reload(code, inLocals);
         if (ext <= 5) {
             flagsInFlags(); // a multiply's flags are in Flags now
         }
@@ -538,11 +537,12 @@ final class RegionEmitter {
     private void multiply(DecodedInsn d, int i, int size, boolean signed, boolean record) {
         ops.readRm(d, i, size);
         code.lstore(T0);
-        int rax = RegionOperands.reg(Cpu.EAX);
         if (size == 8) {
-            code.lload(rax).lload(T0).invokestatic(CD_MATH, signed ? "multiplyHigh" : "unsignedMultiplyHigh",
+            ops.loadReg64(Cpu.EAX);
+            code.lload(T0).invokestatic(CD_MATH, signed ? "multiplyHigh" : "unsignedMultiplyHigh",
                     MethodTypeDesc.of(CD_long, CD_long, CD_long)).lstore(T1);
-            code.lload(rax).lload(T0).lmul().lstore(FRES);
+            ops.loadReg64(Cpu.EAX);
+            code.lload(T0).lmul().lstore(FRES);
             code.lload(T1); // significant: the high half is not the low half's sign (signed) or not zero
             if (signed) {
                 code.lload(FRES).loadConstant(63).lshr();
@@ -550,7 +550,7 @@ final class RegionEmitter {
                 code.lconst_0();
             }
         } else {
-            code.lload(rax);
+            ops.loadReg64(Cpu.EAX);
             extend32(signed);
             code.lload(T0);
             extend32(signed);
@@ -601,22 +601,22 @@ final class RegionEmitter {
     private void divide(DecodedInsn d, int i, int size) {
         ops.readRm(d, i, size);
         code.lstore(T0);
-        int rax = RegionOperands.reg(Cpu.EAX);
-        int rdx = RegionOperands.reg(Cpu.EDX);
         Label slow = code.newLabel();
         Label done = code.newLabel();
         code.lload(T0);
         ops.mask(size);
         code.lconst_0().lcmp().ifeq(slow);
-        code.lload(rdx);
+        ops.loadReg64(Cpu.EDX);
         ops.mask(size);
         code.lconst_0().lcmp().ifne(slow);
         if (size == 8) {
             MethodTypeDesc binary = MethodTypeDesc.of(CD_long, CD_long, CD_long);
-            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "remainderUnsigned", binary).lstore(T1);
-            code.lload(rax).lload(T0).invokestatic(CD_LONGS, "divideUnsigned", binary);
+            ops.loadReg64(Cpu.EAX);
+            code.lload(T0).invokestatic(CD_LONGS, "remainderUnsigned", binary).lstore(T1);
+            ops.loadReg64(Cpu.EAX);
+            code.lload(T0).invokestatic(CD_LONGS, "divideUnsigned", binary);
         } else {
-            code.lload(rax); // EAX; the divisor in T0 is zero-extended already (readRm)
+            ops.loadReg64(Cpu.EAX); // EAX; the divisor in T0 is zero-extended already (readRm)
             ops.mask(4);
             code.lstore(T2);
             code.lload(T2).lload(T0).lrem().lstore(T1);
@@ -750,7 +750,8 @@ final class RegionEmitter {
         Label done = code.newLabel();
         branchIf(d.opcode & 0xF, move);
         if (size == 4) {
-            code.lload(RegionOperands.reg(d.reg)).loadConstant(0xFFFF_FFFFL).land(); // zero-extends anyway
+            ops.loadReg64(d.reg);
+            code.loadConstant(0xFFFF_FFFFL).land(); // zero-extends anyway
             ops.setReg(d.reg);
         }
         code.goto_(done);
@@ -810,7 +811,8 @@ final class RegionEmitter {
         }
         Label done = code.newLabel();
         if (count < 0) {
-            code.lload(RegionOperands.reg(Cpu.ECX)).loadConstant(size == 8 ? 0x3FL : 0x1FL).land().lstore(T2);
+            ops.loadReg64(Cpu.ECX);
+            code.loadConstant(size == 8 ? 0x3FL : 0x1FL).land().lstore(T2);
             Label nonZero = code.newLabel();
             code.lload(T2).lconst_0().lcmp().ifne(nonZero);
             countZero(d, size, mem);
@@ -855,7 +857,8 @@ final class RegionEmitter {
             ops.readAt(T1, size, false);
             code.pop2();
         } else if (size == 4) {
-            code.lload(RegionOperands.reg(d.rm)).loadConstant(0xFFFF_FFFFL).land();
+            ops.loadReg64(d.rm);
+            code.loadConstant(0xFFFF_FFFFL).land();
             ops.setReg(d.rm);
         }
     }
@@ -902,7 +905,8 @@ final class RegionEmitter {
                 ops.stackRead(8);
                 code.invokestatic(CD_EXEC64, "checkTarget", MethodTypeDesc.of(CD_long, CD_long)).lstore(NEXT);
                 long pop = 8 + (d.opcode == 0xC2 ? d.imm & 0xFFFF : 0);
-                code.lload(RegionOperands.reg(Cpu.ESP)).loadConstant(pop).ladd();
+                ops.loadReg64(Cpu.ESP);
+                code.loadConstant(pop).ladd();
                 ops.setReg(Cpu.ESP);
             }
             default -> { // FF /2, FF /4

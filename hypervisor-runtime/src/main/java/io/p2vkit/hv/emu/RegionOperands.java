@@ -49,6 +49,7 @@ final class RegionOperands {
     static final int EXCEPTION = 55;
     static final int MMU = 56;           // the Mmu, for the accessors' slow paths
     static final int PEND = 57;          // the recipe of the flags pending in FA and FRES (PendingFlags)
+    static final int REG_VALUE = 58;     // a value on its way into a register the region keeps in Cpu.r
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
@@ -83,13 +84,28 @@ final class RegionOperands {
         return REG0 + 2 * n;
     }
 
+    /** Whether the region keeps register {@code n} in its local ({@link RegionScan#LOCAL_REGISTERS}) rather than in {@link Cpu#r}. */
+    private boolean inLocal(int n) {
+        return (region.locals() & 1 << n) != 0;
+    }
+
+    /** Pushes all 64 bits of register {@code n}. */
+    void loadReg64(int n) {
+        if (inLocal(n)) {
+            code.lload(reg(n));
+        } else {
+            code.getstatic(self, "regs", CD_REGS).loadConstant(n).laload();
+        }
+    }
+
     /** Pushes register {@code n} at {@code size} bytes, zero-extended (AH..BH without REX). */
     void loadReg(int n, int size, DecodedInsn d) {
         if (size == 1 && n >= 4 && n < 8 && d.rex == 0) {
-            code.lload(reg(n - 4)).loadConstant(8).lushr().loadConstant(0xFFL).land();
+            loadReg64(n - 4);
+            code.loadConstant(8).lushr().loadConstant(0xFFL).land();
             return;
         }
-        code.lload(reg(n));
+        loadReg64(n);
         mask(size);
     }
 
@@ -116,18 +132,24 @@ final class RegionOperands {
         if (shift != 0) {
             code.loadConstant(shift).lshl();
         }
-        code.loadConstant(field).land().lload(reg(n)).loadConstant(~field).land().lor();
+        code.loadConstant(field).land();
+        loadReg64(n);
+        code.loadConstant(~field).land().lor();
         setReg(n);
     }
 
     /**
-     * Pops a long into the whole of register {@code n}'s local. Every write of a register's local
-     * other than a reload from {@link Cpu#r} goes through here, so that {@link #written()} knows
-     * which registers the region's exit must store back.
+     * Pops a long into the whole of register {@code n}: its local, or {@link Cpu#r} at once. Every
+     * write of a register's local other than a reload from {@link Cpu#r} goes through here, so
+     * that {@link #written()} knows which registers the region's exit must store back.
      */
     void setReg(int n) {
-        code.lstore(reg(n));
-        written |= 1 << n;
+        if (inLocal(n)) {
+            code.lstore(reg(n));
+            written |= 1 << n;
+        } else {
+            code.lstore(REG_VALUE).getstatic(self, "regs", CD_REGS).loadConstant(n).lload(REG_VALUE).lastore();
+        }
     }
 
     /**
@@ -164,11 +186,12 @@ final class RegionOperands {
         } else {
             code.loadConstant((long) d.disp);
             if (d.base >= 0) {
-                code.lload(reg(d.base)).ladd();
+                loadReg64(d.base);
+                code.ladd();
             }
         }
         if (d.index >= 0) {
-            code.lload(reg(d.index));
+            loadReg64(d.index);
             if (d.scale != 0) {
                 code.loadConstant(d.scale).lshl();
             }
@@ -246,7 +269,7 @@ final class RegionOperands {
 
     /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
     void stackRead(int size) {
-        code.lload(reg(Cpu.ESP));
+        loadReg64(Cpu.ESP);
         canonicalStack();
         code.lstore(T1);
         readAt(T1, size, false);
@@ -254,11 +277,13 @@ final class RegionOperands {
 
     /** Pushes the long in T0; RSP moves only once the write succeeded. */
     void push(int size) {
-        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
+        loadReg64(Cpu.ESP);
+        code.loadConstant((long) size).lsub();
         canonicalStack();
         code.lstore(T1);
         writeAt(T1, size, T0);
-        code.lload(reg(Cpu.ESP)).loadConstant((long) size).lsub();
+        loadReg64(Cpu.ESP);
+        code.loadConstant((long) size).lsub();
         setReg(Cpu.ESP);
     }
 }

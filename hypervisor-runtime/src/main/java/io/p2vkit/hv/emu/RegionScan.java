@@ -3,6 +3,7 @@ package io.p2vkit.hv.emu;
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -18,10 +19,21 @@ final class RegionScan {
 
     /** The most instructions one region holds. */
     static final int MAX_INSNS = 64;
+    /**
+     * How many guest registers a region keeps in JVM locals (the others it reads and writes in
+     * {@link Cpu#r} where its code uses them). Each local costs a load at every entry and, once
+     * written, a store at every exit, and with more of them than the host has registers to spare
+     * the JIT kept most on its stack anyway, so the copies were pure cost: regions enter and
+     * leave ~110 M times in a boot. Three rather than all: boot 8.00 -> 7.77 s, the guest
+     * benchmark 2,595 -> 2,401 ms (bench/RESULTS.md, eleventh session); one to four measured alike.
+     */
+    static final int LOCAL_REGISTERS = 3;
+    /** How many times an instruction inside a loop counts towards its registers' claim on a local. */
+    private static final int LOOP_WEIGHT = 8;
 
     /** A scanned region: instructions in address order and what the emitter needs about them. */
     record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
-            boolean[] label, boolean[] recordFlags, int registers, int[] continuations, CodePage tail) {
+            boolean[] label, boolean[] recordFlags, int registers, int locals, int[] continuations, CodePage tail) {
 
         int size() {
             return insns.length;
@@ -192,8 +204,43 @@ final class RegionScan {
         for (int i = 0; i < n; i++) {
             record[i] = mustRecord(i, insns, fall, jump, label, liveOut);
         }
-        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers, continuations,
-                tail);
+        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers,
+                locals(insns, jump, registers), continuations, tail);
+    }
+
+    /**
+     * The {@link #LOCAL_REGISTERS} of {@code registers} the region uses most, an instruction
+     * between a backward branch and its target counting {@link #LOOP_WEIGHT} times.
+     */
+    static int locals(DecodedInsn[] insns, int[] jump, int registers) {
+        int n = insns.length;
+        int[] weight = new int[n];
+        Arrays.fill(weight, 1);
+        for (int i = 0; i < n; i++) {
+            if (jump[i] >= 0 && jump[i] <= i) {
+                Arrays.fill(weight, jump[i], i + 1, LOOP_WEIGHT);
+            }
+        }
+        int[] uses = new int[16];
+        for (int i = 0; i < n; i++) {
+            int touched = RegionTraits.registers(insns[i]);
+            for (int r = 0; r < 16; r++) {
+                if ((touched & 1 << r) != 0) {
+                    uses[r] += weight[i];
+                }
+            }
+        }
+        int locals = 0;
+        for (int k = 0; k < LOCAL_REGISTERS && locals != registers; k++) {
+            int best = -1;
+            for (int r = 0; r < 16; r++) {
+                if ((registers & ~locals & 1 << r) != 0 && (best < 0 || uses[r] > uses[best])) {
+                    best = r;
+                }
+            }
+            locals |= 1 << best;
+        }
+        return locals;
     }
 
     /**

@@ -303,30 +303,39 @@ final class RegionTraits {
     static int registers(DecodedInsn d) {
         int m = 0;
         if (d.hasModrm()) {
-            m |= bit(d.reg) | bit(d.rm);
+            m |= (opcodeExtension(d.opcode) ? 0 : bit(d, d.reg)) | bit(d, d.rm);
             if (d.mod != 3) {
-                m |= (d.base >= 0 && d.base < 16 ? bit(d.base) : 0) | (d.index >= 0 ? bit(d.index) : 0);
+                m |= (d.base >= 0 && d.base < 16 ? 1 << d.base : 0) | (d.index >= 0 ? 1 << d.index : 0);
             }
         }
         int op = d.opcode;
         if (op >= 0x50 && op <= 0x5F || op >= 0x90 && op <= 0xBF || op >= 0x1C8 && op <= 0x1CF) {
-            m |= bit(d.rm);                                 // the register in the opcode
+            m |= bit(d, d.rm);                              // the register in the opcode
         }
         if (op < 0x40 && (op & 7) >= 4 || op >= 0x90 && op <= 0x99 || op == 0xA8 || op == 0xA9 || isMulDiv(d)) {
-            m |= bit(Cpu.EAX) | bit(Cpu.EDX);               // accumulator forms, CWD..CQO
+            m |= 1 << Cpu.EAX | 1 << Cpu.EDX;               // accumulator forms, CWD..CQO
         }
         if (op == 0xD2 || op == 0xD3) {
-            m |= bit(Cpu.ECX);
+            m |= 1 << Cpu.ECX;
         }
         if (op >= 0x50 && op <= 0x5F || op == 0x68 || op == 0x6A || op == 0xC2 || op == 0xC3 || op == 0xE8
                 || op == 0xFF) {
-            m |= bit(Cpu.ESP);
+            m |= 1 << Cpu.ESP;
         }
         return m;
     }
 
-    /** Register {@code n} and, for AH..BH (4-7 without REX), the register that holds them. */
-    private static int bit(int n) {
-        return n < 4 || n > 7 ? 1 << n : (1 << n) | (1 << (n - 4));
+    /** Whether ModRM's reg field is part of the opcode (/digit) rather than a register. */
+    private static boolean opcodeExtension(int op) {
+        return op >= 0x80 && op <= 0x83 || op == 0x8F || op == 0xC0 || op == 0xC1 || op == 0xC6 || op == 0xC7
+                || op >= 0xD0 && op <= 0xD3 || op == 0xF6 || op == 0xF7 || op == 0xFE || op == 0xFF || op == 0x1BA;
+    }
+
+    /**
+     * Register {@code n} of a ModRM field or the opcode and, where it may name AH..BH (4-7 in an
+     * instruction without REX), the register that holds them.
+     */
+    private static int bit(DecodedInsn d, int n) {
+        return n < 4 || n > 7 || d.rex != 0 ? 1 << n : (1 << n) | (1 << (n - 4));
     }
 }
