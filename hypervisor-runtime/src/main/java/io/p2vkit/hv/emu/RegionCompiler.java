@@ -27,11 +27,12 @@ import java.nio.file.Path;
  * Compiles a hot 64-bit region ({@link RegionScan}) into a hidden class whose {@code run} method
  * is the region translated to JVM bytecode ({@link RegionEmitter}): the JVM's own JIT then
  * turns it into host code, with the guest registers it uses most in host registers and loops
- * inside the region as host loops. The method loads those registers from {@link Cpu#r} on entry
- * and stores them back on every exit (the others it uses in place), with the flags still pending in its locals
- * ({@link PendingFlags}); on an exception it does so before rethrowing it with the faulting
- * instruction's RIP and RSP where the interpreter expects them. An {@link EmuVcpu} has the class
- * built and loaded on the {@link RegionTranslator}'s thread; a CPU without one (unit tests) on its own.
+ * inside the region as host loops. The method loads those registers from {@link Cpu#r} on
+ * entry and stores them back on every exit (the others it uses in place), with the flags still
+ * pending in its locals ({@link PendingFlags}); on an exception it does so before rethrowing it
+ * with the faulting instruction's RIP and RSP where the interpreter expects them. An
+ * {@link EmuVcpu} has the class built and loaded on the {@link RegionTranslator}'s thread; a CPU
+ * without one (unit tests) on its own.
  */
 final class RegionCompiler {
 

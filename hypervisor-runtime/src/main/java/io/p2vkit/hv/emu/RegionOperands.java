@@ -84,7 +84,7 @@ final class RegionOperands {
         return REG0 + 2 * n;
     }
 
-    /** Whether the region keeps register {@code n} in its local ({@link RegionScan#LOCAL_REGISTERS}) rather than in {@link Cpu#r}. */
+    /** Whether register {@code n} lives in its local ({@link RegionScan#LOCAL_REGISTERS}) rather than in {@link Cpu#r}. */
     private boolean inLocal(int n) {
         return (region.locals() & 1 << n) != 0;
     }

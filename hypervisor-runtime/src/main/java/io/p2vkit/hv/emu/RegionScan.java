@@ -37,7 +37,7 @@ final class RegionScan {
 
     /** A scanned region: instructions in address order and what the emitter needs about them. */
     record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
-            boolean[] label, boolean[] recordFlags, int registers, int locals, int[] continuations, CodePage tail) {
+            boolean[] label, boolean[] recordFlags, int locals, int[] continuations, CodePage tail) {
 
         int size() {
             return insns.length;
@@ -208,7 +208,7 @@ final class RegionScan {
         for (int i = 0; i < n; i++) {
             record[i] = mustRecord(i, insns, fall, jump, label, liveOut);
         }
-        return new Region(start, startIndex, address, insns, fall, jump, label, record, registers,
+        return new Region(start, startIndex, address, insns, fall, jump, label, record,
                 locals(insns, jump, registers), continuations, tail);
     }
 

@@ -298,7 +298,9 @@ final class RegionTraits {
 
     /**
      * The general registers the instruction may read or write, as a bit mask: its ModRM and
-     * memory-operand registers, the high-byte registers' owners, and the implicit ones.
+     * memory-operand registers, the high-byte registers' owners, and the implicit ones. A
+     * superset (the reg field of an SSE instruction counts though it names an XMM register): it
+     * only weighs which registers a region keeps in locals ({@link RegionScan#locals}).
      */
     static int registers(DecodedInsn d) {
         int m = 0;
