@@ -72,8 +72,10 @@ final class RegionTranslator {
             done.add(new Done(page, offset, start, region, built, failure,
                     RegionCompiler.threadCpuNanos() - t0));
             ready = true;
-            CompilerPriority.regionBuilt();
-            THREAD.schedule(CompilerPriority::restoreIfQuiet, CompilerPriority.QUIET_MILLIS, TimeUnit.MILLISECONDS);
+            if (CompilerPriority.ENABLED) {
+                CompilerPriority.regionBuilt();
+                THREAD.schedule(CompilerPriority::restoreIfQuiet, CompilerPriority.QUIET_MILLIS, TimeUnit.MILLISECONDS);
+            }
         });
         return true;
     }
