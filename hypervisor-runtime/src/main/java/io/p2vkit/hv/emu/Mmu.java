@@ -264,21 +264,15 @@ final class Mmu {
     // so the slow paths raise its #GP and regions need not check first.
 
     static int load8(Mmu m, long[] tlb, long mask, long lin) {
-        int v = HostMemory.getByte(readAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
-        VarHandle.acquireFence(); // x86 (TSO): no later load or store moves above this load
-        return v;
+        return hostLoad8(readAddress(m, tlb, mask, lin, lin, 1));
     }
 
     static int load16(Mmu m, long[] tlb, long mask, long lin) {
-        int v = HostMemory.getShort(readAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad16(readAddress(m, tlb, mask, lin, lin + 1, 2));
     }
 
     static int load32(Mmu m, long[] tlb, long mask, long lin) {
-        int v = HostMemory.getInt(readAddress(m, tlb, mask, lin, lin + 3, 4));
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad32(readAddress(m, tlb, mask, lin, lin + 3, 4));
     }
 
     /**
@@ -287,30 +281,92 @@ final class Mmu {
      * reads, so a device sees two 4-byte accesses.
      */
     static long load64(Mmu m, long[] tlb, long mask, long lin) {
-        long v = HostMemory.getLong(readAddress(m, tlb, mask, lin, lin + 7, 8));
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad64(readAddress(m, tlb, mask, lin, lin + 7, 8));
     }
 
     static void store8(Mmu m, long[] tlb, long mask, long lin, int v) {
-        VarHandle.releaseFence(); // x86 (TSO): no earlier load or store moves below this store
-        HostMemory.putByte(writeAddress(m, tlb, mask, lin, lin, 1, v), (byte) v);
+        hostStore8(writeAddress(m, tlb, mask, lin, lin, 1, v), v);
     }
 
     static void store16(Mmu m, long[] tlb, long mask, long lin, int v) {
-        VarHandle.releaseFence();
-        HostMemory.putShort(writeAddress(m, tlb, mask, lin, lin + 1, 2, v), (short) v);
+        hostStore16(writeAddress(m, tlb, mask, lin, lin + 1, 2, v), v);
     }
 
     static void store32(Mmu m, long[] tlb, long mask, long lin, int v) {
-        VarHandle.releaseFence();
-        HostMemory.putInt(writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
+        hostStore32(writeAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
     }
 
     /** A 64-bit write; both pages are checked first, so a fault leaves memory untouched. */
     static void store64(Mmu m, long[] tlb, long mask, long lin, long v) {
+        hostStore64(writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
+    }
+
+    // The host side of every fast-path access: one load or store, ordered as x86 (TSO) orders
+    // them. Region loops call these directly with a host address from a hoisted lookup (loopPage).
+
+    static int hostLoad8(long host) {
+        int v = HostMemory.getByte(host) & 0xFF;
+        VarHandle.acquireFence(); // no later load or store moves above this load
+        return v;
+    }
+
+    static int hostLoad16(long host) {
+        int v = HostMemory.getShort(host) & 0xFFFF;
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    static int hostLoad32(long host) {
+        int v = HostMemory.getInt(host);
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    static long hostLoad64(long host) {
+        long v = HostMemory.getLong(host);
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    static void hostStore8(long host, int v) {
+        VarHandle.releaseFence(); // no earlier load or store moves below this store
+        HostMemory.putByte(host, (byte) v);
+    }
+
+    static void hostStore16(long host, int v) {
         VarHandle.releaseFence();
-        HostMemory.putLong(writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
+        HostMemory.putShort(host, (short) v);
+    }
+
+    static void hostStore32(long host, int v) {
+        VarHandle.releaseFence();
+        HostMemory.putInt(host, v);
+    }
+
+    static void hostStore64(long host, long v) {
+        VarHandle.releaseFence();
+        HostMemory.putLong(host, v);
+    }
+
+    /** What {@link #loopPage} answers when it cannot serve: no addend has its low bit set (pages are 4 KiB aligned on both sides). */
+    static final long NO_PAGE = 1;
+
+    /**
+     * For a compiled region's loop ({@link LoopPages}): the addend from linear to host addresses
+     * of the page holding {@code [lo, lo + span]}, when that range is within one page the TLB
+     * maps for reading (and for writing when {@code write}); else {@link #NO_PAGE}. It fills
+     * nothing, so it never faults: the loop's accesses then take their usual path.
+     */
+    static long loopPage(long[] tlb, long mask, long lo, long span, boolean write) {
+        if ((lo ^ (lo + span)) >>> 12 != 0) {
+            return NO_PAGE;
+        }
+        int e = entry(lo);
+        long tag = lo >>> 12;
+        if ((tlb[e + TLB_READ] & mask) != tag || write && (tlb[e + TLB_WRITE] & mask) != tag) {
+            return NO_PAGE;
+        }
+        return tlb[e + TLB_ADDEND];
     }
 
     /**
@@ -318,27 +374,19 @@ final class Mmu {
      * so a fault never leaves flags updated for a write that did not happen.
      */
     static int loadRmw8(Mmu m, long[] tlb, long mask, long lin) {
-        int v = HostMemory.getByte(rmwAddress(m, tlb, mask, lin, lin, 1)) & 0xFF;
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad8(rmwAddress(m, tlb, mask, lin, lin, 1));
     }
 
     static int loadRmw16(Mmu m, long[] tlb, long mask, long lin) {
-        int v = HostMemory.getShort(rmwAddress(m, tlb, mask, lin, lin + 1, 2)) & 0xFFFF;
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad16(rmwAddress(m, tlb, mask, lin, lin + 1, 2));
     }
 
     static int loadRmw32(Mmu m, long[] tlb, long mask, long lin) {
-        int v = HostMemory.getInt(rmwAddress(m, tlb, mask, lin, lin + 3, 4));
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad32(rmwAddress(m, tlb, mask, lin, lin + 3, 4));
     }
 
     static long loadRmw64(Mmu m, long[] tlb, long mask, long lin) {
-        long v = HostMemory.getLong(rmwAddress(m, tlb, mask, lin, lin + 7, 8));
-        VarHandle.acquireFence();
-        return v;
+        return hostLoad64(rmwAddress(m, tlb, mask, lin, lin + 7, 8));
     }
 
     /** The offset in the TLB of the entry of the page holding linear {@code lin}. */

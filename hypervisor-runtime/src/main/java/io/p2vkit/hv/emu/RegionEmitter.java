@@ -62,6 +62,10 @@ final class RegionEmitter {
     private final ClassDesc self;
     private final RegionScan.Region region;
     private final Label[] labels;
+    /** The lookups hoisted out of loops ({@link LoopPages}), made at each loop head's preheader. */
+    private final LoopPages pages;
+    /** Per loop head with hoisted lookups, where control enters the loop (else null). */
+    private final Label[] preheaders;
     private final Label exit;
     /** The lazy kind and size of the flags the locals FA/FB/FRES describe, or NONE. */
     private int pendingKind = Flags.NONE;
@@ -72,14 +76,17 @@ final class RegionEmitter {
 
     RegionEmitter(CodeBuilder code, ClassDesc self, RegionScan.Region region, Label exit, boolean user) {
         this.code = code;
-        this.ops = new RegionOperands(code, region, self, user);
+        this.pages = LoopPages.plan(region);
+        this.ops = new RegionOperands(code, region, self, user, pages);
         this.sse = new RegionSse(code, ops);
         this.self = self;
         this.region = region;
         this.exit = exit;
         this.labels = new Label[region.size()];
+        this.preheaders = new Label[region.size()];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = code.newLabel();
+            preheaders[i] = pages.hasPreheader(i) ? code.newLabel() : null;
         }
     }
 
@@ -91,7 +98,16 @@ final class RegionEmitter {
     }
 
     Label entry() {
-        return labels[region.startIndex()];
+        int start = region.startIndex();
+        return preheaders[start] != null ? preheaders[start] : labels[start];
+    }
+
+    /**
+     * Where the edge from instruction {@code from} to {@code to} lands: a loop head's preheader
+     * when the edge enters the loop, else the instruction itself.
+     */
+    private Label to(int from, int to) {
+        return preheaders[to] != null && !pages.loopsBack(from, to) ? preheaders[to] : labels[to];
     }
 
     /** The registers the emitted body may change ({@link RegionOperands#written()}): complete once it is emitted. */
@@ -101,7 +117,12 @@ final class RegionEmitter {
 
     private void emit(int i) {
         DecodedInsn d = region.insns()[i];
+        if (preheaders[i] != null) {
+            code.labelBinding(preheaders[i]); // the instruction before falls in here only to enter the loop
+            ops.loopPages(i);
+        }
         code.labelBinding(labels[i]);
+        ops.startInstruction();
         if (region.label()[i]) {
             pendingKind = Flags.NONE; // a join point: the locals may describe either path's flags
             pend = UNKNOWN;
@@ -121,7 +142,7 @@ final class RegionEmitter {
             Label taken = code.newLabel();
             branchIf(op & 0xF, taken);
             if (region.fall()[i] == i + 1) {
-                code.goto_(labels[i + 1]); // the taken path is emitted next
+                code.goto_(to(i, i + 1)); // the taken path is emitted next
             } else {
                 fallThrough(i);
             }
@@ -155,8 +176,8 @@ final class RegionEmitter {
         int f = region.fall()[i];
         if (f < 0) {
             exitTo(region.next(i));
-        } else if (f != i + 1) {
-            code.goto_(labels[f]);
+        } else if (f != i + 1 || preheaders[f] != null && pages.loopsBack(i, f)) {
+            code.goto_(to(i, f)); // not the next instruction, or round its loop past the preheader
         }
     }
 
@@ -167,10 +188,10 @@ final class RegionEmitter {
         } else if (region.address()[j] <= region.address()[i]) {
             // A backward edge closes every loop: go round again only while the budget allows a
             // whole pass through the region.
-            code.iload(RETIRED).iload(LIMIT).if_icmple(labels[j]);
+            code.iload(RETIRED).iload(LIMIT).if_icmple(to(i, j));
             exitTo(target);
         } else {
-            code.goto_(labels[j]);
+            code.goto_(to(i, j));
         }
     }
 

@@ -29,6 +29,12 @@ final class RegionOperands {
     private static final MethodTypeDesc MTD_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_MMU, CD_TLB, CD_long, CD_long);
     private static final MethodTypeDesc MTD_STORE_INT = MethodTypeDesc.of(CD_void, CD_MMU, CD_TLB, CD_long, CD_long, CD_int);
     private static final MethodTypeDesc MTD_STORE_LONG = MethodTypeDesc.of(CD_void, CD_MMU, CD_TLB, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_HOST_LOAD_INT = MethodTypeDesc.of(CD_int, CD_long);
+    private static final MethodTypeDesc MTD_HOST_LOAD_LONG = MethodTypeDesc.of(CD_long, CD_long);
+    private static final MethodTypeDesc MTD_HOST_STORE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
+    private static final MethodTypeDesc MTD_HOST_STORE_LONG = MethodTypeDesc.of(CD_void, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_LOOP_PAGE = MethodTypeDesc.of(CD_long, CD_TLB, CD_long, CD_long, CD_long,
+            java.lang.constant.ConstantDescs.CD_boolean);
 
     // Local variable slots of the generated run(Cpu, int) method.
     static final int CPU = 1;
@@ -50,6 +56,7 @@ final class RegionOperands {
     static final int MMU = 56;           // the Mmu, for the accessors' slow paths
     static final int PEND = 57;          // the recipe of the flags pending in FA and FRES (PendingFlags)
     static final int REG_VALUE = 58;     // a value on its way into a register the region keeps in Cpu.r
+    static final int PAGE0 = 60;         // LoopPages group g's page addend in PAGE0 + 2g (Mmu.loopPage)
 
     private final CodeBuilder code;
     private final RegionScan.Region region;
@@ -59,12 +66,20 @@ final class RegionOperands {
     private final long tagMask;
     /** The registers whose locals the emitted code writes, as a bit mask ({@link #setReg}). */
     private int written;
+    /** The lookups hoisted out of the region's loops. */
+    private final LoopPages pages;
+    /**
+     * The {@link LoopPages} group of the memory operand {@link #linear} last addressed (in T1),
+     * or -1: {@link #readAt} and {@link #writeAt} at T1 go through its page.
+     */
+    private int accessGroup = -1;
 
-    RegionOperands(CodeBuilder code, RegionScan.Region region, ClassDesc self, boolean user) {
+    RegionOperands(CodeBuilder code, RegionScan.Region region, ClassDesc self, boolean user, LoopPages pages) {
         this.code = code;
         this.region = region;
         this.self = self;
         this.tagMask = Mmu.tagMask(user);
+        this.pages = pages;
     }
 
     // ---- registers ----
@@ -214,6 +229,63 @@ final class RegionOperands {
         if (d.seg == Cpu.SS) {
             canonicalStack();
         }
+        accessGroup = pages.groupOf(i);
+    }
+
+    /** Forgets the last operand's group: the instruction about to be emitted has its own. */
+    void startInstruction() {
+        accessGroup = -1;
+    }
+
+    /**
+     * Looks up before loop {@code head} the pages of its groups ({@link LoopPages}): each
+     * group's addend, or {@link Mmu#NO_PAGE} when its accesses must take their usual path.
+     */
+    void loopPages(int head) {
+        LoopPages.Group[] groups = pages.groups();
+        for (int g = 0; g < groups.length; g++) {
+            LoopPages.Group group = groups[g];
+            if (group.head() != head) {
+                continue;
+            }
+            code.getstatic(self, "tlb", CD_TLB).loadConstant(tagMask);
+            if (group.base() == DecodedInsn.BASE_RIP) {
+                code.loadConstant(group.low());
+            } else {
+                code.loadConstant(group.low());
+                if (group.base() >= 0) {
+                    loadReg64(group.base());
+                    code.ladd();
+                }
+                if (group.index() >= 0) {
+                    loadReg64(group.index());
+                    code.loadConstant(group.scale()).lshl().ladd();
+                }
+            }
+            code.loadConstant(group.span()).loadConstant(group.write() ? 1 : 0)
+                    .invokestatic(CD_MMU, "loopPage", MTD_LOOP_PAGE).lstore(PAGE0 + 2 * g);
+        }
+    }
+
+    /**
+     * Branches to {@code usual} unless the current operand's hoisted page serves, else pushes
+     * its host address (the page's addend plus the linear address in {@code linSlot}).
+     */
+    private void hoistedAddress(int linSlot, java.lang.classfile.Label usual) {
+        int page = PAGE0 + 2 * accessGroup;
+        code.lload(page).loadConstant(Mmu.NO_PAGE).lcmp().ifeq(usual);
+        code.lload(page).lload(linSlot).ladd();
+    }
+
+    /** The current operand's group, checked to allow writing when {@code write}: -1 when none. */
+    private int group(int linSlot, boolean write) {
+        if (accessGroup < 0 || linSlot != T1) {
+            return -1;
+        }
+        if (write && !pages.groups()[accessGroup].write()) {
+            throw new IllegalStateException("a write through a read-only loop page group");
+        }
+        return accessGroup;
     }
 
     /** Checks the stack address on top of the operand stack: #SS(0) if it is not canonical. */
@@ -250,6 +322,26 @@ final class RegionOperands {
      * the JIT inlines every access of a large region.
      */
     void readAt(int linSlot, int size, boolean rmw) {
+        if (group(linSlot, rmw) >= 0) {
+            java.lang.classfile.Label usual = code.newLabel();
+            java.lang.classfile.Label done = code.newLabel();
+            hoistedAddress(linSlot, usual);
+            code.invokestatic(CD_MMU, "hostLoad" + 8 * size, size == 8 ? MTD_HOST_LOAD_LONG : MTD_HOST_LOAD_INT);
+            if (size < 8) {
+                code.i2l();
+                mask(size);
+            }
+            code.goto_(done);
+            code.labelBinding(usual);
+            usualRead(linSlot, size, rmw);
+            code.labelBinding(done);
+            return;
+        }
+        usualRead(linSlot, size, rmw);
+    }
+
+    /** {@link #readAt} through the TLB: the MMU's accessor for the size. */
+    private void usualRead(int linSlot, int size, boolean rmw) {
         code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot);
         code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
         if (size < 8) {
@@ -259,6 +351,26 @@ final class RegionOperands {
     }
 
     void writeAt(int linSlot, int size, int valueSlot) {
+        if (group(linSlot, true) >= 0) {
+            java.lang.classfile.Label usual = code.newLabel();
+            java.lang.classfile.Label done = code.newLabel();
+            hoistedAddress(linSlot, usual);
+            code.lload(valueSlot);
+            if (size == 8) {
+                code.invokestatic(CD_MMU, "hostStore64", MTD_HOST_STORE_LONG);
+            } else {
+                code.l2i().invokestatic(CD_MMU, "hostStore" + 8 * size, MTD_HOST_STORE_INT);
+            }
+            code.goto_(done);
+            code.labelBinding(usual);
+            usualWrite(linSlot, size, valueSlot);
+            code.labelBinding(done);
+            return;
+        }
+        usualWrite(linSlot, size, valueSlot);
+    }
+
+    private void usualWrite(int linSlot, int size, int valueSlot) {
         code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
         if (size == 8) {
             code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
@@ -269,6 +381,7 @@ final class RegionOperands {
 
     /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
     void stackRead(int size) {
+        accessGroup = -1;
         loadReg64(Cpu.ESP);
         canonicalStack();
         code.lstore(T1);
@@ -277,6 +390,7 @@ final class RegionOperands {
 
     /** Pushes the long in T0; RSP moves only once the write succeeded. */
     void push(int size) {
+        accessGroup = -1;
         loadReg64(Cpu.ESP);
         code.loadConstant((long) size).lsub();
         canonicalStack();

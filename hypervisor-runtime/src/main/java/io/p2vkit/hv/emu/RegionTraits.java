@@ -327,6 +327,52 @@ final class RegionTraits {
         return m;
     }
 
+    /** Every general register: what {@link #registersWritten} answers for an instruction it does not list. */
+    static final int ANY_REGISTER = 0xFFFF;
+
+    /**
+     * The general registers the instruction may write, as a bit mask, by its architectural
+     * effect: exact for the common integer forms listed here, {@link #ANY_REGISTER} for every
+     * other instruction (SSE, string, stack, delegated ones...). Unlike {@link #registers} this
+     * is relied on: {@link LoopPages} looks a page up once before a loop only through registers
+     * no instruction of the loop writes.
+     */
+    static int registersWritten(DecodedInsn d) {
+        int op = d.opcode;
+        int ext = d.reg & 7;
+        int rm = d.mod == 3 ? bit(d, d.rm) : 0;       // the ModRM operand, when it is a register
+        if (op < 0x40 && (op & 7) <= 5) {
+            if (aluOp(d) == Alu.CMP) {
+                return 0;
+            }
+            int form = op & 7;
+            return form <= 1 ? rm : form <= 3 ? bit(d, d.reg) : 1 << Cpu.EAX;
+        }
+        if (isJcc(op) || isJmp(op) || isHintNop(op)) {
+            return 0;
+        }
+        if (isCmov(op)) {
+            return bit(d, d.reg);
+        }
+        if (isSetcc(op)) {
+            return rm;
+        }
+        return switch (op) {
+            case 0x84, 0x85, 0xA8, 0xA9 -> 0;                                 // TEST
+            case 0x80, 0x81, 0x83 -> ext == Alu.CMP ? 0 : rm;
+            case 0x88, 0x89, 0xC6, 0xC7, 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> rm;
+            case 0x8A, 0x8B, 0x8D, 0x63, 0x69, 0x6B, 0x1AF, 0x1B6, 0x1B7, 0x1BE, 0x1BF -> bit(d, d.reg);
+            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7,
+                 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> bit(d, d.rm); // the register in the opcode
+            case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 ->             // XCHG with the accumulator
+                    d.rm == Cpu.EAX ? 0 : 1 << Cpu.EAX | 1 << d.rm;             // 90 without REX.B: NOP
+            case 0x98, 0x99 -> 1 << Cpu.EAX | 1 << Cpu.EDX;                  // CBW..CDQE, CWD..CQO
+            case 0xF6, 0xF7 -> ext <= 1 ? 0 : ext <= 3 ? rm : 1 << Cpu.EAX | 1 << Cpu.EDX;
+            case 0xFE, 0xFF -> ext <= 1 ? rm : ANY_REGISTER;                  // INC, DEC
+            default -> ANY_REGISTER;
+        };
+    }
+
     /** Whether ModRM's reg field is part of the opcode (/digit) rather than a register. */
     private static boolean opcodeExtension(int op) {
         return op >= 0x80 && op <= 0x83 || op == 0x8F || op == 0xC0 || op == 0xC1 || op == 0xC6 || op == 0xC7
