@@ -5,6 +5,7 @@ import io.p2vkit.hv.emu.decode.DecodedInsn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The pages a region's loops reach through registers the loop never writes: a structure's
@@ -14,10 +15,13 @@ import java.util.List;
  * lookup of its own: two dependent loads fewer on the access's path, as in XZ's dictionary copy,
  * whose position and limit are read and written through the dictionary's pointer every byte.
  * <p>
- * A loop here is a head (the target of a backward edge) with its body, the head's natural loop
- * (what reaches a backward edge into the head without passing through it). It qualifies only when every edge into the body other than into
- * the head comes from the body and the region does not start inside it: then the preheader runs
- * before any of the body's accesses, and again at each entry. Accesses through an operand group
+ * A loop here is what a backward edge closes: the instructions on a path from its target (the
+ * head) to its source that passes through neither again. Control enters the
+ * body at its entries: where an edge from outside lands (the head, or the test of a loop
+ * compiled as "jump to the test at the bottom") and where the region starts, if inside. Each
+ * entry has a preheader, through which every edge entering the loop there passes (an edge from
+ * inside the body goes round past it): so the lookups are made before any of the body's
+ * accesses, and again whenever control comes back into the body. Accesses through an operand group
  * (the same base, index and scale) whose registers no instruction of the body writes
  * ({@link RegionTraits#registersWritten}) share one lookup covering their displacements and 16 bytes
  * beyond (the widest operand); should that span not lie in one page the TLB maps for the access
@@ -35,26 +39,29 @@ final class LoopPages {
     static final boolean ENABLED = !"false".equals(System.getProperty("p2v.emu.loopPages"));
 
     /**
-     * One hoisted lookup: made before loop {@code head}, for the operand
+     * One hoisted lookup: made on entering its loop, for the operand
      * {@code base + (index << scale) + displacement} with displacements from {@code low} to
      * {@code low + span - WIDEST + 1}; {@code base} is {@link DecodedInsn#BASE_RIP} for absolute
      * addresses, which {@code low} then is. {@code write}: some access writes.
      */
-    record Group(int head, int base, int index, int scale, long low, long span, boolean write) {
+    record Group(int base, int index, int scale, long low, long span, boolean write) {
     }
 
-    private static final LoopPages NONE = new LoopPages(new Group[0], null, new boolean[0][]);
+    /** A loop with groups: its body by instruction, its entries and its groups' numbers. */
+    private record Loop(boolean[] body, boolean[] entry, int firstGroup, int endGroup) {
+    }
+
+    private static final LoopPages NONE = new LoopPages(new Group[0], null, List.of());
 
     private final Group[] groups;
     /** Per instruction, the group its memory operand uses, or -1. */
     private final int[] groupOf;
-    /** Per instruction that heads a loop with groups, its body (by instruction); else null. */
-    private final boolean[][] bodyOf;
+    private final List<Loop> loops;
 
-    private LoopPages(Group[] groups, int[] groupOf, boolean[][] bodyOf) {
+    private LoopPages(Group[] groups, int[] groupOf, List<Loop> loops) {
         this.groups = groups;
         this.groupOf = groupOf;
-        this.bodyOf = bodyOf;
+        this.loops = loops;
     }
 
     /** The groups of the region, by number. */
@@ -67,17 +74,33 @@ final class LoopPages {
         return groupOf == null ? -1 : groupOf[i];
     }
 
-    /** Whether instruction {@code i} heads a loop with lookups to make before it. */
+    /** Whether control may enter a loop with lookups at instruction {@code i}: it then needs a preheader. */
     boolean hasPreheader(int i) {
-        return i < bodyOf.length && bodyOf[i] != null;
+        for (Loop l : loops) {
+            if (l.entry()[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The groups whose lookups instruction {@code i}'s preheader makes: those of the loops entered there. */
+    int[] preheaderGroups(int i) {
+        return loops.stream().filter(l -> l.entry()[i])
+                .flatMapToInt(l -> IntStream.range(l.firstGroup(), l.endGroup())).toArray();
     }
 
     /**
-     * Whether the edge from {@code from} into loop head {@code head} is the loop's own (it goes
-     * round again, past the preheader) rather than an entry (through it).
+     * Whether the edge from {@code from} to {@code to} enters a loop there (so it passes through
+     * the preheader) rather than going round inside every loop {@code to} is an entry of.
      */
-    boolean loopsBack(int from, int head) {
-        return bodyOf[head][from];
+    boolean entersLoop(int from, int to) {
+        for (Loop l : loops) {
+            if (l.entry()[to] && !l.body()[from]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The plan for {@code region}. */
@@ -102,81 +125,81 @@ final class LoopPages {
         }
         int[] groupOf = new int[n];
         Arrays.fill(groupOf, -1);
-        boolean[][] bodyOf = new boolean[n][];
+        List<Loop> loops = new ArrayList<>();
         List<Group> groups = new ArrayList<>();
-        for (int head = 0; head < n && groups.size() < MAX_GROUPS; head++) {
-            if (!isHead(region, preds.get(head), head)) {
-                continue;
-            }
-            boolean[] body = body(region, head, preds);
-            if (!entersThroughHead(region, body, head, preds)) {
-                continue;
-            }
-            int before = groups.size();
-            group(region, head, body, groupOf, groups);
-            if (groups.size() > before) {
-                bodyOf[head] = body;
-            }
-        }
-        return groups.isEmpty() ? NONE : new LoopPages(groups.toArray(Group[]::new), groupOf, bodyOf);
-    }
-
-    /** Whether some edge into {@code head} goes backwards (or to itself): a loop closes there. */
-    private static boolean isHead(RegionScan.Region region, List<Integer> preds, int head) {
-        for (int p : preds) {
-            if (region.address()[p] >= region.address()[head]) {
-                return true;
+        for (int source = 0; source < n && groups.size() < MAX_GROUPS; source++) {
+            for (int head : new int[] {fall[source], jump[source]}) {
+                if (head < 0 || region.address()[source] < region.address()[head] || groups.size() == MAX_GROUPS) {
+                    continue; // not a backward edge
+                }
+                boolean[] body = body(head, source, fall, jump, preds);
+                int before = groups.size();
+                group(region, body, groupOf, groups);
+                if (groups.size() > before) {
+                    loops.add(new Loop(body, entries(region, body, preds), before, groups.size()));
+                }
             }
         }
-        return false;
+        return groups.isEmpty() ? NONE : new LoopPages(groups.toArray(Group[]::new), groupOf, loops);
     }
 
     /**
-     * The natural loop of {@code head}: the head and every instruction that reaches one of its
-     * backward edges' sources without passing through the head. (Not every cycle through the
-     * head: an outer loop that passes through it is not its body.)
+     * The loop that the backward edge from {@code source} to {@code head} closes: the
+     * instructions on a path from the head to the source that passes through neither again.
+     * (Not every cycle through the head: an outer loop may pass through it too.)
      */
-    private static boolean[] body(RegionScan.Region region, int head, List<List<Integer>> preds) {
-        boolean[] body = new boolean[region.size()];
-        body[head] = true;
-        ArrayList<Integer> work = new ArrayList<>();
-        for (int p : preds.get(head)) {
-            if (region.address()[p] >= region.address()[head] && !body[p]) {
-                body[p] = true;
-                work.add(p);
+    private static boolean[] body(int head, int source, int[] fall, int[] jump, List<List<Integer>> preds) {
+        int n = fall.length;
+        boolean[] fromHead = new boolean[n];
+        ArrayList<Integer> work = new ArrayList<>(List.of(head));
+        fromHead[head] = true;
+        while (!work.isEmpty()) {
+            int i = work.removeLast();
+            if (i == source) {
+                continue;
+            }
+            for (int s : new int[] {fall[i], jump[i]}) {
+                if (s >= 0 && s != head && !fromHead[s]) {
+                    fromHead[s] = true;
+                    work.add(s);
+                }
             }
         }
+        boolean[] body = new boolean[n];
+        work.add(source);
+        body[source] = true;
         while (!work.isEmpty()) {
-            for (int p : preds.get(work.removeLast())) {
-                if (!body[p]) {
+            int i = work.removeLast();
+            if (i == head) {
+                continue;
+            }
+            for (int p : preds.get(i)) {
+                if (fromHead[p] && p != source && !body[p]) {
                     body[p] = true;
                     work.add(p);
                 }
             }
         }
+        body[head] = true;
         return body;
     }
 
-    /** Whether control enters the body only at its head, and the region does not start inside it. */
-    private static boolean entersThroughHead(RegionScan.Region region, boolean[] body, int head,
-            List<List<Integer>> preds) {
-        if (region.startIndex() != head && body[region.startIndex()]) {
-            return false;
-        }
+    /** Where control enters the body: instructions with an edge from outside it, and the region's start if inside. */
+    private static boolean[] entries(RegionScan.Region region, boolean[] body, List<List<Integer>> preds) {
+        boolean[] entry = new boolean[body.length];
+        entry[region.startIndex()] = body[region.startIndex()];
         for (int i = 0; i < body.length; i++) {
-            if (body[i] && i != head) {
+            if (body[i]) {
                 for (int p : preds.get(i)) {
-                    if (!body[p]) {
-                        return false;
-                    }
+                    entry[i] |= !body[p];
                 }
             }
         }
-        return true;
+        return entry;
     }
 
     /** Adds the loop's groups: its memory operands through registers the body leaves alone. */
-    private static void group(RegionScan.Region region, int head, boolean[] body, int[] groupOf, List<Group> groups) {
+    private static void group(RegionScan.Region region, boolean[] body, int[] groupOf, List<Group> groups) {
         DecodedInsn[] insns = region.insns();
         int written = 0;
         for (int i = 0; i < insns.length; i++) {
@@ -198,13 +221,13 @@ final class LoopPages {
                 if (groups.size() == MAX_GROUPS) {
                     continue;
                 }
-                groups.add(new Group(head, d.base, d.index, d.scale, offset, WIDEST - 1, write));
+                groups.add(new Group(d.base, d.index, d.scale, offset, WIDEST - 1, write));
                 g = groups.size() - 1;
             } else {
                 Group o = groups.get(g);
                 long low = Math.min(o.low(), offset);
                 long high = Math.max(o.low() + o.span(), offset + WIDEST - 1);
-                groups.set(g, new Group(head, o.base(), o.index(), o.scale(), low, high - low, o.write() || write));
+                groups.set(g, new Group(o.base(), o.index(), o.scale(), low, high - low, o.write() || write));
             }
             groupOf[i] = g;
         }

@@ -64,7 +64,7 @@ final class RegionEmitter {
     private final Label[] labels;
     /** The lookups hoisted out of loops ({@link LoopPages}), made at each loop head's preheader. */
     private final LoopPages pages;
-    /** Per loop head with hoisted lookups, where control enters the loop (else null). */
+    /** Per instruction where control may enter a loop with hoisted lookups, the preheader making them (else null). */
     private final Label[] preheaders;
     private final Label exit;
     /** The lazy kind and size of the flags the locals FA/FB/FRES describe, or NONE. */
@@ -103,11 +103,11 @@ final class RegionEmitter {
     }
 
     /**
-     * Where the edge from instruction {@code from} to {@code to} lands: a loop head's preheader
-     * when the edge enters the loop, else the instruction itself.
+     * Where the edge from instruction {@code from} to {@code to} lands: the preheader there when
+     * the edge enters a loop, else the instruction itself.
      */
     private Label to(int from, int to) {
-        return preheaders[to] != null && !pages.loopsBack(from, to) ? preheaders[to] : labels[to];
+        return preheaders[to] != null && pages.entersLoop(from, to) ? preheaders[to] : labels[to];
     }
 
     /** The registers the emitted body may change ({@link RegionOperands#written()}): complete once it is emitted. */
@@ -176,7 +176,7 @@ final class RegionEmitter {
         int f = region.fall()[i];
         if (f < 0) {
             exitTo(region.next(i));
-        } else if (f != i + 1 || preheaders[f] != null && pages.loopsBack(i, f)) {
+        } else if (f != i + 1 || preheaders[f] != null && !pages.entersLoop(i, f)) {
             code.goto_(to(i, f)); // not the next instruction, or round its loop past the preheader
         }
     }

@@ -238,16 +238,13 @@ final class RegionOperands {
     }
 
     /**
-     * Looks up before loop {@code head} the pages of its groups ({@link LoopPages}): each
-     * group's addend, or {@link Mmu#NO_PAGE} when its accesses must take their usual path.
+     * Looks up the pages of the groups ({@link LoopPages}) of the loops entered at instruction
+     * {@code entry}: each group's addend, or {@link Mmu#NO_PAGE} when its accesses must take
+     * their usual path.
      */
-    void loopPages(int head) {
-        LoopPages.Group[] groups = pages.groups();
-        for (int g = 0; g < groups.length; g++) {
-            LoopPages.Group group = groups[g];
-            if (group.head() != head) {
-                continue;
-            }
+    void loopPages(int entry) {
+        for (int g : pages.preheaderGroups(entry)) {
+            LoopPages.Group group = pages.groups()[g];
             code.getstatic(self, "tlb", CD_TLB).loadConstant(tagMask);
             if (group.base() == DecodedInsn.BASE_RIP) {
                 code.loadConstant(group.low());

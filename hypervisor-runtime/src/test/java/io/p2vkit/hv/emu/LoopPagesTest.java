@@ -136,9 +136,10 @@ class LoopPagesTest {
     }
 
     @Test
-    void aLoopEnteredBesideItsHeadHoistsNothing() {
-        // The outer loop jumps into the middle of the inner one, whose pointer (RBX) only the
-        // outer loop moves: no preheader at the inner head would run before the inner body.
+    void aLoopEnteredAtItsTestLooksItsPagesUpWhereItIsEntered() {
+        // The outer loop jumps to the inner loop's test (as compilers lay loops out); the inner
+        // loop's pointer, RBX, only the outer loop moves. The lookup is made on the way in, at
+        // the test, and the inner loop's own edges go round past it.
         byte[] code = asm(
                 "41 b8 00 04 00 00",        // mov r8d, 1024
                 "b9 04 00 00 00",           // O: mov ecx, 4
@@ -152,7 +153,15 @@ class LoopPagesTest {
                 "41 ff c8",                 // dec r8d
                 "75 dd",                    // jnz O
                 "f4");                      // hlt
-        assertEquals(0, planAt(code, CODE + 6, m -> { }).groups().length);
+        LoopPages plan = planAt(code, CODE + 6, m -> { });
+        assertEquals(1, plan.groups().length, "the inner loop's; the outer one moves RBX");
+        int l = 2;
+        int mid = 3;
+        int jnz = 5;
+        assertTrue(plan.hasPreheader(mid), "entered at the test");
+        assertTrue(!plan.hasPreheader(l), "the head is reached only from inside");
+        assertTrue(plan.entersLoop(1, mid), "the JMP enters");
+        assertTrue(!plan.entersLoop(jnz, l), "the JNZ goes round");
         sameBothWays(code, m -> { });
     }
 
