@@ -7,6 +7,7 @@ import static java.lang.constant.ConstantDescs.CD_void;
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 
 import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 
@@ -264,16 +265,6 @@ final class RegionOperands {
         }
     }
 
-    /**
-     * Branches to {@code usual} unless the current operand's hoisted page serves, else pushes
-     * its host address (the page's addend plus the linear address in {@code linSlot}).
-     */
-    private void hoistedAddress(int linSlot, java.lang.classfile.Label usual) {
-        int page = PAGE0 + 2 * accessGroup;
-        code.lload(page).loadConstant(Mmu.NO_PAGE).lcmp().ifeq(usual);
-        code.lload(page).lload(linSlot).ladd();
-    }
-
     /** The current operand's group, checked to allow writing when {@code write}: -1 when none. */
     private int group(int linSlot, boolean write) {
         if (accessGroup < 0 || linSlot != T1) {
@@ -319,28 +310,23 @@ final class RegionOperands {
      * the JIT inlines every access of a large region.
      */
     void readAt(int linSlot, int size, boolean rmw) {
-        if (group(linSlot, rmw) >= 0) {
-            java.lang.classfile.Label usual = code.newLabel();
-            java.lang.classfile.Label done = code.newLabel();
-            hoistedAddress(linSlot, usual);
-            code.invokestatic(CD_MMU, "hostLoad" + 8 * size, size == 8 ? MTD_HOST_LOAD_LONG : MTD_HOST_LOAD_INT);
-            if (size < 8) {
-                code.i2l();
-                mask(size);
-            }
-            code.goto_(done);
-            code.labelBinding(usual);
-            usualRead(linSlot, size, rmw);
-            code.labelBinding(done);
+        Runnable usual = () -> {
+            code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot);
+            code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
+            widen(size);
+        };
+        if (group(linSlot, rmw) < 0) {
+            usual.run();
             return;
         }
-        usualRead(linSlot, size, rmw);
+        throughLoopPage(linSlot, () -> {
+            code.invokestatic(CD_MMU, "hostLoad" + 8 * size, size == 8 ? MTD_HOST_LOAD_LONG : MTD_HOST_LOAD_INT);
+            widen(size);
+        }, usual);
     }
 
-    /** {@link #readAt} through the TLB: the MMU's accessor for the size. */
-    private void usualRead(int linSlot, int size, boolean rmw) {
-        code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot);
-        code.invokestatic(CD_MMU, (rmw ? "loadRmw" : "load") + 8 * size, size == 8 ? MTD_LOAD_LONG : MTD_LOAD_INT);
+    /** Zero-extends a load's int result of {@code size} bytes to a long. */
+    private void widen(int size) {
         if (size < 8) {
             code.i2l();
             mask(size);
@@ -348,32 +334,44 @@ final class RegionOperands {
     }
 
     void writeAt(int linSlot, int size, int valueSlot) {
-        if (group(linSlot, true) >= 0) {
-            java.lang.classfile.Label usual = code.newLabel();
-            java.lang.classfile.Label done = code.newLabel();
-            hoistedAddress(linSlot, usual);
+        Runnable usual = () -> {
+            code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
+            if (size == 8) {
+                code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
+            } else {
+                code.l2i().invokestatic(CD_MMU, "store" + 8 * size, MTD_STORE_INT);
+            }
+        };
+        if (group(linSlot, true) < 0) {
+            usual.run();
+            return;
+        }
+        throughLoopPage(linSlot, () -> {
             code.lload(valueSlot);
             if (size == 8) {
                 code.invokestatic(CD_MMU, "hostStore64", MTD_HOST_STORE_LONG);
             } else {
                 code.l2i().invokestatic(CD_MMU, "hostStore" + 8 * size, MTD_HOST_STORE_INT);
             }
-            code.goto_(done);
-            code.labelBinding(usual);
-            usualWrite(linSlot, size, valueSlot);
-            code.labelBinding(done);
-            return;
-        }
-        usualWrite(linSlot, size, valueSlot);
+        }, usual);
     }
 
-    private void usualWrite(int linSlot, int size, int valueSlot) {
-        code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
-        if (size == 8) {
-            code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
-        } else {
-            code.l2i().invokestatic(CD_MMU, "store" + 8 * size, MTD_STORE_INT);
-        }
+    /**
+     * The access at the linear address in {@code linSlot} both ways: {@code hoisted} with the host
+     * address pushed (the current operand's loop page plus the address) when that page serves,
+     * else {@code usual}.
+     */
+    private void throughLoopPage(int linSlot, Runnable hoisted, Runnable usual) {
+        Label usualPath = code.newLabel();
+        Label done = code.newLabel();
+        int page = PAGE0 + 2 * accessGroup;
+        code.lload(page).loadConstant(Mmu.NO_PAGE).lcmp().ifeq(usualPath);
+        code.lload(page).lload(linSlot).ladd();
+        hoisted.run();
+        code.goto_(done);
+        code.labelBinding(usualPath);
+        usual.run();
+        code.labelBinding(done);
     }
 
     /** Pushes {@code size} bytes from the top of the stack (RSP unchanged). */
