@@ -42,9 +42,12 @@ final class LoopPages {
      * One hoisted lookup: made on entering its loop, for the operand
      * {@code base + (index << scale) + displacement} with displacements from {@code low} to
      * {@code low + span - WIDEST + 1}; {@code base} is {@link DecodedInsn#BASE_RIP} for absolute
-     * addresses, which {@code low} then is. {@code write}: some access writes.
+     * addresses, which {@code low} then is. {@code indexBound}: -1 when the index is the same
+     * throughout the loop; else the index varies from 0 to that bound (a table indexed by a
+     * byte), the span covers it and the lookup leaves the index out. {@code write}: some access
+     * writes.
      */
-    record Group(int base, int index, int scale, long low, long span, boolean write) {
+    record Group(int base, int index, int scale, long indexBound, long low, long span, boolean write) {
     }
 
     /** A loop with groups: its body by instruction, its entries and its groups' numbers. */
@@ -134,7 +137,7 @@ final class LoopPages {
                 }
                 boolean[] body = body(head, source, fall, jump, preds);
                 int before = groups.size();
-                group(region, body, groupOf, groups);
+                group(region, body, preds, groupOf, groups);
                 if (groups.size() > before) {
                     loops.add(new Loop(body, entries(region, body, preds), before, groups.size()));
                 }
@@ -198,8 +201,12 @@ final class LoopPages {
         return entry;
     }
 
-    /** Adds the loop's groups: its memory operands through registers the body leaves alone. */
-    private static void group(RegionScan.Region region, boolean[] body, int[] groupOf, List<Group> groups) {
+    /**
+     * Adds the loop's groups: its memory operands through registers the body leaves alone, or
+     * through such a base and an index the code just before bounds to less than a page's span.
+     */
+    private static void group(RegionScan.Region region, boolean[] body, List<List<Integer>> preds, int[] groupOf,
+            List<Group> groups) {
         DecodedInsn[] insns = region.insns();
         int written = 0;
         for (int i = 0; i < insns.length; i++) {
@@ -210,56 +217,76 @@ final class LoopPages {
         int first = groups.size();
         for (int i = 0; i < insns.length; i++) {
             DecodedInsn d = insns[i];
-            if (!body[i] || groupOf[i] >= 0 || !eligible(d, written)) {
-                continue;
+            if (!body[i] || groupOf[i] >= 0 || !addressable(d)
+                    || d.base >= 0 && d.base < 16 && (written & 1 << d.base) != 0) {
+                continue; // no operand to serve, or a base the loop moves
+            }
+            long bound = -1;
+            if (d.index >= 0 && (written & 1 << d.index) != 0) {
+                bound = boundAt(region, i, d.index, preds);
+                if (bound < 0 || bound << d.scale >= 0x1000) {
+                    continue; // an index that moves over more than a page
+                }
             }
             boolean absolute = d.base == DecodedInsn.BASE_RIP;
             long offset = absolute ? region.next(i) + d.disp : d.disp;
+            long last = offset + (Math.max(bound, 0) << d.scale) + WIDEST - 1;
             boolean write = RegionTraits.stores(d);
-            int g = find(groups, first, d, absolute, offset);
+            int g = find(groups, first, d, absolute, offset, bound >= 0);
             if (g < 0) {
                 if (groups.size() == MAX_GROUPS) {
                     continue;
                 }
-                groups.add(new Group(d.base, d.index, d.scale, offset, WIDEST - 1, write));
+                groups.add(new Group(d.base, d.index, d.scale, bound, offset, last - offset, write));
                 g = groups.size() - 1;
             } else {
                 Group o = groups.get(g);
                 long low = Math.min(o.low(), offset);
-                long high = Math.max(o.low() + o.span(), offset + WIDEST - 1);
-                groups.set(g, new Group(o.base(), o.index(), o.scale(), low, high - low, o.write() || write));
+                long high = Math.max(o.low() + o.span(), last);
+                groups.set(g, new Group(o.base(), o.index(), o.scale(), Math.max(o.indexBound(), bound), low,
+                        high - low, o.write() || write));
             }
             groupOf[i] = g;
         }
     }
 
     /**
+     * The most register {@code x} can hold at instruction {@code i}, when the straight line of
+     * code leading there (each instruction the only way into the next) last writes it with a
+     * small known bound ({@link RegionTraits#bound}); else -1.
+     */
+    private static long boundAt(RegionScan.Region region, int i, int x, List<List<Integer>> preds) {
+        int k = i;
+        for (int steps = 0; steps < region.size() && k != region.startIndex() && preds.get(k).size() == 1; steps++) {
+            int p = preds.get(k).get(0);
+            DecodedInsn d = region.insns()[p];
+            if ((RegionTraits.registersWritten(d) & 1 << x) != 0) {
+                return RegionTraits.bound(d, x);
+            }
+            k = p;
+        }
+        return -1;
+    }
+
+    /**
      * The group of this loop (from {@code first}) that {@code d}'s operand joins: the same
      * registers, or for absolute addresses the same page. -1 for a new one.
      */
-    private static int find(List<Group> groups, int first, DecodedInsn d, boolean absolute, long offset) {
+    private static int find(List<Group> groups, int first, DecodedInsn d, boolean absolute, long offset,
+            boolean bounded) {
         for (int g = first; g < groups.size(); g++) {
             Group o = groups.get(g);
             if (absolute ? o.base() == DecodedInsn.BASE_RIP && o.low() >>> 12 == offset >>> 12
                     : o.base() == d.base && o.index() == d.index && (d.index < 0 || o.scale() == d.scale)
-                    && Math.abs(offset - o.low()) < 0x1000) {
+                    && o.indexBound() >= 0 == bounded && Math.abs(offset - o.low()) < 0x1000) {
                 return g;
             }
         }
         return -1;
     }
 
-    /**
-     * Whether {@code d} has a memory operand a hoisted lookup may serve: 64-bit addressing, no
-     * FS or GS base, and registers the loop does not write.
-     */
-    private static boolean eligible(DecodedInsn d, int written) {
-        if (!d.isMemory() || !d.addr64() || d.seg == Cpu.FS || d.seg == Cpu.GS) {
-            return false;
-        }
-        if (d.base == DecodedInsn.BASE_RIP) {
-            return true;
-        }
-        return (d.base < 0 || (written & 1 << d.base) == 0) && (d.index < 0 || (written & 1 << d.index) == 0);
+    /** Whether {@code d} has a memory operand a hoisted lookup may serve: 64-bit addressing, no FS or GS base. */
+    private static boolean addressable(DecodedInsn d) {
+        return d.isMemory() && d.addr64() && d.seg != Cpu.FS && d.seg != Cpu.GS;
     }
 }

@@ -255,7 +255,7 @@ final class RegionOperands {
                     loadReg64(group.base());
                     code.ladd();
                 }
-                if (group.index() >= 0) {
+                if (group.index() >= 0 && group.indexBound() < 0) { // a bounded index is in the span
                     loadReg64(group.index());
                     code.loadConstant(group.scale()).lshl().ladd();
                 }

@@ -373,6 +373,22 @@ final class RegionTraits {
         };
     }
 
+    /**
+     * The most {@code d} can leave in register {@code x}, which it writes, when that is known and
+     * below a page: MOVZX from a byte (4 or 8 bytes wide, so nothing above stays), AND with a
+     * constant from 0 to 0xFFF. Else -1.
+     */
+    static long bound(DecodedInsn d, int x) {
+        int op = d.opcode;
+        boolean wide = d.opSize() >= 4;
+        if (op == 0x1B6 && wide && d.reg == x) {
+            return 0xFF;
+        }
+        boolean and = (op == 0x81 || op == 0x83) && (d.reg & 7) == Alu.AND && d.mod == 3 && d.rm == x
+                || op == 0x25 && x == Cpu.EAX;
+        return and && wide && d.imm >= 0 && d.imm <= 0xFFF ? d.imm : -1;
+    }
+
     /** Whether ModRM's reg field is part of the opcode (/digit) rather than a register. */
     private static boolean opcodeExtension(int op) {
         return op >= 0x80 && op <= 0x83 || op == 0x8F || op == 0xC0 || op == 0xC1 || op == 0xC6 || op == 0xC7

@@ -165,6 +165,64 @@ class LoopPagesTest {
         sameBothWays(code, m -> { });
     }
 
+    /** The XZ decompressor's CRC-32 loop: a table of 256 entries indexed by a byte. */
+    private static final byte[] CRC_LOOP = asm(
+            "44 0f b6 3f",              // L: movzx r15d, byte [rdi]
+            "48 83 c7 01",              // add rdi, 1
+            "41 31 cf",                 // xor r15d, ecx
+            "c1 e9 08",                 // shr ecx, 8
+            "45 0f b6 ff",              // movzx r15d, r15b
+            "43 33 0c b9",              // xor ecx, [r9+r15*4]
+            "4c 39 c7",                 // cmp rdi, r8
+            "75 e5",                    // jne L
+            "f4");                      // hlt
+
+    /** A table at DATA (R9) and 2 KiB of bytes to run through it (RDI to R8). */
+    private static void tableAndBytes(FlatMachine m) {
+        for (int k = 0; k < 256; k++) {
+            m.memory.writeInt(DATA + 4 * k, 0x9E37_79B9 * (k + 1));
+        }
+        long bytes = RandomProgram.SCRATCH + 0x4000;
+        for (int k = 0; k < 0x800; k += 8) {
+            m.memory.writeLong(bytes + k, 0x0123_4567_89AB_CDEFL * (k + 3));
+        }
+        m.cpu.r[9] = DATA;
+        m.cpu.r[Cpu.EDI] = bytes;
+        m.cpu.r[8] = bytes + 0x800;
+        m.cpu.r[Cpu.ECX] = 0xFFFF_FFFFL;
+    }
+
+    @Test
+    void aTableIndexedByAByteIsLookedUpOnceThoughItsIndexChanges() {
+        LoopPages plan = planAt(CRC_LOOP, CODE, LoopPagesTest::tableAndBytes);
+        assertEquals(1, plan.groups().length, "the table; RDI moves");
+        LoopPages.Group g = plan.groups()[0];
+        assertEquals(9, g.base());
+        assertEquals(15, g.index());
+        assertEquals(255, g.indexBound(), "MOVZX from R15B just before");
+        assertEquals(255 * 4 + 15, g.span());
+        assertEquals(0, plan.groupOf(5));
+        assertEquals(-1, plan.groupOf(0));
+        sameBothWays(CRC_LOOP, LoopPagesTest::tableAndBytes);
+    }
+
+    @Test
+    void anIndexBoundedOnOnlyOnePathIsNotBounded() {
+        byte[] code = asm(
+                "0f b6 07",                 // M: movzx eax, byte [rdi]
+                "48 83 c7 01",              // add rdi, 1
+                "a9 01 00 00 00",           // test eax, 1
+                "74 05",                    // jz S
+                "05 00 03 00 00",           // add eax, 0x300
+                "41 03 14 81",              // S: add edx, [r9+rax*4]
+                "4c 39 c7",                 // cmp rdi, r8
+                "75 e4",                    // jne M
+                "f4");                      // hlt
+        LoopPages plan = planAt(code, CODE, LoopPagesTest::tableAndBytes);
+        assertEquals(0, plan.groups().length, "two ways into S, one adding 0x300");
+        sameBothWays(code, LoopPagesTest::tableAndBytes);
+    }
+
     /**
      * Maps the first GiB through 2 MiB pages but SCRATCH's, which goes through 4 KiB ones with
      * {@code readOnly} not writable, and has supervisor writes honour that (CR0.WP).
