@@ -130,8 +130,12 @@ final class Mmu {
     /** Bumped whenever a translation or a code page goes away; the fetch path re-checks then. */
     int generation;
     long romWritesDropped;
-    /** Whether a 2 MiB or 4 MiB page has entered the TLB since the last full flush. */
-    private boolean largePagesCached;
+    /**
+     * The 4 MiB-aligned windows where a 2 MiB or 4 MiB page has entered the TLB since the last
+     * full flush, as bits hashed from the window's number (a bit may stand for several windows:
+     * INVLPG then drops a window needlessly, never misses one).
+     */
+    private final long[] largePageWindows = new long[64];
     /** Whether a 1 GiB page has entered the TLB since the last full flush. */
     private boolean gigaPagesCached;
 
@@ -202,7 +206,7 @@ final class Mmu {
 
     /** Drops every translation (paging mode or CR4 change, INIT). */
     void flush() {
-        largePagesCached = false;
+        Arrays.fill(largePageWindows, 0);
         gigaPagesCached = false;
         Arrays.fill(tlb, -1);
         for (int k = 0; k < nonGlobalCount; k++) {
@@ -214,23 +218,41 @@ final class Mmu {
 
     /**
      * INVLPG. The TLB holds 4 KiB pieces, and INVLPG must drop every piece of a large page
-     * holding {@code lin} (SDM Vol. 3 §4.10.4.1): once 2/4 MiB pages have been cached, every
-     * entry of the 4 MiB-aligned window around it goes (any such page lies within it); once a
-     * 1 GiB page has, the whole TLB. (Linux's direct map and text are 2 MiB pages, and its boot
-     * patches ~40,000 call sites with an INVLPG each: a whole flush each time meant ~2 million
-     * page walks.)
+     * holding {@code lin} (SDM Vol. 3 §4.10.4.1): once a 2/4 MiB page of the 4 MiB-aligned
+     * window around it has been cached, every entry of that window goes (any such page lies
+     * within it); once a 1 GiB page has, the whole TLB. (Linux's direct map and text are 2 MiB
+     * pages, and its boot patches ~40,000 call sites with an INVLPG each: a whole flush each time
+     * meant ~2 million page walks; a window each time, a scan of 1,024 entries. Its patching
+     * maps the text through a 4 KiB page in a window of its own.)
      */
     void flushPage(long lin) {
         if (gigaPagesCached) {
             flush();
             return;
         }
-        if (largePagesCached) {
+        if (largePageMayHold(lin)) {
             dropWindow(lin);
         } else {
             drop(entry(lin));
         }
         generation++;
+    }
+
+    /** Notes that a 2 or 4 MiB page holding {@code lin} enters the TLB. */
+    private void noteLargePage(long lin) {
+        int bit = largePageWindowBit(lin);
+        largePageWindows[bit >>> 6] |= 1L << bit;
+    }
+
+    /** Whether a 2 or 4 MiB page in the window of {@code lin} may have entered the TLB. */
+    private boolean largePageMayHold(long lin) {
+        int bit = largePageWindowBit(lin);
+        return (largePageWindows[bit >>> 6] & 1L << bit) != 0;
+    }
+
+    private static int largePageWindowBit(long lin) {
+        long window = lin >>> 22;
+        return (int) (window ^ window >>> 12) & 0xFFF;
     }
 
     /** Drops the entries of the 1,024 pages of the 4 MiB-aligned window holding {@code lin}. */
@@ -846,7 +868,7 @@ final class Mmu {
         }
         if ((pde & PTE_PS) != 0 && (cr4 & CR4_PSE) != 0) {
             check(lin, pde, -1, access, userAccess, 0);
-            largePagesCached = true;
+            noteLargePage(lin);
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
                 setEntryBits(pdeAddr, pde, PTE_A | dirty);
@@ -891,7 +913,7 @@ final class Mmu {
         boolean nx = nxe && pde < 0;
         if ((pde & PTE_PS) != 0) {
             check(lin, pde, -1, access, userAccess, nx ? 1 : 0);
-            largePagesCached = true;
+            noteLargePage(lin);
             long dirty = access == ACCESS_WRITE ? PTE_D : 0;
             if ((pde & (PTE_A | dirty)) != (PTE_A | dirty)) {
                 setEntryBits(pdeAddr, pde, PTE_A | dirty);
@@ -983,7 +1005,7 @@ final class Mmu {
         }
         long pageMask = (1L << (12 + 9 * leaf)) - 1;
         if (leaf > 0) {
-            largePagesCached = true;
+            noteLargePage(la);
             gigaPagesCached |= leaf == 2;
         }
         long pa = (e & PAE_ADDR & ~pageMask) | (la & pageMask);

@@ -419,6 +419,32 @@ class LongModeTest {
         }
     }
 
+    @Test
+    void invlpgInAWindowWithoutLargePagesDropsOnlyItsOwnPage() {
+        // A 2 MiB page is cached in the 0-4 MiB window; 4-8 MiB goes through a page table. An
+        // INVLPG there drops the page named and leaves its neighbour cached (stale, as a TLB may).
+        try (FlatMachine m = machine()) {
+            enterCompat(m);
+            Mmu mmu = m.cpu.mmu;
+            m.memory.writeLong(PD + 16, 0x14000 | 3);
+            m.memory.writeLong(0x14000, 0x34000 | 3);
+            m.memory.writeLong(0x14008, 0x35000 | 3);
+            m.memory.writeInt(0x34000, 4);
+            m.memory.writeInt(0x35000, 5);
+            mmu.write32(0x20_0010, 0x55);                     // through the 2 MiB page
+            assertEquals(4, mmu.read32(0x40_0000));
+            assertEquals(5, mmu.read32(0x40_1000));
+            m.memory.writeLong(0x14000, 0x35000 | 3);         // the two pages swap frames
+            m.memory.writeLong(0x14008, 0x34000 | 3);
+            mmu.flushPage(0x40_0000);
+            assertEquals(5, mmu.read32(0x40_0000), "the page named went");
+            assertEquals(5, mmu.read32(0x40_1000), "its neighbour stayed cached");
+            mmu.flushPage(0x20_1000);
+            mmu.flushPage(0x40_1000);
+            assertEquals(4, mmu.read32(0x40_1000));
+        }
+    }
+
     /** Runs LAR or LSL eax, ebx on {@code sel}: the ZF result and EAX (0xDEAD when unloaded). */
     static String larLsl(FlatMachine m, boolean lar, int sel) {
         m.load(0x6000, asm(lar ? "0f 02 c3" : "0f 03 c3"));
