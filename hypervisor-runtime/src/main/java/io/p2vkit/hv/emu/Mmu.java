@@ -8,8 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Linear to physical translation and memory access for the emulated CPU: 2-level and PAE paging
@@ -126,7 +124,7 @@ final class Mmu {
     private final boolean[] listedNonGlobal = new boolean[TLB_SIZE];
     private int nonGlobalCount;
 
-    private final Map<Long, CodePage> codePages = new HashMap<>();
+    private final CodePageTable codePages = new CodePageTable();
     /** Bumped whenever a translation or a code page goes away; the fetch path re-checks then. */
     int generation;
     long romWritesDropped;
@@ -852,7 +850,7 @@ final class Mmu {
             nonGlobal[nonGlobalCount++] = idx;
         }
         long tag = user ? vpn : vpn | SUPERVISOR; // filled with supervisor rights: not for CPL 3
-        boolean code = codePages.containsKey(ppn) || shared != null && shared.isCode(ppn);
+        boolean code = codePages.contains(ppn) || shared != null && shared.isCode(ppn);
         int e = entry(lin);
         tlb[e + TLB_ADDEND] = r.segment().address() + segmentOffset[idx] - (vpn << 12);
         tlb[e + TLB_READ] = tag;
@@ -1111,7 +1109,7 @@ final class Mmu {
     void drainCodeMessages() {
         int n = inbox.drain(inboxMessages);
         if (n < 0) {
-            codePages.keySet().forEach(ppn -> shared.codeDropped(ppn, vcpuIndex));
+            codePages.forEachPageNumber(ppn -> shared.codeDropped(ppn, vcpuIndex));
             codePages.clear();
             flush();
             return;
