@@ -13,9 +13,19 @@ final class CodePageTable {
     private static final int INITIAL_CAPACITY = 1024;
 
     /** Page number + 1 per slot (0: empty), so that page 0 is a key like any other. */
-    private long[] keys = new long[INITIAL_CAPACITY];
-    private CodePage[] pages = new CodePage[INITIAL_CAPACITY];
+    private long[] keys;
+    private CodePage[] pages;
     private int size;
+
+    CodePageTable() {
+        this(INITIAL_CAPACITY);
+    }
+
+    /** A table of {@code capacity} slots to begin with, a power of two (tests use small ones). */
+    CodePageTable(int capacity) {
+        keys = new long[capacity];
+        pages = new CodePage[capacity];
+    }
 
     CodePage get(long ppn) {
         long key = ppn + 1;
@@ -100,7 +110,12 @@ final class CodePageTable {
     }
 
     private int slot(long key) {
-        return (int) ((key * 0x9E37_79B9_7F4A_7C15L) >>> 40) & (keys.length - 1);
+        return homeSlot(key - 1, keys.length);
+    }
+
+    /** Where page {@code ppn}'s probe run starts in a table of {@code capacity} slots. */
+    static int homeSlot(long ppn, int capacity) {
+        return (int) (((ppn + 1) * 0x9E37_79B9_7F4A_7C15L) >>> 40) & (capacity - 1);
     }
 
     private int next(int i) {
