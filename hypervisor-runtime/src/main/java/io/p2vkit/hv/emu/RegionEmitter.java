@@ -62,7 +62,7 @@ final class RegionEmitter {
     private final ClassDesc self;
     private final RegionScan.Region region;
     private final Label[] labels;
-    /** The lookups hoisted out of loops ({@link LoopPages}), made at each loop head's preheader. */
+    /** The lookups hoisted out of loops ({@link LoopPages}), made where control enters each loop. */
     private final LoopPages pages;
     /** Per instruction where control may enter a loop with hoisted lookups, the preheader making them (else null). */
     private final Label[] preheaders;

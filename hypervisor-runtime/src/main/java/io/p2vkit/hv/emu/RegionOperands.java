@@ -1,5 +1,6 @@
 package io.p2vkit.hv.emu;
 
+import static java.lang.constant.ConstantDescs.CD_boolean;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -35,7 +36,7 @@ final class RegionOperands {
     private static final MethodTypeDesc MTD_HOST_STORE_INT = MethodTypeDesc.of(CD_void, CD_long, CD_int);
     private static final MethodTypeDesc MTD_HOST_STORE_LONG = MethodTypeDesc.of(CD_void, CD_long, CD_long);
     private static final MethodTypeDesc MTD_LOOP_PAGE = MethodTypeDesc.of(CD_long, CD_TLB, CD_long, CD_long, CD_long,
-            java.lang.constant.ConstantDescs.CD_boolean);
+            CD_boolean);
 
     // Local variable slots of the generated run(Cpu, int) method.
     static final int CPU = 1;
@@ -246,19 +247,14 @@ final class RegionOperands {
     void loopPages(int entry) {
         for (int g : pages.preheaderGroups(entry)) {
             LoopPages.Group group = pages.groups()[g];
-            code.getstatic(self, "tlb", CD_TLB).loadConstant(tagMask);
-            if (group.base() == DecodedInsn.BASE_RIP) {
-                code.loadConstant(group.low());
-            } else {
-                code.loadConstant(group.low());
-                if (group.base() >= 0) {
-                    loadReg64(group.base());
-                    code.ladd();
-                }
-                if (group.index() >= 0 && group.indexBound() < 0) { // a bounded index is in the span
-                    loadReg64(group.index());
-                    code.loadConstant(group.scale()).lshl().ladd();
-                }
+            code.getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).loadConstant(group.low());
+            if (group.base() >= 0 && group.base() != DecodedInsn.BASE_RIP) { // else low is the address
+                loadReg64(group.base());
+                code.ladd();
+            }
+            if (group.index() >= 0 && group.indexBound() < 0) { // a bounded index is in the span
+                loadReg64(group.index());
+                code.loadConstant(group.scale()).lshl().ladd();
             }
             code.loadConstant(group.span()).loadConstant(group.write() ? 1 : 0)
                     .invokestatic(CD_MMU, "loopPage", MTD_LOOP_PAGE).lstore(PAGE0 + 2 * g);
@@ -307,7 +303,8 @@ final class RegionOperands {
     /**
      * Pushes memory at the linear address in {@code linSlot}, zero-extended; checks write access
      * first when {@code rmw}. Straight to the MMU's accessor for the size: few bytecodes, so that
-     * the JIT inlines every access of a large region.
+     * the JIT inlines every access of a large region; an operand of a {@link LoopPages} group
+     * tries its loop's page first.
      */
     void readAt(int linSlot, int size, boolean rmw) {
         Runnable usual = () -> {
