@@ -88,17 +88,9 @@ class LoopPagesDifferentialTest {
      * of host memory, so under an identity map a stale page's addend would still be right).
      */
     private static void swapFirstTwoScratchPages(FlatMachine m) {
-        m.memory.writeLong(0x2000, 0x3000 | 3);
-        for (int k = 0; k < 512; k++) {
-            m.memory.writeLong(0x3000 + 8L * k, (long) k << 21 | 0x83);
-        }
-        long large = RandomProgram.SCRATCH & ~0x1F_FFFFL;
-        m.memory.writeLong(0x3000 + 8 * (large >>> 21), 0x4000 | 3);
-        for (int j = 0; j < 512; j++) {
-            long frame = large + ((long) (j < 2 ? 1 - j : j) << 12);
-            m.memory.writeLong(0x4000 + 8L * j, frame | 3);
-        }
-        m.cpu.writeCr3(0x1000);
+        long first = RandomProgram.SCRATCH;
+        LoopPagesTest.mapScratchThroughSmallPages(m, page -> (page == first ? first + 0x1000
+                : page == first + 0x1000 ? first : page) | 3);
     }
 
     @Test

@@ -224,10 +224,10 @@ class LoopPagesTest {
     }
 
     /**
-     * Maps the first GiB through 2 MiB pages but SCRATCH's, which goes through 4 KiB ones with
-     * {@code readOnly} not writable, and has supervisor writes honour that (CR0.WP).
+     * Maps the first GiB through 2 MiB pages but SCRATCH's, which goes through 4 KiB ones: the
+     * entry of each of its pages {@code pte} gives (the page's linear address in, frame and flags out).
      */
-    private static void withReadOnlyPage(FlatMachine m, long readOnly) {
+    static void mapScratchThroughSmallPages(FlatMachine m, java.util.function.LongUnaryOperator pte) {
         m.memory.writeLong(0x2000, 0x3000 | 3);
         for (int k = 0; k < 512; k++) {
             m.memory.writeLong(0x3000 + 8L * k, (long) k << 21 | 0x83);
@@ -235,11 +235,15 @@ class LoopPagesTest {
         long large = RandomProgram.SCRATCH & ~0x1F_FFFFL;
         m.memory.writeLong(0x3000 + 8 * (large >>> 21), 0x4000 | 3);
         for (int j = 0; j < 512; j++) {
-            long page = large + ((long) j << 12);
-            m.memory.writeLong(0x4000 + 8L * j, page | (page == readOnly ? 1 : 3));
+            m.memory.writeLong(0x4000 + 8L * j, pte.applyAsLong(large + ((long) j << 12)));
         }
-        m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_WP);
         m.cpu.writeCr3(0x1000);
+    }
+
+    /** SCRATCH's pages mapped to themselves, {@code readOnly} not writable, and supervisor writes honouring that (CR0.WP). */
+    private static void withReadOnlyPage(FlatMachine m, long readOnly) {
+        mapScratchThroughSmallPages(m, page -> page | (page == readOnly ? 1 : 3));
+        m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_WP);
     }
 
     /** How a run ended in a fault: the fault, the faulting instruction, the registers, how much ran compiled. */
