@@ -16,18 +16,20 @@ import java.util.stream.IntStream;
  * whose position and limit are read and written through the dictionary's pointer every byte.
  * <p>
  * A loop here is what a backward edge closes: the instructions on a path from its target (the
- * head) to its source that passes through neither again. Control enters the
- * body at its entries: where an edge from outside lands (the head, or the test of a loop
- * compiled as "jump to the test at the bottom") and where the region starts, if inside. Each
- * entry has a preheader, through which every edge entering the loop there passes (an edge from
- * inside the body goes round past it): so the lookups are made before any of the body's
- * accesses, and again whenever control comes back into the body. Accesses through an operand group
- * (the same base, index and scale) whose registers no instruction of the body writes
- * ({@link RegionTraits#registersWritten}) share one lookup covering their displacements and 16 bytes
- * beyond (the widest operand); should that span not lie in one page the TLB maps for the access
- * (and for writing, if any of them writes), the accesses take their usual path. Caching the
- * translation for the loop is what a TLB does: nothing inside a region changes a translation
- * without leaving it, and a store into code still leaves at once.
+ * head) to its source that passes through neither again. Control enters the body at its
+ * entries: where an edge from outside lands (the head, or the test of a loop compiled as "jump
+ * to the test at the bottom") and where the region starts, if inside. Each entry has a
+ * preheader, through which every edge entering the loop there passes (an edge from inside the
+ * body goes round past it): so the lookups are made before any of the body's accesses, and
+ * again whenever control comes back into the body. Accesses through an operand group (the same
+ * base, index and scale) whose base no instruction of the body writes
+ * ({@link RegionTraits#registersWritten}), and whose index it does not write either or has just
+ * bounded (a MOVZX from a byte before a table access: {@link RegionTraits#bound}), share one
+ * lookup covering their displacements, the index's range and 16 bytes beyond (the widest
+ * operand); should that span not lie in one page the TLB maps for the access (and for writing,
+ * if any of them writes), the accesses take their usual path. Caching the translation for the
+ * loop is what a TLB does: nothing inside a region changes a translation without leaving it,
+ * and a store into code still leaves at once.
  */
 final class LoopPages {
 
