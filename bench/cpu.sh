@@ -2,7 +2,8 @@
 # Guest CPU benchmark: bench/guest/cpu-bench.c (scale 10) natively, inside the test guest under
 # QEMU's emulator (qemu-system-x86_64 -accel tcg) and inside the test guest under p2vkit's
 # emulator (p2v vm verify --accel emu). Reports each TIME, checks the RESULT lines agree, prints
-# emu/TCG and emu/native. Usage: bench/cpu.sh [RUNS]
+# emu/TCG and emu/native, then the medians of its three phases (integer, floating point, strings)
+# for each. Usage: bench/cpu.sh [RUNS]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-3}"
@@ -15,6 +16,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 field() { tr -d '\r' | grep -a "P2V-BENCH $1" | head -1 || true; }  # consoles end lines in CRLF
 
 : >"$work/native.ms"; : >"$work/tcg.ms"; : >"$work/emu.ms"
+: >"$work/native.phases"; : >"$work/tcg.phases"; : >"$work/emu.phases"
+phases() { field PHASES | sed 's/.*int=\([0-9]*\) float=\([0-9]*\) string=\([0-9]*\).*/\1 \2 \3/' | grep -E '^[0-9]+ [0-9]+ [0-9]+$' || true; }
 have_emu=0
 "$root/bin/p2v" vm verify --help >/dev/null 2>&1 && have_emu=1
 if ((have_emu)); then  # the first boot after a build records bin/p2v's profile cache: not timed
@@ -27,10 +30,13 @@ for ((i = 0; i < runs; i++)); do
         -drive "file=$disk,format=raw,if=ide" >"$work/tcg.out" 2>&1 || true
     field TIME <"$work/native.out" | sed 's/.*ms=//' >>"$work/native.ms"
     field TIME <"$work/tcg.out" | sed 's/.*ms=//' >>"$work/tcg.ms"
+    phases <"$work/native.out" >>"$work/native.phases"
+    phases <"$work/tcg.out" >>"$work/tcg.phases"
     if ((have_emu)); then
         "$root/bin/p2v" vm verify --accel emu --memory 256M --timeout 600s --expect 'P2V-GUEST-OK' \
             --log "$work/emu.out" "$disk" >/dev/null 2>&1 || true
         [[ -f "$work/emu.out" ]] && field TIME <"$work/emu.out" | sed 's/.*ms=//' | grep . >>"$work/emu.ms" || true
+        [[ -f "$work/emu.out" ]] && phases <"$work/emu.out" >>"$work/emu.phases"
     fi
 done
 expect=$(field RESULT <"$work/native.out")
@@ -45,3 +51,10 @@ if ((have_emu)) && [[ -s "$work/emu.ms" ]]; then
 else
     echo "emu: p2v vm verify cannot boot this guest yet"
 fi
+printf "%-10s %8s %8s %8s   (phase medians, ms)\n" where int float string
+for where in native tcg emu; do
+    [[ -s "$work/$where.phases" ]] || continue
+    printf "%-10s" "$where"
+    for col in 1 2 3; do printf " %8.0f" "$(cut -d' ' -f$col <"$work/$where.phases" | median)"; done
+    echo
+done

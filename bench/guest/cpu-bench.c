@@ -109,15 +109,23 @@ static uint64_t string_work(int count) {
     return h;
 }
 
+static long ms_between(const struct timespec *a, const struct timespec *b) {
+    return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
+}
+
 int main(int argc, char **argv) {
     int scale = argc > 1 ? atoi(argv[1]) : 1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec ti, tf;
     uint64_t i = integer_work(2000000 * scale);
+    clock_gettime(CLOCK_MONOTONIC, &ti);
     double f = float_work(48, 8 * scale);
+    clock_gettime(CLOCK_MONOTONIC, &tf);
     uint64_t s = string_work(60000 * scale);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("P2V-BENCH RESULT int=%016llx float=%.9e string=%016llx\n", (unsigned long long)i, f, (unsigned long long)s);
+    printf("P2V-BENCH PHASES int=%ld float=%ld string=%ld\n", ms_between(&t0, &ti), ms_between(&ti, &tf), ms_between(&tf, &t1));
     printf("P2V-BENCH TIME ms=%ld\n", (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
     return 0;
 }
