@@ -181,10 +181,15 @@ final class CodePage {
      * is the record: counting every interpreted instruction would cost a store per instruction.
      */
     boolean executed(int off) {
+        return ran(off) && (blocks == null || blocks[off] == null);
+    }
+
+    /** Whether the interpreter has run the 64-bit instruction at {@code off}, a region starting there or not. */
+    boolean ran(int off) {
         DecodedInsn d = insns[off];
         if ((d == null || !d.code64()) && off == crossingOffset) {
             d = crossingInsn;
         }
-        return d != null && d.code64() && (blocks == null || blocks[off] == null);
+        return d != null && d.code64();
     }
 }

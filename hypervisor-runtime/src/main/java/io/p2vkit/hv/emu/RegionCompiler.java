@@ -181,6 +181,8 @@ final class RegionCompiler {
             cb.withField("regs", RegionOperands.CD_REGS, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
             if (region.tail() != null) {
                 cb.withField("tail", RegionEmitter.CD_CODE_PAGE, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC | ClassFile.ACC_FINAL);
+                // The MMU generation under which the tail page was last found to be the same.
+                cb.withField("tailGeneration", CD_int, ClassFile.ACC_PRIVATE | ClassFile.ACC_STATIC);
             }
             // The handlers and decoded instructions of delegated instructions, as constants.
             for (int i = 0; i < region.size(); i++) {
@@ -219,6 +221,7 @@ final class RegionCompiler {
         if (region.tail() != null) {
             code.aload(0).loadConstant(2 * region.size() + 3).aaload().checkcast(RegionEmitter.CD_CODE_PAGE)
                     .putstatic(self, "tail", RegionEmitter.CD_CODE_PAGE);
+            code.loadConstant(Integer.MIN_VALUE).putstatic(self, "tailGeneration", CD_int); // not checked yet
         }
         for (int i = 0; i < region.size(); i++) {
             if (RegionTraits.delegated(region.insns()[i])) {

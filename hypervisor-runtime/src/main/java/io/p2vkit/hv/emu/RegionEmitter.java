@@ -141,7 +141,7 @@ final class RegionEmitter {
             code.iinc(RETIRED, 1);
             Label taken = code.newLabel();
             branchIf(op & 0xF, taken);
-            if (region.fall()[i] == i + 1) {
+            if (region.fall()[i] == i + 1 && !region.entersTail(i, i + 1)) {
                 code.goto_(to(i, i + 1)); // the taken path is emitted next
             } else {
                 fallThrough(i);
@@ -176,6 +176,9 @@ final class RegionEmitter {
         int f = region.fall()[i];
         if (f < 0) {
             exitTo(region.next(i));
+        } else if (region.entersTail(i, f)) {
+            tailGuard(region.next(i));
+            code.goto_(to(i, f));
         } else if (f != i + 1 || preheaders[f] != null && !pages.entersLoop(i, f)) {
             code.goto_(to(i, f)); // not the next instruction, or round its loop past the preheader
         }
@@ -183,6 +186,9 @@ final class RegionEmitter {
 
     /** Continues at region instruction {@code j}, or exits to {@code target} when it is outside. */
     private void jump(int i, int j, long target) {
+        if (j >= 0 && region.entersTail(i, j)) {
+            tailGuard(target);
+        }
         if (j < 0) {
             exitTo(target);
         } else if (region.address()[j] <= region.address()[i]) {
@@ -202,10 +208,32 @@ final class RegionEmitter {
      */
     private void tailCheck(int i) {
         Label same = code.newLabel();
-        code.aload(RegionOperands.CPU).loadConstant(region.next(i) & ~0xFFFL)
+        code.aload(RegionOperands.CPU).loadConstant(region.tailBase())
                 .invokevirtual(CD_CPU, "codePage", MethodTypeDesc.of(CD_CODE_PAGE, CD_long))
                 .getstatic(self, "tail", CD_CODE_PAGE).if_acmpeq(same);
         exitTo(region.address()[i]);
+        code.labelBinding(same);
+    }
+
+    /**
+     * On an edge into the region's tail page, at {@code target}: unless its linear page is still
+     * the code page the region was built from (not rewritten, not remapped), leave for the
+     * interpreter there. Looking the page up faults as fetching the target would.
+     */
+    private void tailGuard(long target) {
+        // Checked once per MMU generation (no translation or code page has gone since): the
+        // region's own vCPU alone runs it, so a static field of its class remembers when.
+        Label same = code.newLabel();
+        Label checked = code.newLabel();
+        code.aload(RegionOperands.MMU).getfield(CD_MMU, "generation", CD_int)
+                .getstatic(self, "tailGeneration", CD_int).if_icmpeq(same);
+        code.loadConstant(target).lstore(PC);
+        code.aload(RegionOperands.CPU).loadConstant(region.tailBase())
+                .invokevirtual(CD_CPU, "codePage", MethodTypeDesc.of(CD_CODE_PAGE, CD_long))
+                .getstatic(self, "tail", CD_CODE_PAGE).if_acmpeq(checked);
+        exitTo(target);
+        code.labelBinding(checked);
+        code.aload(RegionOperands.MMU).getfield(CD_MMU, "generation", CD_int).putstatic(self, "tailGeneration", CD_int);
         code.labelBinding(same);
     }
 

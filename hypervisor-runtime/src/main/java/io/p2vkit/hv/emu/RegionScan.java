@@ -32,12 +32,33 @@ final class RegionScan {
      * benchmark 2,595 -> 2,401 ms (bench/RESULTS.md, eleventh session); one to four measured alike.
      */
     static final int LOCAL_REGISTERS = 3;
+    /**
+     * How many instructions a region of user code may take from its tail page: the code a branch
+     * leads to on another page (strcmp's ending, a function spread over two pages) runs inside
+     * the region instead of as a region of its own after an exit, behind a check that the page
+     * is still the same ({@link RegionEmitter}). Few, since that code is usually also a region of
+     * its own. Not in kernel code: a kernel's initialisation runs most regions a few thousand
+     * times, and there the extra bytecode for the JIT cost more than the exits saved (boot
+     * +0.11 s; the guest benchmark -2%: bench/RESULTS.md, thirteenth session).
+     */
+    static final int MAX_TAIL_INSNS = Integer.getInteger("p2v.emu.tailInsns", 16);
     /** How many times an instruction inside a loop counts towards its registers' claim on a local. */
     private static final int LOOP_WEIGHT = 8;
 
     /** A scanned region: instructions in address order and what the emitter needs about them. */
     record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
-            boolean[] label, boolean[] recordFlags, int locals, int[] continuations, CodePage tail) {
+            boolean[] label, boolean[] recordFlags, int locals, int[] continuations, CodePage tail,
+            long tailBase) {
+
+        /** The addresses of its instructions on its own page (the start's), not on {@link #tail}'s. */
+        long[] ownAddresses() {
+            return Arrays.stream(address).filter(a -> (a ^ start) >>> 12 == 0).toArray();
+        }
+
+        /** Whether control passing from instruction {@code i} to {@code j} enters the tail page from the region's own. */
+        boolean entersTail(int i, int j) {
+            return (address[j] ^ start) >>> 12 != 0 && (address[i] ^ start) >>> 12 == 0;
+        }
 
         int size() {
             return insns.length;
@@ -73,9 +94,32 @@ final class RegionScan {
         work.add(start);
         long base = start & ~0xFFFL;
         CodePage tail = null;
+        long tailBase = -1; // the linear page the region found tail on
+        int onTail = 0;
+        int tailLimit = c.mmu.user ? MAX_TAIL_INSNS : 0;
         while (!work.isEmpty() && found.size() < maxInsns) {
             long at = work.poll();
-            if (found.containsKey(at) || (at & ~0xFFFL) != base || at != start && !page.executed((int) at & 0xFFF)) {
+            if (found.containsKey(at)) {
+                continue;
+            }
+            if ((at & ~0xFFFL) != base) {
+                // Code the region branches to on another page joins it while that page is the
+                // one tail page it may have and the interpreter has run the code there.
+                boolean may = onTail < tailLimit && (tail == null || tailBase == (at & ~0xFFFL));
+                CodePage there = may ? tailPage(c, at) : null;
+                DecodedInsn d = there == null || tail != null && there != tail || !there.ran((int) at & 0xFFF)
+                        ? null : translatableAt(c, at);
+                if (d == null || crosses(at, d)) {
+                    continue;
+                }
+                tail = there;
+                tailBase = at & ~0xFFFL;
+                onTail++;
+                found.put(at, d);
+                follow(work, at, d);
+                continue;
+            }
+            if (at != start && !page.executed((int) at & 0xFFF)) {
                 continue;
             }
             DecodedInsn d = translatableAt(c, at);
@@ -87,6 +131,7 @@ final class RegionScan {
                     d = null;
                 } else {
                     tail = next;
+                    tailBase = base + 0x1000;
                 }
             }
             if (d == null) {
@@ -96,19 +141,24 @@ final class RegionScan {
                 continue; // the region exits to the interpreter there
             }
             found.put(at, d);
-            long next = at + d.length;
-            int op = d.opcode;
-            if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op)) {
-                work.add(next + d.imm);
-            }
-            if (!RegionTraits.isJmp(op) && !RegionTraits.leaves(d)) {
-                work.add(next);
-            }
+            follow(work, at, d);
         }
         if (!found.containsKey(start)) {
             return null;
         }
-        return analyse(start, found, continuations(found, work, base, page), tail);
+        return analyse(start, found, continuations(found, work, base, page), tail, tailBase);
+    }
+
+    /** Queues where control goes after {@code d} at {@code at}: its branch target, the next instruction. */
+    private static void follow(ArrayDeque<Long> work, long at, DecodedInsn d) {
+        long next = at + d.length;
+        int op = d.opcode;
+        if (RegionTraits.isJmp(op) || RegionTraits.isJcc(op)) {
+            work.add(next + d.imm);
+        }
+        if (!RegionTraits.isJmp(op) && !RegionTraits.leaves(d)) {
+            work.add(next);
+        }
     }
 
     /** Whether {@code d}, at linear {@code at}, ends on the next page. */
@@ -116,7 +166,7 @@ final class RegionScan {
         return (at & 0xFFF) + d.length > 0x1000;
     }
 
-    /** The code page the tail of an instruction ending at {@code last} is on, or null (MMIO, a fault). */
+    /** The code page {@code last} is on (the tail page of a region), or null (MMIO, a fault). */
     private static CodePage tailPage(Cpu c, long last) {
         try {
             return c.codePage(last);
@@ -167,7 +217,8 @@ final class RegionScan {
         return d;
     }
 
-    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found, int[] continuations, CodePage tail) {
+    private static Region analyse(long start, TreeMap<Long, DecodedInsn> found, int[] continuations, CodePage tail,
+            long tailBase) {
         int n = found.size();
         long[] address = new long[n];
         DecodedInsn[] insns = new DecodedInsn[n];
@@ -209,7 +260,7 @@ final class RegionScan {
             record[i] = mustRecord(i, insns, fall, jump, label, liveOut);
         }
         return new Region(start, startIndex, address, insns, fall, jump, label, record,
-                locals(insns, jump, registers), continuations, tail);
+                locals(insns, jump, registers), continuations, tail, tailBase);
     }
 
     /**

@@ -56,7 +56,7 @@ final class RegionTranslator {
         RegionScan.Region region = RegionScan.scan(c, start, RegionScan.MAX_INSNS, page);
         Object[] data = region == null ? null : RegionCompiler.classData(region, c);
         if (region != null) {
-            page.translating(region.address(), true);
+            page.translating(region.ownAddresses(), true);
         }
         boolean user = c.mmu.user;
         pending++;
@@ -92,7 +92,7 @@ final class RegionTranslator {
             pending--;
             c.regionCompileNanos += d.nanos;
             if (d.region != null) {
-                d.page.translating(d.region.address(), false);
+                d.page.translating(d.region.ownAddresses(), false);
             }
             CompiledBlock block;
             if (d.failure != null) {
