@@ -45,7 +45,12 @@ final class RegionScan {
     /** How many times an instruction inside a loop counts towards its registers' claim on a local. */
     private static final int LOOP_WEIGHT = 8;
 
-    /** A scanned region: instructions in address order and what the emitter needs about them. */
+    /**
+     * A scanned region: instructions in address order and what the emitter needs about them.
+     * {@code tail} is the code page of the one other page it may hold code of (the end of an
+     * instruction across its page end, or code a branch leads to), {@code tailBase} that page's
+     * linear address (-1 without).
+     */
     record Region(long start, int startIndex, long[] address, DecodedInsn[] insns, int[] fall, int[] jump,
             boolean[] label, boolean[] recordFlags, int locals, int[] continuations, CodePage tail,
             long tailBase) {
@@ -85,8 +90,9 @@ final class RegionScan {
 
     /**
      * The region starting at linear {@code start}, or null when its first instruction does not
-     * translate. Only code the interpreter has run on {@code page} joins it: paths never taken
-     * stay exits, which keeps regions (and the JVM's work compiling them) to the code in use.
+     * translate. Only code the interpreter has run on {@code page} (and on the tail page, for
+     * user code) joins it: paths never taken stay exits, which keeps regions (and the JVM's work
+     * compiling them) to the code in use.
      */
     static Region scan(Cpu c, long start, int maxInsns, CodePage page) {
         TreeMap<Long, DecodedInsn> found = new TreeMap<>();

@@ -91,29 +91,28 @@ class TailPageTest {
         return m.cpu.mmu.codePageFor(LOOP).block(m.cpu, LOOP, (int) LOOP & 0xFFF);
     }
 
-    @Test
-    void userCodeBranchingToAnotherPageRunsItInsideTheRegionWithTheInterpretersResults() {
-        try (FlatMachine compiled = machine(true, true, CODE + 0x1000, 3);
-                FlatMachine interpreted = machine(false, true, CODE + 0x1000, 3)) {
+    /** Runs the loop compiled and interpreted at {@code user}'s privilege, checks they agree, answers the region at LOOP. */
+    private static CompiledBlock regionAfterBothWays(boolean user) {
+        try (FlatMachine compiled = machine(true, user, CODE + 0x1000, 3);
+                FlatMachine interpreted = machine(false, user, CODE + 0x1000, 3)) {
             runToHlt(compiled);
             runToHlt(interpreted);
             assertArrayEquals(interpreted.cpu.r, compiled.cpu.r);
             assertEquals(interpreted.cpu.retired, compiled.cpu.retired);
             CompiledBlock region = regionAtLoop(compiled);
             assertNotNull(region);
-            assertEquals(6, region.size, "ADD, DEC, JNZ and the tail page's IMUL, XOR, JMP");
+            return region;
         }
     }
 
     @Test
+    void userCodeBranchingToAnotherPageRunsItInsideTheRegionWithTheInterpretersResults() {
+        assertEquals(6, regionAfterBothWays(true).size, "ADD, DEC, JNZ and the tail page's IMUL, XOR, JMP");
+    }
+
+    @Test
     void kernelCodeKeepsItsRegionsToOnePage() {
-        try (FlatMachine compiled = machine(true, false, CODE + 0x1000, 3);
-                FlatMachine interpreted = machine(false, false, CODE + 0x1000, 3)) {
-            runToHlt(compiled);
-            runToHlt(interpreted);
-            assertArrayEquals(interpreted.cpu.r, compiled.cpu.r);
-            assertEquals(3, regionAtLoop(compiled).size, "ADD, DEC, JNZ: the tail page's code is a region of its own");
-        }
+        assertEquals(3, regionAfterBothWays(false).size, "ADD, DEC, JNZ: the tail page's code is a region of its own");
     }
 
     @Test
