@@ -131,7 +131,7 @@ final class RegionEmitter {
             code.loadConstant(region.address()[i]).lstore(PC);
         }
         if (region.crosses(i)) {
-            tailCheck(i);
+            tailGuard(region.address()[i]); // its end is on the tail page
         }
         boolean record = region.recordFlags()[i];
         int op = d.opcode;
@@ -202,23 +202,10 @@ final class RegionEmitter {
     }
 
     /**
-     * Before an instruction across the page end: unless RIP's next page is still the code page
-     * its tail was decoded from (not rewritten, not remapped), leave for the interpreter, which
-     * decodes it afresh. Looking the page up faults as fetching the tail would, at this instruction.
-     */
-    private void tailCheck(int i) {
-        Label same = code.newLabel();
-        code.aload(RegionOperands.CPU).loadConstant(region.tailBase())
-                .invokevirtual(CD_CPU, "codePage", MethodTypeDesc.of(CD_CODE_PAGE, CD_long))
-                .getstatic(self, "tail", CD_CODE_PAGE).if_acmpeq(same);
-        exitTo(region.address()[i]);
-        code.labelBinding(same);
-    }
-
-    /**
-     * On an edge into the region's tail page, at {@code target}: unless its linear page is still
-     * the code page the region was built from (not rewritten, not remapped), leave for the
-     * interpreter there. Looking the page up faults as fetching the target would.
+     * Before code at {@code target} that is on the region's tail page (reached from its own page,
+     * or an instruction ending there): unless that linear page is still the code page the region
+     * was built from (not rewritten, not remapped), leave for the interpreter at {@code target},
+     * which decodes afresh. Looking the page up faults as fetching there would.
      */
     private void tailGuard(long target) {
         // Checked once per MMU generation (no translation or code page has gone since): the

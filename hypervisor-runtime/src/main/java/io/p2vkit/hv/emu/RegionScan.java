@@ -39,7 +39,8 @@ final class RegionScan {
      * is still the same ({@link RegionEmitter}). Few, since that code is usually also a region of
      * its own. Not in kernel code: a kernel's initialisation runs most regions a few thousand
      * times, and there the extra bytecode for the JIT cost more than the exits saved (boot
-     * +0.11 s; the guest benchmark -2%: bench/RESULTS.md, thirteenth session).
+     * +0.11 s); in user code region runs -14% and the guest benchmark ~1% faster
+     * (bench/RESULTS.md, thirteenth session).
      */
     static final int MAX_TAIL_INSNS = Integer.getInteger("p2v.emu.tailInsns", 16);
     /** How many times an instruction inside a loop counts towards its registers' claim on a local. */
@@ -172,10 +173,10 @@ final class RegionScan {
         return (at & 0xFFF) + d.length > 0x1000;
     }
 
-    /** The code page {@code last} is on (the tail page of a region), or null (MMIO, a fault). */
-    private static CodePage tailPage(Cpu c, long last) {
+    /** The code page {@code lin} is on (a region's tail page), or null (MMIO, a fault). */
+    private static CodePage tailPage(Cpu c, long lin) {
         try {
-            return c.codePage(last);
+            return c.codePage(lin);
         } catch (CpuFault f) {
             return null;
         }
