@@ -89,7 +89,7 @@ class LoopPagesDifferentialTest {
      */
     private static void swapFirstTwoScratchPages(FlatMachine m) {
         long first = RandomProgram.SCRATCH;
-        LoopPagesTest.mapScratchThroughSmallPages(m, page -> (page == first ? first + 0x1000
+        NativeDifferential64Test.mapThroughSmallPages(m, first, false, page -> (page == first ? first + 0x1000
                 : page == first + 0x1000 ? first : page) | 3);
     }
 

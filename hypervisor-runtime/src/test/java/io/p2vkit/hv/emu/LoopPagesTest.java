@@ -223,26 +223,10 @@ class LoopPagesTest {
         sameBothWays(code, LoopPagesTest::tableAndBytes);
     }
 
-    /**
-     * Maps the first GiB through 2 MiB pages but SCRATCH's, which goes through 4 KiB ones: the
-     * entry of each of its pages {@code pte} gives (the page's linear address in, frame and flags out).
-     */
-    static void mapScratchThroughSmallPages(FlatMachine m, java.util.function.LongUnaryOperator pte) {
-        m.memory.writeLong(0x2000, 0x3000 | 3);
-        for (int k = 0; k < 512; k++) {
-            m.memory.writeLong(0x3000 + 8L * k, (long) k << 21 | 0x83);
-        }
-        long large = RandomProgram.SCRATCH & ~0x1F_FFFFL;
-        m.memory.writeLong(0x3000 + 8 * (large >>> 21), 0x4000 | 3);
-        for (int j = 0; j < 512; j++) {
-            m.memory.writeLong(0x4000 + 8L * j, pte.applyAsLong(large + ((long) j << 12)));
-        }
-        m.cpu.writeCr3(0x1000);
-    }
-
     /** SCRATCH's pages mapped to themselves, {@code readOnly} not writable, and supervisor writes honouring that (CR0.WP). */
     private static void withReadOnlyPage(FlatMachine m, long readOnly) {
-        mapScratchThroughSmallPages(m, page -> page | (page == readOnly ? 1 : 3));
+        NativeDifferential64Test.mapThroughSmallPages(m, RandomProgram.SCRATCH, false,
+                page -> page | (page == readOnly ? 1 : 3));
         m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_WP);
     }
 

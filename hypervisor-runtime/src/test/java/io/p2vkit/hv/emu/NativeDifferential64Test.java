@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +77,26 @@ class NativeDifferential64Test {
         m.cpu.writeCr0(m.cpu.cr0() | Cpu.CR0_PG);
         m.cpu.setSegmentCache(Cpu.CS, 0x08, 0, -1, FlatMachine.FLAT_CODE32 & ~Cpu.ATTR_DB | Cpu.ATTR_L);
         return m;
+    }
+
+    /**
+     * Replaces {@link #into64}'s one 1 GiB page by 2 MiB pages, the 2 MiB holding {@code area}
+     * through 4 KiB ones whose entries {@code pte} gives (the page's linear address in, frame and
+     * flags out); every level open to user code too when {@code user}. Reloads CR3.
+     */
+    static void mapThroughSmallPages(FlatMachine m, long area, boolean user, LongUnaryOperator pte) {
+        int flags = user ? 7 : 3;
+        m.memory.writeLong(0x1000, 0x2000 | flags);
+        m.memory.writeLong(0x2000, 0x3000 | flags);
+        for (int k = 0; k < 512; k++) {
+            m.memory.writeLong(0x3000 + 8L * k, (long) k << 21 | 0x80 | flags);
+        }
+        long large = area & ~0x1F_FFFFL;
+        m.memory.writeLong(0x3000 + 8 * (large >>> 21), 0x4000 | flags);
+        for (int j = 0; j < 512; j++) {
+            m.memory.writeLong(0x4000 + 8L * j, pte.applyAsLong(large + ((long) j << 12)));
+        }
+        m.cpu.writeCr3(0x1000);
     }
 
     /**

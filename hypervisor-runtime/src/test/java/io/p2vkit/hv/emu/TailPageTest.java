@@ -60,19 +60,10 @@ class TailPageTest {
         return m;
     }
 
-    /** PML4, PDPT and PD open to user code; the 2 MiB holding CODE through 4 KiB pages, its second to {@code tailFrame}. */
+    /** The code's second page's linear address mapped to frame {@code tailFrame}, every level open to user code. */
     private static void map(FlatMachine m, long tailFrame) {
-        m.memory.writeLong(0x1000, 0x2000 | 7);
-        m.memory.writeLong(0x2000, 0x3000 | 7);
-        for (int k = 0; k < 512; k++) {
-            m.memory.writeLong(0x3000 + 8L * k, (long) k << 21 | 0x87);
-        }
-        m.memory.writeLong(0x3000 + 8 * (CODE >>> 21), 0x4000 | 7);
-        for (int j = 0; j < 512; j++) {
-            long page = CODE + ((long) j << 12);
-            m.memory.writeLong(0x4000 + 8L * j, (page == CODE + 0x1000 ? tailFrame : page) | 7);
-        }
-        m.cpu.writeCr3(0x1000); // flushes the TLB: the MMU generation moves
+        NativeDifferential64Test.mapThroughSmallPages(m, CODE, true,
+                page -> (page == CODE + 0x1000 ? tailFrame : page) | 7); // moves the MMU generation
     }
 
     private static void restart(FlatMachine m) {
