@@ -112,10 +112,14 @@ final class RegionScan {
             if ((at & ~0xFFFL) != base) {
                 // Code the region branches to on another page joins it while that page is the
                 // one tail page it may have and the interpreter has run the code there.
-                boolean may = onTail < tailLimit && (tail == null || tailBase == (at & ~0xFFFL));
-                CodePage there = may ? tailPage(c, at) : null;
-                DecodedInsn d = there == null || tail != null && there != tail || !there.ran((int) at & 0xFFF)
-                        ? null : translatableAt(c, at);
+                if (onTail >= tailLimit || tail != null && tailBase != (at & ~0xFFFL)) {
+                    continue;
+                }
+                CodePage there = tailPage(c, at);
+                if (there == null || tail != null && there != tail || !there.ran((int) at & 0xFFF)) {
+                    continue;
+                }
+                DecodedInsn d = translatableAt(c, at);
                 if (d == null || crosses(at, d)) {
                     continue;
                 }
