@@ -4,6 +4,7 @@ import io.p2vkit.hv.bus.Bus;
 import io.p2vkit.hv.emu.decode.DecodeException;
 import io.p2vkit.hv.emu.decode.DecodedInsn;
 import io.p2vkit.hv.emu.decode.Decoder;
+import java.lang.invoke.MethodHandles;
 
 /**
  * The architectural state of one emulated x86 CPU and the operand, stack and segment accessors
@@ -12,6 +13,18 @@ import io.p2vkit.hv.emu.decode.Decoder;
  * one method the JIT compiles as a whole.
  */
 final class Cpu {
+
+    static {
+        // LockRules serves only LOCK-prefixed instructions, which the firmware and the kernel's
+        // decompressor never run: still unloaded when C2 compiled an interpreter's loop (~1 s
+        // into a boot), it made the kernel's first LOCK throw that compiled loop away. Both loops
+        // (runSlice's and Exec64.interpretRun) check it, and this class comes before either.
+        try {
+            MethodHandles.lookup().ensureInitialized(LockRules.class);
+        } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+        }
+    }
 
     static final int EAX = 0;
     static final int ECX = 1;

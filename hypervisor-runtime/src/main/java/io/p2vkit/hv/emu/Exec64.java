@@ -1,7 +1,6 @@
 package io.p2vkit.hv.emu;
 
 import io.p2vkit.hv.emu.decode.DecodedInsn;
-import java.lang.invoke.MethodHandles;
 
 /**
  * 64-bit mode (IA-32e mode with CS.L = 1): the run loop and the operand, memory and stack
@@ -15,17 +14,6 @@ final class Exec64 {
 
     /** Compiled regions for hot code by default (-Dp2v.emu.blocks=false interprets everything). */
     static final boolean BLOCKS = !"false".equals(System.getProperty("p2v.emu.blocks"));
-
-    static {
-        // LockRules serves only LOCK-prefixed instructions, which the firmware and the kernel's
-        // decompressor never run: still unloaded when C2 compiled interpretRun (~1 s into a
-        // boot), it made the kernel's first LOCK throw that compiled loop away.
-        try {
-            MethodHandles.lookup().ensureInitialized(LockRules.class);
-        } catch (IllegalAccessException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     private Exec64() {
     }
