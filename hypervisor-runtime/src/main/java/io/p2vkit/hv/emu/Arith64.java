@@ -311,8 +311,15 @@ final class Arith64 {
         if (size == 8) {
             return Math.multiplyHigh(a, b) != (a * b) >> 63;
         }
-        long p = signExtend(a, size) * signExtend(b, size);
-        return p != signExtend(p & Flags.mask64(size), size);
+        return productOverflows(size, signExtend(a, size) * signExtend(b, size));
+    }
+
+    /**
+     * Whether {@code product}, the exact signed product of two operands of {@code size} 1, 2 or 4
+     * bytes (it fits 64 bits), does not fit {@code size} bytes.
+     */
+    static boolean productOverflows(int size, long product) {
+        return product != signExtend(product & Flags.mask64(size), size);
     }
 
     static void imulFlags(Cpu c, int size, long res, boolean overflow) {

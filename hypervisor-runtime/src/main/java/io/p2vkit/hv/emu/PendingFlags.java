@@ -14,6 +14,7 @@ final class PendingFlags {
     static final int NONE = 0;
     private static final int SHIFT = 1 << 20;
     private static final int IMUL = 1 << 21;
+    private static final int PRODUCT = 1 << 22;
 
     private PendingFlags() {
     }
@@ -35,9 +36,17 @@ final class PendingFlags {
         return SHIFT | count << 12 | kind << 8 | size;
     }
 
-    /** A two- or three-operand IMUL: the result in FRES, FA 1 when it overflowed. */
+    /** A MUL or IMUL: the result in FRES, FA 1 when it overflowed (CF = OF = 1). */
     static int imul(int size) {
         return IMUL | size;
+    }
+
+    /**
+     * A two- or three-operand IMUL of 16- or 32-bit operands: the result in FRES, the exact
+     * product in FA, so that whether it overflowed is worked out only where the flags are needed.
+     */
+    static int imulProduct(int size) {
+        return IMUL | PRODUCT | size;
     }
 
     /** Writes the flags {@code recipe} describes into {@code c.flags}, from FA ({@code a}) and FRES ({@code res}). */
@@ -46,7 +55,8 @@ final class PendingFlags {
         if ((recipe & SHIFT) != 0) {
             Arith64.shift(c, recipe >>> 8 & 7, size, a, recipe >>> 12 & 0x3F);
         } else if ((recipe & IMUL) != 0) {
-            Arith64.imulFlags(c, size, res, a != 0);
+            boolean overflow = (recipe & PRODUCT) != 0 ? Arith64.productOverflows(size, a) : a != 0;
+            Arith64.imulFlags(c, size, res, overflow);
         } else {
             int kind = recipe >>> 4 & 0xF;
             // Flags reads only the low size bytes of b, which res and a determine.

@@ -817,6 +817,10 @@ final class RegionEmitter {
             code.lload(FB);
             ops.signExtend(size);
             code.lmul();
+            // FA becomes the exact product: whether it overflowed is worked out from it only
+            // where the flags leave the region, and the next flag-setting instruction (a CMP
+            // after LZMA's range-coder multiply) usually makes that never.
+            code.dup2().lstore(FA);
             ops.mask(size);
         }
         if (!record) {
@@ -826,12 +830,16 @@ final class RegionEmitter {
         if (record) {
             flagsInFlags();
         } else {
-            // FA becomes the overflow bit: with the product in FRES, all the flags need
-            code.loadConstant(size).lload(FA).lload(FB)
-                    .invokestatic(CD_ARITH64, "imulOverflows", MethodTypeDesc.of(CD_boolean, CD_int, CD_long, CD_long))
-                    .i2l().lstore(FA);
             pendingKind = Flags.NONE;
-            setPending(PendingFlags.imul(size));
+            if (size == 8) {
+                // FA becomes the overflow bit: no 64-bit local holds a 128-bit product
+                code.loadConstant(size).lload(FA).lload(FB)
+                        .invokestatic(CD_ARITH64, "imulOverflows", MethodTypeDesc.of(CD_boolean, CD_int, CD_long, CD_long))
+                        .i2l().lstore(FA);
+                setPending(PendingFlags.imul(size));
+            } else {
+                setPending(PendingFlags.imulProduct(size));
+            }
         }
     }
 

@@ -168,6 +168,52 @@ class RegionCompilerTest {
     }
 
     @Test
+    void imulFlagsLeavingARegionByACallAreTheInterpreters() {
+        // Each IMUL's flags are still pending when the CALL leaves the region; the callee counts
+        // OF and CF by SETO/SETB into R10 and R11, for 16-, 32- and 64-bit products that do and
+        // do not overflow (RCX runs from n down to 1).
+        byte[] count = asm(
+                "41 0f 90 c0",              // F: seto r8b
+                "41 0f 92 c1",              // setb r9b
+                "4d 01 c2",                 // add r10, r8
+                "4d 01 cb",                 // add r11, r9
+                "c3");                      // ret
+        byte[] body = asm(
+                "89 c8",                    // L: mov eax, ecx
+                "66 69 c0 b1 79",           // imul ax, ax, 0x79b1
+                "e8 00 00 00 00",           // call F (patched below)
+                "89 c8",                    // mov eax, ecx
+                "69 c0 b1 79 37 00",        // imul eax, eax, 0x3779b1
+                "e8 00 00 00 00",           // call F
+                "48 89 c8",                 // mov rax, rcx
+                "48 c1 e0 2a",              // shl rax, 42
+                "48 0f af c1",              // imul rax, rcx
+                "e8 00 00 00 00",           // call F
+                "48 ff c9");                // dec rcx
+        int n = 3000;
+        byte[] head = asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(intLe(n))); // mov ecx, n
+        int bodyAt = head.length;
+        int jnzAt = bodyAt + body.length;
+        int calleeAt = jnzAt + 6 + 1; // after JNZ and HLT
+        for (int callEnd : new int[] {12, 25, 41}) { // each CALL's end within the body
+            System.arraycopy(intLe(calleeAt - (bodyAt + callEnd)), 0, body, callEnd - 4, 4);
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(head);
+        b.writeBytes(body);
+        b.writeBytes(asm("0f 85 " + HexFormat.ofDelimiter(" ").formatHex(intLe(-(body.length + 6))))); // jnz L
+        b.write(0xF4);
+        b.writeBytes(count);
+        byte[] code = b.toByteArray();
+        Outcome interpreted = run(code, false, m -> { });
+        Outcome compiled = run(code, true, m -> { });
+        assertSame(interpreted, compiled);
+        long overflows = interpreted.regs()[10];
+        assertEquals(overflows, interpreted.regs()[11], "IMUL sets CF and OF together");
+        assertTrue(overflows > n && overflows < 3L * n, "some products overflow, some do not: " + overflows);
+    }
+
+    @Test
     void straightLineCodeLongerThanARegionIsCompiledWhollyOnceItsStartIsHot() {
         // A loop body of 300 instructions without a branch needs five regions of 64. Once the
         // loop head has run THRESHOLD times, its region's end is as hot as its start: the rest
