@@ -53,8 +53,9 @@ class ApicTimerGuestTest {
                 + " C7 05 20 03 E0 FE 30 00 02 00"    // LVT timer: periodic, vector 0x30
                 + " C7 05 80 03 E0 FE " + le32(PERIOD_NANOS / 40) // initial count: 25 MHz ticks
                 + " FB F4"                            // L: sti; hlt
+                + " FA"                               // cli: no tick between the last count and the mask
                 + " 83 3D 00 30 00 00 " + String.format("%02X", TICKS) // cmp dword [0x3000], TICKS
-                + " 72 F5"                            // jb L
+                + " 72 F4"                            // jb L
                 + " C7 05 20 03 E0 FE 00 00 01 00"    // mask the timer
                 + " FA F4"));                         // cli; hlt
         Cpu cpu = vcpu.cpu();
