@@ -195,8 +195,10 @@ class RegionCompilerTest {
         int bodyAt = head.length;
         int jnzAt = bodyAt + body.length;
         int calleeAt = jnzAt + 6 + 1; // after JNZ and HLT
-        for (int callEnd : new int[] {12, 25, 41}) { // each CALL's end within the body
-            System.arraycopy(intLe(calleeAt - (bodyAt + callEnd)), 0, body, callEnd - 4, 4);
+        for (int k = 0; k + 5 <= body.length; k++) { // each CALL rel32 (E8 00 00 00 00 above) to F
+            if (body[k] == (byte) 0xE8 && body[k + 1] == 0 && body[k + 2] == 0 && body[k + 3] == 0 && body[k + 4] == 0) {
+                System.arraycopy(intLe(calleeAt - (bodyAt + k + 5)), 0, body, k + 1, 4);
+            }
         }
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.writeBytes(head);
