@@ -15,6 +15,9 @@ final class PendingFlags {
     private static final int SHIFT = 1 << 20;
     private static final int IMUL = 1 << 21;
     private static final int PRODUCT = 1 << 22;
+    private static final int CARRY = 1 << 23;
+    /** Where an ADC or SBB recipe holds the carry the instruction took in (0 or 1), set as it runs. */
+    static final int CARRY_IN_SHIFT = 24;
 
     private PendingFlags() {
     }
@@ -49,11 +52,24 @@ final class PendingFlags {
         return IMUL | PRODUCT | size;
     }
 
+    /**
+     * An ADC or SBB ({@link Flags} kind) from FA and FRES; the region ORs the carry it took in
+     * into bit {@link #CARRY_IN_SHIFT} at run time. The other operand follows from the three.
+     */
+    static int withCarry(int kind, int size) {
+        return CARRY | kind << 4 | size;
+    }
+
     /** Writes the flags {@code recipe} describes into {@code c.flags}, from FA ({@code a}) and FRES ({@code res}). */
     static void apply(Cpu c, int recipe, long a, long res) {
         int size = recipe & 0xF;
         if ((recipe & SHIFT) != 0) {
             Arith64.shift(c, recipe >>> 8 & 7, size, a, recipe >>> 12 & 0x3F);
+        } else if ((recipe & CARRY) != 0) {
+            int kind = recipe >>> 4 & 0xF;
+            int carry = recipe >>> CARRY_IN_SHIFT & 1;
+            long b = kind == Flags.ADC ? res - a - carry : a - res - carry;
+            c.flags.setWithCarry(kind, size, a, b, res, carry);
         } else if ((recipe & IMUL) != 0) {
             boolean overflow = (recipe & PRODUCT) != 0 ? Arith64.productOverflows(size, a) : a != 0;
             Arith64.imulFlags(c, size, res, overflow);

@@ -274,10 +274,10 @@ final class RegionEmitter {
         }
     }
 
-    /** FRES = FA op FB at {@code size}, flags recorded when {@code record} (always for ADC/SBB). */
+    /** FRES = FA op FB at {@code size}, flags recorded when {@code record}. */
     private void operate(int op, int size, boolean record) {
         if (op == Alu.ADC || op == Alu.SBB) {
-            withCarry(op == Alu.SBB, size);
+            withCarry(op == Alu.SBB, size, record);
             return;
         }
         code.lload(FA).lload(FB);
@@ -305,8 +305,12 @@ final class RegionEmitter {
         code.labelBinding(done);
     }
 
-    /** FRES = FA + FB + T2 (ADC) or FA - FB - T2 (SBB), all six flags recorded. */
-    private void withCarry(boolean subtract, int size) {
+    /**
+     * FRES = FA + FB + T2 (ADC) or FA - FB - T2 (SBB). The flags are recorded when {@code record};
+     * else they stay pending, the carry taken in (T2) kept in PEND's recipe ({@link PendingFlags#withCarry}).
+     */
+    private void withCarry(boolean subtract, int size, boolean record) {
+        int kind = subtract ? Flags.SBB : Flags.ADC;
         code.lload(FA).lload(FB).lload(T2);
         if (subtract) {
             code.ladd().lsub();
@@ -315,11 +319,19 @@ final class RegionEmitter {
         }
         ops.mask(size);
         code.lstore(FRES);
-        code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(subtract ? Flags.SBB : Flags.ADC)
-                .loadConstant(size).lload(FA).lload(FB).lload(FRES).lload(T2).l2i()
-                .invokevirtual(CD_FLAGS, "setWithCarry",
-                        MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_long, CD_long, CD_long, CD_int));
-        flagsInFlags();
+        if (record) {
+            code.aload(CPU).getfield(CD_CPU, "flags", CD_FLAGS).loadConstant(kind)
+                    .loadConstant(size).lload(FA).lload(FB).lload(FRES).lload(T2).l2i()
+                    .invokevirtual(CD_FLAGS, "setWithCarry",
+                            MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_long, CD_long, CD_long, CD_int));
+            flagsInFlags();
+            return;
+        }
+        code.loadConstant(PendingFlags.withCarry(kind, size)).lload(T2).l2i()
+                .loadConstant(PendingFlags.CARRY_IN_SHIFT).ishl().ior().istore(RegionOperands.PEND);
+        pend = UNKNOWN; // a recipe known only at run time
+        pendingKind = kind;
+        pendingSize = size;
     }
 
     /** The locals now describe a {@code kind} result; Flags gets it too when {@code record}. */
@@ -967,6 +979,33 @@ final class RegionEmitter {
 
     // ---- conditions ----
 
+    /**
+     * Jumps to {@code target} when CF is set ({@code set}) or clear after a pending ADD, ADC or
+     * SBB: an addition carries out when its result is below its first operand (ADC: or equal, with
+     * a carry in), a subtraction borrows when its first operand is below its second (SBB: or
+     * equal). Both are "compare(x, y) < carry in", unsigned at the operands' size.
+     */
+    private void carryOut(boolean set, int size, Label target) {
+        if (pendingKind == Flags.SBB) {
+            code.lload(FA).lload(FB);
+        } else {
+            code.lload(FRES).lload(FA);
+        }
+        if (size == 8) {
+            code.invokestatic(CD_LONGS, "compareUnsigned", MethodTypeDesc.of(CD_int, CD_long, CD_long));
+        } else {
+            code.lcmp(); // both zero-extended from fewer than 64 bits
+        }
+        if (pendingKind != Flags.ADD) {
+            code.iload(RegionOperands.PEND).loadConstant(PendingFlags.CARRY_IN_SHIFT).iushr().iconst_1().iand().isub();
+        }
+        if (set) {
+            code.iflt(target);
+        } else {
+            code.ifge(target);
+        }
+    }
+
     /** Jumps to {@code target} when condition {@code cc} holds. */
     private void branchIf(int cc, Label target) {
         if (pendingKind == Flags.NONE || !RegionTraits.fastCondition(pendingKind, cc)) {
@@ -999,6 +1038,10 @@ final class RegionEmitter {
                 case 6, 14 -> code.ifle(target);
                 default -> code.ifgt(target);
             }
+            return;
+        }
+        if (pendingKind != Flags.LOGIC && (cc == 2 || cc == 3)) {
+            carryOut(cc == 2, size, target);
             return;
         }
         // From the result alone: LOGIC (CF = OF = 0), or ZF/SF of any kind.

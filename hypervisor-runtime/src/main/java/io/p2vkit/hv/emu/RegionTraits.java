@@ -238,10 +238,12 @@ final class RegionTraits {
         };
     }
 
-    /** The lazy kind an ALU operation ({@link Alu} numbering) leaves; ADC/SBB leave none to test. */
+    /** The lazy kind an ALU operation ({@link Alu} numbering) leaves. */
     static int aluKind(int op) {
         return switch (op) {
             case Alu.ADD -> Flags.ADD;
+            case Alu.ADC -> Flags.ADC;
+            case Alu.SBB -> Flags.SBB;
             case Alu.OR, Alu.AND, Alu.XOR -> Flags.LOGIC;
             case Alu.SUB, Alu.CMP -> Flags.SUB;
             default -> Flags.NONE;
@@ -253,7 +255,10 @@ final class RegionTraits {
         return switch (kind) {
             case Flags.SUB -> cc >= 2 && cc != 10 && cc != 11;
             case Flags.LOGIC -> cc != 10 && cc != 11;
-            case Flags.ADD, Flags.INC, Flags.DEC -> cc == 4 || cc == 5 || cc == 8 || cc == 9;
+            // CF follows from the operands kept, and for ADC and SBB from the carry they took in,
+            // which their pending recipe holds (RegionEmitter.carryOut)
+            case Flags.ADD, Flags.ADC, Flags.SBB -> cc == 2 || cc == 3 || cc == 4 || cc == 5 || cc == 8 || cc == 9;
+            case Flags.INC, Flags.DEC -> cc == 4 || cc == 5 || cc == 8 || cc == 9;
             default -> false;
         };
     }

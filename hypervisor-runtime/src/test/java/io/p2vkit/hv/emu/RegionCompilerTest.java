@@ -96,6 +96,30 @@ class RegionCompilerTest {
         assertEquals(interpreted.retired(), compiled.retired(), "retired instructions");
     }
 
+    /**
+     * {@code mov ecx, n; L: body; jnz L; hlt}, then {@code callee}: each {@code call rel32} of
+     * {@code body} written as E8 00 00 00 00 is aimed at the callee.
+     */
+    private static byte[] countedLoop(int n, byte[] body, byte[] callee) {
+        byte[] head = asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(intLe(n))); // mov ecx, n
+        int bodyAt = head.length;
+        int calleeAt = bodyAt + body.length + 6 + 1; // after JNZ and HLT
+        byte[] patched = body.clone();
+        for (int k = 0; k + 5 <= patched.length; k++) {
+            if (patched[k] == (byte) 0xE8 && patched[k + 1] == 0 && patched[k + 2] == 0 && patched[k + 3] == 0
+                    && patched[k + 4] == 0) {
+                System.arraycopy(intLe(calleeAt - (bodyAt + k + 5)), 0, patched, k + 1, 4);
+            }
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(head);
+        b.writeBytes(patched);
+        b.writeBytes(asm("0f 85 " + HexFormat.ofDelimiter(" ").formatHex(intLe(-(body.length + 6))))); // jnz L
+        b.write(0xF4);
+        b.writeBytes(callee);
+        return b.toByteArray();
+    }
+
     @Test
     void hotLoopRunsCompiledWithTheInterpretersResults() {
         int n = Integer.getInteger("emu.blocks.iterations", 300_000);
@@ -154,12 +178,7 @@ class RegionCompilerTest {
                 "49 01 d5",                 // add r13, rdx
                 "48 ff c9");                // dec rcx
         int n = 3000;
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        b.writeBytes(asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(intLe(n))));      // mov ecx, n
-        b.writeBytes(body);
-        b.writeBytes(asm("0f 85 " + HexFormat.ofDelimiter(" ").formatHex(intLe(-(body.length + 6))))); // jnz L
-        b.write(0xF4);
-        byte[] code = b.toByteArray();
+        byte[] code = countedLoop(n, body, new byte[0]);
         Outcome interpreted = run(code, false, m -> { });
         Outcome compiled = run(code, true, m -> { });
         assertSame(interpreted, compiled);
@@ -181,7 +200,7 @@ class RegionCompilerTest {
         byte[] body = asm(
                 "89 c8",                    // L: mov eax, ecx
                 "66 69 c0 b1 79",           // imul ax, ax, 0x79b1
-                "e8 00 00 00 00",           // call F (patched below)
+                "e8 00 00 00 00",           // call F
                 "89 c8",                    // mov eax, ecx
                 "69 c0 b1 79 37 00",        // imul eax, eax, 0x3779b1
                 "e8 00 00 00 00",           // call F
@@ -191,28 +210,66 @@ class RegionCompilerTest {
                 "e8 00 00 00 00",           // call F
                 "48 ff c9");                // dec rcx
         int n = 3000;
-        byte[] head = asm("b9 " + HexFormat.ofDelimiter(" ").formatHex(intLe(n))); // mov ecx, n
-        int bodyAt = head.length;
-        int jnzAt = bodyAt + body.length;
-        int calleeAt = jnzAt + 6 + 1; // after JNZ and HLT
-        for (int k = 0; k + 5 <= body.length; k++) { // each CALL rel32 (E8 00 00 00 00 above) to F
-            if (body[k] == (byte) 0xE8 && body[k + 1] == 0 && body[k + 2] == 0 && body[k + 3] == 0 && body[k + 4] == 0) {
-                System.arraycopy(intLe(calleeAt - (bodyAt + k + 5)), 0, body, k + 1, 4);
-            }
-        }
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        b.writeBytes(head);
-        b.writeBytes(body);
-        b.writeBytes(asm("0f 85 " + HexFormat.ofDelimiter(" ").formatHex(intLe(-(body.length + 6))))); // jnz L
-        b.write(0xF4);
-        b.writeBytes(count);
-        byte[] code = b.toByteArray();
+        byte[] code = countedLoop(n, body, count);
         Outcome interpreted = run(code, false, m -> { });
         Outcome compiled = run(code, true, m -> { });
         assertSame(interpreted, compiled);
         long overflows = interpreted.regs()[10];
         assertEquals(overflows, interpreted.regs()[11], "IMUL sets CF and OF together");
         assertTrue(overflows > n && overflows < 3L * n, "some products overflow, some do not: " + overflows);
+    }
+
+    @Test
+    void carriesTestedInARegionOrLeftPendingAreTheInterpreters() {
+        // ADD, ADC and SBB of 8, 4 and 1 bytes whose CF the next instruction reads from the
+        // region's locals (ADC/SBB chains, SETB, JAE, CMOVB), with carries in of 0 and 1, also
+        // where only the carry in decides CF; at each CALL an ADC or SBB's flags are still
+        // pending, and the callee sums all six into R10.
+        byte[] flags = asm(
+                "9c",                       // F: pushfq
+                "5e",                       // pop rsi
+                "81 e6 d5 08 00 00",        // and esi, 0x8d5 (CF PF AF ZF SF OF)
+                "49 01 f2",                 // add r10, rsi
+                "49 c1 c2 05",              // rol r10, 5
+                "c3");                      // ret
+        byte[] body = asm(
+                "48 89 c8",                 // L: mov rax, rcx
+                "48 ba 15 7c 4a 7f b9 79 37 9e", // mov rdx, 0x9e3779b97f4a7c15
+                "48 0f af c2",              // imul rax, rdx
+                "48 89 c2",                 // mov rdx, rax
+                "48 c1 e2 03",              // shl rdx, 3
+                "48 01 d0",                 // add rax, rdx
+                "49 83 d0 00",              // adc r8, 0
+                "48 11 d0",                 // adc rax, rdx
+                "0f 92 c3",                 // setb bl
+                "49 01 db",                 // add r11, rbx
+                "11 d0",                    // adc eax, edx
+                "73 03",                    // jae M
+                "49 ff c4",                 // inc r12
+                "10 d0",                    // M: adc al, dl
+                "4c 0f 42 e9",              // cmovb r13, rcx
+                "48 19 c2",                 // sbb rdx, rax
+                "41 83 d9 07",              // sbb r9d, 7
+                "e8 00 00 00 00",           // call F
+                "01 c2",                    // add edx, eax
+                "80 da 5a",                 // sbb dl, 0x5a
+                "e8 00 00 00 00",           // call F
+                "48 39 d0",                 // cmp rax, rdx
+                "4d 19 f6",                 // sbb r14, r14
+                "e8 00 00 00 00",           // call F
+                "48 39 d0",                 // cmp rax, rdx
+                "4d 19 f6",                 // sbb r14, r14 (equal operands: CF is the carry in)
+                "49 83 d7 ff",              // adc r15, -1 (all ones: CF is the carry in too)
+                "0f 92 c3",                 // setb bl
+                "49 01 db",                 // add r11, rbx
+                "48 ff c9");                // dec rcx
+        int n = 3000;
+        byte[] code = countedLoop(n, body, flags);
+        Outcome interpreted = run(code, false, m -> { });
+        Outcome compiled = run(code, true, m -> { });
+        assertSame(interpreted, compiled);
+        long carries = interpreted.regs()[8];
+        assertTrue(carries > n / 4 && carries < 3L * n / 4, "the first ADD carries out half the time: " + carries);
     }
 
     @Test
