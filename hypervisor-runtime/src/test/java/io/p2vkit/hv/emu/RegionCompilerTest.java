@@ -273,6 +273,41 @@ class RegionCompilerTest {
     }
 
     @Test
+    void shiftsByClAreTheInterpreters() {
+        // SHL, SHR and SAR by CL (the loop counter's low byte: counts of zero among them, which
+        // keep the flags of the IMUL before) at 8, 4, 2 and 1 bytes, on registers and memory,
+        // their flags read by SETB, dead, or left for a CALL whose callee sums them.
+        byte[] flags = asm(
+                "9c",                       // F: pushfq
+                "5e",                       // pop rsi
+                "81 e6 d5 08 00 00",        // and esi, 0x8d5 (CF PF AF ZF SF OF)
+                "49 01 f2",                 // add r10, rsi
+                "49 c1 c2 05",              // rol r10, 5
+                "c3");                      // ret
+        byte[] body = asm(
+                "48 89 c8",                 // L: mov rax, rcx
+                "48 69 c0 b5 a9 43 6b",     // imul rax, rax, 0x6b43a9b5
+                "48 89 c2",                 // mov rdx, rax
+                "48 d3 e0",                 // shl rax, cl
+                "e8 00 00 00 00",           // call F
+                "d3 fa",                    // sar edx, cl
+                "49 01 d0",                 // add r8, rdx
+                "d2 ea",                    // shr dl, cl
+                "0f 92 c3",                 // setb bl
+                "49 01 db",                 // add r11, rbx
+                "be 00 00 00 10",           // mov esi, SCRATCH
+                "48 89 06",                 // mov [rsi], rax
+                "48 d3 3e",                 // sar qword [rsi], cl
+                "e8 00 00 00 00",           // call F
+                "66 d3 e8",                 // shr ax, cl
+                "e8 00 00 00 00",           // call F
+                "49 01 c1",                 // add r9, rax
+                "48 ff c9");                // dec rcx
+        byte[] code = countedLoop(3000, body, flags);
+        assertSame(run(code, false, m -> { }), run(code, true, m -> { }));
+    }
+
+    @Test
     void straightLineCodeLongerThanARegionIsCompiledWhollyOnceItsStartIsHot() {
         // A loop body of 300 instructions without a branch needs five regions of 64. Once the
         // loop head has run THRESHOLD times, its region's end is as hot as its start: the rest
