@@ -96,6 +96,15 @@ class RegionCompilerTest {
         assertEquals(interpreted.retired(), compiled.retired(), "retired instructions");
     }
 
+    /** A callee F that folds the six arithmetic flags it is called with into R10 (RSI clobbered). */
+    private static final byte[] SUM_FLAGS = asm(
+            "9c",                           // F: pushfq
+            "5e",                           // pop rsi
+            "81 e6 d5 08 00 00",            // and esi, 0x8d5 (CF PF AF ZF SF OF)
+            "49 01 f2",                     // add r10, rsi
+            "49 c1 c2 05",                  // rol r10, 5
+            "c3");                          // ret
+
     /**
      * {@code mov ecx, n; L: body; jnz L; hlt}, then {@code callee}: each {@code call rel32} of
      * {@code body} written as E8 00 00 00 00 is aimed at the callee.
@@ -225,13 +234,6 @@ class RegionCompilerTest {
         // region's locals (ADC/SBB chains, SETB, JAE, CMOVB), with carries in of 0 and 1, also
         // where only the carry in decides CF; at each CALL an ADC or SBB's flags are still
         // pending, and the callee sums all six into R10.
-        byte[] flags = asm(
-                "9c",                       // F: pushfq
-                "5e",                       // pop rsi
-                "81 e6 d5 08 00 00",        // and esi, 0x8d5 (CF PF AF ZF SF OF)
-                "49 01 f2",                 // add r10, rsi
-                "49 c1 c2 05",              // rol r10, 5
-                "c3");                      // ret
         byte[] body = asm(
                 "48 89 c8",                 // L: mov rax, rcx
                 "48 ba 15 7c 4a 7f b9 79 37 9e", // mov rdx, 0x9e3779b97f4a7c15
@@ -264,7 +266,7 @@ class RegionCompilerTest {
                 "49 01 db",                 // add r11, rbx
                 "48 ff c9");                // dec rcx
         int n = 3000;
-        byte[] code = countedLoop(n, body, flags);
+        byte[] code = countedLoop(n, body, SUM_FLAGS);
         Outcome interpreted = run(code, false, m -> { });
         Outcome compiled = run(code, true, m -> { });
         assertSame(interpreted, compiled);
@@ -277,13 +279,6 @@ class RegionCompilerTest {
         // SHL, SHR and SAR by CL (the loop counter's low byte: counts of zero among them, which
         // keep the flags of the IMUL before) at 8, 4, 2 and 1 bytes, on registers and memory,
         // their flags read by SETB, dead, or left for a CALL whose callee sums them.
-        byte[] flags = asm(
-                "9c",                       // F: pushfq
-                "5e",                       // pop rsi
-                "81 e6 d5 08 00 00",        // and esi, 0x8d5 (CF PF AF ZF SF OF)
-                "49 01 f2",                 // add r10, rsi
-                "49 c1 c2 05",              // rol r10, 5
-                "c3");                      // ret
         byte[] body = asm(
                 "48 89 c8",                 // L: mov rax, rcx
                 "48 69 c0 b5 a9 43 6b",     // imul rax, rax, 0x6b43a9b5
@@ -303,7 +298,7 @@ class RegionCompilerTest {
                 "e8 00 00 00 00",           // call F
                 "49 01 c1",                 // add r9, rax
                 "48 ff c9");                // dec rcx
-        byte[] code = countedLoop(3000, body, flags);
+        byte[] code = countedLoop(3000, body, SUM_FLAGS);
         assertSame(run(code, false, m -> { }), run(code, true, m -> { }));
     }
 
