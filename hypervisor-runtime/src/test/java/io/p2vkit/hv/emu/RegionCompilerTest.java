@@ -290,7 +290,7 @@ class RegionCompilerTest {
                 "d2 ea",                    // shr dl, cl
                 "0f 92 c3",                 // setb bl
                 "49 01 db",                 // add r11, rbx
-                "be 00 00 00 10",           // mov esi, SCRATCH
+                "be " + HexFormat.ofDelimiter(" ").formatHex(intLe(RandomProgram.SCRATCH)), // mov esi, SCRATCH
                 "48 89 06",                 // mov [rsi], rax
                 "48 d3 3e",                 // sar qword [rsi], cl
                 "e8 00 00 00 00",           // call F
