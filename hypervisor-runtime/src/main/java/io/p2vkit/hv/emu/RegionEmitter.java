@@ -1040,7 +1040,8 @@ final class RegionEmitter {
             }
             return;
         }
-        if (pendingKind != Flags.LOGIC && (cc == 2 || cc == 3)) {
+        boolean carries = pendingKind == Flags.ADD || pendingKind == Flags.ADC || pendingKind == Flags.SBB;
+        if (carries && (cc == 2 || cc == 3)) {
             carryOut(cc == 2, size, target);
             return;
         }
