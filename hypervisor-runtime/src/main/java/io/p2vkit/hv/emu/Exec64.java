@@ -49,7 +49,26 @@ final class Exec64 {
                     continue;
                 }
             }
-            int n = b.run(c, max - i);
+            long before = c.retired;
+            int n;
+            try {
+                n = b.run(c, max - i);
+            } catch (StoreIntoCode stop) {
+                // The region left before a store into decoded code, RIP at that instruction: the
+                // interpreter runs it, and what it changes is decoded afresh.
+                n = (int) (c.retired - before);
+                c.regionRetired += n;
+                i += n;
+                last = null;
+                if (i < max) {
+                    noteInsn(c);
+                    i = interpretRun(c, c.codePage64(), i, max, table);
+                    if (i < 0) {
+                        return;
+                    }
+                }
+                continue;
+            }
             c.regionRetired += n;
             c.regionRuns++;
             i += n; // the region left RIP and EIP at the next instruction

@@ -321,6 +321,25 @@ final class Mmu {
         hostStore64(writeAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
     }
 
+    // A region's stores: as above, except that one into code this vCPU has decoded stops the
+    // region first (StoreIntoCode), so that no store leaves a region running changed code.
+
+    static void regionStore8(Mmu m, long[] tlb, long mask, long lin, int v) {
+        hostStore8(regionWriteAddress(m, tlb, mask, lin, lin, 1, v), v);
+    }
+
+    static void regionStore16(Mmu m, long[] tlb, long mask, long lin, int v) {
+        hostStore16(regionWriteAddress(m, tlb, mask, lin, lin + 1, 2, v), v);
+    }
+
+    static void regionStore32(Mmu m, long[] tlb, long mask, long lin, int v) {
+        hostStore32(regionWriteAddress(m, tlb, mask, lin, lin + 3, 4, v), v);
+    }
+
+    static void regionStore64(Mmu m, long[] tlb, long mask, long lin, long v) {
+        hostStore64(regionWriteAddress(m, tlb, mask, lin, lin + 7, 8, v), v);
+    }
+
     // The host side of every fast-path access: one load or store, ordered as x86 (TSO) orders
     // them. Region loops call these directly with a host address from a hoisted lookup (loopPage).
 
@@ -464,6 +483,35 @@ final class Mmu {
             return tlb[e + (TLB_ADDEND - TLB_WRITE)] + lin;
         }
         return m.writeMiss(lin, size, v);
+    }
+
+    /** {@link #writeAddress} for a region's store ({@link #regionStore32}). */
+    private static long regionWriteAddress(Mmu m, long[] tlb, long mask, long lin, long last, int size, long v) {
+        int e = entry(last) + TLB_WRITE;
+        if ((tlb[e] & mask) == lin >>> 12) {
+            return tlb[e + (TLB_ADDEND - TLB_WRITE)] + lin;
+        }
+        return m.regionWriteMiss(tlb, mask, lin, last, size, v);
+    }
+
+    /**
+     * A region's store the TLB could not serve. The walk for it fills the TLB, so a plain miss is
+     * served from there after one walk; a store into a page of decoded code throws
+     * {@link StoreIntoCode} with nothing written (a page fault comes first, as it would); any
+     * other (MMIO, a page end, ROM) is done as {@link #writeMiss} does it.
+     */
+    private long regionWriteMiss(long[] tlb, long mask, long lin, long last, int size, long v) {
+        Exec64.canonical(lin);
+        long pa = translate(lin, ACCESS_WRITE, user);
+        int e = entry(last) + TLB_WRITE;
+        if ((tlb[e] & mask) == lin >>> 12) {
+            return tlb[e + (TLB_ADDEND - TLB_WRITE)] + lin;
+        }
+        if (codePages.contains(pa >>> 12)
+                || (last ^ lin) >>> 12 != 0 && codePages.contains(translate(last, ACCESS_WRITE, user) >>> 12)) {
+            throw StoreIntoCode.STOP;
+        }
+        return writeMiss(lin, size, v);
     }
 
     /** The write {@link #writeAddress} could not serve from the TLB, done; its caller's store goes to {@link #scratch}. */

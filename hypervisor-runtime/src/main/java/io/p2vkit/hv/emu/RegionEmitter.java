@@ -162,8 +162,10 @@ final class RegionEmitter {
             other(d, i, record);
         }
         code.iinc(RETIRED, 1);
-        if (RegionTraits.stores(d)) {
-            // A store into code (this region's page included) drops decoded code: leave now.
+        if (RegionTraits.stores(d) && (RegionTraits.delegated(d) || RegionSse.inline(d))) {
+            // Through the interpreter's accessors a store into code (this region's page included)
+            // drops decoded code: leave now. The region's own stores (Mmu.regionStore32...) stop
+            // before such a store instead, so they need no check (StoreIntoCode).
             Label same = code.newLabel();
             code.aload(RegionOperands.MMU).getfield(CD_MMU, "generation", CD_int).iload(GEN).if_icmpeq(same);
             exitTo(region.next(i));

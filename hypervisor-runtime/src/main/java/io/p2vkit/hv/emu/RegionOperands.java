@@ -334,9 +334,9 @@ final class RegionOperands {
         Runnable usual = () -> {
             code.aload(MMU).getstatic(self, "tlb", CD_TLB).loadConstant(tagMask).lload(linSlot).lload(valueSlot);
             if (size == 8) {
-                code.invokestatic(CD_MMU, "store64", MTD_STORE_LONG);
+                code.invokestatic(CD_MMU, "regionStore64", MTD_STORE_LONG);
             } else {
-                code.l2i().invokestatic(CD_MMU, "store" + 8 * size, MTD_STORE_INT);
+                code.l2i().invokestatic(CD_MMU, "regionStore" + 8 * size, MTD_STORE_INT);
             }
         };
         if (group(linSlot, true) < 0) {

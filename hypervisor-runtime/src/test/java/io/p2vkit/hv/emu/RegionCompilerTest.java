@@ -412,6 +412,35 @@ class RegionCompilerTest {
     }
 
     @Test
+    void aRegionsStoreIntoItsOwnCodeStopsItAndTheNewBytesRunAtOnce() {
+        // The compiled loop stores through RDX: into data, and once, halfway, into the immediate
+        // of its own ADD (1 -> 5) just before running it. The region stops before that store
+        // (StoreIntoCode), the interpreter makes it, and that same iteration's ADD adds 5; a
+        // region that went on would add 1 until it left.
+        long target = CODE + 34; // the ADD's immediate
+        byte[] code = asm(
+                "b9 40 0d 03 00",           // mov ecx, 200000
+                "48 be " + HexFormat.ofDelimiter(" ").formatHex(java.nio.ByteBuffer.allocate(8)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(target).array()), // mov rsi, target
+                "48 89 da",                 // L: mov rdx, rbx (data)
+                "81 f9 a0 86 01 00",        // cmp ecx, 100000
+                "48 0f 44 d6",              // cmove rdx, rsi
+                "c6 02 05",                 // mov byte [rdx], 5
+                "48 83 c0 01",              // add rax, 1 (its immediate at CODE + 34)
+                "ff c9",                    // dec ecx
+                "75 e8",                    // jnz L
+                "f4");                      // hlt
+        Outcome interpreted = run(code, false, m -> { });
+        assertEquals(100_000 + 5 * 100_000, interpreted.regs()[Cpu.EAX]);
+        try (FlatMachine m = loaded(code, true, x -> { })) {
+            assertEquals(Vcpu.Stop.SHUTDOWN, m.vcpu.run(Long.MAX_VALUE), m.vcpu.stopReason());
+            assertEquals(interpreted.regs()[Cpu.EAX], m.cpu.r[Cpu.EAX]);
+            assertEquals(interpreted.retired(), m.cpu.retired);
+            assertTrue(m.cpu.regionRetired > 1_000_000, "regions ran before and after the rewrite: " + m.cpu.regionRetired);
+        }
+    }
+
+    @Test
     void aFaultInsideABlockRollsBackToTheFaultingInstruction() {
         // RDI walks up a MiB at a time until it leaves the 1 GiB page that maps everything: the
         // page fault comes from inside a block after many compiled iterations.
