@@ -495,23 +495,22 @@ final class Mmu {
     }
 
     /**
-     * A region's store the TLB could not serve. The walk for it fills the TLB, so a plain miss is
-     * served from there after one walk; a store into a page of decoded code throws
-     * {@link StoreIntoCode} with nothing written (a page fault comes first, as it would); any
-     * other (MMIO, a page end, ROM) is done as {@link #writeMiss} does it.
+     * A region's store the TLB could not serve. A store into a page of decoded code throws
+     * {@link StoreIntoCode} with nothing written (a page fault comes first, as it would); any other
+     * goes through {@link #writeAddress} again, which the walk here has made serve a plain miss
+     * from the TLB, and the rest (MMIO, ROM, a page end) through {@link #writeMiss}.
      */
     private long regionWriteMiss(long[] tlb, long mask, long lin, long last, int size, long v) {
         Exec64.canonical(lin);
-        long pa = translate(lin, ACCESS_WRITE, user);
-        int e = entry(last) + TLB_WRITE;
-        if ((tlb[e] & mask) == lin >>> 12) {
-            return tlb[e + (TLB_ADDEND - TLB_WRITE)] + lin;
-        }
-        if (codePages.contains(pa >>> 12)
-                || (last ^ lin) >>> 12 != 0 && codePages.contains(translate(last, ACCESS_WRITE, user) >>> 12)) {
+        if (holdsCode(lin) || (last ^ lin) >>> 12 != 0 && holdsCode(last)) {
             throw StoreIntoCode.STOP;
         }
-        return writeMiss(lin, size, v);
+        return writeAddress(this, tlb, mask, lin, last, size, v);
+    }
+
+    /** Whether a write at {@code lin} goes to a page this vCPU has decoded code of (walking as the write would). */
+    private boolean holdsCode(long lin) {
+        return codePages.contains(translate(lin, ACCESS_WRITE, user) >>> 12);
     }
 
     /** The write {@link #writeAddress} could not serve from the TLB, done; its caller's store goes to {@link #scratch}. */
