@@ -2,7 +2,9 @@
 # Boot benchmark: time from command start to the test guest's userspace marker (P2V-GUEST-OK,
 # printed by its /init; BOOT_EXPECT='SYSLINUX 6' measures to the bootloader's banner instead) on
 # the serial console, for p2v vm verify --accel emu and for qemu-system-x86_64 -accel tcg, on the
-# same test guest disk, memory, disk bus and no display, alternating. Prints medians and the ratio.
+# same test guest disk, memory, disk bus and no display, alternating. Prints the medians, their
+# ratio, and the geometric mean of the pairs' ratios (steadier than the medians when the host's
+# speed drifts during the runs).
 # Usage: bench/boot.sh [RUNS] [ide|virtio]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,4 +43,6 @@ for ((i = 0; i < runs; i++)); do
     else qemu_once >>"$work/boot-qemu.txt"; p2v_once >>"$work/boot-p2v.txt"; fi
 done
 p=$(median <"$work/boot-p2v.txt"); q=$(median <"$work/boot-qemu.txt")
-printf "to '%s' over %s: p2v emu %.2f s, qemu tcg %.2f s, ratio %.2f\n" "$expect" "$bus" "$p" "$q" "$(echo "$p / $q" | bc -l)"
+pairs=$(paste "$work/boot-p2v.txt" "$work/boot-qemu.txt" | awk '{s += log($1 / $2); n++} END {print exp(s / n)}')
+printf "to '%s' over %s: p2v emu %.2f s, qemu tcg %.2f s, ratio %.2f (pairs' geometric mean %.2f)\n" \
+    "$expect" "$bus" "$p" "$q" "$(echo "$p / $q" | bc -l)" "$pairs"
