@@ -55,7 +55,8 @@ final class Exec64 {
                 n = b.run(c, max - i);
             } catch (StoreIntoCode stop) {
                 // The region left before a store into decoded code, RIP at that instruction: the
-                // interpreter runs it, and what it changes is decoded afresh.
+                // interpreter runs it (a region starting there would only stop again), and what
+                // it changes is decoded afresh.
                 n = (int) (c.retired - before);
                 c.regionRetired += n;
                 i += n;
